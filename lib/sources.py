@@ -1,0 +1,310 @@
+"""Where the workbook comes from: an Excel file on disk or a Google Sheet (gspread 6).
+
+The only module that touches files, gspread and secrets. Backends hand over raw cell values
+(tab title → rows, header in row 1); lib.validate converts them. Nothing here guesses types.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import os
+import random
+import re
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from lib import schema
+from lib.validate import RawWorkbook, Workbook, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_WORKBOOK = ROOT / "sample_data" / "midori_town.xlsx"
+GOOGLE_SHEETS_ROOT = "https://sheets.googleapis.com"
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+# Seconds a read is reused before the sheet is read again (TSUNAGU_CACHE_TTL overrides):
+DEFAULT_CACHE_TTL = 60
+# Connect and read timeouts for every Sheets request, in seconds:
+REQUEST_TIMEOUT = (5, 30)
+# A failed Sheets request (429, 5xx, network) is tried this many times in all:
+RETRY_TRIES = 4
+# First wait between tries; it doubles each time (with jitter) up to RETRY_MAX_DELAY seconds:
+RETRY_BASE_DELAY = 0.5
+RETRY_MAX_DELAY = 8.0
+RETRY_STATUS = (429, 500, 502, 503, 504)
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+_SHEETS_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+_SHEETS_KEY = re.compile(r"^[A-Za-z0-9_-]{25,}$")
+
+
+class SourceError(Exception):
+    """The workbook could not be read; `advice` tells staff what to check."""
+
+    advice = "設定（TSUNAGU_WORKBOOK または secrets.toml）を確かめてください。"
+
+    def __init__(self, message: str, advice: str | None = None):
+        super().__init__(message)
+        if advice:
+            self.advice = advice
+
+
+class SourceConfigError(SourceError):
+    """The configuration names no usable workbook or credentials."""
+
+
+class SourceNotFound(SourceError):
+    """The file or spreadsheet does not exist (or the URL/key is mistyped)."""
+
+
+class SourceForbidden(SourceError):
+    """The service account may not open the spreadsheet (not shared with it)."""
+
+
+class SourceUnavailable(SourceError):
+    """The source did not answer usefully after retries (network, quota, server error)."""
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Which workbook to open and how; built by `resolve` from environment and secrets."""
+
+    kind: str                      # "excel" or "sheets"
+    location: str                  # file path, or spreadsheet key
+    service_account: Mapping | None = field(default=None, compare=False, repr=False)
+    api_root: str | None = None
+    ttl: int = DEFAULT_CACHE_TTL
+    is_sample: bool = False
+
+    @property
+    def label(self) -> str:
+        """What the sidebar says is open (never a secret)."""
+        if self.kind == "excel":
+            name = Path(self.location).name
+            return f"見本の町（{name}）" if self.is_sample else f"Excel: {name}"
+        return f"Google スプレッドシート: …{self.location[-6:]}"
+
+    @property
+    def cache_key(self) -> str:
+        return f"{self.kind}:{self.location}:{self.api_root or ''}"
+
+
+@dataclass
+class Snapshot:
+    """One read of the workbook: validated tables, when they were read, and from where."""
+
+    workbook: Workbook
+    read_at: dt.datetime
+    label: str
+    requests: int = 0              # HTTP requests the read took (Sheets only)
+
+
+def secrets_from_files(cwd: Path | None = None) -> dict:
+    """Secrets as Streamlit would see them (.streamlit/secrets.toml here, then in $HOME)."""
+    merged: dict = {}
+    for path in (Path.home() / ".streamlit" / "secrets.toml", (cwd or Path.cwd()) / ".streamlit" / "secrets.toml"):
+        if path.is_file():
+            merged.update(tomllib.loads(path.read_text(encoding="utf-8")))
+    return merged
+
+
+def sheets_key(text: str) -> str | None:
+    """The spreadsheet key in a Sheets URL or a bare key, else None."""
+    if m := _SHEETS_URL.search(text):
+        return m.group(1)
+    if _SHEETS_KEY.match(text) and not Path(text).suffix:
+        return text
+    return None
+
+
+def resolve(env: Mapping[str, str] | None = None, secrets: Mapping | None = None) -> SourceConfig:
+    """Choose the workbook: TSUNAGU_WORKBOOK, then secrets [tsunagu] workbook, else the sample town."""
+    env = os.environ if env is None else env
+    secrets = secrets or {}
+    section = secrets.get("tsunagu", {}) or {}
+    where = (env.get("TSUNAGU_WORKBOOK") or section.get("workbook") or "").strip()
+    api_root = (env.get("TSUNAGU_SHEETS_API_ROOT") or section.get("sheets_api_root") or "").strip().rstrip("/") or None
+    ttl_text = env.get("TSUNAGU_CACHE_TTL") or section.get("cache_ttl") or DEFAULT_CACHE_TTL
+    try:
+        ttl = max(0, int(ttl_text))
+    except (TypeError, ValueError):
+        raise SourceConfigError(f"TSUNAGU_CACHE_TTL は秒数（整数）で指定してください（今: {ttl_text}）") from None
+    if not where:
+        return SourceConfig("excel", str(SAMPLE_WORKBOOK), ttl=ttl, is_sample=True)
+    key = sheets_key(where)
+    if key is None:
+        return SourceConfig("excel", where, ttl=ttl)
+    account = secrets.get("gcp_service_account")
+    account_file = env.get("TSUNAGU_SERVICE_ACCOUNT_FILE") or env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if not account and account_file:
+        try:
+            account = json.loads(Path(account_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise SourceConfigError(f"サービスアカウントの鍵ファイルを読めません: {account_file}（{type(e).__name__}）") from None
+    if not account and not (api_root and _is_loopback(api_root)):
+        raise SourceConfigError(
+            "Google スプレッドシートを開くためのサービスアカウントが設定されていません。",
+            ".streamlit/secrets.toml に [gcp_service_account] を書くか、TSUNAGU_SERVICE_ACCOUNT_FILE に"
+            "鍵ファイルの場所を指定してください（README「Google スプレッドシートにつなぐ」）。")
+    return SourceConfig("sheets", key, service_account=dict(account) if account else None, api_root=api_root, ttl=ttl)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------- Excel
+
+def read_excel(path: str | Path) -> RawWorkbook:
+    """Every tab of an Excel/ODS file as raw cell values, row 1 first (blank rows kept in place)."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFound(f"ファイルが見つかりません: {path}",
+                             "パスのつづりと、共有フォルダに接続できているかを確かめてください。")
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                for name in book.sheet_names}
+    except (CalamineError, OSError, ValueError) as e:
+        raise SourceError(f"Excel ファイルとして読めません: {path.name}（{e}）",
+                          f"{', '.join(EXCEL_SUFFIXES)} 形式か、ファイルが壊れていないかを確かめてください。") from None
+
+
+# ---------------------------------------------------------------- Google Sheets
+
+def _session(credentials, api_root: str | None):
+    """An authorised requests session that sends Sheets API calls to `api_root` when set."""
+    from google.auth.transport.requests import AuthorizedSession
+
+    class RootRewritingSession(AuthorizedSession):
+        calls = 0   # HTTP requests sent, retries included
+
+        def request(self, method, url, *args, **kwargs):
+            self.calls += 1
+            if api_root and url.startswith(GOOGLE_SHEETS_ROOT):
+                url = api_root + url[len(GOOGLE_SHEETS_ROOT):]
+            return super().request(method, url, *args, **kwargs)
+
+    return RootRewritingSession(credentials)
+
+
+def _retrying_client_class(tries: int, base_delay: float, max_delay: float):
+    """gspread HTTP client with bounded, jittered retries (gspread's own never stops)."""
+    import requests
+    from gspread.exceptions import APIError
+    from gspread.http_client import HTTPClient
+
+    class RetryingHTTPClient(HTTPClient):
+        def request(self, *args, **kwargs):
+            for attempt in range(1, tries + 1):
+                retry_after = None
+                try:
+                    return super().request(*args, **kwargs)
+                except APIError as e:
+                    if e.response.status_code not in RETRY_STATUS or attempt == tries:
+                        raise
+                    retry_after = e.response.headers.get("Retry-After")
+                except (requests.ConnectionError, requests.Timeout):
+                    if attempt == tries:
+                        raise
+                delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+                if retry_after and retry_after.isdigit():
+                    delay = min(max_delay, max(delay, float(retry_after)))
+                time.sleep(delay)
+
+    return RetryingHTTPClient
+
+
+def sheets_client(config: SourceConfig, tries: int = RETRY_TRIES, base_delay: float = RETRY_BASE_DELAY,
+                  max_delay: float = RETRY_MAX_DELAY):
+    """A gspread Client for `config` with timeout and bounded retries."""
+    import gspread
+    from google.auth.credentials import AnonymousCredentials
+    from google.oauth2.service_account import Credentials
+
+    if config.service_account:
+        try:
+            credentials = Credentials.from_service_account_info(dict(config.service_account), scopes=SCOPES)
+        except (ValueError, KeyError) as e:
+            raise SourceConfigError(f"サービスアカウントの設定が正しくありません（{type(e).__name__}）",
+                                    "secrets.toml の [gcp_service_account] に、鍵ファイル(JSON)の中身をそのまま写してください。") from None
+    else:
+        credentials = AnonymousCredentials()
+    client = gspread.Client(auth=credentials, session=_session(credentials, config.api_root),
+                            http_client=_retrying_client_class(tries, base_delay, max_delay))
+    client.set_timeout(REQUEST_TIMEOUT)
+    return client
+
+
+def _quote(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def read_sheets(config: SourceConfig, client=None) -> tuple[RawWorkbook, int]:
+    """All tabs in two calls (metadata for titles, one values batchGet); returns (raw, requests made)."""
+    import requests
+    from gspread.exceptions import APIError
+
+    client = client or sheets_client(config)
+    http = client.http_client
+    before = getattr(http.session, "calls", 0)
+    try:
+        meta = http.fetch_sheet_metadata(config.location, params={"fields": "sheets.properties(title,sheetId,hidden)"})
+        titles = [s["properties"]["title"] for s in meta.get("sheets", [])]
+        wanted = [t for t in titles if schema.tab_for_title(t)]
+        raw: dict[str, list] = {t: [] for t in titles}
+        if wanted:
+            answer = http.values_batch_get(config.location, [_quote(t) for t in wanted], params={
+                "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+                "majorDimension": "ROWS"})
+            for title, block in zip(wanted, answer.get("valueRanges", [])):
+                raw[title] = block.get("values", [])
+    except APIError as e:
+        raise _sheets_error(e.response.status_code, config) from None
+    except (requests.ConnectionError, requests.Timeout) as e:
+        raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）",
+                                "インターネット接続を確かめ、しばらくしてから「最新の情報に更新」を押してください。") from None
+    return raw, getattr(http.session, "calls", 0) - before
+
+
+def _sheets_error(status: int, config: SourceConfig) -> SourceError:
+    email = (config.service_account or {}).get("client_email", "サービスアカウント")
+    if status == 404:
+        return SourceNotFound("スプレッドシートが見つかりません（404）",
+                              "TSUNAGU_WORKBOOK / secrets.toml の URL またはキーが正しいか確かめてください。")
+    if status in (401, 403):
+        return SourceForbidden(f"スプレッドシートを開く権限がありません（{status}）",
+                               f"スプレッドシートの「共有」で {email} を閲覧者（書き戻すなら編集者）として追加してください。")
+    if status == 429:
+        return SourceUnavailable("Google の読み取り回数の上限に達しました（429）",
+                                 "1分ほど待ってから「最新の情報に更新」を押してください。")
+    if status == 400:
+        return SourceError("スプレッドシートの読み取り要求が受け付けられませんでした（400）",
+                           "タブ名に特殊な文字がないか確かめてください。")
+    return SourceUnavailable(f"Google スプレッドシートが応答しません（{status}）",
+                             "しばらくしてから「最新の情報に更新」を押してください。")
+
+
+# ---------------------------------------------------------------- both
+
+def read_raw(config: SourceConfig) -> tuple[RawWorkbook, int]:
+    """Raw cells from the configured backend, plus the HTTP requests it took (0 for files)."""
+    if config.kind == "excel":
+        return read_excel(config.location), 0
+    return read_sheets(config)
+
+
+def load(config: SourceConfig, now: dt.datetime | None = None) -> Snapshot:
+    """Read and validate the configured workbook."""
+    raw, requests_made = read_raw(config)
+    return Snapshot(validate(raw), now or dt.datetime.now(), config.label, requests_made)

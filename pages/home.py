@@ -1,0 +1,22 @@
+"""ホーム: what is in the workbook at a glance (counts only, safe to project)."""
+import streamlit as st
+
+from lib import home, ui
+
+# Read what the sidebar loaded, scoped for this viewer:
+workbook, viewer = ui.workbook_for_page()
+summary = home.summary(workbook)
+
+# Render:
+st.title("つなぐボード")
+st.caption("重層的支援体制整備事業の世帯・会議・プラン・社会資源を、いつものスプレッドシートから見える化します。")
+ui.left_out_notice(workbook)
+cols = st.columns(4)
+cols[0].metric("支援中の世帯（終結・中断を除く）", summary.active)
+cols[1].metric("重層的支援会議の対象（同意あり）", summary.by_track["重層的支援会議"])
+cols[2].metric("支援会議の対象（同意なし・不明）", summary.by_track["支援会議"])
+cols[3].metric("データ点検のエラー", summary.errors)
+st.subheader("段階ごとの世帯数")
+st.dataframe(summary.by_stage, hide_index=True, width="stretch")
+st.subheader("シートの行数")
+st.dataframe(summary.rows_per_tab, hide_index=True, width="stretch")
