@@ -90,7 +90,7 @@ TABS: tuple[Tab, ...] = (
         C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
         C("記号", TEXT, required=True, aliases=("世帯員", "対象者"), hint="例: A氏"),
         C("続柄", TEXT, aliases=("関係",)),
-        C("年齢", INT, min_value=0, max_value=120, aliases=("年令",), hint="数字だけ（例: 82）"),
+        C("年齢", INT, min_value=0, max_value=120, aliases=("年令",), hint="数字だけ。例: 82"),
         C("分野", LIST, vocabulary=FIELDS),
         C("状況", TEXT, free_text=True, aliases=("状態", "現状")),
     )),

@@ -1,0 +1,47 @@
+"""Shared fixtures: the bad-input workbook, a fake Sheets server, a clean app store."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import make_bad_workbook  # noqa: E402
+from tests.fake_sheets import FakeSheets  # noqa: E402
+
+SAMPLE = ROOT / "sample_data" / "midori_town.xlsx"
+# A spreadsheet key as Google makes them (44 characters):
+SHEET_KEY = "1TsunaguFakeKey0123456789abcdefghijklmnopqrs"
+
+
+@pytest.fixture(scope="session")
+def bad_workbook(tmp_path_factory) -> Path:
+    return make_bad_workbook.build(tmp_path_factory.mktemp("bad") / "bad_workbook.xlsx")
+
+
+@pytest.fixture(scope="session")
+def sample_raw():
+    from lib.sources import read_excel
+    return read_excel(SAMPLE)
+
+
+@pytest.fixture
+def fake_sheets(sample_raw):
+    """A fake Sheets API serving the sample town under SHEET_KEY; yields (server, root URL)."""
+    fake = FakeSheets({SHEET_KEY: sample_raw})
+    root = fake.start()
+    yield fake, root
+    fake.stop()
+
+
+@pytest.fixture
+def sheets_env(fake_sheets, monkeypatch):
+    """Environment that points the app at the fake server (anonymous credentials on loopback)."""
+    fake, root = fake_sheets
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit#gid=0")
+    monkeypatch.setenv("TSUNAGU_SHEETS_API_ROOT", root)
+    monkeypatch.setattr("lib.sources.RETRY_BASE_DELAY", 0.05)
+    return fake
