@@ -5,11 +5,14 @@ from lib import ui
 
 st.set_page_config(page_title="つなぐボード", page_icon=":material/diversity_3:", layout="wide")
 
-# Pages, in the order staff use them (auto-discovery of pages/ is off with st.navigation):
+# Pages, in the order staff use them (auto-discovery of pages/ is off with st.navigation).
+# Each url_path differs from its file name on purpose: on a server's first run (and in every
+# AppTest run) Streamlit still treats pages/ as a legacy folder, and a URL equal to a file name
+# would run that page file alone, without this script's sidebar and data.
 PAGES = [
-    st.Page("pages/home.py", title="ホーム", icon=":material/home:", url_path="home", default=True),
-    st.Page("pages/check.py", title="データ点検", icon=":material/fact_check:", url_path="check"),
-    st.Page("pages/help.py", title="設定・ヘルプ", icon=":material/help:", url_path="help"),
+    st.Page("pages/home.py", title="ホーム", icon=":material/home:", url_path="top", default=True),
+    st.Page("pages/check.py", title="データ点検", icon=":material/fact_check:", url_path="tenken"),
+    st.Page("pages/help.py", title="設定・ヘルプ", icon=":material/help:", url_path="settei"),
 ]
 
 page = st.navigation(PAGES)

@@ -225,9 +225,8 @@ def _retrying_client_class(tries: int, base_delay: float, max_delay: float):
     return RetryingHTTPClient
 
 
-def sheets_client(config: SourceConfig, tries: int = RETRY_TRIES, base_delay: float = RETRY_BASE_DELAY,
-                  max_delay: float = RETRY_MAX_DELAY):
-    """A gspread Client for `config` with timeout and bounded retries."""
+def sheets_client(config: SourceConfig, tries: int | None = None):
+    """A gspread Client for `config` with timeout and bounded retries (RETRY_* above)."""
     import gspread
     from google.auth.credentials import AnonymousCredentials
     from google.oauth2.service_account import Credentials
@@ -241,7 +240,7 @@ def sheets_client(config: SourceConfig, tries: int = RETRY_TRIES, base_delay: fl
     else:
         credentials = AnonymousCredentials()
     client = gspread.Client(auth=credentials, session=_session(credentials, config.api_root),
-                            http_client=_retrying_client_class(tries, base_delay, max_delay))
+                            http_client=_retrying_client_class(tries or RETRY_TRIES, RETRY_BASE_DELAY, RETRY_MAX_DELAY))
     client.set_timeout(REQUEST_TIMEOUT)
     return client
 

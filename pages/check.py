@@ -21,25 +21,5 @@ cols[2].metric("情報", f"{counts['info']}件")
 cols[3].metric("表示できない行", f"{workbook.rows_left_out}行")
 if problems.empty:
     st.success("問題は見つかりませんでした。", icon=":material/check_circle:")
-    st.stop()
-
-# Filters:
-left, right = st.columns(2)
-severities = left.multiselect("重要度", list(SEVERITY_LABELS.values()), default=["エラー", "注意"], key="check_severity")
-tabs = right.multiselect("タブ", sorted(problems["タブ"].unique(), key=list(problems["タブ"]).index),
-                         key="check_tabs", placeholder="すべてのタブ")
-shown = problems[problems["重要度"].isin(severities or list(SEVERITY_LABELS.values()))]
-if tabs:
-    shown = shown[shown["タブ"].isin(tabs)]
-if viewer.projection:
-    st.info("投影モードのため、セルの値は表示しません。", icon=":material/visibility_off:")
-    shown = shown.drop(columns=["値"])
-
-# Render problems grouped by tab, and the download:
-for tab, group in shown.groupby("タブ", sort=False):
-    with st.expander(f"{tab}（{len(group)}件）", expanded=True):
-        st.dataframe(group.drop(columns=["タブ"]), hide_index=True, width="stretch")
-if not viewer.projection:
-    st.download_button("Excel でダウンロード", export.to_xlsx({"データ点検": problems}),
-                       file_name=f"データ点検_{dt.date.today():%Y%m%d}.xlsx", icon=":material/download:",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+else:
+    ui.problem_list(problems, viewer)

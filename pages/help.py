@@ -10,6 +10,7 @@ snapshot = st.session_state["_snapshot"]
 
 # Render:
 st.title("設定・ヘルプ")
+ui.left_out_notice(workbook)
 st.subheader("いま開いているデータ")
 st.markdown(f"- データ: **{snapshot.label}**\n- 取得: {snapshot.read_at:%Y年%m月%d日 %H:%M}"
             f"\n- 使っているタブ: {'、'.join(workbook.present_tabs) or 'なし'}")

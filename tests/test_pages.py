@@ -1,0 +1,178 @@
+"""Every page through Streamlit's AppTest: on the sample town, on the bad-input fixture, projected,
+and on Google Sheets through the fake server (refresh, stale-data banner, error page)."""
+import ast
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+PAGES = ["pages/home.py", "pages/check.py", "pages/help.py"]
+TITLES = {"pages/home.py": "つなぐボード", "pages/check.py": "データ点検", "pages/help.py": "設定・ヘルプ"}
+
+
+def open_page(page: str, projection: bool = False) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if projection:
+        at.query_params["mode"] = "projection"
+    at.run()
+    if page != "pages/home.py":
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "title", "subheader", "warning", "error", "info", "success")
+             for e in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [e.label for e in at.expander]
+    return "\n".join(map(str, parts))
+
+
+def test_every_page_file_is_registered_in_app():
+    tree = ast.parse(Path(APP).read_text(encoding="utf-8"))
+    registered = {n.args[0].value for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "Page"}
+    assert registered == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert registered == set(PAGES)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_sample_town(page, monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page(page)
+    assert at.title[0].value == TITLES[page]
+    assert "データ: 見本の町（midori_town.xlsx）" in [c.value for c in at.sidebar.caption]
+    assert any(c.value.startswith("データ取得: ") for c in at.sidebar.caption)
+    assert "表示できませんでした" not in texts(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_bad_input_and_links_to_data_check(page, bad_workbook, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
+    at = open_page(page)
+    assert at.title[0].value == TITLES[page]
+    if page != "pages/check.py":
+        assert "12行を表示できませんでした（シートの入力に誤りがあります）" in [w.value for w in at.warning]
+
+
+def test_home_counts_on_sample_town(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/home.py")
+    assert [(m.label, m.value) for m in at.metric] == [
+        ("支援中の世帯（終結・中断を除く）", "48"), ("重層的支援会議の対象（同意あり）", "30"),
+        ("支援会議の対象（同意なし・不明）", "18"), ("データ点検のエラー", "0")]
+    stages = at.dataframe[0].value
+    assert dict(zip(stages["段階"], stages["世帯数"])) == {
+        "受付": 6, "アセスメント": 7, "プラン作成": 6, "支援中": 19, "見守り": 10, "終結": 8, "中断": 4}
+
+
+def test_data_check_shows_counts_and_groups_by_tab(bad_workbook, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
+    at = open_page("pages/check.py")
+    assert [(m.label, m.value) for m in at.metric] == [
+        ("エラー", "18件"), ("注意", "8件"), ("情報", "3件"), ("表示できない行", "12行")]
+    assert [e.label for e in at.expander] == [
+        "世帯（11件）", "世帯員（5件）", "支援プラン（1件）", "会議（3件）", "経過記録（2件）", "社会資源（4件）"]
+    first = at.dataframe[0].value
+    assert list(first.columns) == ["行", "列", "値", "重要度", "内容"]
+    assert list(first["行"]) == [1, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16]
+
+
+def test_data_check_filters_by_severity_and_tab(bad_workbook, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
+    at = open_page("pages/check.py")
+    at.multiselect(key="check_severity").set_value(["情報"]).run()
+    assert [e.label for e in at.expander] == ["世帯（2件）", "メモ（1件）"]
+    at.multiselect(key="check_tabs").set_value(["メモ"]).run()
+    assert [e.label for e in at.expander] == ["メモ（1件）"]
+
+
+def test_projection_mode_from_url_hides_cell_values_on_data_check(bad_workbook, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
+    at = open_page("pages/check.py", projection=True)
+    assert at.session_state["projection"] is True
+    assert at.sidebar.toggle[0].value is True
+    assert "値" not in at.dataframe[0].value.columns
+    shown = texts(at) + "".join(df.value.to_csv() for df in at.dataframe)
+    for name in ("青木世帯", "<script>", "夜間の連絡は避ける", "町独自の欄"):
+        assert name not in shown
+    assert len(at.download_button) == 0 if hasattr(at, "download_button") else True
+
+
+def test_projection_switch_sets_the_bookmarkable_url(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/home.py")
+    assert "mode" not in at.query_params
+    at.sidebar.toggle[0].set_value(True).run()
+    assert at.query_params["mode"] == "projection"
+    at.sidebar.toggle[0].set_value(False).run()
+    assert "mode" not in at.query_params
+
+
+def test_help_page_lists_every_tab(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/help.py")
+    from lib import schema
+    assert len(at.expander) == len(schema.TABS)
+    assert all(any(e.label.startswith(t.name) for e in at.expander) for t in schema.TABS)
+
+
+# ---------------------------------------------------------------- Google Sheets through the fake
+
+def test_app_reads_google_sheets_in_one_batch_get_and_refresh_reads_again(sheets_env):
+    fake = sheets_env
+    at = open_page("pages/home.py")
+    assert at.metric[0].value == "48"
+    assert (fake.count("metadata"), fake.count("batchGet")) == (1, 1)
+    assert any("Google スプレッドシート" in c.value for c in at.sidebar.caption)
+    at.run()   # within the TTL: served from the cache
+    assert fake.count("batchGet") == 1
+    at.sidebar.button[0].click().run()
+    assert (fake.count("metadata"), fake.count("batchGet")) == (2, 2)
+    assert not at.warning
+
+
+def test_failed_refresh_keeps_earlier_data_with_a_banner(sheets_env):
+    fake = sheets_env
+    at = open_page("pages/home.py")
+    fake.always_fail = 500
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert at.metric[0].value == "48"
+    banner = at.warning[0].value
+    assert "最新の情報を読めませんでした" in banner and "分前）を表示しています" in banner
+    fake.always_fail = None
+    at.sidebar.button[0].click().run()
+    assert not at.warning
+
+
+def test_no_earlier_data_shows_what_to_check_not_a_traceback(sheets_env):
+    fake = sheets_env
+    fake.forbidden.add(next(iter(fake.books)))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "データを読めませんでした"
+    assert "共有" in at.markdown[0].value
+    assert not at.metric
+
+
+def test_config_error_shows_error_page(monkeypatch):
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", "https://docs.google.com/spreadsheets/d/" + "x" * 44 + "/edit")
+    monkeypatch.delenv("TSUNAGU_SHEETS_API_ROOT", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "データを読めませんでした"
+    assert "secrets.toml" in at.markdown[0].value
+
+
+def test_page_urls_never_equal_their_file_names():
+    """A URL equal to a pages/ file name would run that file without app.py (legacy pages/ folder)."""
+    tree = ast.parse(Path(APP).read_text(encoding="utf-8"))
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "Page"):
+        url = next(k.value.value for k in call.keywords if k.arg == "url_path")
+        assert url != Path(call.args[0].value).stem

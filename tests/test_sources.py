@@ -1,0 +1,206 @@
+"""Sources: choosing the workbook, reading Excel, and the Google Sheets path through real gspread
+over HTTP against the local fake Sheets API (no mock of our own functions)."""
+import datetime as dt
+import json
+
+import pytest
+
+from lib import sources
+from tests.conftest import SAMPLE, SHEET_KEY
+from tests.fake_sheets import FakeSheets
+
+URL = f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit#gid=0"
+ACCOUNT = {"type": "service_account", "client_email": "board@town.iam.gserviceaccount.com"}
+
+
+@pytest.mark.parametrize("env, secrets, expected", [
+    ({}, {}, ("excel", str(SAMPLE), True)),
+    ({"TSUNAGU_WORKBOOK": r"\\fileserver\福祉課\支援.xlsx"}, {}, ("excel", r"\\fileserver\福祉課\支援.xlsx", False)),
+    ({"TSUNAGU_WORKBOOK": "/mnt/share/town.xlsx"}, {}, ("excel", "/mnt/share/town.xlsx", False)),
+    ({}, {"tsunagu": {"workbook": "/srv/town.xlsx"}}, ("excel", "/srv/town.xlsx", False)),
+    ({"TSUNAGU_WORKBOOK": "/a.xlsx"}, {"tsunagu": {"workbook": "/b.xlsx"}}, ("excel", "/a.xlsx", False)),
+    ({"TSUNAGU_WORKBOOK": URL}, {"gcp_service_account": ACCOUNT}, ("sheets", SHEET_KEY, False)),
+    ({"TSUNAGU_WORKBOOK": SHEET_KEY}, {"gcp_service_account": ACCOUNT}, ("sheets", SHEET_KEY, False)),
+    ({"TSUNAGU_WORKBOOK": URL, "TSUNAGU_SHEETS_API_ROOT": "http://127.0.0.1:8765"}, {},
+     ("sheets", SHEET_KEY, False)),
+    ({"TSUNAGU_WORKBOOK": URL, "TSUNAGU_SHEETS_API_ROOT": "http://localhost:9/"}, {},
+     ("sheets", SHEET_KEY, False)),
+])
+def test_source_is_chosen_by_env_then_secrets_then_sample(env, secrets, expected):
+    config = sources.resolve(env, secrets)
+    assert (config.kind, config.location, config.is_sample) == expected
+
+
+def test_sheets_without_a_service_account_off_loopback_is_a_config_error():
+    with pytest.raises(sources.SourceConfigError, match="サービスアカウント"):
+        sources.resolve({"TSUNAGU_WORKBOOK": URL, "TSUNAGU_SHEETS_API_ROOT": "http://10.0.0.5:8765"}, {})
+    with pytest.raises(sources.SourceConfigError):
+        sources.resolve({"TSUNAGU_WORKBOOK": URL}, {})
+
+
+def test_service_account_file_from_env(tmp_path):
+    key = tmp_path / "key.json"
+    key.write_text(json.dumps(ACCOUNT))
+    config = sources.resolve({"TSUNAGU_WORKBOOK": URL, "TSUNAGU_SERVICE_ACCOUNT_FILE": str(key)}, {})
+    assert config.service_account["client_email"] == ACCOUNT["client_email"]
+    assert "board@" not in repr(config)
+
+
+@pytest.mark.parametrize("env, ttl", [({}, 60), ({"TSUNAGU_CACHE_TTL": "300"}, 300), ({"TSUNAGU_CACHE_TTL": "0"}, 0)])
+def test_cache_ttl_is_configurable(env, ttl):
+    assert sources.resolve(env, {}).ttl == ttl
+
+
+def test_bad_cache_ttl_is_reported():
+    with pytest.raises(sources.SourceConfigError, match="秒数"):
+        sources.resolve({"TSUNAGU_CACHE_TTL": "1分"}, {})
+
+
+def test_missing_excel_file_says_what_to_check(tmp_path):
+    with pytest.raises(sources.SourceNotFound) as e:
+        sources.read_excel(tmp_path / "none.xlsx")
+    assert "共有フォルダ" in e.value.advice
+
+
+def test_a_file_that_is_not_a_workbook_is_a_source_error(tmp_path):
+    path = tmp_path / "memo.xlsx"
+    path.write_text("これは Excel ではありません")
+    with pytest.raises(sources.SourceError, match="Excel ファイルとして読めません"):
+        sources.read_excel(path)
+
+
+def test_excel_ids_typed_as_text_keep_leading_zeros(tmp_path):
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "世帯"
+    sheet.append(["世帯ID", "表示名", "同意", "段階", "受付日"])
+    sheet.append(["007", "テスト世帯", "あり", "受付", dt.date(2025, 4, 1)])
+    sheet.append([8, "数字ID世帯", "あり", "受付", "R7.4.2"])
+    book.save(tmp_path / "t.xlsx")
+    snapshot = sources.load(sources.resolve({"TSUNAGU_WORKBOOK": str(tmp_path / "t.xlsx")}, {}))
+    assert list(snapshot.workbook["世帯"]["世帯ID"]) == ["007", "8"]
+    assert snapshot.requests == 0
+
+
+# ---------------------------------------------------------------- Google Sheets via the fake
+
+def sheets_config(root, **kw):
+    return sources.resolve({"TSUNAGU_WORKBOOK": URL, "TSUNAGU_SHEETS_API_ROOT": root, **kw}, {})
+
+
+def test_whole_workbook_is_read_in_one_batch_get(fake_sheets, sample_raw):
+    fake, root = fake_sheets
+    snapshot = sources.load(sheets_config(root))
+    assert (fake.count("metadata"), fake.count("batchGet"), len(fake.requests)) == (1, 1, 2)
+    assert snapshot.requests == 2
+    batch = next(r for r in fake.requests if r.path.endswith(":batchGet"))
+    assert batch.query["valueRenderOption"] == ["UNFORMATTED_VALUE"]
+    assert batch.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
+    assert batch.query["ranges"] == [f"'{t}'" for t in sample_raw]
+    from lib.validate import validate
+    excel = validate(sample_raw)
+    for tab, frame in snapshot.workbook.tables.items():
+        assert frame.equals(excel[tab]), tab
+
+
+def test_sheets_values_are_never_type_guessed(fake_sheets):
+    fake, root = fake_sheets
+    fake.put(SHEET_KEY, {"世帯": [["世帯ID", "表示名", "同意", "段階", "受付日"],
+                                 ["007", "=1+1", "あり", "受付", 45748], [12, "12", "あり", "受付", "R7.4.1"]]})
+    hh = sources.load(sheets_config(root)).workbook["世帯"]
+    assert list(hh["世帯ID"]) == ["007", "12"]
+    assert list(hh["表示名"]) == ["=1+1", "12"]
+    assert list(hh["受付日"].dt.date) == [dt.date(2025, 4, 1)] * 2
+
+
+def test_tabs_the_app_does_not_use_are_not_fetched(fake_sheets):
+    fake, root = fake_sheets
+    fake.put(SHEET_KEY, {"世帯": [["世帯ID", "表示名", "同意", "段階", "受付日"]], "作業用 'メモ'": [["x"]],
+                         "経過記録": [["日付", "世帯ID"]]})
+    snapshot = sources.load(sheets_config(root))
+    batch = next(r for r in fake.requests if r.path.endswith(":batchGet"))
+    assert batch.query["ranges"] == ["'世帯'", "'経過記録'"]
+    assert [(p.tab, p.severity) for p in snapshot.workbook.problems] == [("作業用 'メモ'", "info")]
+
+
+def test_a_429_then_success_recovers_with_one_retry(fake_sheets, monkeypatch):
+    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    fake, root = fake_sheets
+    fake.failures = [429]
+    snapshot = sources.load(sheets_config(root))
+    assert len(snapshot.workbook["世帯"]) == 60
+    assert (fake.count("metadata"), fake.count("batchGet")) == (2, 1)
+    assert snapshot.requests == 3
+
+
+def test_persistent_500_gives_up_after_bounded_tries(fake_sheets, monkeypatch):
+    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    fake, root = fake_sheets
+    fake.always_fail = 500
+    with pytest.raises(sources.SourceUnavailable, match="500"):
+        sources.load(sheets_config(root))
+    assert len(fake.requests) == sources.RETRY_TRIES
+
+
+def test_quota_exhaustion_is_reported_as_429(fake_sheets, monkeypatch):
+    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    fake, root = fake_sheets
+    fake.always_fail = 429
+    with pytest.raises(sources.SourceUnavailable) as e:
+        sources.load(sheets_config(root))
+    assert "1分ほど待って" in e.value.advice
+
+
+def test_not_shared_with_the_service_account_says_to_share(fake_sheets):
+    fake, root = fake_sheets
+    fake.forbidden.add(SHEET_KEY)
+    with pytest.raises(sources.SourceForbidden) as e:
+        sources.load(sheets_config(root))
+    assert "共有" in e.value.advice
+    assert len(fake.requests) == 1
+
+
+def test_unknown_spreadsheet_is_not_found(fake_sheets):
+    fake, root = fake_sheets
+    config = sources.resolve({"TSUNAGU_WORKBOOK": "1" * 44, "TSUNAGU_SHEETS_API_ROOT": root}, {})
+    with pytest.raises(sources.SourceNotFound, match="404"):
+        sources.load(config)
+
+
+def test_a_slow_server_hits_the_request_timeout(fake_sheets, monkeypatch):
+    monkeypatch.setattr(sources, "REQUEST_TIMEOUT", (1, 0.2))
+    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    fake, root = fake_sheets
+    fake.delay = 1.0
+    client = sources.sheets_client(sheets_config(root), tries=2)
+    with pytest.raises(sources.SourceUnavailable, match="接続できません"):
+        sources.read_sheets(sheets_config(root), client)
+    assert len(fake.requests) == 2
+
+
+def test_unreachable_server_is_unavailable_not_a_traceback(monkeypatch):
+    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    fake = FakeSheets()
+    root = fake.start()
+    fake.stop()   # nothing listens there any more
+    with pytest.raises(sources.SourceUnavailable):
+        sources.load(sheets_config(root))
+
+
+def test_writes_through_gspread_reach_the_fake_as_raw_input(fake_sheets):
+    """The fake implements update/append/batchUpdate as gspread sends them, RAW input kept."""
+    fake, root = fake_sheets
+    client = sources.sheets_client(sheets_config(root))
+    sheet = client.open_by_key(SHEET_KEY).worksheet("世帯")
+    sheet.update([["=SUM(A1)"]], "O2", raw=True)
+    sheet.append_row(["H-999", "追加世帯", "", "", "あり", "受付", "", "", "2026/11/1"], value_input_option="RAW")
+    sheet.batch_update([{"range": "H3", "values": [["担当変更"]]}], raw=True)
+    rows = fake.books[SHEET_KEY]["世帯"]
+    assert rows[1][14] == "=SUM(A1)"
+    assert rows[-1][:2] == ["H-999", "追加世帯"]
+    assert rows[2][7] == "担当変更"
+    inputs = [r.query.get("valueInputOption", [None])[0] or (r.body or {}).get("valueInputOption")
+              for r in fake.requests if r.method in ("PUT", "POST")]
+    assert inputs == ["RAW", "RAW", "RAW"]
+    assert sources.load(sheets_config(root)).workbook["世帯"]["世帯ID"].iloc[-1] == "H-999"
