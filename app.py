@@ -3,7 +3,7 @@ import streamlit as st
 
 from lib import ui
 
-st.set_page_config(page_title="つなぐボード", page_icon=":material/diversity_3:", layout="wide")
+st.set_page_config(page_title="つなぐボード", page_icon="🤝", layout="wide")
 
 # Pages, in the order staff use them (auto-discovery of pages/ is off with st.navigation).
 # Each url_path differs from its file name on purpose: on a server's first run (and in every

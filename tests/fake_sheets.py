@@ -4,8 +4,8 @@ Implements spreadsheet metadata, values get/batchGet, values update (PUT), value
 and values:append; counts every request; can inject 429/500 responses and delays. Used by the
 tests and the benchmark through real gspread over HTTP, and runnable by hand:
 
-    python -m tests.fake_sheets --port 8765 --key demo sample_data/midori_town.xlsx
-    TSUNAGU_SHEETS_API_ROOT=http://127.0.0.1:8765 TSUNAGU_WORKBOOK=demo streamlit run app.py
+    python -m tests.fake_sheets --port 8765 sample_data/midori_town.xlsx
+    TSUNAGU_SHEETS_API_ROOT=http://127.0.0.1:8765 TSUNAGU_WORKBOOK=demo-town-000000000000000000 streamlit run app.py
 """
 from __future__ import annotations
 
@@ -288,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Fake Google Sheets API serving an Excel workbook")
     parser.add_argument("workbook", help="Excel file to serve")
-    parser.add_argument("--key", default="demo", help="spreadsheet key to serve it under")
+    parser.add_argument("--key", default="demo-town-000000000000000000", help="spreadsheet key to serve it under")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
     from lib.sources import read_excel

@@ -64,8 +64,7 @@ def test_home_counts_on_sample_town(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("pages/home.py")
     assert [(m.label, m.value) for m in at.metric] == [
-        ("支援中の世帯（終結・中断を除く）", "48"), ("重層的支援会議の対象（同意あり）", "30"),
-        ("支援会議の対象（同意なし・不明）", "18"), ("データ点検のエラー", "0")]
+        ("支援中の世帯", "48"), ("重層的支援会議へ", "30"), ("支援会議へ", "18"), ("データ点検のエラー", "0")]
     stages = at.dataframe[0].value
     assert dict(zip(stages["段階"], stages["世帯数"])) == {
         "受付": 6, "アセスメント": 7, "プラン作成": 6, "支援中": 19, "見守り": 10, "終結": 8, "中断": 4}

@@ -1,0 +1,108 @@
+"""A person's flow in a real headless Chromium (Debian's /usr/bin/chromium) against `streamlit run`."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(bad_workbook):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
+    env["TSUNAGU_WORKBOOK"] = str(bad_workbook)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + proc.stderr.read().decode(errors="replace")[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ja-JP")
+    outside = []
+    context.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
+    assert outside == [], f"the page tried to reach the internet: {outside[:5]}"
+
+
+def wait_ready(page):
+    page.wait_for_selector(READY)
+
+
+def test_title_notice_and_data_check_count(page, app_url):
+    page.goto(app_url)
+    wait_ready(page)
+    page.get_by_role("heading", name="つなぐボード").wait_for()
+    page.get_by_text("12行を表示できませんでした").wait_for()
+    page.get_by_role("link", name="→ データ点検").click()
+    page.get_by_role("heading", name="データ点検").wait_for()
+    wait_ready(page)
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="エラー").first
+    assert "18件" in metric.inner_text()
+    assert page.url.endswith("/tenken")
+    assert page.title() == "つなぐボード"
+
+
+def test_projection_link_hides_sheet_values(page, app_url):
+    page.goto(f"{app_url}/tenken?mode=projection")
+    wait_ready(page)
+    page.get_by_text("投影モードのため、セルの値は表示しません").wait_for()
+    body = page.locator("body").inner_text()
+    for text in ("青木世帯", "<script>", "夜間の連絡は避ける"):
+        assert text not in body
+    assert page.get_by_role("switch", name="投影モード").is_checked()
+
+
+def test_refresh_button_rereads(page, app_url):
+    page.goto(app_url)
+    wait_ready(page)
+    before = page.get_by_text("データ取得:").inner_text()
+    page.get_by_role("button", name="最新の情報に更新").click()
+    wait_ready(page)
+    assert page.get_by_text("データ取得:").inner_text().startswith("データ取得: ")
+    assert before.startswith("データ取得: ")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_role("heading", name="つなぐボード").wait_for()

@@ -1,0 +1,32 @@
+"""Docs that are tested: README's set-up commands and sheet guide follow the code."""
+import re
+
+from lib import schema
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_gives_exactly_two_setup_commands():
+    section = README.split("## はじめかた", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    commands = [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.strip()]
+    assert commands == ["make run", "make test"]
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_sheet_guide_lists_every_tab_and_column():
+    guide = README.split("## シートの書き方", 1)[1]
+    for tab in schema.TABS:
+        section = guide.split(f"### {tab.name}", 1)[1].split("\n### ", 1)[0]
+        for column in tab.column_names:
+            assert f"| {column} |" in section, (tab.name, column)
+
+
+def test_no_secrets_file_is_committed():
+    assert not (ROOT / ".streamlit" / "secrets.toml").exists() or ".streamlit/secrets.toml" in (
+        ROOT / ".gitignore").read_text()
+    assert (ROOT / ".streamlit" / "secrets.toml.example").exists()
