@@ -11,11 +11,14 @@ st.set_page_config(page_title="つなぐボード", page_icon="🤝", layout="wi
 # would run that page file alone, without this script's sidebar and data.
 PAGES = [
     st.Page("pages/home.py", title="ホーム", icon=":material/home:", url_path="top", default=True),
+    st.Page("pages/board.py", title="ケースボード", icon=":material/view_kanban:", url_path="case-board"),
+    st.Page("pages/household.py", title="世帯詳細", icon=":material/home_work:", url_path="setai"),
     st.Page("pages/check.py", title="データ点検", icon=":material/fact_check:", url_path="tenken"),
     st.Page("pages/help.py", title="設定・ヘルプ", icon=":material/help:", url_path="settei"),
 ]
 
 page = st.navigation(PAGES)
+ui.keep_widget_state()
 snapshot, viewer = ui.sidebar()
 st.session_state["_snapshot"], st.session_state["_viewer"] = snapshot, viewer
 page.run()

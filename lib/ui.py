@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 import threading
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from lib.scope import Viewer, scope_workbook
 from lib.validate import Workbook
 
 CHECK_PAGE = "pages/check.py"
+HOUSEHOLD_PAGE = "pages/household.py"
+BOARD_PAGE = "pages/board.py"
 # Larger type and stronger contrast for a projector (no sheet values in this CSS):
 PROJECTION_CSS = """
 <style>
@@ -28,9 +31,28 @@ PROJECTION_CSS = """
 """
 
 
+# HTML's special characters, and the ones markdown would act on, as character references:
+_INERT = str.maketrans({**{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~:$=@"},
+                        "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
+
+
 def esc(value: object) -> str:
-    """Escape a sheet value for HTML; every value shown with unsafe_allow_html goes through here."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Make a sheet value inert in HTML *and* markdown (every value shown in st.markdown,
+    labels, titles and unsafe_allow_html blocks goes through here): it always reads as typed."""
+    return ("" if value is None else str(value)).translate(_INERT)
+
+
+def today() -> dt.date:
+    """Today, or TSUNAGU_TODAY (YYYY-MM-DD) to show the board as of another day (demos, tests)."""
+    fixed = os.environ.get("TSUNAGU_TODAY")
+    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
+
+
+def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_")) -> None:
+    """Keep filter widgets' values when staff switch pages (Streamlit forgets unrendered widgets)."""
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(prefixes):
+            st.session_state[key] = st.session_state[key]
 
 
 @dataclass
@@ -168,3 +190,104 @@ def problem_list(problems, viewer: Viewer) -> None:
         st.download_button("Excel でダウンロード", export.to_xlsx({"データ点検": problems}),
                            file_name=f"データ点検_{dt.date.today():%Y%m%d}.xlsx", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# ---------------------------------------------------------------- case board cards
+
+# Card styles (constant: no sheet values). Colours follow the track and review state.
+CARD_CSS = """
+<style>
+.tb-card { font-size: 0.9rem; line-height: 1.45; }
+.tb-badge { display: inline-block; padding: 0 .45em; border-radius: .6em; font-size: .78rem; margin-right: .25em;
+            border: 1px solid transparent; white-space: nowrap; }
+.tb-track-j { background: #e3f2fd; color: #0d47a1; border-color: #90caf9; }
+.tb-track-s { background: #fce4ec; color: #880e4f; border-color: #f48fb1; }
+.tb-complex { background: #4a148c; color: #fff; }
+.tb-tag { background: #f1f3f4; color: #202124; border-color: #dadce0; }
+.tb-urg-高 { background: #b71c1c; color: #fff; }
+.tb-urg-中 { background: #ffe0b2; color: #4e2600; }
+.tb-urg-低 { background: #e8f5e9; color: #1b5e20; }
+.tb-overdue { color: #b71c1c; font-weight: 700; }
+.tb-soon { color: #8a4b00; font-weight: 700; }
+.tb-stale { color: #b71c1c; font-weight: 700; }
+.tb-meta { color: #3c4043; overflow-wrap: anywhere; }
+.tb-line { overflow-wrap: anywhere; word-break: break-word; }
+</style>
+"""
+TRACK_CLASS = {"重層的支援会議": "tb-track-j", "支援会議": "tb-track-s"}
+
+
+def _fmt_date(value: dt.date | None) -> str:
+    return f"{value:%Y/%m/%d}" if value else "未設定"
+
+
+def card_html(card) -> str:
+    """The body of one board card (under its name link); every sheet value escaped."""
+    badges = [f'<span class="tb-badge {TRACK_CLASS[card.track]}">{esc(card.track)}</span>']
+    if card.complex:
+        badges.append('<span class="tb-badge tb-complex">複合</span>')
+    if card.urgency:
+        badges.append(f'<span class="tb-badge tb-urg-{esc(card.urgency)}">緊急度 {esc(card.urgency)}</span>')
+    tags = "".join(f'<span class="tb-badge tb-tag">{esc(i)}</span>' for i in card.issues)
+    review_class = {"overdue": "tb-overdue", "soon": "tb-soon"}.get(card.review_state, "")
+    review_note = {"overdue": "（期限切れ）", "soon": "（まもなく）"}.get(card.review_state, "")
+    contact = "接触の記録なし" if card.days_since_contact is None else f"最終接触 {card.days_since_contact}日前"
+    who = "・".join(esc(v) for v in (card.agency, card.staff) if v) or "担当未設定"
+    return (f'<div class="tb-card"><div class="tb-line">{"".join(badges)}</div>'
+            f'<div class="tb-meta">{esc(card.household_id)} ・ {esc(card.area or "地区未設定")} ・ {who}</div>'
+            f'<div class="tb-line">{tags}</div>'
+            f'<div class="tb-line"><span class="{review_class}">見直し {_fmt_date(card.review)}{review_note}</span>'
+            f' ・ <span class="{"tb-stale" if card.stale else ""}">{contact}</span></div></div>')
+
+
+def household_link(container, household_id: str, label: str, key: str | None = None) -> None:
+    """A link to 世帯詳細 for one household that keeps this session (filters, 投影モード)."""
+    params = {"id": household_id}
+    if st.session_state.get("projection"):
+        params["mode"] = "projection"
+    container.page_link(HOUSEHOLD_PAGE, label=esc(label), icon=":material/home_work:", query_params=params)
+
+
+def board_column(column, stage: str, cards: list, per_page: int, header: bool = True) -> None:
+    """One 段階 column: its count, the first cards, and 「さらに表示」 for the rest."""
+    key = f"board_limit_{stage}"
+    limit = st.session_state.get(key, per_page)
+    if header:
+        column.subheader(f"{stage}（{len(cards)}）", divider="gray")
+    if not cards:
+        column.caption("該当する世帯はありません")
+    for card in cards[:limit]:
+        box = column.container(border=True)
+        household_link(box, card.household_id, card.name)
+        box.markdown(card_html(card), unsafe_allow_html=True)
+    if len(cards) > limit:
+        if column.button(f"さらに表示（残り{len(cards) - limit}）", key=f"more_{stage}"):
+            st.session_state[key] = limit + per_page
+            st.rerun()
+
+
+def household_summary_html(detail) -> str:
+    """The 世帯詳細 summary block (escaped); free text only when not projected."""
+    h = detail.household
+    issues = "".join(f'<span class="tb-badge tb-tag">{esc(i)}</span>' for i in h["課題"])
+    badges = f'<span class="tb-badge {TRACK_CLASS[detail.track]}">{esc(detail.track)}</span>'
+    if detail.complex:
+        badges += '<span class="tb-badge tb-complex">複合</span>'
+    if h.get("緊急度"):
+        badges += f'<span class="tb-badge tb-urg-{esc(h["緊急度"])}">緊急度 {esc(h["緊急度"])}</span>'
+
+    def day(v):
+        return "未設定" if v is None or v != v else f"{v:%Y/%m/%d}"
+
+    rows = [("世帯ID", esc(h["世帯ID"])), ("段階", esc(h["段階"])), ("同意", esc(h["同意"])),
+            ("地区", esc(h["地区"] or "未設定")),
+            ("主担当", "・".join(esc(v) for v in (h["主担当機関"], h["担当者"]) if v) or "未設定"),
+            ("受付日", day(h["受付日"])), ("次回見直し日", day(h["次回見直し日"])),
+            ("最終接触", day(detail.last_contact)), ("紹介元", esc(h["紹介元"] or "")),
+            ("終結日", day(h["終結日"]) if h["段階"] == "終結" else "")]
+    if h.get("備考"):
+        rows.append(("備考", esc(h["備考"])))
+    cells = "".join(f"<div><b>{k}</b>　{v}</div>" for k, v in rows if v)
+    return (CARD_CSS + f'<div class="tb-card"><div class="tb-line">{badges}{issues}</div>'
+            f'<div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.2rem 1rem;">'
+            f"{cells}</div></div>")
