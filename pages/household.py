@@ -9,28 +9,25 @@ from lib import household, ui
 # Read data and the household asked for:
 workbook, viewer = ui.workbook_for_page()
 wanted = st.query_params.get("id", "")
+detail = household.build_detail(workbook, wanted, ui.today(), projection=viewer.projection) if wanted else None
+
+# Render:
+st.title(ui.esc(detail.household["表示名"]) if detail else "世帯詳細")
+ui.left_out_notice(workbook)
 if not wanted:
     ids = list(workbook["世帯"]["世帯ID"])
     names = dict(zip(workbook["世帯"]["世帯ID"], workbook["世帯"]["表示名"]))
-    st.title("世帯詳細")
     picked = st.selectbox("世帯を選ぶ", ids, index=None, format_func=lambda h: f"{names[h]}（{h}）",
-                          placeholder="表示名か世帯IDを入力")
+                          placeholder="表示名か世帯IDを入力", key="detail_pick")
     if picked:
         st.query_params["id"] = picked
         st.rerun()
     st.stop()
-detail = household.build_detail(workbook, wanted, ui.today(), projection=viewer.projection)
 if detail is None:
-    st.title("世帯詳細")
     st.warning(f"世帯ID「{ui.esc(wanted)}」の世帯は、表示できる世帯の中にありません。"
                "世帯IDのつづりを確かめるか、ケースボードから選んでください。", icon=":material/search_off:")
     st.page_link(ui.BOARD_PAGE, label="ケースボードへ戻る", icon=":material/view_kanban:")
     st.stop()
-
-# Render:
-h = detail.household
-st.title(ui.esc(h["表示名"]))
-ui.left_out_notice(workbook)
 st.markdown(ui.household_summary_html(detail), unsafe_allow_html=True)
 
 left, right = st.columns([3, 2])

@@ -1,5 +1,6 @@
 """A person's flow in a real headless Chromium (Debian's /usr/bin/chromium) against `streamlit run`."""
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -106,3 +107,30 @@ def test_refresh_button_rereads(page, app_url):
     assert before.startswith("データ取得: ")
     assert page.locator('[data-testid="stException"]').count() == 0
     page.get_by_role("heading", name="つなぐボード").wait_for()
+
+
+def test_board_card_opens_household_and_projection_hides_names(page, app_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app_url)
+    wait_ready(page)
+    page.get_by_role("link", name="ケースボード").click()
+    page.get_by_role("heading", name="ケースボード").wait_for()
+    wait_ready(page)
+    # The 表示名 "<script>alert(1)</script>" is shown as text and never runs:
+    page.get_by_text("<script>alert(1)</script>").first.wait_for()
+    assert dialogs == []
+    page.get_by_role("link", name="青木世帯").click()
+    page.get_by_role("heading", name="青木世帯").wait_for()
+    wait_ready(page)
+    assert "id=H-001" in page.url
+    page.get_by_text("夜間の連絡は避ける").wait_for()
+    page.locator("label").filter(has_text="投影モード").first.click()
+    wait_ready(page)
+    page.get_by_role("heading", name=re.compile(r"^[A-Z]+世帯$")).wait_for()
+    page.wait_for_function("() => !document.body.innerText.includes('青木世帯')")
+    body = page.locator("body").inner_text()
+    for secret in ("青木世帯", "秋山世帯", "夜間の連絡は避ける", "町独自の欄", "要介護1"):
+        assert secret not in body
+    assert "mode=projection" in page.url
+    assert dialogs == []

@@ -9,20 +9,46 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["pages/home.py", "pages/check.py", "pages/help.py"]
-TITLES = {"pages/home.py": "つなぐボード", "pages/check.py": "データ点検", "pages/help.py": "設定・ヘルプ"}
+PAGES = ["pages/home.py", "pages/board.py", "pages/household.py", "pages/check.py", "pages/help.py"]
+TITLES = {"pages/home.py": "つなぐボード", "pages/board.py": "ケースボード", "pages/household.py": "世帯詳細",
+          "pages/check.py": "データ点検", "pages/help.py": "設定・ヘルプ"}
 
 
-def open_page(page: str, projection: bool = False) -> AppTest:
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    monkeypatch.setenv("TSUNAGU_TODAY", "2026-11-24")
+
+
+def open_page(page: str, projection: bool = False, **params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if projection:
         at.query_params["mode"] = "projection"
     at.run()
     if page != "pages/home.py":
         at.switch_page(page)
+        for key, value in params.items():
+            at.query_params[key] = value
         at.run()
     assert not at.exception, at.exception
     return at
+
+
+def rendered_text(at: AppTest) -> str:
+    """Everything the page sends to the browser, as text (protobuf text of every element,
+    dataframes as CSV, graphviz specs included)."""
+    from google.protobuf import text_format
+    out = []
+
+    def walk(node):
+        if type(node).__name__ == "Dataframe":
+            out.append(node.value.to_csv())
+        elif getattr(node, "proto", None) is not None:
+            out.append(text_format.MessageToString(node.proto, as_utf8=True))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(out)
 
 
 def texts(at: AppTest) -> str:
@@ -175,3 +201,120 @@ def test_page_urls_never_equal_their_file_names():
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "Page"):
         url = next(k.value.value for k in call.keywords if k.arg == "url_path")
         assert url != Path(call.args[0].value).stem
+
+
+# ---------------------------------------------------------------- ケースボード and 世帯詳細
+
+def column_headers(at):
+    return [h.value for h in at.subheader]
+
+
+def test_board_columns_and_figures_on_sample_town(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/board.py")
+    assert [(m.label, m.value) for m in at.metric] == [
+        ("支援中の世帯", "48"), ("見直し期限切れ", "12"), ("60日以上接触なし", "17"), ("今月の新規受付", "5"),
+        ("重層的支援会議へ", "30"), ("支援会議へ", "18")]
+    assert column_headers(at) == ["受付（6）", "アセスメント（7）", "プラン作成（6）", "支援中（19）", "見守り（10）"]
+    assert [e.label for e in at.expander][-2:] == ["終結（8）", "中断（4）"]
+    cards = [m.value for m in at.markdown if 'class="tb-card"' in m.value]
+    assert len(cards) == 6 + 7 + 6 + 19 + 10 + 8 + 4
+
+
+def test_board_filters_narrow_cards_and_survive_page_switches(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/board.py")
+    at.multiselect(key="board_tracks").set_value(["支援会議"]).run()
+    assert column_headers(at) == ["受付（5）", "アセスメント（3）", "プラン作成（0）", "支援中（0）", "見守り（10）"]
+    assert "絞り込み中: 60世帯のうち 18世帯を表示" in [c.value for c in at.caption]
+    at.switch_page("pages/help.py").run()
+    at.switch_page("pages/board.py").run()
+    assert at.multiselect(key="board_tracks").value == ["支援会議"]
+    assert column_headers(at)[-1] == "見守り（10）"
+    at.text_input(key="board_text").input("H-008").run()
+    assert sum(int(h.split("（")[1].rstrip("）")) for h in column_headers(at)) == 1
+
+
+def test_board_shows_more_cards_on_request(monkeypatch, tmp_path):
+    from sample_data import generate
+    path = generate.write_xlsx(generate.build(120), tmp_path / "town120.xlsx")
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
+    at = open_page("pages/board.py")
+    assert "支援中（39）" in column_headers(at)
+
+    button = next(b for b in at.button if b.key == "more_支援中")
+    assert button.label == "さらに表示（残り19）"
+    before = sum('class="tb-card"' in m.value for m in at.markdown)
+    button.click().run()
+    assert sum('class="tb-card"' in m.value for m in at.markdown) == before + 19
+    assert not any(b.key == "more_支援中" for b in at.button)
+
+
+def test_board_table_view(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/board.py")
+    at.toggle(key="board_table_view").set_value(True).run()
+    table = at.dataframe[0].value
+    assert len(table) == 60 and table["世帯ID"].is_unique
+
+
+def test_household_detail_by_url(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/household.py", id="H-001")
+    assert at.title[0].value == "泉世帯"
+    assert [s.value for s in at.subheader] == ["世帯員", "家族構成図", "世帯支援プラン", "経過記録（新しい順）",
+                                               "この世帯を取り上げた会議", "この世帯のデータ点検"]
+    assert list(at.dataframe[0].value["記号"]) == ["A氏", "B氏", "C氏"]
+    assert list(at.dataframe[1].value["対象"])[-2:] == ["危機介入", "その他"]
+    assert "夜間の連絡は避ける" in at.markdown[0].value     # 備考 at a desk
+    assert at.get("graphviz_chart")[0].proto.spec.startswith("graph 家族構成図")
+
+
+def test_unknown_household_id_gives_a_message_not_an_exception(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/household.py", id="H-999")
+    assert at.title[0].value == "世帯詳細"
+    assert "世帯ID「H&#45;999」の世帯は、表示できる世帯の中にありません" in at.warning[0].value
+
+
+def test_household_problems_are_listed_on_its_page(bad_workbook, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
+    at = open_page("pages/household.py", id="H-007")
+    assert any("次回見直し日" in m.value for m in at.markdown)
+
+
+def test_sheet_html_is_escaped_on_board_and_detail(bad_workbook, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
+    for page, params in (("pages/board.py", {}), ("pages/household.py", {"id": "H-013"})):
+        at = open_page(page, **params)
+        shown = rendered_text(at)
+        assert "<script>" not in shown.replace("<script>alert(1)</script>,", "")  # CSV cells are not HTML
+        assert "&lt;script&gt;alert&#40;1&#41;&lt;/script&gt;" in shown
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_projection_leaks_no_name_and_no_free_text(page, sample_raw, monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    from lib import schema
+    from lib.validate import validate
+    workbook = validate(sample_raw)
+    secrets = set(workbook["世帯"]["表示名"])
+    for tab in schema.TABS:
+        for column in schema.free_text_columns(tab.name):
+            secrets |= {v for v in workbook[tab.name][column] if isinstance(v, str) and v}
+    params = {"id": "H-001"} if page == "pages/household.py" else {}
+    at = open_page(page, projection=True, **params)
+    shown = rendered_text(at)
+    leaked = sorted(s for s in secrets if s in shown)
+    assert leaked == []
+    no_consent = workbook["世帯"][workbook["世帯"]["同意"] != "あり"]["世帯ID"]
+    assert not [h for h in no_consent if f'"{h}"' in shown or f"{h} " in shown or f"{h}," in shown]
+
+
+def test_projected_board_has_pseudonyms_and_no_shien_kaigi_households(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/board.py", projection=True)
+    assert [m.value for m in at.metric][-1] == "0"
+    assert column_headers(at) == ["受付（1）", "アセスメント（4）", "プラン作成（6）", "支援中（19）", "見守り（0）"]
+    labels = [link.proto.label for link in at.get("page_link") if "id=" in link.proto.page or link.proto.query_string]
+    assert labels and all(label.endswith("世帯") and label[:-2].isupper() for label in labels)

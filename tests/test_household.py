@@ -1,0 +1,65 @@
+"""世帯詳細 building blocks: 家族構成図, the plan sheet layout, the whole detail."""
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from lib import household
+from lib.validate import validate
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.mark.parametrize("relation, sex", [("母", "F"), ("実母", "F"), ("長女", "F"), ("妻", "F"), ("父", "M"),
+                                           ("長男", "M"), ("弟", "M"), ("本人", "?"), ("", "?"), (None, "?")])
+def test_relation_gives_the_shape(relation, sex):
+    assert household.sex_of(relation) == sex
+
+
+def members(*rows):
+    return pd.DataFrame(rows, columns=["記号", "続柄", "年齢"]).astype({"年齢": "Int64"})
+
+
+def test_genogram_ranks_generations_by_age_and_draws_shapes():
+    dot = household.genogram(members(("A氏", "母", 82), ("B氏", "長男", 55), ("C氏", "長女", 52)))
+    assert 'm0 [label="A氏\\n母\\n82歳", shape=circle];' in dot
+    assert 'm1 [label="B氏\\n長男\\n55歳", shape=box];' in dot
+    assert "{ rank=same; m1; m2; }" in dot
+    assert "m0 -- m1;" in dot and "m0 -- m2;" in dot
+    assert "m1 -- m2 [style=dashed];" in dot
+
+
+def test_genogram_escapes_quotes_and_backslashes():
+    dot = household.genogram(members(('A"]; x [label="', "母\\", 80)))
+    assert 'label="A\\"]; x [label=\\"\\n母\\\\\\n80歳"' in dot
+
+
+def test_genogram_in_projection_shows_age_bands_only():
+    frame = members(("A氏", "母", 82)).assign(年代=["80代"])
+    dot = household.genogram(frame, projection=True)
+    assert "80代" in dot and "82" not in dot
+
+
+def test_plan_sheet_has_a_row_per_member_then_crisis_and_other():
+    plans = pd.DataFrame({"対象": ["B氏", "A氏", "危機介入"], "目標": ["g1", "g2", "g3"], "検討内容": [None] * 3,
+                          "取組事項": [None] * 3, "役割分担": [None] * 3, "期限": pd.to_datetime(["2026-12-01", None, None]),
+                          "状況": ["実施中", "達成", "未着手"]})
+    sheet = household.plan_sheet(plans, members(("A氏", "母", 80), ("B氏", "長男", 50), ("C氏", "孫", 20)))
+    assert list(sheet["対象"]) == ["A氏", "B氏", "C氏", "危機介入", "その他"]
+    assert [v if isinstance(v, str) else None for v in sheet["目標"]] == ["g2", "g1", None, "g3", None]
+    assert list(sheet.columns) == ["対象", "目標", "検討内容", "当面の取組事項", "役割分担", "期限", "状況"]
+    assert sheet["期限"].iloc[1] == dt.date(2026, 12, 1)
+
+
+def test_detail_of_a_sample_household(sample_raw):
+    detail = household.build_detail(validate(sample_raw), "Ｈ－００１", TODAY)
+    assert detail.household["世帯ID"] == "H-001"
+    assert list(detail.members["記号"]) == ["A氏", "B氏", "C氏"]
+    assert list(detail.contacts["日付"]) == sorted(detail.contacts["日付"], reverse=True)
+    assert all("H-001" in ids for ids in validate(sample_raw)["会議"].set_index("会議ID").loc[
+        list(detail.meetings["会議ID"]), "対象世帯"])
+    assert "内容" in detail.contacts.columns and "決定事項" in detail.meetings.columns
+
+
+def test_unknown_household_is_none(sample_raw):
+    assert household.build_detail(validate(sample_raw), "H-999", TODAY) is None
