@@ -26,6 +26,7 @@ test: install-test browser
 
 bench: install-test
 	$(PYTHON) -m bench.bench_load
+	$(PYTHON) -m bench.bench_board
 
 sample:
 	$(PYTHON) -m sample_data.generate

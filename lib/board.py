@@ -93,10 +93,10 @@ def review_state(review: dt.date | None, today: dt.date, soon_days: int = REVIEW
 
 def last_contacts(households: pd.DataFrame, contacts: pd.DataFrame) -> dict[str, dt.date | None]:
     """世帯ID → the later of 最終接触日 and the newest 経過記録 日付."""
-    newest = contacts.groupby("世帯ID")["日付"].max() if len(contacts) else pd.Series(dtype="datetime64[ns]")
+    newest = contacts.groupby("世帯ID")["日付"].max().dt.date.to_dict() if len(contacts) else {}
     out = {}
-    for hid, typed in zip(households["世帯ID"], households["最終接触日"]):
-        candidates = [d for d in (_date(typed), _date(newest.get(hid))) if d is not None]
+    for hid, typed in zip(households["世帯ID"], households["最終接触日"].dt.date):
+        candidates = [d for d in (None if pd.isna(typed) else typed, newest.get(hid)) if d is not None]
         out[hid] = max(candidates) if candidates else None
     return out
 
@@ -171,13 +171,16 @@ def build_board(workbook, today: dt.date, filters: Filters = Filters(),
     hh = workbook[schema.HOUSEHOLDS]
     contacts = last_contacts(hh, workbook[schema.CONTACTS])
     members = workbook[schema.MEMBERS]
-    ages = members.dropna(subset=["年齢"]).groupby("世帯ID")["年齢"].apply(lambda s: [int(a) for a in s]).to_dict()
+    ages: dict[str, list[int]] = {}
+    for hid, age in zip(members["世帯ID"], members["年齢"]):
+        if not pd.isna(age):
+            ages.setdefault(hid, []).append(int(age))
     position = {hid: i for i, hid in enumerate(board_order(hh))}
     columns: dict[str, list[Card]] = {s: [] for s in schema.STAGES}
     overdue = stale = new = 0
     by_track = {"重層的支援会議": 0, "支援会議": 0}
     cards = []
-    for _, row in hh.iterrows():
+    for row in hh.to_dict("records"):
         hid = row["世帯ID"]
         review = _date(row["次回見直し日"])
         last = contacts.get(hid)
