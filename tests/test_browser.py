@@ -128,9 +128,12 @@ def test_board_card_opens_household_and_projection_hides_names(page, app_url):
     page.locator("label").filter(has_text="投影モード").first.click()
     wait_ready(page)
     page.get_by_role("heading", name=re.compile(r"^[A-Z]+世帯$")).wait_for()
-    page.wait_for_function("() => !document.body.innerText.includes('青木世帯')")
+    secrets = ["青木世帯", "秋山世帯", "夜間の連絡は避ける", "町独自の欄", "要介護1"]
+    # Streamlit replaces the previous run's elements one by one: wait until the rerun is done.
+    page.wait_for_function("s => s.every(t => !document.body.innerText.includes(t))", arg=secrets)
+    wait_ready(page)
+    page.wait_for_timeout(500)
     body = page.locator("body").inner_text()
-    for secret in ("青木世帯", "秋山世帯", "夜間の連絡は避ける", "町独自の欄", "要介護1"):
-        assert secret not in body
+    assert [s for s in secrets if s in body] == []
     assert "mode=projection" in page.url
     assert dialogs == []
