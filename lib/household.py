@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib import board, schema
+from lib.cells import nfkc
 from lib.home import track
 from lib.validate import Workbook
 
@@ -35,7 +36,6 @@ class Detail:
 
 def find(workbook: Workbook, household_id: str) -> dict | None:
     """The household row for an ID typed in a URL (NFKC, trimmed), or None."""
-    from lib.cells import nfkc
     hh = workbook[schema.HOUSEHOLDS]
     match = hh[hh["世帯ID"] == nfkc(household_id)]
     return None if match.empty else match.iloc[0].to_dict()

@@ -5,7 +5,7 @@ Everything else reads this table; nothing else spells a tab or column name's rul
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Column types the validator knows how to convert.
 TEXT, ID, DATE, TIME, INT, FLOAT, ENUM, LIST, IDLIST = (

@@ -6,7 +6,6 @@ read the source themselves.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 import threading
 from dataclasses import dataclass
@@ -163,33 +162,6 @@ def left_out_notice(workbook: Workbook) -> None:
         cols = st.columns([5, 2])
         cols[0].warning(f"{n}行を表示できませんでした（シートの入力に誤りがあります）", icon=":material/warning:")
         cols[1].page_link(CHECK_PAGE, label="→ データ点検", icon=":material/fact_check:")
-
-
-def problem_list(problems, viewer: Viewer) -> None:
-    """The データ点検 list: severity/tab filters, one expander per tab, Excel download."""
-    import datetime as dt
-
-    from lib import export
-    from lib.validate import SEVERITY_LABELS
-
-    left, right = st.columns(2)
-    labels = list(SEVERITY_LABELS.values())
-    severities = left.multiselect("重要度", labels, default=labels[:2], key="check_severity")
-    order = list(dict.fromkeys(problems["タブ"]))
-    tabs = right.multiselect("タブ", order, key="check_tabs", placeholder="すべてのタブ")
-    shown = problems[problems["重要度"].isin(severities or labels)]
-    if tabs:
-        shown = shown[shown["タブ"].isin(tabs)]
-    if viewer.projection:
-        st.info("投影モードのため、セルの値は表示しません。", icon=":material/visibility_off:")
-        shown = shown.drop(columns=["値"])
-    for tab, group in shown.groupby("タブ", sort=False):
-        with st.expander(f"{tab}（{len(group)}件）", expanded=True):
-            st.dataframe(group.drop(columns=["タブ"]), hide_index=True, width="stretch")
-    if not viewer.projection:
-        st.download_button("Excel でダウンロード", export.to_xlsx({"データ点検": problems}),
-                           file_name=f"データ点検_{dt.date.today():%Y%m%d}.xlsx", icon=":material/download:",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 # ---------------------------------------------------------------- case board cards

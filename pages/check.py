@@ -6,7 +6,7 @@ import streamlit as st
 from lib import check, export, ui
 from lib.validate import SEVERITY_LABELS
 
-# Read widgets and data:
+# Read data and widgets:
 workbook, viewer = ui.workbook_for_page()
 problems = check.problems_frame(workbook)
 counts = workbook.counts()
@@ -19,7 +19,28 @@ cols[0].metric("エラー", f"{counts['error']}件")
 cols[1].metric("注意", f"{counts['warning']}件")
 cols[2].metric("情報", f"{counts['info']}件")
 cols[3].metric("表示できない行", f"{workbook.rows_left_out}行")
+
 if problems.empty:
     st.success("問題は見つかりませんでした。", icon=":material/check_circle:")
 else:
-    ui.problem_list(problems, viewer)
+    # Filters:
+    labels = list(SEVERITY_LABELS.values())
+    left, right = st.columns(2)
+    severities = left.multiselect("重要度", labels, default=labels[:2], key="check_severity")
+    tabs = right.multiselect("タブ", list(dict.fromkeys(problems["タブ"])), key="check_tabs",
+                             placeholder="すべてのタブ")
+    shown = problems[problems["重要度"].isin(severities or labels)]
+    if tabs:
+        shown = shown[shown["タブ"].isin(tabs)]
+    if viewer.projection:
+        st.info("投影モードのため、セルの値は表示しません。", icon=":material/visibility_off:")
+        shown = shown.drop(columns=["値"])
+
+    # Problems grouped by tab, and the download (not on a projector):
+    for tab, group in shown.groupby("タブ", sort=False):
+        with st.expander(f"{tab}（{len(group)}件）", expanded=True):
+            st.dataframe(group.drop(columns=["タブ"]), hide_index=True, width="stretch")
+    if not viewer.projection:
+        st.download_button("Excel でダウンロード", export.to_xlsx({"データ点検": problems}),
+                           file_name=f"データ点検_{dt.date.today():%Y%m%d}.xlsx", icon=":material/download:",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -4,7 +4,6 @@ import datetime as dt
 from lib.sources import read_excel
 from lib.validate import validate
 from sample_data import generate
-from tests.conftest import SAMPLE
 
 
 def test_committed_sample_matches_the_generator(tmp_path, sample_raw):
