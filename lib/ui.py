@@ -26,6 +26,10 @@ PROJECTION_CSS = """
 [data-testid="stAppViewContainer"] h1 { font-size: 2.6rem; }
 [data-testid="stMetricValue"] { font-size: 3rem; }
 [data-testid="stAppViewContainer"] p, [data-testid="stAppViewContainer"] li { color: #000; }
+[data-testid="stAppViewContainer"] .tb-card { font-size: 1.25rem; }
+[data-testid="stAppViewContainer"] .tb-badge { font-size: 1.05rem; }
+[data-testid="stAppViewContainer"] .tb-meta { color: #000; }
+[data-testid="stPageLink"] p { font-size: 1.4rem; font-weight: 700; }
 </style>
 """
 

@@ -8,6 +8,7 @@ from lib.board import Filters
 CARDS_PER_COLUMN = 20
 
 # Read data and widgets:
+st.title("ケースボード")
 workbook, viewer = ui.workbook_for_page()
 options = board.filter_options(workbook["世帯"])
 with st.expander("絞り込み", icon=":material/filter_alt:", expanded=False):
@@ -27,7 +28,6 @@ result = board.build_board(workbook, ui.today(), filters)
 figures = result.figures
 
 # Render the figures, then the columns:
-st.title("ケースボード")
 ui.left_out_notice(workbook)
 cols = st.columns(6)
 cols[0].metric("支援中の世帯", figures.active, help="終結・中断を除く")

@@ -1,0 +1,45 @@
+"""Shared display helpers: escaping and the card body never break on odd sheet values."""
+import datetime as dt
+
+import pytest
+
+from lib import ui
+from lib.board import Card
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("<script>alert(1)</script>", "&lt;script&gt;alert&#40;1&#41;&lt;/script&gt;"),
+    ("[x](javascript:alert(1))", "&#91;x&#93;&#40;javascript&#58;alert&#40;1&#41;&#41;"),
+    ("**太字** _斜体_ `code` $x$", "&#42;&#42;太字&#42;&#42; &#95;斜体&#95; &#96;code&#96; &#36;x&#36;"),
+    ("O'Neil & \"co\"", "O&#39;Neil &amp; &quot;co&quot;"),
+    ("=1+1", "&#61;1&#43;1"),
+    ("山田世帯", "山田世帯"),
+    (None, ""),
+    (12, "12"),
+])
+def test_escape_makes_values_inert_in_html_and_markdown(raw, expected):
+    assert ui.esc(raw) == expected
+
+
+def card(**changes):
+    base = dict(household_id="H-1", name="山田世帯", stage="支援中", area=None, issues=(), track="支援会議",
+                agency=None, staff=None, urgency=None, review=None, review_state=None, days_since_contact=None,
+                stale=False, complex=False)
+    return Card(**{**base, **changes})
+
+
+def test_card_with_every_optional_value_empty():
+    html = ui.card_html(card())
+    assert "地区未設定" in html and "担当未設定" in html and "見直し 未設定" in html and "接触の記録なし" in html
+
+
+def test_card_with_very_long_and_hostile_values():
+    long_text = "あ" * 500
+    html = ui.card_html(card(area=long_text, issues=("<b>x</b>", long_text), agency="<img src=x onerror=alert(1)>",
+                             staff=long_text, urgency="高", review=dt.date(2026, 1, 1), review_state="overdue",
+                             days_since_contact=400, stale=True, complex=True))
+    assert "<img" not in html and "<b>x" not in html
+    assert long_text in html
+    assert 'class="tb-overdue">見直し 2026/01/01（期限切れ）' in html
+    assert 'class="tb-stale">最終接触 400日前' in html
+    assert "複合" in html
