@@ -201,3 +201,17 @@ def parse_list(value: object) -> list[str]:
         if part and part not in seen:
             seen.append(part)
     return seen
+
+
+WEEKDAYS = "月火水木金土日"
+
+
+def to_wareki(day: dt.date, weekday: bool = False) -> str:
+    """2026-11-25 → 令和8年11月25日 (with （水） when `weekday`); 元年 for year 1."""
+    for era in ("令和", "平成", "昭和", "大正"):
+        start = ERAS[era]
+        if day >= start:
+            year = day.year - start.year + 1
+            text = f"{era}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+            return text + (f"（{WEEKDAYS[day.weekday()]}）" if weekday else "")
+    return f"{day.year}年{day.month}月{day.day}日"
