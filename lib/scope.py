@@ -63,4 +63,4 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
             frame = frame.assign(**{c: [None] * len(frame) for c in free})
         tables[tab.name] = frame.reset_index(drop=True)
     problems = [replace(p, value="") for p in workbook.problems if p.household is None or p.household in keep]
-    return Workbook(tables, problems, dict(workbook.left_out), workbook.present_tabs)
+    return Workbook(tables, problems, dict(workbook.left_out), dict(workbook.titles))

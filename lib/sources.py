@@ -307,3 +307,224 @@ def load(config: SourceConfig, now: dt.datetime | None = None) -> Snapshot:
     """Read and validate the configured workbook."""
     raw, requests_made = read_raw(config)
     return Snapshot(validate(raw), now or dt.datetime.now(), config.label, requests_made)
+
+
+# ---------------------------------------------------------------- writing back
+
+# Backups of the Excel file kept before each write (oldest removed first):
+BACKUP_KEEP = 20
+BACKUP_DIR_NAME = "つなぐボード_バックアップ"
+WRITABLE_EXCEL = (".xlsx", ".xlsm")
+
+
+class WriteRefused(SourceError):
+    """Nothing was written: the file is open elsewhere, changed meanwhile, or cannot be written."""
+
+
+class WriteConflict(WriteRefused):
+    """Someone changed a row the app is about to write; `conflicts` says which cells."""
+
+    def __init__(self, conflicts: list, advice: str | None = None):
+        super().__init__(f"保存しませんでした。読み込んだ後に、シートの{len(conflicts)}か所が変更されています。",
+                         advice or "変更を確かめてから「最新の情報に更新」を押し、もう一度保存してください。")
+        self.conflicts = conflicts
+
+
+def _fresh_rows(raw: RawWorkbook, title: str) -> tuple[dict[str, int], list]:
+    """Header positions (schema column → 0-based index) and rows of one tab as it is now."""
+    rows = raw.get(title) or []
+    tab = schema.tab_for_title(title)
+    header = {}
+    for i, cell in enumerate(rows[0] if rows else []):
+        col = schema.column_for_header(tab, cell)
+        if col and col.name not in header:
+            header[col.name] = i
+    return header, rows
+
+
+def _locate(rows: list, key_index: int, key: str) -> int:
+    """1-based sheet row whose key cell reads `key` (after NFKC), found afresh every time."""
+    from lib.cells import nfkc
+    for n, row in enumerate(rows[1:], start=2):
+        if key_index < len(row) and nfkc(row[key_index]) == key:
+            return n
+    raise WriteConflict([], f"「{key}」の行が見つかりません。シートで消されたか、IDが変えられています。")
+
+
+def _column(header: dict[str, int], tab: str, column: str) -> int:
+    if column not in header:
+        raise WriteRefused(f"「{tab}」タブに「{column}」の列がないため保存できません。",
+                           f"1行目に見出し「{column}」の列を足してから、もう一度保存してください。")
+    return header[column]
+
+
+def _cells_to_write(plan, raw: RawWorkbook, titles: dict[str, str], for_sheets: bool):
+    """(sheet title, row, column index, value) for every change, rows located by key in `raw`."""
+    from lib.writeback import KEY_COLUMN, cell_value
+    out = []
+    for change in plan.changes:
+        title = titles[change.tab]
+        header, rows = _fresh_rows(raw, title)
+        row = _locate(rows, _column(header, change.tab, KEY_COLUMN[change.tab]), change.key)
+        out.append((title, row, _column(header, change.tab, change.column), cell_value(change.new, for_sheets)))
+    return out
+
+
+def _appended_row(new_row, raw: RawWorkbook, titles: dict[str, str], for_sheets: bool) -> tuple[str, list]:
+    """A new row laid out in the tab's own column order (columns it lacks are refused)."""
+    from lib.writeback import cell_value
+    title = titles[new_row.tab]
+    header, _ = _fresh_rows(raw, title)
+    values = {_column(header, new_row.tab, c): cell_value(v, for_sheets) for c, v in new_row.values.items()
+              if v not in (None, "", ()) or c in header}
+    width = max(values) + 1 if values else 0
+    return title, [values.get(i, "") for i in range(width)]
+
+
+def _check_plan(plan, snapshot: Snapshot, raw: RawWorkbook) -> None:
+    """Refuse when a touched tab is missing or a touched row changed since the snapshot."""
+    from lib.writeback import conflicts
+    for tab in {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}:
+        if tab not in snapshot.workbook.titles or snapshot.workbook.titles[tab] not in raw:
+            raise WriteRefused(f"「{tab}」タブが見つからないため保存できません。",
+                               f"スプレッドシートに「{tab}」タブ（1行目に見出し）を作ってから、もう一度保存してください。")
+    found = conflicts(plan, validate(raw))
+    if found:
+        raise WriteConflict(found)
+
+
+def write(config: SourceConfig, snapshot: Snapshot, plan) -> int:
+    """Carry out a WritePlan on the configured workbook; returns the number of cells written.
+
+    Single cells and appended rows only, never a whole tab; rows located by key after a fresh
+    read; refused (WriteConflict) if any touched row changed since `snapshot` was read.
+    """
+    if plan.empty:
+        return 0
+    if config.kind == "excel":
+        return _write_excel(config, snapshot, plan)
+    return _write_sheets(config, snapshot, plan)
+
+
+def _file_hash(data: bytes) -> str:
+    import hashlib
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
+    import io
+    import shutil
+    import uuid
+
+    from openpyxl import load_workbook
+
+    path = Path(config.location)
+    if path.suffix.lower() not in WRITABLE_EXCEL:
+        raise WriteRefused(f"{path.suffix} 形式のファイルには書き戻せません。",
+                           "書き戻すには .xlsx 形式で保存し直してください（閲覧はこのままできます）。")
+    owner = path.with_name("~$" + path.name)
+    if owner.exists():
+        raise WriteRefused(f"ファイルがほかのパソコンの Excel で開かれています（{owner.name}）。",
+                           "Excel を閉じてから、もう一度保存してください。入力した内容は画面に残っています。")
+    try:
+        with open(path, "r+b") as handle:
+            data = handle.read()
+    except PermissionError:
+        raise WriteRefused("ファイルが使用中のため書き込めません。",
+                           "Excel などで開いていないか確かめ、閉じてからもう一度保存してください。") from None
+    except FileNotFoundError:
+        raise SourceNotFound(f"ファイルが見つかりません: {path}") from None
+    raw = read_excel(path)
+    titles = snapshot.workbook.titles
+    _check_plan(plan, snapshot, raw)
+    cells = _cells_to_write(plan, raw, titles, for_sheets=False)
+    appends = [_appended_row(r, raw, titles, for_sheets=False) for r in plan.appends]
+
+    book = load_workbook(io.BytesIO(data), keep_vba=path.suffix.lower() == ".xlsm")
+    written = 0
+    for title, row, col, value in cells:
+        _set(book[title].cell(row=row, column=col + 1), value)
+        written += 1
+    for title, values in appends:
+        sheet = book[title]
+        last = max((c.row for r in sheet.iter_rows() for c in r if c.value not in (None, "")), default=1)
+        for i, value in enumerate(values):
+            if value != "":
+                _set(sheet.cell(row=last + 1, column=i + 1), value)
+                written += 1
+    temp = path.with_name(f".~tsunagu-{uuid.uuid4().hex}{path.suffix}")
+    try:
+        book.save(temp)
+        with open(path, "rb") as handle:
+            if _file_hash(handle.read()) != _file_hash(data):
+                raise WriteRefused("保存の途中で、ほかの人がファイルを保存しました。",
+                                   "「最新の情報に更新」を押して、もう一度保存してください。")
+        backups = Path(os.environ.get("TSUNAGU_BACKUP_DIR") or path.parent / BACKUP_DIR_NAME)
+        backups.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        shutil.copy2(path, backups / f"{path.stem}_{stamp}{path.suffix}")
+        for old in sorted(backups.glob(f"{path.stem}_*{path.suffix}"))[:-BACKUP_KEEP]:
+            old.unlink()
+        os.replace(temp, path)
+    except PermissionError:
+        raise WriteRefused("ファイルが使用中のため書き込めません。", "Excel を閉じてから、もう一度保存してください。") from None
+    finally:
+        temp.unlink(missing_ok=True)
+    return written
+
+
+def _set(cell, value) -> None:
+    """Write one Excel cell; text never becomes a formula, dates get a date format if they had none."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, dt.date) and cell.number_format == "General":
+        cell.number_format = "yyyy/m/d"
+
+
+def _a1(title: str, row: int, col: int) -> str:
+    """'世帯'!G5 for a 1-based row and a 0-based column index."""
+    letters, n = "", col + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return f"{_quote(title)}!{letters}{row}"
+
+
+def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -> int:
+    """Re-read the touched tabs (one batchGet), then one values batchUpdate (RAW) for the cells
+    and one append per new row (RAW, rows inserted after the table so nothing is overwritten)."""
+    import requests
+    from gspread.exceptions import APIError
+
+    client = client or sheets_client(config)
+    http = client.http_client
+    titles = snapshot.workbook.titles
+    tabs = {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}
+    touched = sorted(titles[t] for t in tabs if t in titles)
+    try:
+        answer = http.values_batch_get(config.location, [_quote(t) for t in touched], params={
+            "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"})
+        raw = {t: block.get("values", []) for t, block in zip(touched, answer.get("valueRanges", []))}
+        _check_plan(plan, snapshot, raw)
+        cells = _cells_to_write(plan, raw, titles, for_sheets=True)
+        appends = [_appended_row(r, raw, titles, for_sheets=True) for r in plan.appends]
+        if cells:
+            http.values_batch_update(config.location, {
+                "valueInputOption": "RAW",
+                "data": [{"range": _a1(title, row, col), "values": [[value]]} for title, row, col, value in cells]})
+        for title, values in appends:
+            http.values_append(config.location, f"{_quote(title)}!A1",
+                               params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
+                               body={"values": [values]})
+    except APIError as e:
+        status = e.response.status_code
+        if status in (401, 403):
+            email = (config.service_account or {}).get("client_email", "サービスアカウント")
+            raise WriteRefused(f"スプレッドシートに書き込む権限がありません（{status}）。保存していません。",
+                               f"スプレッドシートの「共有」で {email} を「編集者」にしてください。") from None
+        raise _sheets_error(status, config) from None
+    except (requests.ConnectionError, requests.Timeout) as e:
+        raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）。保存していません。",
+                                "接続を確かめて、もう一度保存してください。") from None
+    return len(cells) + sum(1 for _, values in appends for v in values if v != "")

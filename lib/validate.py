@@ -50,7 +50,11 @@ class Workbook:
     tables: dict[str, pd.DataFrame]
     problems: list[Problem]
     left_out: dict[str, int] = field(default_factory=dict)   # rows not usable, per tab
-    present_tabs: tuple[str, ...] = ()
+    titles: dict[str, str] = field(default_factory=dict)      # schema tab → the sheet's own title
+
+    @property
+    def present_tabs(self) -> tuple[str, ...]:
+        return tuple(self.titles)
 
     def __getitem__(self, tab: str) -> pd.DataFrame:
         return self.tables[tab]
@@ -276,7 +280,7 @@ def validate(raw: RawWorkbook) -> Workbook:
     title_order = {title: order.get(name, 99) for name, title in titles.items()}
     problems.sort(key=lambda p: (title_order.get(p.tab, 100), p.row or 0))
     return Workbook(tables, problems, {k: v for k, v in left_out.items() if v},
-                    tuple(sorted(sheets, key=order.get)))
+                    {name: sheets[name][0] for name in sorted(sheets, key=order.get)})
 
 
 def _raw_ids(sheets, tab_name: str, column: str) -> set[str]:
@@ -300,7 +304,8 @@ def _check_references(records, titles, problems, left_out, sheets) -> None:
             target_tab, target_col = col.references.split(".")
             if target_tab not in sheets or not records[target_tab]:
                 continue   # optional tab not kept: nothing to check against
-            known = {r[target_col] for r in records[target_tab]}
+            # Compared after NFKC: （社協） typed in one tab matches (社協) in a list cell of another.
+            known = {cells.nfkc(r[target_col]) for r in records[target_tab]}
             typed = _raw_ids(sheets, target_tab, target_col)
             out = _Collector(titles[tab.name], problems)
             kept = []
@@ -308,15 +313,15 @@ def _check_references(records, titles, problems, left_out, sheets) -> None:
                 value = r.get(col.name)
                 household = r.get("世帯ID")
                 if col.type in (schema.LIST, schema.IDLIST):
-                    unknown = [v for v in value if v not in known]
+                    unknown = [v for v in value if cells.nfkc(v) not in known]
                     for v in unknown:
                         sev = ERROR if col.type == schema.IDLIST else WARNING
                         out.add(sev, r[ROW], col.name, v, _reference_message(target_tab, target_col, v, typed)
                                 + ("（この値は使いません）" if col.type == schema.IDLIST else ""), household)
                     if col.type == schema.IDLIST:
-                        r[col.name] = [v for v in value if v in known]
+                        r[col.name] = [v for v in value if cells.nfkc(v) in known]
                     kept.append(r)
-                elif value is None or value in known:
+                elif value is None or cells.nfkc(value) in known:
                     kept.append(r)
                 elif col.required:
                     out.add(ERROR, r[ROW], col.name, value,
