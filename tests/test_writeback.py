@@ -1,0 +1,251 @@
+"""Recording a meeting: the write plan, and carrying it out on Excel and on Google Sheets (fake server)
+— success, a row edited meanwhile (refused, sheet unchanged), a row inserted above, a locked file."""
+import datetime as dt
+import hashlib
+import shutil
+
+import pytest
+from openpyxl import load_workbook
+
+from lib import agenda, sources
+from lib import writeback as wb
+from lib.agenda import Agenda, Proposal
+from tests.conftest import SAMPLE, SHEET_KEY
+
+DAY = dt.date(2026, 11, 25)
+
+
+def meeting(*ids, kind="重層的支援会議", meeting_id=""):
+    return Agenda(kind, DAY, place="役場2階", chair="福祉課長", meeting_id=meeting_id,
+                  items=[Proposal(h, ("緊急",)) for h in ids])
+
+
+# ---------------------------------------------------------------- the plan (pure)
+
+def test_plan_appends_the_meeting_and_changes_only_what_differs(sample_raw):
+    from lib.validate import validate
+    workbook = validate(sample_raw)
+    plan = wb.record_meeting(workbook, meeting("H-007", "H-009"), {
+        "H-007": wb.Decision("訪問を週1回に", stage="支援中", review=dt.date(2027, 1, 10)),
+        "H-009": wb.Decision("継続", agency="社会福祉協議会")})
+    assert [(c.key, c.column, c.new) for c in plan.changes] == [
+        ("H-007", "次回見直し日", dt.date(2027, 1, 10)), ("H-009", "主担当機関", "社会福祉協議会")]
+    assert set(plan.expected) == {("世帯", "H-007"), ("世帯", "H-009")}
+    (row,) = plan.appends
+    assert row.values["会議ID"] == "M-20261125-J1"
+    assert row.values["対象世帯"] == ("H-007", "H-009")
+    assert row.values["決定事項"] == "H-007: 訪問を週1回に\nH-009: 継続"
+    assert (row.values["開始"], row.values["終了"]) == (dt.time(13, 30), dt.time(14, 0))
+
+
+def test_closing_a_case_sets_its_end_date_to_the_meeting_day(sample_raw):
+    from lib.validate import validate
+    plan = wb.record_meeting(validate(sample_raw), meeting("H-007"), {"H-007": wb.Decision(stage="終結")})
+    assert [(c.column, c.new) for c in plan.changes] == [("段階", "終結"), ("終結日", DAY)]
+
+
+def test_existing_meeting_id_updates_its_row_instead_of_appending(sample_raw):
+    from lib.validate import validate
+    workbook = validate(sample_raw)
+    existing = workbook["会議"].iloc[-1]
+    plan = wb.record_meeting(workbook, meeting(*existing["対象世帯"], kind=existing["種別"],
+                                               meeting_id=existing["会議ID"]),
+                             {existing["対象世帯"][0]: wb.Decision("見守り継続")})
+    assert plan.appends == []
+    assert ("会議", existing["会議ID"]) in plan.expected
+    assert "決定事項" in [c.column for c in plan.changes]
+
+
+@pytest.mark.parametrize("value, sheets, excel", [
+    (dt.date(2027, 1, 5), "2027/1/5", dt.date(2027, 1, 5)), (dt.time(9, 5), "09:05", "09:05"),
+    (("H-1", "H-2"), "H-1、H-2", "H-1、H-2"), (None, "", ""), ("=1+1", "=1+1", "=1+1"), (3, 3, 3)])
+def test_cell_values(value, sheets, excel):
+    assert wb.cell_value(value, for_sheets=True) == sheets
+    assert wb.cell_value(value, for_sheets=False) == excel
+
+
+# ---------------------------------------------------------------- Excel
+
+@pytest.fixture
+def town_file(tmp_path, monkeypatch):
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "backups"))
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path)}, {})
+    return path, config
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sample_plan(snapshot, decision_text="=SUM(A1) 訪問を週1回に"):
+    return wb.record_meeting(snapshot.workbook, meeting("H-007", "H-009"), {
+        "H-007": wb.Decision(decision_text, stage="支援中", review=dt.date(2027, 1, 10)),
+        "H-009": wb.Decision("継続", agency="社会福祉協議会")})
+
+
+def test_excel_write_changes_cells_appends_the_meeting_and_keeps_a_backup(town_file, tmp_path):
+    path, config = town_file
+    snapshot = sources.load(config)
+    before = digest(path)
+    written = sources.write(config, snapshot, sample_plan(snapshot))
+    assert written == 13   # two household cells and the 11 filled cells of the meeting row
+    after = sources.load(config).workbook
+    hh = after["世帯"].set_index("世帯ID")
+    assert hh.loc["H-007", "次回見直し日"].date() == dt.date(2027, 1, 10)
+    assert hh.loc["H-009", "主担当機関"] == "社会福祉協議会"
+    last = after["会議"].iloc[-1]
+    assert (last["会議ID"], last["決定事項"]) == ("M-20261125-J1", "H-007: =SUM(A1) 訪問を週1回に\nH-009: 継続")
+    sheet = load_workbook(path)["会議"]
+    cell = sheet.cell(row=sheet.max_row, column=11)
+    assert cell.data_type == "s" and cell.value.startswith("H-007: =SUM")
+    backups = list((tmp_path / "backups").iterdir())
+    assert len(backups) == 1 and digest(backups[0]) == before
+    untouched = [c for c in after["世帯"].columns if c not in ("_row", "次回見直し日", "主担当機関")]
+    original = sources.load(sources.resolve({"TSUNAGU_WORKBOOK": str(backups[0])}, {})).workbook["世帯"]
+    assert after["世帯"][untouched].equals(original[untouched])
+
+
+def test_excel_row_edited_meanwhile_is_refused_and_file_unchanged(town_file):
+    path, config = town_file
+    snapshot = sources.load(config)
+    book = load_workbook(path)
+    sheet = book["世帯"]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "H-007")
+    row[7].value = "別の担当者"          # 担当者 edited by a colleague
+    book.save(path)
+    edited = digest(path)
+    with pytest.raises(sources.WriteConflict) as refused:
+        sources.write(config, snapshot, sample_plan(snapshot))
+    assert [(c.key, c.column, c.now) for c in refused.value.conflicts] == [("H-007", "担当者", "別の担当者")]
+    assert digest(path) == edited
+
+
+def test_excel_row_inserted_above_still_finds_the_household(town_file):
+    path, config = town_file
+    snapshot = sources.load(config)
+    book = load_workbook(path)
+    book["世帯"].insert_rows(2)
+    book["世帯"]["A2"] = "H-900"
+    book["世帯"]["B2"] = "新しい世帯"
+    book.save(path)
+    sources.write(config, snapshot, sample_plan(snapshot))
+    sheet = load_workbook(path)["世帯"]
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
+    assert rows["H-009"][6].value == "社会福祉協議会"
+    assert rows["H-900"][6].value is None
+
+
+def test_excel_open_elsewhere_is_refused(town_file):
+    path, config = town_file
+    snapshot = sources.load(config)
+    (path.parent / ("~$" + path.name)).write_text("owner")
+    before = digest(path)
+    with pytest.raises(sources.WriteRefused, match="開かれています"):
+        sources.write(config, snapshot, sample_plan(snapshot))
+    assert digest(path) == before
+
+
+def test_backups_are_bounded(town_file, monkeypatch, tmp_path):
+    path, config = town_file
+    monkeypatch.setattr(sources, "BACKUP_KEEP", 2)
+    for n in range(4):
+        snapshot = sources.load(config)
+        sources.write(config, snapshot, wb.record_meeting(snapshot.workbook, meeting("H-007"),
+                                                          {"H-007": wb.Decision(f"記録{n}")}))
+    assert len(list((tmp_path / "backups").iterdir())) == 2
+    assert list(sources.load(config).workbook["会議"]["会議ID"])[-4:] == [
+        "M-20261125-J1", "M-20261125-J2", "M-20261125-J3", "M-20261125-J4"]
+
+
+def test_a_missing_column_is_refused_not_added(tmp_path, monkeypatch):
+    from openpyxl import Workbook
+    path = tmp_path / "small.xlsx"
+    book = Workbook()
+    book.active.title = "世帯"
+    book.active.append(["世帯ID", "表示名", "同意", "段階", "受付日"])
+    book.active.append(["H-1", "a", "あり", "支援中", "2026/1/1"])
+    book.create_sheet("会議").append(["会議ID", "種別", "開催日"])
+    book.save(path)
+    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "b"))
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path)}, {})
+    snapshot = sources.load(config)
+    plan = wb.record_meeting(snapshot.workbook, meeting("H-1"), {"H-1": wb.Decision(review=dt.date(2027, 1, 1))})
+    with pytest.raises(sources.WriteRefused, match="次回見直し日"):
+        sources.write(config, snapshot, plan)
+
+
+# ---------------------------------------------------------------- Google Sheets (fake server)
+
+def sheets_config(root):
+    return sources.resolve({"TSUNAGU_WORKBOOK": SHEET_KEY, "TSUNAGU_SHEETS_API_ROOT": root}, {})
+
+
+def test_sheets_write_is_one_read_one_batch_update_and_one_append_all_raw(fake_sheets):
+    fake, root = fake_sheets
+    config = sheets_config(root)
+    snapshot = sources.load(config)
+    fake.requests.clear()
+    sources.write(config, snapshot, sample_plan(snapshot))
+    assert [(r.method, r.path.rsplit(":", 1)[-1] if ":" in r.path else "values") for r in fake.requests] == [
+        ("GET", "batchGet"), ("POST", "batchUpdate"), ("POST", "append")]
+    update = fake.requests[1].body
+    assert update["valueInputOption"] == "RAW"
+    assert sorted(d["range"] for d in update["data"]) == ["'世帯'!G10", "'世帯'!J8"]
+    assert fake.requests[2].query["valueInputOption"] == ["RAW"]
+    after = sources.load(config).workbook
+    assert after["世帯"].set_index("世帯ID").loc["H-007", "次回見直し日"].date() == dt.date(2027, 1, 10)
+    assert after["会議"].iloc[-1]["決定事項"].startswith("H-007: =SUM(A1)")
+    assert fake.books[SHEET_KEY]["会議"][-1][10].startswith("H-007: =SUM(A1)")   # stored as text, RAW
+
+
+def test_sheets_row_edited_meanwhile_is_refused_and_sheet_unchanged(fake_sheets):
+    fake, root = fake_sheets
+    config = sheets_config(root)
+    snapshot = sources.load(config)
+    rows = fake.books[SHEET_KEY]["世帯"]
+    row = next(r for r in rows if r[0] == "H-009")
+    row[5] = "終結"
+    import copy
+    before = copy.deepcopy(fake.books[SHEET_KEY])
+    fake.requests.clear()
+    with pytest.raises(sources.WriteConflict) as refused:
+        sources.write(config, snapshot, sample_plan(snapshot))
+    assert [(c.key, c.column, c.read, c.now) for c in refused.value.conflicts] == [("H-009", "段階", "支援中", "終結")]
+    assert fake.books[SHEET_KEY] == before
+    assert [r.method for r in fake.requests] == ["GET"]
+
+
+def test_sheets_row_inserted_above_still_finds_the_household(fake_sheets):
+    fake, root = fake_sheets
+    config = sheets_config(root)
+    snapshot = sources.load(config)
+    fake.books[SHEET_KEY]["世帯"].insert(1, ["H-900", "新しい世帯"])
+    sources.write(config, snapshot, sample_plan(snapshot))
+    rows = {r[0]: r for r in fake.books[SHEET_KEY]["世帯"][1:]}
+    assert rows["H-009"][6] == "社会福祉協議会"
+    assert rows["H-900"] == ["H-900", "新しい世帯"]
+
+
+def test_sheets_read_only_share_is_refused_with_advice(fake_sheets):
+    fake, root = fake_sheets
+    config = sheets_config(root)
+    snapshot = sources.load(config)
+    fake.forbidden.add(SHEET_KEY)
+    with pytest.raises(sources.WriteRefused) as refused:
+        sources.write(config, snapshot, sample_plan(snapshot))
+    assert "編集者" in refused.value.advice
+
+
+def test_agenda_flow_end_to_end_on_excel(town_file):
+    """Propose, record a decision, and see the next proposal change (見直し期限 cleared)."""
+    path, config = town_file
+    snapshot = sources.load(config)
+    first = agenda.propose(snapshot.workbook, "重層的支援会議", DAY)
+    target = next(p for p in first if "見直し期限" in p.reasons)
+    plan = wb.record_meeting(snapshot.workbook, meeting(target.household_id),
+                             {target.household_id: wb.Decision("再プラン", review=dt.date(2027, 3, 1))})
+    sources.write(config, snapshot, plan)
+    again = {p.household_id: p for p in agenda.propose(sources.load(config).workbook, "重層的支援会議", DAY)}
+    assert "見直し期限" not in again.get(target.household_id, Proposal(target.household_id, ("新規",))).reasons
