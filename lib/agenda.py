@@ -46,6 +46,7 @@ REASONS = {r.name: r for r in (
     Reason("新規", 5, "前回の重層的支援会議の後に受け付けた世帯です"),
     Reason("新規情報", 5, "前回の支援会議の後に新しい経過記録があります"),
     Reason("見守り状況", 6, "見守り中の世帯です（状況の共有）"),
+    Reason("追加", 7, "担当者が議題に加えました"),
 )}
 SECRECY_NOTICE = ("この会議は社会福祉法第106条の6に基づく支援会議です。構成員には守秘義務があり、"
                   "会議で知り得た秘密を漏らした者は、同法第159条により1年以下の懲役又は100万円以下の罰金に処せられます。"
@@ -179,6 +180,21 @@ def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int = STALE_
     return sorted(proposals, key=lambda p: (p.priority, order[p.household_id]))
 
 
+def addable(workbook, kind: str, present: list[str]) -> list[str]:
+    """Households staff may add by hand: active, on this meeting's track, not yet on the agenda."""
+    hh = workbook[schema.HOUSEHOLDS]
+    ok = ~hh["段階"].isin(CLOSED_STAGES) & (hh["同意"].map(track) == kind) & ~hh["世帯ID"].isin(present)
+    return list(hh.loc[ok, "世帯ID"])
+
+
+def move(items: list, index: int, step: int) -> list:
+    """The list with item `index` moved `step` places (clamped at either end)."""
+    target = min(max(index + step, 0), len(items) - 1)
+    out = list(items)
+    out.insert(target, out.pop(index))
+    return out
+
+
 def plan_status(workbook, today: dt.date) -> pd.DataFrame:
     """定例会議: each active household's plan items by 状況, with items past their 期限."""
     hh = workbook[schema.HOUSEHOLDS]
@@ -228,11 +244,14 @@ def indicators(workbook, year: int) -> pd.DataFrame:
 
 def agencies_to_notify(workbook, agenda: Agenda) -> list[str]:
     """開催通知の宛先: each household's 主担当機関 and agencies in its plans' 役割分担,
-    plus every 支援会議構成員 for a 支援会議; in the order of the 機関 tab where listed."""
+    plus every 支援会議構成員 for a 支援会議 (every agency for 定例会議・代表者会議);
+    in the order of the 機関 tab where listed."""
     ids = {p.household_id for p in agenda.items}
     hh = workbook[schema.HOUSEHOLDS]
     agencies = workbook[schema.AGENCIES]
     known = list(agencies["機関名"])
+    if agenda.kind not in CASE_MEETINGS:
+        return known            # 定例会議・代表者会議: every agency of the town
     named = [a for a in hh.loc[hh["世帯ID"].isin(ids), "主担当機関"] if isinstance(a, str) and a]
     plans = workbook[schema.PLANS]
     roles = " ".join(str(r) for r in plans.loc[plans["世帯ID"].isin(ids), "役割分担"] if isinstance(r, str))

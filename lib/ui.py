@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -51,7 +51,7 @@ def today() -> dt.date:
     return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
 
 
-def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_")) -> None:
+def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_")) -> None:
     """Keep filter widgets' values when staff switch pages (Streamlit forgets unrendered widgets)."""
     for key in list(st.session_state.keys()):
         if isinstance(key, str) and key.startswith(prefixes):
@@ -153,10 +153,32 @@ def _error_page(error: sources.SourceError) -> None:
         "- 直したら「最新の情報に更新」を押してください。わからないときは「設定・ヘルプ」をご覧ください。")
 
 
-def workbook_for_page() -> tuple[Workbook, Viewer]:
-    """What every page starts with: the scoped workbook for this viewer (sidebar already drawn)."""
+def workbook_for_page(meeting_context: str | None = None, projection: bool | None = None) -> tuple[Workbook, Viewer]:
+    """What every page starts with: the scoped workbook for this viewer (sidebar already drawn).
+
+    `meeting_context` says which meeting the screen serves (a 支援会議 may show its own
+    no-consent households when projected); `projection` forces the projected view (presenter).
+    """
     snapshot, viewer = st.session_state["_snapshot"], st.session_state["_viewer"]
+    viewer = replace(viewer, meeting_context=meeting_context,
+                     projection=viewer.projection if projection is None else projection)
     return scope_workbook(snapshot.workbook, viewer), viewer
+
+
+def save(plan) -> tuple[int, list]:
+    """Carry out a write plan on the open workbook, then re-read it so every page shows the result.
+
+    Returns (cells written, conflicts); raises SourceError for other refusals.
+    """
+    snapshot = st.session_state["_snapshot"]
+    config = sources.resolve(secrets=_secrets())
+    try:
+        written = sources.write(config, snapshot, plan)
+    except sources.WriteConflict as e:
+        return 0, e.conflicts
+    _, fresh, _ = current_snapshot(force=True)
+    st.session_state["_snapshot"] = fresh
+    return written, []
 
 
 def left_out_notice(workbook: Workbook) -> None:

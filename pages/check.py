@@ -26,7 +26,8 @@ else:
     # Filters:
     labels = list(SEVERITY_LABELS.values())
     left, right = st.columns(2)
-    severities = left.multiselect("重要度", labels, default=labels[:2], key="check_severity")
+    st.session_state.setdefault("check_severity", labels[:2])
+    severities = left.multiselect("重要度", labels, key="check_severity")
     tabs = right.multiselect("タブ", list(dict.fromkeys(problems["タブ"])), key="check_tabs",
                              placeholder="すべてのタブ")
     shown = problems[problems["重要度"].isin(severities or labels)]

@@ -1,0 +1,98 @@
+"""Meeting paperwork: open the Excel with openpyxl and extract the PDF's text, check the key fields."""
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from lib import cells, paperwork
+from lib.agenda import SECRECY_NOTICE, Agenda, Proposal
+from lib.validate import validate
+
+DAY = dt.date(2026, 11, 25)
+ISSUED = dt.date(2026, 11, 18)
+
+
+@pytest.fixture(scope="module")
+def workbook(sample_raw):
+    return validate(sample_raw)
+
+
+def make(workbook, kind, ids):
+    a = Agenda(kind, DAY, dt.time(13, 30), 15, "役場2階 会議室", "福祉課長", [Proposal(h, ("緊急",)) for h in ids])
+    return a, paperwork.forms(workbook, a, ISSUED)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (dt.date(2026, 11, 25), "令和8年11月25日"), (dt.date(2019, 5, 1), "令和元年5月1日"),
+    (dt.date(2019, 4, 30), "平成31年4月30日"), (dt.date(1989, 1, 8), "平成元年1月8日")])
+def test_wareki_formatting(value, expected):
+    assert cells.to_wareki(value) == expected
+
+
+def test_forms_are_notice_order_one_review_sheet_per_household_and_report(workbook):
+    _, forms = make(workbook, "重層的支援会議", ["H-001", "H-004"])
+    assert [f.code for f in forms] == ["重層会議様式1", "重層会議様式2", "重層会議様式3", "重層会議様式3", "重層会議様式4"]
+    assert forms[2].title == f"{workbook['世帯'].set_index('世帯ID').loc['H-001', '表示名']}支援プラン検討シート"
+
+
+def test_excel_paperwork_has_the_key_fields(workbook):
+    a, forms = make(workbook, "重層的支援会議", ["H-001", "H-004"])
+    book = load_workbook(io.BytesIO(paperwork.to_xlsx(forms)))
+    assert book.sheetnames == ["様式1 開催通知", "様式2 会次第", "様式3 H-001", "様式3 H-004", "様式4 会議報告シート"]
+    text = {name: "\n".join(str(c) for row in book[name].iter_rows(values_only=True) for c in row if c)
+            for name in book.sheetnames}
+    assert "令和8年11月25日（水） 13:30〜14:00" in text["様式1 開催通知"]
+    assert "役場2階 会議室" in text["様式1 開催通知"]
+    lead = workbook["世帯"].set_index("世帯ID").loc["H-001", "主担当機関"]
+    assert f"{lead} 様" in text["様式1 開催通知"]
+    assert "守秘義務" not in text["様式1 開催通知"]
+    assert "13:30〜13:45" in text["様式2 会次第"] and "13:45〜14:00" in text["様式2 会次第"]
+    rows = list(book["様式3 H-001"].iter_rows(values_only=True))
+    header = rows.index(("氏名", "目標", "検討内容", "当面の取組事項", "役割分担"))
+    assert [r[0] for r in rows[header + 1:]] == ["A氏", "B氏", "C氏", "危機介入", "その他"]
+    plans = workbook["支援プラン"]
+    goal = plans[(plans["世帯ID"] == "H-001") & (plans["対象"] == "A氏")]["目標"].iloc[0]
+    assert rows[header + 1][1] == goal
+    report = list(book["様式4 会議報告シート"].iter_rows(values_only=True))
+    assert ("", "分野", "機関名", "出席者") in [tuple(c or "" for c in r) for r in report]
+    assert sum(1 for r in report if r[0] and str(r[0]).isdigit()) >= 14
+
+
+def test_shien_kaigi_paperwork_carries_the_secrecy_notice_and_members(workbook):
+    _, forms = make(workbook, "支援会議", ["H-008"])
+    pdf = PdfReader(io.BytesIO(paperwork.to_pdf(forms)))
+    first = "".join(pdf.pages[0].extract_text().split())   # line wraps may fall anywhere
+    assert "支援会議開催通知" in first
+    assert "社会福祉法第106条の6" in first and "第159条" in first
+    members = workbook["機関"].loc[workbook["機関"]["支援会議構成員"] == "はい", "機関名"]
+    assert all("".join(f"{m}様".split()) in first for m in members)
+    assert SECRECY_NOTICE[:20] in first
+
+
+def test_pdf_renders_japanese_without_a_font_file(workbook):
+    a, forms = make(workbook, "重層的支援会議", ["H-001"])
+    data = paperwork.to_pdf(forms)
+    assert data.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 4
+    pages = [p.extract_text() for p in reader.pages]
+    assert "重層的支援会議開催通知" in pages[0]
+    assert "令和8年11月25日（水）" in pages[0]
+    name = workbook["世帯"].set_index("世帯ID").loc["H-001", "表示名"]
+    assert f"{name}支援プラン検討シート" in pages[2] and "危機介入" in pages[2]
+    assert "会議報告シート" in pages[3] and "出席者" in pages[3]
+
+
+def test_formula_like_text_is_neutralised_in_excel(workbook):
+    a = Agenda("重層的支援会議", DAY, place="=HYPERLINK(\"x\")", chair="@chair", items=[])
+    book = load_workbook(io.BytesIO(paperwork.to_xlsx(paperwork.forms(workbook, a, ISSUED))))
+    values = [c for ws in book for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert all(c.data_type == "s" for c in values)
+    assert any(c.value == "'=HYPERLINK(\"x\")" for c in values)
+    assert not any(c.value.startswith(("=", "@")) for c in values)
+
+
+def test_file_names_carry_date_and_kind():
+    assert paperwork.file_stem(Agenda("支援会議", DAY)) == "20261125_支援会議_会議書類"
