@@ -53,9 +53,13 @@ def today() -> dt.date:
 
 def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_")) -> None:
     """Keep filter widgets' values when staff switch pages (Streamlit forgets unrendered widgets)."""
+    from streamlit.errors import StreamlitAPIException
     for key in list(st.session_state.keys()):
         if isinstance(key, str) and key.startswith(prefixes):
-            st.session_state[key] = st.session_state[key]
+            try:
+                st.session_state[key] = st.session_state[key]
+            except StreamlitAPIException:   # buttons hold no value to keep
+                pass
 
 
 @dataclass

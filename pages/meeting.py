@@ -144,7 +144,7 @@ else:
     lines = wb.describe(plan.changes)
     action = "会議の行を追加" if plan.appends else f"会議 {current.meeting_id} の行を更新"
     st.markdown("\n".join(f"- {ui.esc(x)}" for x in [action, *lines]))
-    if st.button("シートに保存する", type="primary", icon=":material/save:", key="meeting_save_button"):
+    if st.button("シートに保存する", type="primary", icon=":material/save:", key="save_meeting"):
         try:
             written, conflicts = ui.save(plan)
         except ui.sources.SourceError as e:
