@@ -4,6 +4,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -21,15 +22,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(bad_workbook):
+def serve(workbook, **extra_env):
+    """Start `streamlit run app.py` on a free port for `workbook`; yields its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
-    env["TSUNAGU_WORKBOOK"] = str(bad_workbook)
+    env["TSUNAGU_WORKBOOK"] = str(workbook)
+    env.update(extra_env)
+    log = tempfile.TemporaryFile()     # a file, not a pipe: a full pipe would stall the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -40,10 +43,29 @@ def app_url(bad_workbook):
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stderr.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+        log.seek(0)
+        pytest.fail("streamlit did not start: " + log.read().decode(errors="replace")[-2000:])
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(bad_workbook):
+    yield from serve(bad_workbook)
+
+
+@pytest.fixture(scope="module")
+def writable_url(tmp_path_factory):
+    import shutil
+    from tests.conftest import SAMPLE
+    folder = tmp_path_factory.mktemp("town")
+    path = folder / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    yield from serve(path, TSUNAGU_TODAY="2026-11-24", TSUNAGU_BACKUP_DIR=str(folder / "backups"))
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +159,38 @@ def test_board_card_opens_household_and_projection_hides_names(page, app_url):
     assert [s for s in secrets if s in body] == []
     assert "mode=projection" in page.url
     assert dialogs == []
+
+
+def test_meeting_agenda_presenter_decision_updates_the_board(page, writable_url):
+    page.goto(writable_url)
+    wait_ready(page)
+    page.get_by_role("link", name="会議").click()
+    page.get_by_role("heading", name="会議").first.wait_for()
+    wait_ready(page)
+    page.get_by_text("議題（16世帯").wait_for()
+    link_text = page.locator('[data-testid="stPageLink"]').filter(has_text="世帯").nth(0).inner_text()
+    first_name = link_text.strip().split("\n")[-1].strip()   # the icon's ligature text comes first
+    page.get_by_text("進行（プレゼンター）").click()
+    page.get_by_text("1 / 16").wait_for()
+    wait_ready(page)
+    assert first_name not in page.locator("body").inner_text()      # pseudonymised on the wall
+    page.get_by_role("button", name="次へ").click()
+    page.get_by_text("2 / 16").wait_for()
+    page.get_by_role("button", name="前へ").click()
+    page.get_by_text("1 / 16").wait_for()
+    wait_ready(page)
+    page.get_by_label("決定事項").fill("見守りを月2回に")
+    page.get_by_label("決定事項").blur()
+    wait_ready(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="段階").click()
+    page.get_by_role("option", name="アセスメント", exact=True).click()
+    wait_ready(page)
+    page.get_by_text("段階: 見守り → アセスメント").wait_for()
+    page.get_by_role("button", name="シートに保存する").click()
+    page.get_by_text("保存しました").wait_for()
+    page.get_by_role("link", name="ケースボード").click()
+    page.get_by_role("heading", name="ケースボード").wait_for()
+    wait_ready(page)
+    page.get_by_role("heading", name="アセスメント（8）").wait_for()
+    page.get_by_role("heading", name="見守り（9）").wait_for()
+    assert page.get_by_role("link", name=first_name).count() == 1
