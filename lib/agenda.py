@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib import schema
+from lib.cells import fiscal_year  # noqa: F401  (the 代表者会議 page asks agenda for it)
 from lib.board import _date, last_contacts
 from lib.home import CLOSED_STAGES, track
 
@@ -226,11 +227,6 @@ def resource_gaps(workbook) -> pd.DataFrame:
                      "受入可": int((here["受入可"] == "はい").sum()),
                      "ない種別": "、".join(k for k in kinds if not counts.get(k, 0))})
     return pd.DataFrame(rows, columns=["地区", "資源の数", "受入可", "ない種別"])
-
-
-def fiscal_year(day: dt.date) -> int:
-    """Japanese fiscal year (年度) of a date: April to March."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def indicators(workbook, year: int) -> pd.DataFrame:

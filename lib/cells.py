@@ -215,3 +215,24 @@ def to_wareki(day: dt.date, weekday: bool = False) -> str:
             text = f"{era}{'元' if year == 1 else year}年{day.month}月{day.day}日"
             return text + (f"（{WEEKDAYS[day.weekday()]}）" if weekday else "")
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def fiscal_year(day: dt.date) -> int:
+    """Japanese fiscal year (年度) of a date: April to March (2026-03-31 → 2025)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def fiscal_range(year: int) -> tuple[dt.date, dt.date]:
+    """First and last day of a fiscal year: 2025 → 2025-04-01 … 2026-03-31."""
+    return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
+
+
+def fiscal_label(year: int) -> str:
+    """2025 → 令和7年度（2025年度）; 2019 → 令和元年度 (the era in force when the year ends,
+    as towns write it); 1988 → 昭和63年度 (an era is never given a year 0)."""
+    end = fiscal_range(year)[1]
+    for era in ("令和", "平成", "昭和", "大正"):
+        number = year - ERAS[era].year + 1
+        if end >= ERAS[era] and number >= 1:
+            return f"{era}{'元' if number == 1 else number}年度（{year}年度）"
+    return f"{year}年度"

@@ -64,6 +64,12 @@ RESOURCE_KINDS = ("相談窓口", "居場所", "サロン", "通いの場", "子
 # Plan rows that are not a household member:
 PLAN_EXTRA_TARGETS = ("危機介入", "その他")
 
+# 計画指標.集計 keys the app counts from the workbook itself (lib/indicators.py says how).
+# 社会資源数 may name kinds: 社会資源数:サロン・通いの場
+INDICATOR_KEYS = ("新規相談受付件数", "複合課題世帯数", "重層的支援会議開催回数", "支援会議開催回数", "定例会議開催回数",
+                  "代表者会議開催回数", "支援プラン作成件数", "終結件数", "中断件数", "アウトリーチ対象世帯数",
+                  "参加支援マッチング件数", "訪問件数", "社会資源数")
+
 HOUSEHOLDS, MEMBERS, PLANS, MEETINGS, CONTACTS, RESOURCES, AGENCIES, INDICATORS, AREAS = (
     "世帯", "世帯員", "支援プラン", "会議", "経過記録", "社会資源", "機関", "計画指標", "地区")
 
@@ -158,7 +164,7 @@ TABS: tuple[Tab, ...] = (
         C("目標値", FLOAT, aliases=("目標",)),
         C("実績値", FLOAT, aliases=("実績",)),
         C("単位", TEXT),
-        C("集計", TEXT, aliases=("自動集計",)),
+        C("集計", TEXT, aliases=("自動集計",), hint="空欄か、自動で数える項目名（例: 新規相談受付件数、社会資源数:サロン）"),
         C("備考", TEXT),
     )),
     Tab(AREAS, key=("地区名",), description="地区（地図の中心と人口）", columns=(
@@ -222,3 +228,18 @@ def guide_rows(tab: Tab) -> list[dict[str, str]]:
         rows.append({"列": c.name, "必須": "必須" if c.required else "", "種類": TYPE_LABELS[c.type],
                      "入れる値": values, "別の見出しでも可": "、".join(c.aliases)})
     return rows
+
+
+def indicator_key(text: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """Split a 集計 cell into (key, 社会資源の種別…); None when it is not a known key."""
+    import unicodedata
+    if not text:
+        return None
+    key, _, kinds = unicodedata.normalize("NFKC", text).strip().partition(":")
+    key = key.strip()
+    if key not in INDICATOR_KEYS:
+        return None
+    wanted = tuple(k.strip() for k in kinds.replace("、", "・").replace(",", "・").split("・") if k.strip())
+    if wanted and (key != "社会資源数" or any(k not in RESOURCE_KINDS for k in wanted)):
+        return None
+    return key, wanted

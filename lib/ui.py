@@ -51,7 +51,7 @@ def today() -> dt.date:
     return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
 
 
-def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_")) -> None:
+def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_", "plans_")) -> None:
     """Keep filter widgets' values when staff switch pages (Streamlit forgets unrendered widgets)."""
     from streamlit.errors import StreamlitAPIException
     for key in list(st.session_state.keys()):

@@ -368,6 +368,13 @@ def _check_domain_rules(records, titles, problems) -> None:
                        f"世帯員タブに{r['世帯ID']}の「{target}」がいません（A氏などの記号か、危機介入・その他を入れてください）",
                        r["世帯ID"])
 
+    ind = _Collector(titles[schema.INDICATORS], problems)
+    for r in records[schema.INDICATORS]:
+        if r.get("集計") and schema.indicator_key(r["集計"]) is None:
+            ind.add(WARNING, r[ROW], "集計", r["集計"],
+                    "自動で数える項目名ではありません（実績値をそのまま使います）。使える名前: "
+                    + "、".join(schema.INDICATOR_KEYS) + "（社会資源数:サロン のように種別も指定可）")
+
     mt = _Collector(titles[schema.MEETINGS], problems)
     for r in records[schema.MEETINGS]:
         if r.get("開始") and r.get("終了") and r["開始"] >= r["終了"]:

@@ -255,13 +255,13 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
 
     for fy in (fy_start.year, fy_start.year + 1):
         for programme, indicator, target, unit, key in (
-                ("包括的相談支援", "相談受付世帯数", 40, "世帯", "受付世帯数"),
-                ("多機関協働", "重層的支援会議の開催回数", 12, "回", "重層的支援会議回数"),
-                ("多機関協働", "支援会議の開催回数", 12, "回", "支援会議回数"),
-                ("多機関協働", "世帯支援プランの作成数", 25, "件", "プラン作成世帯数"),
+                ("包括的相談支援", "新規相談受付件数", 40, "件", "新規相談受付件数"),
+                ("多機関協働", "重層的支援会議の開催回数", 12, "回", "重層的支援会議開催回数"),
+                ("多機関協働", "支援会議の開催回数", 12, "回", "支援会議開催回数"),
+                ("多機関協働", "世帯支援プランの作成数", 25, "件", "支援プラン作成件数"),
                 ("アウトリーチ等継続的支援", "訪問による支援の件数", 120, "件", "訪問件数"),
                 ("参加支援", "参加支援につながった人数", 10, "人", ""),
-                ("地域づくり", "居場所・通いの場の数", 30, "か所", "居場所数")):
+                ("地域づくり", "居場所・通いの場・サロンの数", 30, "か所", "社会資源数:居場所・通いの場・サロン")):
             actual = round(target * rng.uniform(0.5, 1.2) * (1 if fy == fy_start.year else 0.6)) if fy <= ref.year else None
             tabs["計画指標"].append([fy, programme, indicator, target * scale, actual and actual * scale, unit, key or None, None])
     return tabs

@@ -9,10 +9,11 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["pages/home.py", "pages/board.py", "pages/household.py", "pages/meeting.py", "pages/check.py",
-         "pages/help.py"]
+PAGES = ["pages/home.py", "pages/board.py", "pages/household.py", "pages/plans.py", "pages/meeting.py",
+         "pages/check.py", "pages/help.py"]
 TITLES = {"pages/home.py": "つなぐボード", "pages/board.py": "ケースボード", "pages/household.py": "世帯詳細",
-          "pages/meeting.py": "会議", "pages/check.py": "データ点検", "pages/help.py": "設定・ヘルプ"}
+          "pages/plans.py": "プラン進捗", "pages/meeting.py": "会議", "pages/check.py": "データ点検",
+          "pages/help.py": "設定・ヘルプ"}
 
 
 @pytest.fixture(autouse=True)
@@ -425,3 +426,42 @@ def test_presenter_refuses_when_the_row_changed_meanwhile(writable_town):
     table = at.dataframe[-1].value
     assert list(table["列"]) == ["担当者"] and list(table["いまの値"]) == ["同僚が変更"]
     assert writable_town.read_bytes() == before
+
+
+# ---------------------------------------------------------------- プラン進捗
+
+def test_plan_progress_page_figures_filters_and_download(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/plans.py")
+    figures = {m.label: m.value for m in at.metric}
+    assert figures["期限切れの取組"] == "54" and figures["プランのない世帯"] == "0"
+    assert sum(int(figures[f"取組: {s}"]) for s in ("未着手", "実施中", "達成", "見直し", "中止")) == 133
+    assert at.subheader[1].value == "取組の一覧（133件）"
+    at.toggle(key="plans_overdue").set_value(True).run()
+    assert at.subheader[1].value == "取組の一覧（54件）"
+    assert at.dataframe[1].value["期限切れ"].all()
+    assert len(at.get("download_button")) == 1
+
+
+def test_indicator_view_shows_the_year_and_the_report(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/plans.py")
+    at.radio(key="plans_view").set_value("実施計画の指標").run()
+    assert at.selectbox(key="plans_year").value == 2026
+    assert at.subheader[0].value == "令和8年度（2026年度）の計画指標"
+    table = at.dataframe[0].value.set_index("指標")
+    assert table.loc["新規相談受付件数", "実績値"] == 30
+    assert len(at.get("vega_lite_chart")) == 4
+    report = at.dataframe[1].value
+    assert list(report.columns)[-2:] == ["令和7年度（2025年度）", "令和8年度（2026年度）"]
+    at.selectbox(key="plans_year").set_value(2025).run()
+    assert at.subheader[0].value == "令和7年度（2025年度）の計画指標"
+
+
+def test_plan_progress_in_projection_shows_pseudonyms_and_no_plan_text(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/plans.py", projection=True)
+    items = at.dataframe[1].value
+    assert items["表示名"].str.fullmatch(r"[A-Z]+世帯").all()
+    assert items["目標"].isna().all() and items["役割分担"].isna().all()
+    assert len(at.get("download_button")) == 0

@@ -1,0 +1,58 @@
+"""Altair charts for プラン進捗 / 実施計画, readable on a projector (large labels). No streamlit here."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from lib import schema
+
+# Colours per 段階 and 会議種別 (kept in one table so every chart agrees):
+STAGE_COLOURS = {"受付": "#90caf9", "アセスメント": "#42a5f5", "プラン作成": "#1e88e5", "支援中": "#1565c0",
+                 "見守り": "#ec407a", "終結": "#9e9e9e", "中断": "#616161"}
+MEETING_COLOURS = {"支援会議": "#ec407a", "重層的支援会議": "#1565c0", "定例会議": "#43a047", "代表者会議": "#fb8c00"}
+LABEL_SIZE, TITLE_SIZE = 14, 16
+
+
+def _style(chart: alt.Chart, title: str) -> alt.Chart:
+    return (chart.properties(title=title, height=280)
+            .configure_axis(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE)
+            .configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE)
+            .configure_title(fontSize=TITLE_SIZE + 2))
+
+
+def monthly_flow(data: pd.DataFrame) -> alt.Chart:
+    """Grouped bars: new cases and closures per month."""
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("月:N", title=None, sort=list(dict.fromkeys(data["月"]))),
+        xOffset="区分:N", y=alt.Y("世帯数:Q", title="世帯数"),
+        color=alt.Color("区分:N", scale=alt.Scale(domain=["新規受付", "終結"], range=["#1e88e5", "#9e9e9e"])),
+        tooltip=["月", "区分", "世帯数"])
+    return _style(chart, "月ごとの新規受付と終結")
+
+
+def meetings_per_month(data: pd.DataFrame) -> alt.Chart:
+    """Stacked bars: meetings held per month by 種別."""
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("月:N", title=None, sort=list(dict.fromkeys(data["月"]))), y=alt.Y("回数:Q", title="回数"),
+        color=alt.Color("種別:N", scale=alt.Scale(domain=list(MEETING_COLOURS), range=list(MEETING_COLOURS.values()))),
+        tooltip=["月", "種別", "回数"])
+    return _style(chart, "月ごとの会議")
+
+
+def stages_over_time(data: pd.DataFrame) -> alt.Chart:
+    """Stacked bars: households by 段階 at each month end."""
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("月:N", title=None, sort=list(dict.fromkeys(data["月"]))), y=alt.Y("世帯数:Q", title="世帯数"),
+        color=alt.Color("段階:N", sort=list(schema.STAGES),
+                        scale=alt.Scale(domain=list(STAGE_COLOURS), range=list(STAGE_COLOURS.values()))),
+        order=alt.Order("段階順:Q"), tooltip=["月", "段階", "世帯数"]).transform_calculate(
+        段階順=f"indexof({list(schema.STAGES)}, datum['段階'])")
+    return _style(chart, "月末ごとの段階別世帯数")
+
+
+def issue_frequency(data: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars: 課題 by the number of active households carrying it."""
+    chart = alt.Chart(data).mark_bar(color="#1565c0").encode(
+        y=alt.Y("課題:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=240)),
+        x=alt.X("世帯数:Q", title="世帯数"), tooltip=["課題", "世帯数"])
+    return _style(chart, "課題ごとの世帯数（支援中）").properties(height=max(120, 24 * len(data)))
