@@ -1,4 +1,4 @@
-"""Board and detail benchmark: figures, not a timed test.
+"""Board, detail, agenda, plans and indicators benchmark: figures, not a timed test.
 
     python -m bench.bench_board                # 1k and 10k households
     python -m bench.bench_board --sizes 1000
@@ -36,7 +36,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from bench.bench_load import workbook
-    from lib import board, household, sources
+    from lib import agenda, board, household, indicators, plans, sources
+    from lib import schema
     from lib.board import Filters
     from lib.scope import Viewer, scope_workbook
 
@@ -51,6 +52,13 @@ def main(argv=None) -> None:
                 book, TODAY, Filters(areas=("中央",), issues=("8050",), text="H-")),
             "build_detail (one household)": lambda: household.build_detail(book, some_id, TODAY),
             "scope_workbook (投影モード)": lambda: scope_workbook(book, Viewer(projection=True)),
+            "propose (重層的支援会議)": lambda: agenda.propose(book, "重層的支援会議", TODAY),
+            "portfolio (プラン進捗)": lambda: plans.portfolio(book, TODAY),
+            "indicator_table (every auto-count)": lambda: [indicators.count(book, k, (), 2026, TODAY)
+                                                          for k in schema.INDICATOR_KEYS],
+            "chart data (4 charts, one year)": lambda: (
+                indicators.monthly_flow(book, 2026), indicators.meetings_per_month(book, 2026),
+                indicators.stages_over_time(book, 2026, TODAY), indicators.issue_frequency(book)),
         }
         for what, fn in rows.items():
             print(f"{n:>10} {what:<40} {timed(fn) * 1000:>9.1f}")

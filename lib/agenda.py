@@ -144,6 +144,8 @@ def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int = STALE_
     contacts = workbook[schema.CONTACTS]
     last = last_contacts(hh, contacts)
     plans = workbook[schema.PLANS]
+    plan_statuses = plans.groupby("世帯ID")["状況"].apply(list).to_dict() if len(plans) else {}
+    plan_updated = plans.groupby("世帯ID")["更新日"].max().to_dict() if len(plans) else {}
     discussed = _discussed(meetings, JUSOU, meeting_date)
     recent_contacts = set(contacts.loc[contacts["日付"].dt.date > previous, "世帯ID"]) if previous else set(contacts["世帯ID"])
     proposals = []
@@ -157,15 +159,14 @@ def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int = STALE_
             seen = last.get(hid) or received
             if seen and (meeting_date - seen).days >= stale_days:
                 reasons.append("中断検討")
-            own = plans[plans["世帯ID"] == hid]
-            if len(own) and own["状況"].isin(["達成", "中止"]).all():
+            statuses = plan_statuses.get(hid, [])
+            if statuses and all(s in ("達成", "中止") for s in statuses):
                 reasons.append("終結検討")
             review = _date(row["次回見直し日"])
             if review and review <= meeting_date:
                 reasons.append("見直し期限")
-            if len(own):
-                updated = [d for d in own["更新日"].dt.date if d is not None and not pd.isna(d)]
-                made = max(updated) if updated else received
+            if statuses:
+                made = _date(plan_updated.get(hid)) or received
                 if hid not in discussed or (made and discussed[hid] < made):
                     reasons.append("プラン評価")
             if received and (previous is None or received > previous):

@@ -11,20 +11,33 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
 - 中断件数: households now in 中断 whose last contact (最終接触日 or 経過記録) falls in the year.
 - アウトリーチ対象世帯数: households in 見守り (no-consent outreach) received by the year's end.
 - 参加支援マッチング件数: plan items updated in the year whose 役割分担 names a 社会資源 by its
-  名称, or whose 取組事項 mentions 参加支援.
+  名称 (one of the names separated by ／、・ in the cell, 主:/副: labels aside), or whose
+  取組事項 mentions 参加支援.
 - 訪問件数: 経過記録 rows with 方法 訪問 dated in the year.
 - 社会資源数 (or 社会資源数:サロン・通いの場): 社会資源 rows (of those 種別).
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
 from lib import schema
 from lib.board import last_contacts
-from lib.cells import fiscal_label, fiscal_range
+from lib.cells import fiscal_label, fiscal_range, nfkc
 from lib.validate import Workbook
+
+
+# 役割分担 is free text such as 「主: 地域包括支援センター／副: みんなの居場所」: the names in it
+# are the parts between these separators, with a leading 主:/副: role label dropped.
+_ROLE_SEPARATORS = re.compile(r"[／/、,，・\n]+")
+_ROLE_LABEL = re.compile(r"^(主|副|主担当|副担当|協力|連携)\s*[:：]\s*")
+
+
+def role_names(text: str) -> set[str]:
+    """The organisation names written in a 役割分担 cell (NFKC)."""
+    return {_ROLE_LABEL.sub("", part.strip()).strip() for part in _ROLE_SEPARATORS.split(nfkc(text)) if part.strip()}
 
 
 def _in(series: pd.Series, year: int, as_of: dt.date | None = None) -> pd.Series:
@@ -69,9 +82,9 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
         end = fiscal_range(year)[1]
         return int(sum(1 for s, r in zip(hh["段階"], hh["受付日"].dt.date) if s == "見守り" and r <= end))
     if key == "参加支援マッチング件数":
-        names = [n for n in workbook[schema.RESOURCES]["名称"] if isinstance(n, str) and n]
+        names = {nfkc(n) for n in workbook[schema.RESOURCES]["名称"] if isinstance(n, str) and n}
         updated = _in(plans["更新日"], year)
-        matched = [any(n in (roles or "") for n in names) or "参加支援" in (task or "")
+        matched = [bool(names & role_names(roles)) or "参加支援" in (task or "")
                    for roles, task in zip(plans["役割分担"].fillna(""), plans["取組事項"].fillna(""))]
         return int((updated & pd.Series(matched, index=plans.index, dtype=bool)).sum())
     if key == "訪問件数":
