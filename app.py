@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/board.py", title="ケースボード", icon=":material/view_kanban:", url_path="case-board"),
     st.Page("pages/household.py", title="世帯詳細", icon=":material/home_work:", url_path="setai"),
     st.Page("pages/plans.py", title="プラン進捗", icon=":material/checklist:", url_path="shinchoku"),
+    st.Page("pages/resources.py", title="社会資源マップ", icon=":material/map:", url_path="shigen"),
     st.Page("pages/meeting.py", title="会議", icon=":material/groups:", url_path="kaigi"),
     st.Page("pages/check.py", title="データ点検", icon=":material/fact_check:", url_path="tenken"),
     st.Page("pages/help.py", title="設定・ヘルプ", icon=":material/help:", url_path="settei"),

@@ -215,21 +215,6 @@ def plan_status(workbook, today: dt.date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["世帯ID", "表示名", "段階", "項目", *schema.PLAN_STATUS, "期限切れ"])
 
 
-def resource_gaps(workbook) -> pd.DataFrame:
-    """定例会議: per 地区, how many 社会資源 of each kind, and which kinds it has none of."""
-    resources = workbook[schema.RESOURCES]
-    areas = list(workbook[schema.AREAS]["地区名"]) or sorted({a for a in resources["地区"] if isinstance(a, str)})
-    kinds = [k for k in schema.RESOURCE_KINDS if k != "その他"]
-    rows = []
-    for area in areas:
-        here = resources[resources["地区"] == area]
-        counts = here["種別"].value_counts()
-        rows.append({"地区": area, "資源の数": len(here),
-                     "受入可": int((here["受入可"] == "はい").sum()),
-                     "ない種別": "、".join(k for k in kinds if not counts.get(k, 0))})
-    return pd.DataFrame(rows, columns=["地区", "資源の数", "受入可", "ない種別"])
-
-
 def indicators(workbook, year: int) -> pd.DataFrame:
     """代表者会議: the 計画指標 of one fiscal year with 達成率."""
     table = workbook[schema.INDICATORS]

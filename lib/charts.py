@@ -56,3 +56,21 @@ def issue_frequency(data: pd.DataFrame) -> alt.Chart:
         y=alt.Y("課題:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=240)),
         x=alt.X("世帯数:Q", title="世帯数"), tooltip=["課題", "世帯数"])
     return _style(chart, "課題ごとの世帯数（支援中）").properties(height=max(120, 24 * len(data)))
+
+
+def resource_map(points: pd.DataFrame, centres: pd.DataFrame) -> alt.LayerChart:
+    """The tile-free map: resources as dots coloured by 種別 on a Mercator projection, 地区 names at
+    their centres. Needs no network (no basemap tiles)."""
+    from lib.resources import KIND_COLOURS
+    base = alt.Chart(points).mark_circle(size=160, opacity=0.85, stroke="#ffffff", strokeWidth=1).encode(
+        longitude="経度:Q", latitude="緯度:Q",
+        color=alt.Color("種別:N", scale=alt.Scale(domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values())),
+                        legend=alt.Legend(title="種別", orient="right")),
+        tooltip=[alt.Tooltip(c) for c in ("名称", "種別", "住所", "開設日時", "電話", "対象") if c in points.columns])
+    labels = alt.Chart(centres).mark_text(fontSize=18, fontWeight="bold", color="#37474f", dy=-14).encode(
+        longitude="経度:Q", latitude="緯度:Q", text="地区名:N")
+    marks = alt.Chart(centres).mark_point(shape="cross", size=120, color="#37474f").encode(
+        longitude="経度:Q", latitude="緯度:Q")
+    return (alt.layer(base, marks, labels).project("mercator").properties(height=520, title="社会資源マップ")
+            .configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE)
+            .configure_title(fontSize=TITLE_SIZE + 2).configure_view(stroke="#cfd8dc"))

@@ -19,6 +19,7 @@ from lib.validate import Workbook
 CHECK_PAGE = "pages/check.py"
 HOUSEHOLD_PAGE = "pages/household.py"
 BOARD_PAGE = "pages/board.py"
+RESOURCES_PAGE = "pages/resources.py"
 # Larger type and stronger contrast for a projector (no sheet values in this CSS):
 PROJECTION_CSS = """
 <style>
@@ -45,13 +46,21 @@ def esc(value: object) -> str:
     return ("" if value is None else str(value)).translate(_INERT)
 
 
+def setting(name: str, default: str = "") -> str:
+    """A town setting: TSUNAGU_<NAME> in the environment, else [tsunagu] <name> in secrets."""
+    value = os.environ.get(f"TSUNAGU_{name.upper()}")
+    if value is None:
+        value = str(_secrets().get("tsunagu", {}).get(name, default))
+    return value.strip()
+
+
 def today() -> dt.date:
     """Today, or TSUNAGU_TODAY (YYYY-MM-DD) to show the board as of another day (demos, tests)."""
     fixed = os.environ.get("TSUNAGU_TODAY")
     return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
 
 
-def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_", "plans_")) -> None:
+def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_", "plans_", "resources_")) -> None:
     """Keep filter widgets' values when staff switch pages (Streamlit forgets unrendered widgets)."""
     from streamlit.errors import StreamlitAPIException
     for key in list(st.session_state.keys()):

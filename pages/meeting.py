@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import agenda, household, paperwork, schema, ui
+from lib import agenda, household, paperwork, resources, schema, ui
 from lib import writeback as wb
 from lib.agenda import Agenda, Proposal
 
@@ -72,9 +72,11 @@ if view == VIEWS[0] and kind in agenda.CASE_MEETINGS:
 elif view == VIEWS[0] and kind == "定例会議":
     st.subheader("プランの進み具合（支援中の世帯）")
     st.dataframe(agenda.plan_status(workbook, today), hide_index=True, width="stretch")
-    st.subheader("地区ごとの社会資源（足りない種別）")
-    st.caption("社会資源マップ（地図）は今後の版で加わります。ここでは社会資源タブから数えた表を出しています。")
-    st.dataframe(agenda.resource_gaps(workbook), hide_index=True, width="stretch")
+    st.subheader("社会資源の充足状況")
+    gaps = resources.gap_summary(workbook)
+    st.markdown("\n".join(f"- {ui.esc(line)}" for line in gaps) or "足りない種別のある地区はありません。")
+    st.dataframe(resources.coverage(workbook), hide_index=True, width="stretch")
+    st.page_link(ui.RESOURCES_PAGE, label="社会資源マップで見る", icon=":material/map:")
 elif view == VIEWS[0]:
     year = agenda.fiscal_year(day)
     st.subheader(f"{year}年度の計画指標")

@@ -253,6 +253,9 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
                                      "どなたでも" if kind not in ("子育て支援拠点", "子ども食堂") else "子どもと保護者",
                                      rng.choice(("はい", "はい", "はい", "いいえ")), None])
 
+    # One resource with no fixed place: no coordinates, so the map lists it under the map.
+    tabs["社会資源"].append([f"R-{k + 1:03d}", "町内巡回 移動図書館とおしゃべり便", "ボランティア", "高齢", None, "町内巡回",
+                         None, None, "0868-11-9999", "第1・第3火曜", "どなたでも", "はい", "場所は日によって変わります"])
     for fy in (fy_start.year, fy_start.year + 1):
         for programme, indicator, target, unit, key in (
                 ("包括的相談支援", "新規相談受付件数", 40, "件", "新規相談受付件数"),

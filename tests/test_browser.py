@@ -194,3 +194,16 @@ def test_meeting_agenda_presenter_decision_updates_the_board(page, writable_url)
     page.get_by_role("heading", name="アセスメント（8）").wait_for()
     page.get_by_role("heading", name="見守り（9）").wait_for()
     assert page.get_by_role("link", name=first_name).count() == 1
+
+
+def test_tile_free_map_renders_points_and_the_gap_matrix_offline(page, writable_url):
+    page.goto(writable_url)
+    wait_ready(page)
+    page.get_by_role("link", name="社会資源マップ").click()
+    page.get_by_role("heading", name="社会資源マップ").first.wait_for()
+    wait_ready(page)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.locator("canvas, svg").first.wait_for()
+    assert chart.bounding_box()["height"] > 300
+    page.get_by_text("東部には相談窓口・居場所・サロン・通いの場がありません").wait_for()
+    page.get_by_role("heading", name="地区ごとの充足状況").wait_for()

@@ -9,10 +9,10 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["pages/home.py", "pages/board.py", "pages/household.py", "pages/plans.py", "pages/meeting.py",
-         "pages/check.py", "pages/help.py"]
+PAGES = ["pages/home.py", "pages/board.py", "pages/household.py", "pages/plans.py", "pages/resources.py",
+         "pages/meeting.py", "pages/check.py", "pages/help.py"]
 TITLES = {"pages/home.py": "つなぐボード", "pages/board.py": "ケースボード", "pages/household.py": "世帯詳細",
-          "pages/plans.py": "プラン進捗", "pages/meeting.py": "会議", "pages/check.py": "データ点検",
+          "pages/plans.py": "プラン進捗", "pages/resources.py": "社会資源マップ", "pages/meeting.py": "会議", "pages/check.py": "データ点検",
           "pages/help.py": "設定・ヘルプ"}
 
 
@@ -465,3 +465,47 @@ def test_plan_progress_in_projection_shows_pseudonyms_and_no_plan_text(monkeypat
     assert items["表示名"].str.fullmatch(r"[A-Z]+世帯").all()
     assert items["目標"].isna().all() and items["役割分担"].isna().all()
     assert len(at.get("download_button")) == 0
+
+
+# ---------------------------------------------------------------- 社会資源マップ
+
+def test_resource_map_offline_by_default_with_gaps_and_unmapped(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    monkeypatch.delenv("TSUNAGU_MAP_TILES", raising=False)
+    at = open_page("pages/resources.py")
+    assert at.toggle(key="resources_tiles").value is False
+    assert len(at.get("vega_lite_chart")) == 1 and len(at.get("deck_gl_json_chart")) == 0
+    assert "地図に出ている社会資源: 41件（全42件）" in [c.value for c in at.caption]
+    assert list(at.dataframe[0].value["資源ID"]) == ["R-042"]
+    assert "東部には相談窓口・居場所・サロン・通いの場がありません" in at.markdown[0].value
+    at.multiselect(key="resources_kinds").set_value(["サロン"]).run()
+    assert "地図に出ている社会資源: 4件（全42件）" in [c.value for c in at.caption]
+
+
+def test_resource_map_tiled_view_is_a_switch_and_a_setting(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    monkeypatch.setenv("TSUNAGU_MAP_TILES", "on")
+    at = open_page("pages/resources.py")
+    assert at.toggle(key="resources_tiles").value is True
+    import json
+    deck = at.get("deck_gl_json_chart")[0].proto
+    assert json.loads(deck.tooltip) == {"text": "{name}\n{kind}\n{address}\n{hours}\n{phone}"}
+    assert len(json.loads(deck.json)["layers"][0]["data"]) == 41
+    at.toggle(key="resources_tiles").set_value(False).run()
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_participation_suggestions_for_a_household(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/resources.py")
+    at.selectbox(key="resources_household").set_value("H-008").run()
+    table = at.dataframe[-1].value
+    assert table["理由"].iloc[0].startswith("同じ地区（西部）")
+    assert (table["距離（km）"].iloc[:4] < 1).all()
+
+
+def test_resource_map_in_projection_pseudonymises_the_household_picker(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/resources.py", projection=True)
+    assert all(o.split("（")[0].endswith("世帯") and o.split("（")[0][:-2].isupper()
+               for o in at.selectbox(key="resources_household").options)
