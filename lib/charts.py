@@ -62,11 +62,13 @@ def resource_map(points: pd.DataFrame, centres: pd.DataFrame) -> alt.LayerChart:
     """The tile-free map: resources as dots coloured by 種別 on a Mercator projection, 地区 names at
     their centres. Needs no network (no basemap tiles)."""
     from lib.resources import KIND_COLOURS
+    shown = [c for c in ("名称", "種別", "住所", "開設日時", "電話", "対象") if c in points.columns]
+    points = points[[*shown, "緯度", "経度"]]           # only what the map shows reaches the browser
     base = alt.Chart(points).mark_circle(size=160, opacity=0.85, stroke="#ffffff", strokeWidth=1).encode(
         longitude="経度:Q", latitude="緯度:Q",
         color=alt.Color("種別:N", scale=alt.Scale(domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values())),
                         legend=alt.Legend(title="種別", orient="right")),
-        tooltip=[alt.Tooltip(c) for c in ("名称", "種別", "住所", "開設日時", "電話", "対象") if c in points.columns])
+        tooltip=[alt.Tooltip(c) for c in shown])
     labels = alt.Chart(centres).mark_text(fontSize=18, fontWeight="bold", color="#37474f", dy=-14).encode(
         longitude="経度:Q", latitude="緯度:Q", text="地区名:N")
     marks = alt.Chart(centres).mark_point(shape="cross", size=120, color="#37474f").encode(

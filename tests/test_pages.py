@@ -370,7 +370,8 @@ def test_meeting_paperwork_and_regular_meetings_render(monkeypatch):
     assert len(at.get("download_button")) == 2
     at.radio(key="meeting_view").set_value("議題").run()
     at.selectbox(key="meeting_kind").set_value("定例会議").run()
-    assert [s.value for s in at.subheader] == ["プランの進み具合（支援中の世帯）", "地区ごとの社会資源（足りない種別）"]
+    assert [s.value for s in at.subheader] == ["プランの進み具合（支援中の世帯）", "社会資源の充足状況"]
+    assert "東部には相談窓口・居場所・サロン・通いの場がありません" in at.markdown[-1].value
     at.selectbox(key="meeting_kind").set_value("代表者会議").run()
     assert at.subheader[0].value == "2026年度の計画指標"
     assert len(at.dataframe[0].value) == 7
