@@ -68,7 +68,7 @@ def resource_map(points: pd.DataFrame, centres: pd.DataFrame) -> alt.LayerChart:
         longitude="経度:Q", latitude="緯度:Q",
         color=alt.Color("種別:N", scale=alt.Scale(domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values())),
                         legend=alt.Legend(title="種別", orient="right")),
-        tooltip=[alt.Tooltip(c) for c in shown])
+        tooltip=[alt.Tooltip(f"{c}:N") for c in shown])
     labels = alt.Chart(centres).mark_text(fontSize=18, fontWeight="bold", color="#37474f", dy=-14).encode(
         longitude="経度:Q", latitude="緯度:Q", text="地区名:N")
     marks = alt.Chart(centres).mark_point(shape="cross", size=120, color="#37474f").encode(
