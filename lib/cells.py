@@ -236,3 +236,14 @@ def fiscal_label(year: int) -> str:
         if end >= ERAS[era] and number >= 1:
             return f"{era}{'元' if number == 1 else number}年度（{year}年度）"
     return f"{year}年度"
+
+
+# 役割分担 is free text such as 「主: 地域包括支援センター／副: みんなの居場所」: the names in it
+# are the parts between these separators, with a leading 主:/副: role label dropped.
+_ROLE_SEPARATORS = re.compile(r"[／/、,，・\n]+")
+_ROLE_LABEL = re.compile(r"^(主|副|主担当|副担当|協力|連携)\s*[:：]\s*")
+
+
+def role_names(text: str) -> set[str]:
+    """The organisation names written in a 役割分担 cell (NFKC)."""
+    return {_ROLE_LABEL.sub("", part.strip()).strip() for part in _ROLE_SEPARATORS.split(nfkc(text)) if part.strip()}

@@ -19,25 +19,13 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pandas as pd
 
 from lib import schema
 from lib.board import last_contacts
-from lib.cells import fiscal_label, fiscal_range, nfkc
+from lib.cells import fiscal_label, fiscal_range, nfkc, role_names
 from lib.validate import Workbook
-
-
-# 役割分担 is free text such as 「主: 地域包括支援センター／副: みんなの居場所」: the names in it
-# are the parts between these separators, with a leading 主:/副: role label dropped.
-_ROLE_SEPARATORS = re.compile(r"[／/、,，・\n]+")
-_ROLE_LABEL = re.compile(r"^(主|副|主担当|副担当|協力|連携)\s*[:：]\s*")
-
-
-def role_names(text: str) -> set[str]:
-    """The organisation names written in a 役割分担 cell (NFKC)."""
-    return {_ROLE_LABEL.sub("", part.strip()).strip() for part in _ROLE_SEPARATORS.split(nfkc(text)) if part.strip()}
 
 
 def _in(series: pd.Series, year: int, as_of: dt.date | None = None) -> pd.Series:

@@ -190,13 +190,14 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
         for target, field in targets:
             goal = rng.choice(GOALS[field]) if target not in ("危機介入", "その他") else (
                 "緊急時の連絡体制をつくる" if target == "危機介入" else "地域の見守りにつなぐ")
-            partner = rng.choice([a[0] for a in AGENCIES[:9]])
+            partner = rng.choice([a[0] for a in AGENCIES[:11]])
             status = {"終結": rng.choice(("達成", "達成", "中止")), "中断": rng.choice(("実施中", "中止")),
                       "プラン作成": "未着手"}.get(stage) or rng.choice(("実施中", "実施中", "達成", "見直し", "未着手"))
             tabs["支援プラン"].append([hid, target, goal, "本人の意向を確認しながら進める",
                                    f"{partner}が月1回状況を確認する", f"主: {lead}／副: {partner}",
                                    updated + dt.timedelta(days=rng.choice((30, 60, 90, 180))), status, updated])
 
+    lead_of = {r[0]: r[6] for r in household_rows}
     meetings = []
     month = fy_start
     n = 0
@@ -214,7 +215,7 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
             meetings.append([f"M-{day:%Y%m}-{n:03d}", kind, day, dt.time(13, 30) if kind == "支援会議" else dt.time(15, 0),
                              dt.time(14, 50) if kind == "支援会議" else dt.time(16, 30), "みどり町役場 2階会議室",
                              "福祉課長", "、".join(picked), "情報共有と役割分担の確認" if kind == "支援会議" else "プランの評価・再プラン",
-                             "社会福祉協議会、地域包括支援センター、こども家庭センター",
+                             "、".join(dict.fromkeys(["福祉課 多機関協働係", *(lead_of[h] for h in picked)])),
                              "次回まで見守りを継続。訪問頻度を月2回に" if past else None])
         if month.month % 2 == 0:
             n += 1

@@ -156,4 +156,5 @@ def test_chart_specs_build_for_empty_and_full_data(town):
     ("", set()),
 ])
 def test_role_names_are_read_from_the_role_cell(text, names):
-    assert indicators.role_names(text) == names
+    from lib.cells import role_names
+    assert role_names(text) == names

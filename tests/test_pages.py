@@ -341,7 +341,7 @@ def writable_town(tmp_path, monkeypatch):
     return path
 
 
-def test_meeting_builder_proposes_and_staff_edit_the_agenda(monkeypatch):
+def test_meeting_builder_proposes_and_staff_edit_the_agenda(monkeypatch, sample_raw):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("pages/meeting.py")
     assert at.selectbox(key="meeting_kind").value == "支援会議"
@@ -360,7 +360,11 @@ def test_meeting_builder_proposes_and_staff_edit_the_agenda(monkeypatch):
     assert len(agenda_ids(at)) == 16
     at.selectbox(key="meeting_kind").set_value("重層的支援会議").run()
     assert not at.warning or "106条" not in at.warning[0].value
-    assert len(agenda_ids(at)) == 27
+    import datetime as dt
+    from lib import agenda
+    from lib.validate import validate
+    expected = agenda.propose(validate(sample_raw), "重層的支援会議", dt.date(2026, 11, 25))
+    assert agenda_ids(at) == [p.household_id for p in expected]
 
 
 def test_meeting_paperwork_and_regular_meetings_render(monkeypatch):
@@ -431,15 +435,19 @@ def test_presenter_refuses_when_the_row_changed_meanwhile(writable_town):
 
 # ---------------------------------------------------------------- プラン進捗
 
-def test_plan_progress_page_figures_filters_and_download(monkeypatch):
+def test_plan_progress_page_figures_filters_and_download(monkeypatch, sample_raw):
+    import datetime as dt
+    from lib import plans
+    from lib.validate import validate
+    expected = plans.portfolio(validate(sample_raw), dt.date(2026, 11, 24))
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("pages/plans.py")
     figures = {m.label: m.value for m in at.metric}
-    assert figures["期限切れの取組"] == "54" and figures["プランのない世帯"] == "0"
+    assert figures["期限切れの取組"] == str(expected.overdue) and figures["プランのない世帯"] == "0"
     assert sum(int(figures[f"取組: {s}"]) for s in ("未着手", "実施中", "達成", "見直し", "中止")) == 133
     assert at.subheader[1].value == "取組の一覧（133件）"
     at.toggle(key="plans_overdue").set_value(True).run()
-    assert at.subheader[1].value == "取組の一覧（54件）"
+    assert at.subheader[1].value == f"取組の一覧（{expected.overdue}件）"
     assert at.dataframe[1].value["期限切れ"].all()
     assert len(at.get("download_button")) == 1
 
