@@ -1,7 +1,7 @@
-"""Tsunagu Board (つなぐボード): the shared sidebar and the list of pages."""
+"""Tsunagu Board (つなぐボード): sign-in, the shared sidebar and the list of pages."""
 import streamlit as st
 
-from lib import ui
+from lib import ui, users
 
 st.set_page_config(page_title="つなぐボード", page_icon="🤝", layout="wide")
 
@@ -19,9 +19,18 @@ PAGES = [
     st.Page("pages/check.py", title="データ点検", icon=":material/fact_check:", url_path="tenken"),
     st.Page("pages/help.py", title="設定・ヘルプ", icon=":material/help:", url_path="settei"),
 ]
+# Only 管理者 see this one:
+ADMIN_PAGES = [st.Page("pages/admin.py", title="管理", icon=":material/admin_panel_settings:", url_path="kanri")]
 
-page = st.navigation(PAGES)
+# Navigation comes before the sign-in form so that a bookmarked link (…/setai?id=H-001,
+# …?mode=projection) still leads to its page once the person has signed in:
+user = ui.current_user()
+page = st.navigation(PAGES + (ADMIN_PAGES if user and user.role == users.ADMIN else []),
+                     position="sidebar" if user else "hidden")
+if user is None:
+    ui.sign_in_form()
+    st.stop()
 ui.keep_widget_state()
-snapshot, viewer = ui.sidebar()
+snapshot, viewer = ui.sidebar(user)
 st.session_state["_snapshot"], st.session_state["_viewer"] = snapshot, viewer
 page.run()

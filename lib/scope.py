@@ -61,6 +61,9 @@ def visible_households(workbook: Workbook, user: User) -> set[str]:
         return set()
     agency = nfkc(user.agency)
     agencies = workbook[schema.AGENCIES]
+    known = set(agencies["機関名"].map(nfkc)) | {nfkc(a) for a in hh["主担当機関"] if isinstance(a, str)}
+    if agency not in known:
+        return set()
     member = bool(((agencies["機関名"].map(nfkc) == agency) & (agencies["支援会議構成員"] == "はい")).any())
     plans = workbook[schema.PLANS]
     in_plans = {h for h, roles in zip(plans["世帯ID"], plans["役割分担"]) if isinstance(roles, str)

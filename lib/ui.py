@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from lib import sources
+from lib import audit as audit_log
+from lib import sources, users
 from lib.scope import Viewer, scope_workbook
 from lib.validate import Workbook
 
@@ -60,7 +62,7 @@ def today() -> dt.date:
     return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
 
 
-def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_", "plans_", "resources_")) -> None:
+def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_", "plans_", "resources_", "admin_")) -> None:
     """Keep filter widgets' values when staff switch pages (Streamlit forgets unrendered widgets)."""
     from streamlit.errors import StreamlitAPIException
     for key in list(st.session_state.keys()):
@@ -128,14 +130,21 @@ def _sync_projection_param() -> None:
         del st.query_params["mode"]
 
 
-def sidebar() -> tuple[sources.Snapshot | None, Viewer]:
-    """The shared sidebar: source, read time, refresh, 投影モード. Stops the page if nothing can be read."""
+def sidebar(user: users.User) -> tuple[sources.Snapshot | None, Viewer]:
+    """The shared sidebar: who is signed in, source, read time, refresh, 投影モード.
+    Stops the page if nothing can be read."""
+    always_projected = user.role == users.VIEWER
+    if always_projected:
+        st.session_state["projection"] = True
     projection = projection_on()
     with st.sidebar:
-        st.toggle("投影モード", key="projection", on_change=_sync_projection_param,
+        if st.session_state.get("_demo"):
+            st.warning("デモモード（見本の町・見本のユーザー）", icon=":material/science:")
+        st.toggle("投影モード", key="projection", on_change=_sync_projection_param, disabled=always_projected,
                   help="会議で壁に映すときに。名前を仮名（A世帯…）にし、自由記述を隠します。"
                        "URL に ?mode=projection を付けても同じです。")
         refresh = st.button("最新の情報に更新", icon=":material/refresh:", width="stretch")
+    sign_out_button(user)
     _sync_projection_param()
     if projection:
         st.markdown(PROJECTION_CSS, unsafe_allow_html=True)
@@ -151,7 +160,20 @@ def sidebar() -> tuple[sources.Snapshot | None, Viewer]:
         age = int((dt.datetime.now() - snapshot.read_at).total_seconds() // 60)
         st.warning(f"最新の情報を読めませんでした（{error}）。{snapshot.read_at:%m月%d日 %H:%M} に取得したデータ"
                    f"（{age}分前）を表示しています。{error.advice}", icon=":material/cloud_off:")
-    return snapshot, Viewer(projection=projection)
+    viewer = Viewer(projection=projection, user=user)
+    if user.role is None or (user.role == users.STAFF and not known_agency(snapshot.workbook, user)):
+        st.error("このユーザーには役割または所属機関が設定されていないため、世帯を表示できません。"
+                 "つなぐボードの管理者（多機関協働の担当課）に、役割と所属機関の登録を頼んでください。",
+                 icon=":material/person_off:")
+    return snapshot, viewer
+
+
+def known_agency(workbook: Workbook, user: users.User) -> bool:
+    """Whether the user's 機関 is one the workbook knows (機関 tab, or a 主担当機関)."""
+    from lib.cells import nfkc
+    names = {nfkc(n) for n in workbook["機関"]["機関名"]} | {nfkc(n) for n in workbook["世帯"]["主担当機関"]
+                                                           if isinstance(n, str)}
+    return bool(user.agency) and nfkc(user.agency) in names
 
 
 def _error_page(error: sources.SourceError) -> None:
@@ -188,7 +210,10 @@ def save(plan) -> tuple[int, list]:
     try:
         written = sources.write(config, snapshot, plan)
     except sources.WriteConflict as e:
+        audit("write_refused", conflicts=[[c.tab, c.key, c.column, c.read, c.now] for c in e.conflicts])
         return 0, e.conflicts
+    audit("write", cells=[[c.tab, c.key, c.column, c.old, c.new] for c in plan.changes],
+          appended=[[r.tab, r.values.get("会議ID")] for r in plan.appends])
     _, fresh, _ = current_snapshot(force=True)
     st.session_state["_snapshot"] = fresh
     return written, []
@@ -302,3 +327,144 @@ def household_summary_html(detail) -> str:
     return (CARD_CSS + f'<div class="tb-card"><div class="tb-line">{badges}{issues}</div>'
             f'<div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.2rem 1rem;">'
             f"{cells}</div></div>")
+
+
+# ---------------------------------------------------------------- sign-in and audit
+
+@st.cache_resource(show_spinner=False)
+def _user_store(path: str, mtime: float) -> tuple[dict, dict]:
+    """The users file loaded once per version (shared by sessions so failed sign-ins add up),
+    and the lock-out times per username."""
+    return users.load(path), {}
+
+
+def _auth_settings() -> users.AuthSettings:
+    try:
+        sample_open = sources.resolve(secrets=_secrets()).is_sample
+    except sources.SourceError:        # the data page explains it after sign-in
+        sample_open = False
+    return users.auth_settings(os.environ, _secrets(), sample_open)
+
+
+def _release_lockouts(credentials: dict, locks: dict) -> list[str]:
+    """Start the lock-out clock for users at the attempt limit; unlock those whose time is up."""
+    now = dt.datetime.now()
+    locked = []
+    for name, entry in credentials["usernames"].items():
+        if entry.get("failed_login_attempts", 0) >= users.MAX_LOGIN_ATTEMPTS:
+            since = locks.setdefault(name, now)
+            if (now - since).total_seconds() >= users.LOCKOUT_MINUTES * 60:
+                entry["failed_login_attempts"] = 0
+                locks.pop(name, None)
+            else:
+                locked.append(name)
+    return locked
+
+
+def _authenticator():
+    """The configured authenticator and its shared credentials (or the 始められません page)."""
+    import streamlit_authenticator as stauth
+    try:
+        settings = _auth_settings()
+        path = settings.users_file
+        config, locks = _user_store(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    except (users.AuthConfigError, users.UsersFileError) as e:
+        st.title("つなぐボードを始められません")
+        st.error(str(e), icon=":material/lock:")
+        st.markdown("サインインの設定（README「サインインとユーザー」）を確かめてください。")
+        st.stop()
+    st.session_state["_demo"] = settings.demo
+    authenticator = stauth.Authenticate(config["credentials"], users.COOKIE_NAME, settings.cookie_key,
+                                        cookie_expiry_days=settings.session_hours / 24, auto_hash=False)
+    st.session_state["_authenticator"] = authenticator
+    st.session_state["_auth_bundle"] = (authenticator, settings, config, locks)
+    return authenticator, settings, config, locks
+
+
+def current_user() -> users.User | None:
+    """Who is signed in (from this session or the re-login cookie), or None; ends sessions
+    older than the session_hours setting."""
+    authenticator, settings, config, _ = _authenticator()
+    started = st.session_state.get("_signed_in_at")
+    if st.session_state.get("authentication_status") and started and \
+            (dt.datetime.now() - started).total_seconds() > settings.session_hours * 3600:
+        authenticator.logout(location="unrendered")
+        st.session_state.pop("_signed_in_at", None)
+        st.session_state["_expired"] = True
+    authenticator.login(location="unrendered")        # signs in from the cookie when there is one
+    if not st.session_state.get("authentication_status"):
+        return None
+    username = st.session_state.get("username") or ""
+    if "_signed_in_at" not in st.session_state:
+        st.session_state["_signed_in_at"] = dt.datetime.now()
+        audit("sign_in", user=username)
+    return users.user(config, username) or users.User(username, username, None, None)
+
+
+def sign_in_form() -> None:
+    """The sign-in form (with lock-out after repeated failures); reruns once someone signs in.
+    Call after current_user() in the same run (the authenticator's cookie component is made once)."""
+    from streamlit_authenticator.utilities.exceptions import LoginError
+    authenticator, settings, config, locks = st.session_state["_auth_bundle"]   # made by current_user()
+    credentials = config["credentials"]
+    _release_lockouts(credentials, locks)
+    before = {n: e.get("failed_login_attempts", 0) for n, e in credentials["usernames"].items()}
+    st.title("つなぐボード")
+    if st.session_state.pop("_expired", False):
+        st.info("一定の時間がたったので、サインアウトしました。もう一度サインインしてください。")
+    if settings.demo:
+        st.warning(DEMO_NOTICE, icon=":material/science:")
+    authenticator.attrs["login_sleep_time"] = 0       # the cookie was already waited for in current_user()
+    try:
+        authenticator.login(location="main", max_login_attempts=users.MAX_LOGIN_ATTEMPTS, fields={
+            "Form name": "サインイン", "Username": "ユーザー名", "Password": "パスワード", "Login": "サインイン"})
+    except LoginError:
+        st.error(f"サインインに続けて失敗したため、{users.LOCKOUT_MINUTES}分間サインインできません。"
+                 "時間をおいてから、もう一度お試しください。", icon=":material/lock_clock:")
+    if st.session_state.get("authentication_status") is False:
+        st.error("ユーザー名かパスワードが違います。", icon=":material/error:")
+        for name, entry in credentials["usernames"].items():
+            if entry.get("failed_login_attempts", 0) > before.get(name, 0):
+                audit("sign_in_failed", user=name)
+    if not st.session_state.get("authentication_status"):
+        st.caption("パスワードを忘れたときは、つなぐボードの管理者（多機関協働の担当課）に連絡してください。")
+        return
+    # Signed in just now: give the browser a moment to store the re-login cookie (set by a
+    # component in this run), then draw the page afresh without the form.
+    time.sleep(SIGN_IN_SETTLE_SECONDS)
+    st.rerun()
+
+
+# Seconds the browser gets to store the sign-in cookie before the page is redrawn:
+SIGN_IN_SETTLE_SECONDS = 1.0
+DEMO_NOTICE = ("デモモードです。見本の町（みどり町）と見本のユーザーで動いています。"
+               "実際の世帯の情報は入れないでください（README「サインインとユーザー」）。")
+
+
+def audit(event: str, user: str | None = None, **details) -> None:
+    """Write one audit line; if the log cannot be written, say so once and carry on."""
+    who = user if user is not None else st.session_state.get("username") or ""
+    where = audit_log.folder(secrets=_secrets())
+    if not audit_log.record(where, event, who, **details) and not st.session_state.get("_audit_warned"):
+        st.session_state["_audit_warned"] = True
+        st.warning(f"監査ログを書き込めませんでした（{where}）。画面はこのまま使えますが、管理者に連絡してください。",
+                   icon=":material/warning:")
+
+
+def audited_download(label: str, data: bytes, file_name: str, what: str, households: int, **kwargs) -> None:
+    """A download button whose click is written to the audit log (what, how many households)."""
+    st.download_button(label, data, file_name=file_name, on_click=audit,
+                       kwargs={"event": "download", "what": what, "file": file_name, "households": households},
+                       **kwargs)
+
+
+def sign_out_button(user: users.User) -> None:
+    """The signed-in user in the sidebar, and サインアウト."""
+    with st.sidebar:
+        st.caption(f"サインイン中: {user.name}（{user.role or '役割なし'}）")
+        if st.button("サインアウト", icon=":material/logout:", key="sign_out", width="stretch"):
+            audit("sign_out", user=user.username)
+            st.session_state["_authenticator"].logout(location="unrendered")
+            st.session_state.pop("_signed_in_at", None)
+            time.sleep(SIGN_IN_SETTLE_SECONDS)      # let the browser drop the re-login cookie
+            st.rerun()

@@ -14,7 +14,7 @@ import argparse
 import getpass
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROLES = ("管理者", "多機関協働", "機関職員", "閲覧")
@@ -137,3 +137,51 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# ---------------------------------------------------------------- sign-in settings
+
+# Used only in demo mode (the sample town with its demo users); refused anywhere else:
+DEMO_COOKIE_KEY = "tsunagu-board-demo-cookie-key-not-for-real-use"
+MIN_COOKIE_KEY_BYTES = 32
+COOKIE_NAME = "tsunagu_board_auth"
+# Failed sign-ins before a user is locked out, and for how long:
+MAX_LOGIN_ATTEMPTS = 5
+LOCKOUT_MINUTES = 15
+# A sign-in lasts this long (the re-login cookie and the session both):
+DEFAULT_SESSION_HOURS = 8
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    users_file: Path
+    cookie_key: str = field(repr=False)
+    demo: bool
+    session_hours: float = DEFAULT_SESSION_HOURS
+
+
+class AuthConfigError(Exception):
+    """Sign-in is not set up safely; the app must not start outside demo mode."""
+
+
+def auth_settings(env, secrets, sample_open: bool) -> AuthSettings:
+    """Where users are and the cookie key: TSUNAGU_USERS_FILE / TSUNAGU_COOKIE_KEY, or secrets
+    [auth] users_file / cookie_key. Demo mode = the sample town with no users file configured."""
+    section = (secrets or {}).get("auth", {}) or {}
+    users_file = env.get("TSUNAGU_USERS_FILE") or section.get("users_file")
+    key = env.get("TSUNAGU_COOKIE_KEY") or section.get("cookie_key") or ""
+    hours_text = env.get("TSUNAGU_SESSION_HOURS") or section.get("session_hours") or DEFAULT_SESSION_HOURS
+    try:
+        hours = float(hours_text)
+    except (TypeError, ValueError):
+        raise AuthConfigError(f"TSUNAGU_SESSION_HOURS は時間数で指定してください（今: {hours_text}）") from None
+    if not users_file:
+        if sample_open:
+            return AuthSettings(DEMO_USERS_FILE, key or DEMO_COOKIE_KEY, True, hours)
+        raise AuthConfigError("ユーザーのファイルが設定されていません（TSUNAGU_USERS_FILE または secrets.toml の [auth] users_file）。")
+    if len(key.encode()) < MIN_COOKIE_KEY_BYTES or key == DEMO_COOKIE_KEY:
+        raise AuthConfigError(
+            f"サインインのクッキー鍵が設定されていないか、短すぎます（{MIN_COOKIE_KEY_BYTES}バイト以上のでたらめな文字列が必要）。"
+            "TSUNAGU_COOKIE_KEY または secrets.toml の [auth] cookie_key に設定してください。"
+            "作り方: python -c \"import secrets; print(secrets.token_urlsafe(48))\"")
+    return AuthSettings(Path(users_file), key, False, hours)

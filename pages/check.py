@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import check, export, ui
+from lib import check, export, retention, ui
 from lib.validate import SEVERITY_LABELS
 
 # Read data and widgets:
@@ -42,6 +42,18 @@ else:
         with st.expander(f"{tab}（{len(group)}件）", expanded=True):
             st.dataframe(group.drop(columns=["タブ"]), hide_index=True, width="stretch")
     if not viewer.projection:
-        st.download_button("Excel でダウンロード", export.to_xlsx({"データ点検": problems}),
-                           file_name=f"データ点検_{dt.date.today():%Y%m%d}.xlsx", icon=":material/download:",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        ui.audited_download("Excel でダウンロード", export.to_xlsx({"データ点検": problems}),
+                            f"データ点検_{dt.date.today():%Y%m%d}.xlsx", what="データ点検",
+                            households=len({p.household for p in workbook.problems if p.household}),
+                            icon=":material/download:",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+# Records past their keeping period (終結から5年):
+due = retention.disposal_due(workbook, ui.today())
+st.subheader(f"保存期間満了（終結から{retention.RETENTION_YEARS}年）")
+if due.empty:
+    st.caption("保存期間を過ぎた世帯はありません。")
+else:
+    st.warning(f"{len(due)}世帯の記録が保存期間を過ぎています。個人情報の取扱規程に沿って廃棄してください。",
+               icon=":material/auto_delete:")
+    st.dataframe(due, hide_index=True, width="stretch")

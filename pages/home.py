@@ -1,7 +1,7 @@
 """ホーム: what is in the workbook at a glance (counts only, safe to project)."""
 import streamlit as st
 
-from lib import home, ui
+from lib import home, retention, ui, users
 
 # Read what the sidebar loaded, scoped for this viewer:
 workbook, viewer = ui.workbook_for_page()
@@ -16,6 +16,9 @@ cols[0].metric("支援中の世帯", summary.active, help="終結・中断を除
 cols[1].metric("重層的支援会議へ", summary.by_track["重層的支援会議"], help="本人同意ありの世帯（終結・中断を除く）")
 cols[2].metric("支援会議へ", summary.by_track["支援会議"], help="同意なし・不明の世帯（終結・中断を除く）")
 cols[3].metric("データ点検のエラー", summary.errors)
+if viewer.user.role == users.ADMIN:
+    due = retention.disposal_due(workbook, ui.today())
+    st.metric("保存期間満了の世帯（管理者のみ表示）", f"{len(due)}世帯", help="終結から5年を過ぎた記録。データ点検に一覧があります")
 st.subheader("段階ごとの世帯数")
 st.dataframe(summary.by_stage, hide_index=True, width="stretch")
 st.subheader("シートの行数")

@@ -24,10 +24,16 @@ if not wanted:
         st.rerun()
     st.stop()
 if detail is None:
+    if household.find(st.session_state["_snapshot"].workbook, wanted) is not None:
+        ui.audit("refused_household", household=wanted)
     st.warning(f"世帯ID「{ui.esc(wanted)}」の世帯は、表示できる世帯の中にありません。"
                "世帯IDのつづりを確かめるか、ケースボードから選んでください。", icon=":material/search_off:")
     st.page_link(ui.BOARD_PAGE, label="ケースボードへ戻る", icon=":material/view_kanban:")
     st.stop()
+opened = st.session_state.setdefault("_opened_households", set())
+if detail.household["世帯ID"] not in opened:
+    opened.add(detail.household["世帯ID"])
+    ui.audit("open_household", household=detail.household["世帯ID"], projection=viewer.projection)
 st.markdown(ui.household_summary_html(detail), unsafe_allow_html=True)
 
 left, right = st.columns([3, 2])

@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import agenda, household, paperwork, resources, schema, ui
+from lib import agenda, household, paperwork, resources, schema, ui, users
 from lib import writeback as wb
 from lib.agenda import Agenda, Proposal
 
@@ -89,11 +89,14 @@ elif view == VIEWS[1]:
     st.subheader("会議の書類")
     st.caption("開催通知（様式1）・会次第（様式2）・世帯支援プラン検討シート（様式3、世帯ごと）・会議報告シート（様式4）")
     left, right = st.columns(2)
-    left.download_button("Excel でダウンロード", paperwork.to_xlsx(forms), file_name=f"{stem}.xlsx",
-                         icon=":material/table_view:", width="stretch",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    right.download_button("PDF でダウンロード", paperwork.to_pdf(forms), file_name=f"{stem}.pdf",
-                          icon=":material/picture_as_pdf:", width="stretch", mime="application/pdf")
+    with left:
+        ui.audited_download("Excel でダウンロード", paperwork.to_xlsx(forms), f"{stem}.xlsx", what="会議書類",
+                            households=len(items), icon=":material/table_view:", width="stretch",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    with right:
+        ui.audited_download("PDF でダウンロード", paperwork.to_pdf(forms), f"{stem}.pdf", what="会議書類",
+                            households=len(items), icon=":material/picture_as_pdf:", width="stretch",
+                            mime="application/pdf")
     st.markdown("**宛先**: " + ui.esc("、".join(agenda.agencies_to_notify(workbook, current)) or "（機関タブがありません）"))
 
 elif not items:
@@ -146,7 +149,10 @@ else:
     lines = wb.describe(plan.changes)
     action = "会議の行を追加" if plan.appends else f"会議 {current.meeting_id} の行を更新"
     st.markdown("\n".join(f"- {ui.esc(x)}" for x in [action, *lines]))
-    if st.button("シートに保存する", type="primary", icon=":material/save:", key="save_meeting"):
+    may_write = viewer.user.role in (users.ADMIN, users.COORDINATOR)
+    if not may_write:
+        st.caption("会議の記録をシートに保存できるのは、多機関協働の担当者と管理者です。")
+    if st.button("シートに保存する", type="primary", icon=":material/save:", key="save_meeting", disabled=not may_write):
         try:
             written, conflicts = ui.save(plan)
         except ui.sources.SourceError as e:

@@ -45,3 +45,19 @@ def sheets_env(fake_sheets, monkeypatch):
     monkeypatch.setenv("TSUNAGU_SHEETS_API_ROOT", root)
     monkeypatch.setattr("lib.sources.RETRY_BASE_DELAY", 0.05)
     return fake
+
+
+# Demo users' passwords, as README lists them (demo only):
+DEMO_PASSWORDS = {"admin": "tsunagu-admin-demo", "kyodo": "tsunagu-kyodo-demo", "houkatsu": "tsunagu-houkatsu-demo",
+                  "kyotaku": "tsunagu-kyotaku-demo", "eturan": "tsunagu-eturan-demo"}
+TEST_COOKIE_KEY = "test-cookie-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.fixture(autouse=True)
+def signed_in_setup(monkeypatch, tmp_path):
+    """Every test runs with the demo users file, a real-length cookie key and its own audit folder."""
+    from lib.users import DEMO_USERS_FILE
+    monkeypatch.setenv("TSUNAGU_USERS_FILE", str(DEMO_USERS_FILE))
+    monkeypatch.setenv("TSUNAGU_COOKIE_KEY", TEST_COOKIE_KEY)
+    monkeypatch.setenv("TSUNAGU_AUDIT_DIR", str(tmp_path / "audit"))
+    return tmp_path / "audit"

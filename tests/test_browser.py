@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import DEMO_PASSWORDS, ROOT, TEST_COOKIE_KEY
 
 CHROMIUM = "/usr/bin/chromium"
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -25,8 +25,10 @@ def free_port() -> int:
 def serve(workbook, **extra_env):
     """Start `streamlit run app.py` on a free port for `workbook`; yields its URL."""
     port = free_port()
+    from lib.users import DEMO_USERS_FILE
     env = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
-    env["TSUNAGU_WORKBOOK"] = str(workbook)
+    env.update(TSUNAGU_WORKBOOK=str(workbook), TSUNAGU_USERS_FILE=str(DEMO_USERS_FILE),
+               TSUNAGU_COOKIE_KEY=TEST_COOKIE_KEY, TSUNAGU_AUDIT_DIR=tempfile.mkdtemp(prefix="audit"))
     env.update(extra_env)
     log = tempfile.TemporaryFile()     # a file, not a pipe: a full pipe would stall the server
     proc = subprocess.Popen(
@@ -95,9 +97,18 @@ def wait_ready(page):
     page.wait_for_selector(READY)
 
 
-def test_title_notice_and_data_check_count(page, app_url):
-    page.goto(app_url)
+def sign_in(page, url, username="admin"):
+    """Open the app and sign in through its form, as staff do."""
+    page.goto(url)
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(DEMO_PASSWORDS[username])
+    page.get_by_role("button", name="サインイン").click()
+    page.get_by_text("サインイン中:").wait_for()
     wait_ready(page)
+
+
+def test_title_notice_and_data_check_count(page, app_url):
+    sign_in(page, app_url)
     page.get_by_role("heading", name="つなぐボード").wait_for()
     page.get_by_text("12行を表示できませんでした").wait_for()
     page.get_by_role("link", name="→ データ点検").click()
@@ -110,7 +121,9 @@ def test_title_notice_and_data_check_count(page, app_url):
 
 
 def test_projection_link_hides_sheet_values(page, app_url):
+    sign_in(page, app_url)
     page.goto(f"{app_url}/tenken?mode=projection")
+    page.get_by_text("サインイン中:").wait_for()
     wait_ready(page)
     page.get_by_text("投影モードのため、セルの値は表示しません").wait_for()
     body = page.locator("body").inner_text()
@@ -120,8 +133,7 @@ def test_projection_link_hides_sheet_values(page, app_url):
 
 
 def test_refresh_button_rereads(page, app_url):
-    page.goto(app_url)
-    wait_ready(page)
+    sign_in(page, app_url)
     before = page.get_by_text("データ取得:").inner_text()
     page.get_by_role("button", name="最新の情報に更新").click()
     wait_ready(page)
@@ -134,8 +146,7 @@ def test_refresh_button_rereads(page, app_url):
 def test_board_card_opens_household_and_projection_hides_names(page, app_url):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(app_url)
-    wait_ready(page)
+    sign_in(page, app_url)
     page.get_by_role("link", name="ケースボード").click()
     page.get_by_role("heading", name="ケースボード").wait_for()
     wait_ready(page)
@@ -162,8 +173,7 @@ def test_board_card_opens_household_and_projection_hides_names(page, app_url):
 
 
 def test_meeting_agenda_presenter_decision_updates_the_board(page, writable_url):
-    page.goto(writable_url)
-    wait_ready(page)
+    sign_in(page, writable_url, "kyodo")
     page.get_by_role("link", name="会議").click()
     page.get_by_role("heading", name="会議").first.wait_for()
     wait_ready(page)
@@ -197,8 +207,7 @@ def test_meeting_agenda_presenter_decision_updates_the_board(page, writable_url)
 
 
 def test_tile_free_map_renders_points_and_the_gap_matrix_offline(page, writable_url):
-    page.goto(writable_url)
-    wait_ready(page)
+    sign_in(page, writable_url, "houkatsu")
     page.get_by_role("link", name="社会資源マップ").click()
     page.get_by_role("heading", name="社会資源マップ").first.wait_for()
     wait_ready(page)
@@ -207,3 +216,25 @@ def test_tile_free_map_renders_points_and_the_gap_matrix_offline(page, writable_
     assert chart.bounding_box()["height"] > 300
     page.get_by_text("東部には相談窓口・居場所・サロン・通いの場がありません").wait_for()
     page.get_by_role("heading", name="地区ごとの充足状況").wait_for()
+
+
+def test_staff_user_sees_only_their_scope_and_signs_out(page, writable_url):
+    from lib import scope, sources, users
+    from lib.validate import validate
+    workbook = validate(sources.read_excel(ROOT / "sample_data" / "midori_town.xlsx"))
+    staff = users.user(users.load(users.DEMO_USERS_FILE), "kyotaku")
+    mine = scope.scope_workbook(workbook, scope.Viewer(user=staff))["世帯"]
+    hidden = set(workbook["世帯"]["表示名"]) - set(mine["表示名"])
+    sign_in(page, writable_url, "kyotaku")
+    page.get_by_role("link", name="ケースボード").click()
+    page.get_by_role("heading", name="ケースボード").wait_for()
+    wait_ready(page)
+    page.get_by_role("link", name=mine["表示名"].iloc[0]).first.wait_for()
+    body = page.locator("body").inner_text()
+    assert [n for n in hidden if n in body] == []
+    assert "支援会議へ\n\n0" in body or "支援会議へ\n0" in body
+    page.get_by_role("button", name="サインアウト").click()
+    page.get_by_role("button", name="サインイン").wait_for()
+    page.goto(writable_url + "/case-board")
+    page.get_by_role("button", name="サインイン").wait_for()
+    assert [n for n in mine["表示名"] if n in page.locator("body").inner_text()] == []

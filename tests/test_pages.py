@@ -21,11 +21,22 @@ def fixed_today(monkeypatch):
     monkeypatch.setenv("TSUNAGU_TODAY", "2026-11-24")
 
 
-def open_page(page: str, projection: bool = False, **params) -> AppTest:
+def sign_in(at: AppTest, username: str = "admin", password: str | None = None) -> AppTest:
+    """Type into the sign-in form as a person would, and submit it."""
+    from tests.conftest import DEMO_PASSWORDS
+    inputs = {t.label: t for t in at.text_input}
+    inputs["ユーザー名"].input(username)
+    inputs["パスワード"].input(password if password is not None else DEMO_PASSWORDS[username])
+    next(b for b in at.button if b.label == "サインイン").click()
+    return at.run()
+
+
+def open_page(page: str, projection: bool = False, user: str = "admin", **params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if projection:
         at.query_params["mode"] = "projection"
     at.run()
+    sign_in(at, user)
     if page != "pages/home.py":
         at.switch_page(page)
         for key, value in params.items():
@@ -66,7 +77,7 @@ def test_every_page_file_is_registered_in_app():
     registered = {n.args[0].value for n in ast.walk(tree)
                   if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "Page"}
     assert registered == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
-    assert registered == set(PAGES)
+    assert registered == set(PAGES) | {"pages/admin.py"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -90,7 +101,7 @@ def test_page_renders_on_bad_input_and_links_to_data_check(page, bad_workbook, m
 
 def test_home_counts_on_sample_town(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/home.py")
+    at = open_page("pages/home.py", user="kyodo")
     assert [(m.label, m.value) for m in at.metric] == [
         ("支援中の世帯", "48"), ("重層的支援会議へ", "30"), ("支援会議へ", "18"), ("データ点検のエラー", "0")]
     stages = at.dataframe[0].value
@@ -182,7 +193,7 @@ def test_failed_refresh_keeps_earlier_data_with_a_banner(sheets_env):
 def test_no_earlier_data_shows_what_to_check_not_a_traceback(sheets_env):
     fake = sheets_env
     fake.forbidden.add(next(iter(fake.books)))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run())
     assert not at.exception
     assert at.title[0].value == "データを読めませんでした"
     assert "共有" in at.markdown[0].value
@@ -192,7 +203,7 @@ def test_no_earlier_data_shows_what_to_check_not_a_traceback(sheets_env):
 def test_config_error_shows_error_page(monkeypatch):
     monkeypatch.setenv("TSUNAGU_WORKBOOK", "https://docs.google.com/spreadsheets/d/" + "x" * 44 + "/edit")
     monkeypatch.delenv("TSUNAGU_SHEETS_API_ROOT", raising=False)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run())
     assert not at.exception
     assert at.title[0].value == "データを読めませんでした"
     assert "secrets.toml" in at.markdown[0].value

@@ -1,0 +1,58 @@
+"""The audit trail: an append-only JSON Lines file per month of who did what.
+
+Sign-in/out, opening a household (and being refused one), every download, every write-back
+(cells, old → new). Writing must never block or break a page: `record` returns False when the
+folder is unwritable and the page shows a warning.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+DEFAULT_DIR_NAME = "つなぐボード_監査ログ"
+EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗", "sign_out": "サインアウト",
+          "open_household": "世帯を開いた", "refused_household": "世帯の閲覧を拒否", "download": "ダウンロード",
+          "write": "シートへの書き戻し", "write_refused": "書き戻しの拒否"}
+
+
+def folder(env=None, secrets=None) -> Path:
+    """TSUNAGU_AUDIT_DIR, or secrets [tsunagu] audit_dir, or つなぐボード_監査ログ in the working folder."""
+    env = os.environ if env is None else env
+    configured = env.get("TSUNAGU_AUDIT_DIR") or ((secrets or {}).get("tsunagu", {}) or {}).get("audit_dir")
+    return Path(configured) if configured else Path.cwd() / DEFAULT_DIR_NAME
+
+
+def record(where: Path, event: str, user: str, now: dt.datetime | None = None, **details) -> bool:
+    """Append one line; False (never an exception) when it cannot be written."""
+    now = now or dt.datetime.now()
+    line = json.dumps({"time": now.isoformat(timespec="seconds"), "user": user, "event": event, **details},
+                      ensure_ascii=False, default=str)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with open(where / f"audit-{now:%Y-%m}.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+        return True
+    except OSError:
+        return False
+
+
+def read(where: Path) -> pd.DataFrame:
+    """Every line of every month, oldest first (lines that are not JSON are skipped)."""
+    rows = []
+    for path in sorted(where.glob("audit-*.jsonl")) if where.is_dir() else []:
+        for text in path.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(text))
+            except ValueError:
+                continue
+    frame = pd.DataFrame(rows)
+    for column in ("time", "user", "event"):
+        if column not in frame.columns:
+            frame[column] = pd.Series(dtype=object)
+    frame["内容"] = frame["event"].map(lambda e: EVENTS.get(e, e))
+    details = [c for c in frame.columns if c not in ("time", "user", "event", "内容")]
+    return frame[["time", "user", "内容", "event", *details]]
