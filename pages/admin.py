@@ -6,9 +6,12 @@ import streamlit as st
 
 from lib import audit, export, retention, ui, users
 
-# Read data:
+# Read data (管理者 only):
 st.title("管理")
 workbook, viewer = ui.workbook_for_page()
+if viewer.user.role != users.ADMIN:
+    st.error("この画面は管理者だけが使えます。", icon=":material/block:")
+    st.stop()
 settings = ui._auth_settings()
 config = users.load(settings.users_file)
 

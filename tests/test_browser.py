@@ -100,6 +100,7 @@ def wait_ready(page):
 def sign_in(page, url, username="admin"):
     """Open the app and sign in through its form, as staff do."""
     page.goto(url)
+    wait_ready(page)
     page.get_by_label("ユーザー名").fill(username)
     page.get_by_label("パスワード").fill(DEMO_PASSWORDS[username])
     page.get_by_role("button", name="サインイン").click()
