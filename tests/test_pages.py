@@ -529,3 +529,161 @@ def test_resource_map_in_projection_pseudonymises_the_household_picker(monkeypat
     at = open_page("pages/resources.py", projection=True)
     assert all(o.split("（")[0].endswith("世帯") and o.split("（")[0][:-2].isupper()
                for o in at.selectbox(key="resources_household").options)
+
+
+# ---------------------------------------------------------------- sign-in, roles, audit, retention
+
+def audit_events(folder):
+    from lib import audit
+    log = audit.read(folder)
+    return list(zip(log["user"], log["event"]))
+
+
+def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(monkeypatch, signed_in_setup):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert [t.value for t in at.title] == ["つなぐボード"] and not at.metric and not at.dataframe
+    assert {t.label for t in at.text_input} == {"ユーザー名", "パスワード"}
+    sign_in(at, "admin", "wrong-password")
+    assert "ユーザー名かパスワードが違います。" in [e.value for e in at.error]
+    assert not at.metric
+    assert ("admin", "sign_in_failed") in audit_events(signed_in_setup)
+
+
+def test_repeated_failures_lock_the_user_out(monkeypatch, tmp_path):
+    from lib import users
+    path = tmp_path / "users.yaml"
+    config = {"credentials": {"usernames": {"solo": {"name": "一人", "password": users.hash_password("right-password-1"),
+                                                     "roles": [users.ADMIN], "agency": None}}}}
+    users.save(config, path)
+    monkeypatch.setenv("TSUNAGU_USERS_FILE", str(path))
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    for _ in range(users.MAX_LOGIN_ATTEMPTS):
+        sign_in(at, "solo", "wrong-password-x")
+    sign_in(at, "solo", "right-password-1")
+    assert any("分間サインインできません" in e.value for e in at.error)
+    assert not at.metric
+
+
+def test_sign_out_returns_to_the_form_and_is_audited(monkeypatch, signed_in_setup):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/home.py", user="houkatsu")
+    at.sidebar.button(key="sign_out").click().run()
+    assert {t.label for t in at.text_input} == {"ユーザー名", "パスワード"} and not at.metric
+    assert [e for e in audit_events(signed_in_setup) if e[0] == "houkatsu"] == [
+        ("houkatsu", "sign_in"), ("houkatsu", "sign_out")]
+
+
+def test_demo_mode_says_so_on_every_page(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    monkeypatch.delenv("TSUNAGU_USERS_FILE", raising=False)
+    monkeypatch.delenv("TSUNAGU_COOKIE_KEY", raising=False)
+    for page in PAGES:
+        at = open_page(page, id="H-001") if page == "pages/household.py" else open_page(page)
+        assert "デモモード（見本の町・見本のユーザー）" in [w.value for w in at.sidebar.warning], page
+
+
+def test_a_real_town_without_a_cookie_key_does_not_start(bad_workbook, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
+    monkeypatch.delenv("TSUNAGU_COOKIE_KEY", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.title[0].value == "つなぐボードを始められません"
+    assert "クッキー鍵" in at.error[0].value and not at.text_input
+
+
+@pytest.mark.parametrize("user", ["houkatsu", "kyotaku"])
+def test_staff_see_only_their_households_on_every_page(user, monkeypatch, sample_raw):
+    from lib import scope, users
+    from lib.validate import validate
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    workbook = validate(sample_raw)
+    me = users.user(users.load(users.DEMO_USERS_FILE), user)
+    mine = scope.scope_workbook(workbook, scope.Viewer(user=me))["世帯"]
+    hidden_names = set(workbook["世帯"]["表示名"]) - set(mine["表示名"])
+    hidden_ids = set(workbook["世帯"]["世帯ID"]) - set(mine["世帯ID"])
+    board = open_page("pages/board.py", user=user)
+    assert sum(int(h.split("（")[1].rstrip("）")) for h in column_headers(board)) + \
+        sum(int(e.label.split("（")[1].rstrip("）")) for e in board.expander if e.label.startswith(("終結", "中断"))) \
+        == len(mine)
+    for page in ("pages/board.py", "pages/plans.py", "pages/resources.py", "pages/meeting.py", "pages/home.py"):
+        shown = rendered_text(open_page(page, user=user))
+        assert [n for n in hidden_names if n in shown] == [], page
+        assert [h for h in hidden_ids if f'"{h}"' in shown or f"{h}," in shown or f"（{h}）" in shown] == [], page
+    if user == "kyotaku":       # not a 支援会議 member: no no-consent household, not even as a count
+        assert set(mine["同意"]) == {"あり"}
+        assert [m.value for m in board.metric][-1] == "0"
+        meeting = open_page("pages/meeting.py", user=user)
+        assert agenda_ids(meeting) == []
+
+
+def test_household_outside_scope_is_refused_and_audited(monkeypatch, signed_in_setup, sample_raw):
+    from lib import scope, users
+    from lib.validate import validate
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    workbook = validate(sample_raw)
+    me = users.user(users.load(users.DEMO_USERS_FILE), "kyotaku")
+    outside = next(h for h in workbook["世帯"]["世帯ID"] if h not in scope.visible_households(workbook, me))
+    inside = sorted(scope.visible_households(workbook, me))[0]
+    at = open_page("pages/household.py", user="kyotaku", id=outside)
+    assert "表示できる世帯の中にありません" in at.warning[0].value
+    at2 = open_page("pages/household.py", user="kyotaku", id=inside)
+    assert at2.title[0].value != "世帯詳細"
+    events = audit_events(signed_in_setup)
+    assert ("kyotaku", "refused_household") in events and ("kyotaku", "open_household") in events
+
+
+def test_viewer_account_is_always_projected(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/board.py", user="eturan")
+    assert at.sidebar.toggle[0].value is True and at.sidebar.toggle[0].proto.disabled
+    labels = [link.proto.label for link in at.get("page_link") if link.proto.query_string]
+    assert labels and all(label.endswith("世帯") and label[:-2].isupper() for label in labels)
+
+
+def test_only_coordinators_and_admins_may_record_a_meeting(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/meeting.py", user="houkatsu")
+    at.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
+    assert at.button(key="save_meeting").proto.disabled
+
+
+def test_downloads_and_writes_are_audited(writable_town, signed_in_setup):
+    at = open_page("pages/plans.py", user="kyodo")
+    at.get("download_button")[0].click().run()
+    meeting = open_page("pages/meeting.py", user="kyodo")
+    first = agenda_ids(meeting)[0]
+    meeting.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
+    meeting.selectbox(key=f"decide_stage_{first}").set_value("アセスメント").run()
+    meeting.button(key="save_meeting").click().run()
+    from lib import audit
+    log = audit.read(signed_in_setup)
+    download = log[log["event"] == "download"].iloc[0]
+    assert (download["user"], download["what"]) == ("kyodo", "プラン取組の一覧") and download["households"] > 0
+    write = log[log["event"] == "write"].iloc[0]
+    assert write["user"] == "kyodo" and ["世帯", first, "段階", "見守り", "アセスメント"] in write["cells"]
+
+
+def test_admin_page_lists_users_and_the_audit_log_but_no_password_hash(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("pages/admin.py")
+    users_table = at.dataframe[0].value
+    assert set(users_table["ユーザー名"]) == {"admin", "kyodo", "houkatsu", "kyotaku", "eturan"}
+    assert "$2b$" not in rendered_text(at)
+    assert any(("admin" in r and "サインイン" in r) for r in at.dataframe[1].value.astype(str).agg(" ".join, axis=1))
+    staff = open_page("pages/admin.py", user="houkatsu")
+    assert "管理者だけ" in staff.error[0].value
+
+
+def test_retention_flag_with_a_fixed_today(monkeypatch, sample_raw):
+    import datetime as dt
+    from lib import retention
+    from lib.validate import validate
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    monkeypatch.setenv("TSUNAGU_TODAY", "2032-06-01")
+    expected = retention.disposal_due(validate(sample_raw), dt.date(2032, 6, 1))
+    assert len(expected) > 0
+    at = open_page("pages/check.py")
+    assert f"{len(expected)}世帯の記録が保存期間を過ぎています" in at.warning[-1].value
+    home = open_page("pages/home.py")
+    assert f"{len(expected)}世帯" in [m.value for m in home.metric]
