@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib import schema
-from lib.cells import fiscal_year  # noqa: F401  (the 代表者会議 page asks agenda for it)
 from lib.board import _date, last_contacts
 from lib.home import CLOSED_STAGES, track
 

@@ -52,19 +52,28 @@ def age_band(age) -> str | None:
     return "10歳未満" if age < 10 else f"{age // 10 * 10}代"
 
 
+def known_agency(workbook: Workbook, agency: str | None) -> bool:
+    """Whether an agency is one the workbook knows (機関 tab, or some household's 主担当機関)."""
+    hh = workbook[schema.HOUSEHOLDS]
+    known = set(workbook[schema.AGENCIES]["機関名"].map(nfkc)) | {nfkc(a) for a in hh["主担当機関"] if isinstance(a, str)}
+    return bool(agency) and nfkc(agency) in known
+
+
+def is_member(workbook: Workbook, agency: str | None) -> bool:
+    """Whether an agency is a 支援会議構成員 (機関 tab says はい)."""
+    agencies = workbook[schema.AGENCIES]
+    return bool(((agencies["機関名"].map(nfkc) == nfkc(agency or "")) & (agencies["支援会議構成員"] == "はい")).any())
+
+
 def visible_households(workbook: Workbook, user: User) -> set[str]:
     """世帯ID this user may see (see the module docstring for the rules)."""
     hh = workbook[schema.HOUSEHOLDS]
     if user.role in (ADMIN, COORDINATOR, VIEWER):
         return set(hh["世帯ID"])
-    if user.role != STAFF or not user.agency:
+    if user.role != STAFF or not known_agency(workbook, user.agency):
         return set()
     agency = nfkc(user.agency)
-    agencies = workbook[schema.AGENCIES]
-    known = set(agencies["機関名"].map(nfkc)) | {nfkc(a) for a in hh["主担当機関"] if isinstance(a, str)}
-    if agency not in known:
-        return set()
-    member = bool(((agencies["機関名"].map(nfkc) == agency) & (agencies["支援会議構成員"] == "はい")).any())
+    member = is_member(workbook, agency)
     plans = workbook[schema.PLANS]
     in_plans = {h for h, roles in zip(plans["世帯ID"], plans["役割分担"]) if isinstance(roles, str)
                 and agency in nfkc(roles)}
@@ -113,10 +122,8 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
     if viewer.user.role == VIEWER:
         viewer = replace(viewer, projection=True)
     if not viewer.sees_everything:
-        agency = nfkc(viewer.user.agency or "")
-        agencies = workbook[schema.AGENCIES]
-        member = bool(((agencies["機関名"].map(nfkc) == agency) & (agencies["支援会議構成員"] == "はい")).any())
-        workbook = _restrict(workbook, visible_households(workbook, viewer.user), member)
+        workbook = _restrict(workbook, visible_households(workbook, viewer.user),
+                             is_member(workbook, viewer.user.agency))
     if not viewer.projection:
         return workbook
     hh = workbook[schema.HOUSEHOLDS]

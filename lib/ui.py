@@ -15,7 +15,7 @@ import streamlit as st
 
 from lib import audit as audit_log
 from lib import sources, users
-from lib.scope import Viewer, scope_workbook
+from lib.scope import Viewer, known_agency, scope_workbook
 from lib.validate import Workbook
 
 CHECK_PAGE = "pages/check.py"
@@ -161,19 +161,11 @@ def sidebar(user: users.User) -> tuple[sources.Snapshot | None, Viewer]:
         st.warning(f"最新の情報を読めませんでした（{error}）。{snapshot.read_at:%m月%d日 %H:%M} に取得したデータ"
                    f"（{age}分前）を表示しています。{error.advice}", icon=":material/cloud_off:")
     viewer = Viewer(projection=projection, user=user)
-    if user.role is None or (user.role == users.STAFF and not known_agency(snapshot.workbook, user)):
+    if user.role is None or (user.role == users.STAFF and not known_agency(snapshot.workbook, user.agency)):
         st.error("このユーザーには役割または所属機関が設定されていないため、世帯を表示できません。"
                  "つなぐボードの管理者（多機関協働の担当課）に、役割と所属機関の登録を頼んでください。",
                  icon=":material/person_off:")
     return snapshot, viewer
-
-
-def known_agency(workbook: Workbook, user: users.User) -> bool:
-    """Whether the user's 機関 is one the workbook knows (機関 tab, or a 主担当機関)."""
-    from lib.cells import nfkc
-    names = {nfkc(n) for n in workbook["機関"]["機関名"]} | {nfkc(n) for n in workbook["世帯"]["主担当機関"]
-                                                           if isinstance(n, str)}
-    return bool(user.agency) and nfkc(user.agency) in names
 
 
 def _error_page(error: sources.SourceError) -> None:
@@ -253,8 +245,9 @@ CARD_CSS = """
 TRACK_CLASS = {"重層的支援会議": "tb-track-j", "支援会議": "tb-track-s"}
 
 
-def _fmt_date(value: dt.date | None) -> str:
-    return f"{value:%Y/%m/%d}" if value else "未設定"
+def _fmt_date(value) -> str:
+    """2026/11/24, or 未設定 for a blank (None or NaT)."""
+    return "未設定" if value is None or value != value else f"{value:%Y/%m/%d}"
 
 
 def card_html(card) -> str:
@@ -312,15 +305,12 @@ def household_summary_html(detail) -> str:
     if h.get("緊急度"):
         badges += f'<span class="tb-badge tb-urg-{esc(h["緊急度"])}">緊急度 {esc(h["緊急度"])}</span>'
 
-    def day(v):
-        return "未設定" if v is None or v != v else f"{v:%Y/%m/%d}"
-
     rows = [("世帯ID", esc(h["世帯ID"])), ("段階", esc(h["段階"])), ("同意", esc(h["同意"])),
             ("地区", esc(h["地区"] or "未設定")),
             ("主担当", "・".join(esc(v) for v in (h["主担当機関"], h["担当者"]) if v) or "未設定"),
-            ("受付日", day(h["受付日"])), ("次回見直し日", day(h["次回見直し日"])),
-            ("最終接触", day(detail.last_contact)), ("紹介元", esc(h["紹介元"] or "")),
-            ("終結日", day(h["終結日"]) if h["段階"] == "終結" else "")]
+            ("受付日", _fmt_date(h["受付日"])), ("次回見直し日", _fmt_date(h["次回見直し日"])),
+            ("最終接触", _fmt_date(detail.last_contact)), ("紹介元", esc(h["紹介元"] or "")),
+            ("終結日", _fmt_date(h["終結日"]) if h["段階"] == "終結" else "")]
     if h.get("備考"):
         rows.append(("備考", esc(h["備考"])))
     cells = "".join(f"<div><b>{k}</b>　{v}</div>" for k, v in rows if v)

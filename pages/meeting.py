@@ -6,6 +6,7 @@ import streamlit as st
 from lib import agenda, household, paperwork, resources, schema, ui, users
 from lib import writeback as wb
 from lib.agenda import Agenda, Proposal
+from lib.cells import fiscal_year
 
 VIEWS = ("議題", "書類", "進行（プレゼンター）")
 KEEP = "（変えない）"
@@ -78,7 +79,7 @@ elif view == VIEWS[0] and kind == "定例会議":
     st.dataframe(resources.coverage(workbook), hide_index=True, width="stretch")
     st.page_link(ui.RESOURCES_PAGE, label="社会資源マップで見る", icon=":material/map:")
 elif view == VIEWS[0]:
-    year = agenda.fiscal_year(day)
+    year = fiscal_year(day)
     st.subheader(f"{year}年度の計画指標")
     st.dataframe(agenda.indicators(workbook, year), hide_index=True, width="stretch")
 

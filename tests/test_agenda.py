@@ -140,11 +140,6 @@ def test_agencies_to_notify(sample_raw):
     assert agenda.agencies_to_notify(workbook, Agenda("定例会議", MEETING_DAY)) == list(workbook["機関"]["機関名"])
 
 
-@pytest.mark.parametrize("day, year", [(D(2026, 3, 31), 2025), (D(2026, 4, 1), 2026), (D(2027, 1, 5), 2026)])
-def test_fiscal_year(day, year):
-    assert agenda.fiscal_year(day) == year
-
-
 def test_regular_meeting_tables(sample_raw):
     workbook = validate(sample_raw)
     status = agenda.plan_status(workbook, D(2026, 11, 24))
