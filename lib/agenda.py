@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib import schema
-from lib.board import _date, last_contacts
+from lib.board import last_contacts
+from lib.cells import as_date
 from lib.home import CLOSED_STAGES, track
 
 # Households with no contact for this many days are proposed for 中断検討:
@@ -153,7 +154,7 @@ def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int = STALE_
         reasons = []
         if row["緊急度"] == "高":
             reasons.append("緊急")
-        received = _date(row["受付日"])
+        received = as_date(row["受付日"])
         if kind == JUSOU:
             seen = last.get(hid) or received
             if seen and (meeting_date - seen).days >= stale_days:
@@ -161,11 +162,11 @@ def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int = STALE_
             statuses = plan_statuses.get(hid, [])
             if statuses and all(s in ("達成", "中止") for s in statuses):
                 reasons.append("終結検討")
-            review = _date(row["次回見直し日"])
+            review = as_date(row["次回見直し日"])
             if review and review <= meeting_date:
                 reasons.append("見直し期限")
             if statuses:
-                made = _date(plan_updated.get(hid)) or received
+                made = as_date(plan_updated.get(hid)) or received
                 if hid not in discussed or (made and discussed[hid] < made):
                     reasons.append("プラン評価")
             if received and (previous is None or received > previous):

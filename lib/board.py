@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib import schema
+from lib.cells import as_date
 from lib.home import CLOSED_STAGES, track
 
 # A review date within this many days (and not past) is shown amber; past is red:
@@ -76,10 +77,6 @@ class Board:
     shown: int                          # households after filtering
 
 
-def _date(value) -> dt.date | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
-
-
 def review_state(review: dt.date | None, today: dt.date, soon_days: int = REVIEW_SOON_DAYS) -> str | None:
     """'overdue' when the review date has passed, 'soon' within `soon_days`, else None."""
     if review is None:
@@ -116,7 +113,7 @@ def board_order(households: pd.DataFrame) -> list[str]:
     keyed = sorted(
         zip(households["世帯ID"], households["段階"], households["緊急度"], households["次回見直し日"]),
         key=lambda r: (stage_rank.get(r[1], 99), URGENCY_RANK.get(r[2], 3),
-                       _date(r[3]) or dt.date.max, r[0]))
+                       as_date(r[3]) or dt.date.max, r[0]))
     return [r[0] for r in keyed]
 
 
@@ -182,12 +179,12 @@ def build_board(workbook, today: dt.date, filters: Filters = Filters(),
     cards = []
     for row in hh.to_dict("records"):
         hid = row["世帯ID"]
-        review = _date(row["次回見直し日"])
+        review = as_date(row["次回見直し日"])
         last = contacts.get(hid)
         days = (today - last).days if last else None
         active = row["段階"] not in CLOSED_STAGES
         # With no contact recorded at all, the time since 受付日 decides the flag:
-        silent_for = days if days is not None else (today - _date(row["受付日"])).days
+        silent_for = days if days is not None else (today - as_date(row["受付日"])).days
         card = Card(hid, row["表示名"], row["段階"], row["地区"], tuple(row["課題"]), track(row["同意"]),
                     row["主担当機関"], row["担当者"], row["緊急度"], review,
                     review_state(review, today, soon_days) if active else None, days,
@@ -196,7 +193,7 @@ def build_board(workbook, today: dt.date, filters: Filters = Filters(),
             overdue += card.review_state == "overdue"
             stale += card.stale
             by_track[card.track] += 1
-        received = _date(row["受付日"])
+        received = as_date(row["受付日"])
         new += bool(received and (received.year, received.month) == (today.year, today.month))
         if _matches(row, filters):
             cards.append(card)

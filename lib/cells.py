@@ -124,6 +124,12 @@ def _make_date(year: int, month: int, day: int, text: str) -> dt.date:
         raise CellError(f"{text} という日はありません（月・日を確かめてください）") from None
 
 
+def as_date(value) -> dt.date | None:
+    """A value from a typed table (date, Timestamp, NaT, None) as a plain date, or None."""
+    import pandas as pd
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
 def parse_time(value: object) -> dt.time | None:
     """A time of day: 13:30, 13時30分, 午後1時, a real time cell or a day fraction (0.5625)."""
     if is_blank(value):

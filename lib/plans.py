@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib import board, schema
-from lib.board import _date
+from lib.cells import as_date
 
 # Plans whose newest 更新日 is this many days old are listed as 停滞 (not updated):
 STALE_PLAN_DAYS = 90
@@ -47,7 +47,7 @@ class Portfolio:
 
 def is_overdue(deadline, status, today: dt.date) -> bool:
     """An item is overdue when its 期限 has passed and it is neither 達成 nor 中止."""
-    d = _date(deadline)
+    d = as_date(deadline)
     return d is not None and d < today and status not in DONE_STATUSES
 
 
@@ -76,7 +76,7 @@ def portfolio(workbook, today: dt.date, filters: PlanFilters = PlanFilters(),
     stale = [h for h in active["世帯ID"] if h in with_items
              and (pd.isna(newest.get(h)) or (today - newest[h].date()).days >= stale_days)]
     due = [h for h, r in zip(active["世帯ID"], active["次回見直し日"])
-           if board.review_state(_date(r), today) is not None]
+           if board.review_state(as_date(r), today) is not None]
     summary = hh[["世帯ID", "表示名", "地区", "段階", "主担当機関", "次回見直し日"]].assign(
         項目=hh["世帯ID"].map(items.groupby("世帯ID").size()).fillna(0).astype(int),
         期限切れ=hh["世帯ID"].map(items.groupby("世帯ID")["期限切れ"].sum()).fillna(0).astype(int))
