@@ -269,7 +269,7 @@ def card_html(card) -> str:
             f' ・ <span class="{"tb-stale" if card.stale else ""}">{contact}</span></div></div>')
 
 
-def household_link(container, household_id: str, label: str, key: str | None = None) -> None:
+def household_link(container, household_id: str, label: str) -> None:
     """A link to 世帯詳細 for one household that keeps this session (filters, 投影モード)."""
     params = {"id": household_id}
     if st.session_state.get("projection"):
@@ -336,19 +336,15 @@ def _auth_settings() -> users.AuthSettings:
     return users.auth_settings(os.environ, _secrets(), sample_open)
 
 
-def _release_lockouts(credentials: dict, locks: dict) -> list[str]:
+def _release_lockouts(credentials: dict, locks: dict) -> None:
     """Start the lock-out clock for users at the attempt limit; unlock those whose time is up."""
     now = dt.datetime.now()
-    locked = []
     for name, entry in credentials["usernames"].items():
         if entry.get("failed_login_attempts", 0) >= users.MAX_LOGIN_ATTEMPTS:
             since = locks.setdefault(name, now)
             if (now - since).total_seconds() >= users.LOCKOUT_MINUTES * 60:
                 entry["failed_login_attempts"] = 0
                 locks.pop(name, None)
-            else:
-                locked.append(name)
-    return locked
 
 
 def _authenticator():
