@@ -163,16 +163,20 @@ def _is_loopback(url: str) -> bool:
 
 # ---------------------------------------------------------------- Excel
 
-def read_excel(path: str | Path) -> RawWorkbook:
-    """Every tab of an Excel/ODS file as raw cell values, row 1 first (blank rows kept in place)."""
+def read_excel(path: str | Path, data: bytes | None = None) -> RawWorkbook:
+    """Every tab of an Excel/ODS file as raw cell values, row 1 first (blank rows kept in place).
+    With `data`, those bytes (already read from `path`) are parsed instead of reading again."""
+    import io
+
     from python_calamine import CalamineError, CalamineWorkbook
 
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise SourceNotFound(f"ファイルが見つかりません: {path}",
                              "パスのつづりと、共有フォルダに接続できているかを確かめてください。")
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = (CalamineWorkbook.from_path(str(path)) if data is None
+                else CalamineWorkbook.from_filelike(io.BytesIO(data)))
         return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
                 for name in book.sheet_names}
     except (CalamineError, OSError, ValueError) as e:
@@ -434,7 +438,7 @@ def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
                            "Excel などで開いていないか確かめ、閉じてからもう一度保存してください。") from None
     except FileNotFoundError:
         raise SourceNotFound(f"ファイルが見つかりません: {path}") from None
-    raw = read_excel(path)
+    raw = read_excel(path, data)        # the conflict check sees exactly the bytes written from
     titles = snapshot.workbook.titles
     _check_plan(plan, snapshot, raw)
     cells = _cells_to_write(plan, raw, titles, for_sheets=False)
