@@ -1,42 +1,55 @@
 """Tsunagu Board (つなぐボード): sign-in, the shared sidebar and the list of pages."""
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
-from lib import ui, users
+from lib import ui
+from lib.access import users
 
 st.set_page_config(page_title="つなぐボード", page_icon="🤝", layout="wide")
 
-# Pages, in the order staff use them (auto-discovery of pages/ is off with st.navigation).
-# Each url_path differs from its file name on purpose: on a server's first run (and in every
-# AppTest run) Streamlit still treats pages/ as a legacy folder, and a URL equal to a file name
-# would run that page file alone, without this script's sidebar and data.
+# Screens, in the order staff use them. They live in screens/, not pages/: Streamlit runs a
+# fresh server's first request in its legacy pages/-folder mode when a folder of that name exists
+# (streamlit PR #10276), which broke the first deep link after a restart.
 PAGES = [
-    st.Page("pages/home.py", title="ホーム", icon=":material/home:", url_path="top", default=True),
-    st.Page("pages/board.py", title="ケースボード", icon=":material/view_kanban:", url_path="case-board"),
-    st.Page("pages/household.py", title="世帯詳細", icon=":material/home_work:", url_path="setai"),
-    st.Page("pages/plans.py", title="プラン進捗", icon=":material/checklist:", url_path="shinchoku"),
-    st.Page("pages/resources.py", title="社会資源マップ", icon=":material/map:", url_path="shigen"),
-    st.Page("pages/meeting.py", title="会議", icon=":material/groups:", url_path="kaigi"),
-    st.Page("pages/check.py", title="データ点検", icon=":material/fact_check:", url_path="tenken"),
-    st.Page("pages/help.py", title="設定・ヘルプ", icon=":material/help:", url_path="settei"),
+    st.Page("screens/home.py", title="ホーム", icon=":material/home:", url_path="top"),
+    st.Page("screens/board.py", title="ケースボード", icon=":material/view_kanban:", url_path="case-board"),
+    st.Page("screens/household.py", title="世帯詳細", icon=":material/home_work:", url_path="setai"),
+    st.Page("screens/plans.py", title="プラン進捗", icon=":material/checklist:", url_path="shinchoku"),
+    st.Page("screens/resources.py", title="社会資源マップ", icon=":material/map:", url_path="shigen"),
+    st.Page("screens/meeting.py", title="会議", icon=":material/groups:", url_path="kaigi"),
+    st.Page("screens/check.py", title="データ点検", icon=":material/fact_check:", url_path="tenken"),
+    st.Page("screens/help.py", title="設定・ヘルプ", icon=":material/help:", url_path="settei"),
 ]
 # Only 管理者 see this one in the menu (the page itself checks the role again):
-ADMIN_PAGE = st.Page("pages/admin.py", title="管理", icon=":material/admin_panel_settings:", url_path="kanri",
+ADMIN_PAGE = st.Page("screens/admin.py", title="管理", icon=":material/admin_panel_settings:", url_path="kanri",
                      visibility="visible" if users.ADMIN in (st.session_state.get("roles") or []) else "hidden")
 
-# Streamlit runs a server's very first script run in its legacy pages/-folder mode; widgets
-# drawn in that run (the sign-in form) would not survive the switch to st.navigation. Such a
-# run is redone at once, before anyone can type into it.
-legacy_first_run = PagesManager.uses_pages_directory and "_started" not in st.session_state
-st.session_state["_started"] = True
+
+
+def _go(target: st.Page):
+    """A hidden page that only forwards to `target`, keeping the link's parameters."""
+    def forward():
+        st.switch_page(target, query_params=st.query_params.to_dict())
+    return forward
+
+
+# Old links (v1 file names) forward to their screen; any other unknown path forwards to ホーム
+# instead of Streamlit's English "Page not found" dialog:
+OLD_NAMES = {"home": "top", "board": "case-board", "household": "setai", "plans": "shinchoku",
+             "resources": "shigen", "meeting": "kaigi", "check": "tenken", "help": "settei", "admin": "kanri"}
+by_path = {p.url_path: p for p in [*PAGES, ADMIN_PAGE]}
+asked = ui.requested_path()
+aliases = {**OLD_NAMES, **({asked: "top"} if asked and asked not in by_path and asked not in OLD_NAMES else {})}
+# The app's root forwards to /top (Streamlit serves a default page only at the root, so ホーム
+# itself is not the default: that keeps /top a working link):
+FORWARDS = [st.Page(_go(by_path["top"]), title="ホーム", url_path="index", default=True, visibility="hidden"),
+            *(st.Page(_go(by_path[to]), title=by_path[to].title, url_path=name, visibility="hidden")
+              for name, to in aliases.items() if name != "index")]
 
 # Navigation comes before the sign-in form so that a bookmarked link (…/setai?id=H-001,
 # …?mode=projection) still leads to its page once the person has signed in:
-page = st.navigation(PAGES + [ADMIN_PAGE], position="sidebar" if st.session_state.get("authentication_status")
+page = st.navigation(PAGES + [ADMIN_PAGE] + FORWARDS, position="sidebar" if st.session_state.get("authentication_status")
                      else "hidden")
 user = ui.current_user()
-if legacy_first_run:
-    st.rerun()
 if user is None:
     # Remember the page and parameters asked for, to go there once signed in:
     st.session_state.setdefault("_wanted", (page.url_path, st.query_params.to_dict()))
@@ -48,6 +61,5 @@ if "_wanted" in st.session_state:
         target = next((p for p in [*PAGES, ADMIN_PAGE] if p.url_path == wanted_path), page)
         st.switch_page(target, query_params=wanted_params)
 ui.keep_widget_state()
-snapshot, viewer = ui.sidebar(user)
-st.session_state["_snapshot"], st.session_state["_viewer"] = snapshot, viewer
+ui.sidebar(user)
 page.run()

@@ -36,10 +36,12 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from bench.bench_load import workbook
-    from lib import agenda, board, household, indicators, plans, sources
-    from lib import schema
-    from lib.board import Filters
-    from lib.scope import Viewer, scope_workbook
+    from lib.meetings import agenda
+    from lib.casework import board, household, indicators, plans
+    from lib.workbook import sources
+    from lib.workbook import schema
+    from lib.casework.board import Filters
+    from lib.access.scope import Viewer, scope_workbook
 
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; median of 5 runs")
     print(f"{'households':>10} {'what':<40} {'ms':>9}")
@@ -67,7 +69,7 @@ def main(argv=None) -> None:
     os.environ["TSUNAGU_TODAY"] = TODAY.isoformat()
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/board.py").run()
+    at.switch_page("screens/board.py").run()
     cards = sum('class="tb-card"' in m.value for m in at.markdown)
     warm = timed(lambda: at.run(), repeat=3)
     print(f"{n:>10} {'AppTest warm rerun of ケースボード':<40} {warm * 1000:>9.1f}   ({cards} cards drawn)")

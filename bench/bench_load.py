@@ -36,7 +36,7 @@ def case(name: str, path: str, root: str | None) -> dict:
     """Run one case in this process; returns seconds, requests and memory figures."""
     import pandas  # noqa: F401  (imports are not part of the figure)
 
-    from lib import sources
+    from lib.workbook import sources
     base = _status_mb("VmRSS")
     start = time.perf_counter()
     requests = 0
@@ -94,7 +94,7 @@ def main(argv=None) -> None:
         print(json.dumps(case(args.case, args.path, args.root or None)))
         return
 
-    from lib.sources import read_excel
+    from lib.workbook.sources import read_excel
     from tests.fake_sheets import FakeSheets
 
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")

@@ -13,7 +13,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from lib import schema
+from lib.workbook import schema
 
 OUT = Path(__file__).resolve().parent / "midori_town.xlsx"
 # The day the sample town's records are written "as of":

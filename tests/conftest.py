@@ -24,7 +24,7 @@ def bad_workbook(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_raw():
-    from lib.sources import read_excel
+    from lib.workbook.sources import read_excel
     return read_excel(SAMPLE)
 
 
@@ -43,7 +43,7 @@ def sheets_env(fake_sheets, monkeypatch):
     fake, root = fake_sheets
     monkeypatch.setenv("TSUNAGU_WORKBOOK", f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit#gid=0")
     monkeypatch.setenv("TSUNAGU_SHEETS_API_ROOT", root)
-    monkeypatch.setattr("lib.sources.RETRY_BASE_DELAY", 0.05)
+    monkeypatch.setattr("lib.workbook.sources.RETRY_BASE_DELAY", 0.05)
     return fake
 
 
@@ -56,7 +56,7 @@ TEST_COOKIE_KEY = "test-cookie-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 @pytest.fixture(autouse=True)
 def signed_in_setup(monkeypatch, tmp_path):
     """Every test runs with the demo users file, a real-length cookie key and its own audit folder."""
-    from lib.users import DEMO_USERS_FILE
+    from lib.access.users import DEMO_USERS_FILE
     monkeypatch.setenv("TSUNAGU_USERS_FILE", str(DEMO_USERS_FILE))
     monkeypatch.setenv("TSUNAGU_COOKIE_KEY", TEST_COOKIE_KEY)
     monkeypatch.setenv("TSUNAGU_AUDIT_DIR", str(tmp_path / "audit"))

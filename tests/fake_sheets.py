@@ -291,7 +291,7 @@ def main(argv=None) -> None:
     parser.add_argument("--key", default="demo-town-000000000000000000", help="spreadsheet key to serve it under")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
-    from lib.sources import read_excel
+    from lib.workbook.sources import read_excel
 
     fake = FakeSheets({args.key: read_excel(args.workbook)})
     print(f"serving {args.workbook} as {args.key} at {fake.start(args.port)}", flush=True)

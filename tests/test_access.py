@@ -8,10 +8,11 @@ import sys
 import pandas as pd
 import pytest
 
-from lib import audit, indicators, retention, scope, users
-from lib.scope import Viewer
-from lib.users import User
-from lib.validate import validate
+from lib.access import audit, retention, scope, users
+from lib.casework import indicators
+from lib.access.scope import Viewer
+from lib.access.users import User
+from lib.workbook.validate import validate
 from tests.conftest import ROOT
 
 COORDINATOR = User("kyodo", "k", users.COORDINATOR, "福祉課 多機関協働係")
@@ -116,7 +117,7 @@ def test_outside_demo_mode_an_unsafe_setup_refuses_to_start(env, sample):
 
 
 def run_users(*args, stdin=""):
-    return subprocess.run([sys.executable, "-m", "lib.users", *args], cwd=ROOT, input=stdin, text=True,
+    return subprocess.run([sys.executable, "-m", "lib.access.users", *args], cwd=ROOT, input=stdin, text=True,
                           capture_output=True, timeout=60)
 
 

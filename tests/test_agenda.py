@@ -3,9 +3,9 @@ import datetime as dt
 
 import pytest
 
-from lib import agenda
-from lib.agenda import Agenda, Proposal
-from lib.validate import validate
+from lib.meetings import agenda
+from lib.meetings.agenda import Agenda, Proposal
+from lib.workbook.validate import validate
 
 D = dt.date
 HH = ["世帯ID", "表示名", "同意", "段階", "受付日", "次回見直し日", "最終接触日", "緊急度", "主担当機関"]

@@ -3,10 +3,10 @@ import datetime as dt
 
 import pytest
 
-from lib import board
-from lib.board import Filters
-from lib.home import track
-from lib.validate import validate
+from lib.casework import board
+from lib.casework.board import Filters
+from lib.casework.households import track
+from lib.workbook.validate import validate
 
 TODAY = dt.date(2026, 11, 24)
 HH = ["世帯ID", "表示名", "地区", "課題", "同意", "段階", "主担当機関", "担当者", "受付日", "次回見直し日",

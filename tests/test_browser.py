@@ -25,7 +25,7 @@ def free_port() -> int:
 def serve(workbook, **extra_env):
     """Start `streamlit run app.py` on a free port for `workbook`; yields its URL."""
     port = free_port()
-    from lib.users import DEMO_USERS_FILE
+    from lib.access.users import DEMO_USERS_FILE
     env = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
     env.update(TSUNAGU_WORKBOOK=str(workbook), TSUNAGU_USERS_FILE=str(DEMO_USERS_FILE),
                TSUNAGU_COOKIE_KEY=TEST_COOKIE_KEY, TSUNAGU_AUDIT_DIR=tempfile.mkdtemp(prefix="audit"))
@@ -220,8 +220,9 @@ def test_tile_free_map_renders_points_and_the_gap_matrix_offline(page, writable_
 
 
 def test_staff_user_sees_only_their_scope_and_signs_out(page, writable_url):
-    from lib import scope, sources, users
-    from lib.validate import validate
+    from lib.access import scope, users
+    from lib.workbook import sources
+    from lib.workbook.validate import validate
     workbook = validate(sources.read_excel(ROOT / "sample_data" / "midori_town.xlsx"))
     staff = users.user(users.load(users.DEMO_USERS_FILE), "kyotaku")
     mine = scope.scope_workbook(workbook, scope.Viewer(user=staff))["世帯"]
@@ -239,3 +240,48 @@ def test_staff_user_sees_only_their_scope_and_signs_out(page, writable_url):
     page.goto(writable_url + "/case-board")
     page.get_by_role("button", name="サインイン").wait_for()
     assert [n for n in mine["表示名"] if n in page.locator("body").inner_text()] == []
+
+
+# ---------------------------------------------------------------- the first link after a server start
+
+FIRST_LINKS = [   # (the link a person opens first, the heading shown after sign-in, the path it ends on)
+    ("/top", "つなぐボード", "/top"), ("/", "つなぐボード", "/top"), ("/setai?id=H-004", "木下世帯", "/setai"),
+    ("/case-board?mode=projection", "ケースボード", "/case-board"),
+    *[(f"/{old}", heading, f"/{path}") for old, heading, path in (
+        ("board", "ケースボード", "case-board"), ("household", "世帯詳細", "setai"), ("plans", "プラン進捗", "shinchoku"),
+        ("resources", "社会資源マップ", "shigen"), ("meeting", "会議", "kaigi"), ("check", "データ点検", "tenken"),
+        ("help", "設定・ヘルプ", "settei"), ("admin", "管理", "kanri"))],
+    ("/no-such-screen", "つなぐボード", "/top"),
+]
+
+
+@pytest.mark.parametrize("link, heading, path", FIRST_LINKS, ids=[x[0] for x in FIRST_LINKS])
+def test_first_request_to_a_fresh_server_signs_in_then_opens_the_link(browser, link, heading, path):
+    """Every documented link and every v1 file name, as the very first request after a start:
+    the sign-in form with no dialog and no traceback, then the page asked for."""
+    from tests.conftest import SAMPLE
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        for url in serve(SAMPLE):
+            page.goto(url + link)
+            wait_ready(page)
+            page.get_by_label("ユーザー名").wait_for()
+            body = page.locator("body").inner_text()
+            assert "Page not found" not in body and "Traceback" not in body and "KeyError" not in body
+            assert page.locator('[role="dialog"]').count() == 0
+            page.get_by_label("ユーザー名").fill("admin")
+            page.get_by_label("パスワード").fill(DEMO_PASSWORDS["admin"])
+            page.get_by_role("button", name="サインイン").click()
+            page.get_by_text("サインイン中:").wait_for()
+            wait_ready(page)
+            page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+            wait_ready(page)
+            assert page.locator('[role="dialog"]').count() == 0
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.url.split("?")[0].endswith(path)
+            if "mode=projection" in link:
+                assert "mode=projection" in page.url
+    finally:
+        context.close()

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from lib import cells
+from lib.workbook import cells
 
 D = dt.date
 

@@ -1,4 +1,4 @@
-"""`python -m lib.check`: the same report as データ点検, with exit codes a town can script."""
+"""`python -m lib.workbook.check`: the same report as データ点検, with exit codes a town can script."""
 import json
 import subprocess
 import sys
@@ -10,7 +10,7 @@ def run_check(*args, env=None):
     import os
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "lib.check", *map(str, args)], cwd=ROOT, env=full_env,
+    return subprocess.run([sys.executable, "-m", "lib.workbook.check", *map(str, args)], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -1,7 +1,7 @@
 """Docs that are tested: README's set-up commands and sheet guide follow the code."""
 import re
 
-from lib import schema
+from lib.workbook import schema
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from lib import export
+from lib.workbook import export
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -4,8 +4,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lib import household
-from lib.validate import validate
+from lib.casework import household
+from lib.workbook.validate import validate
 
 TODAY = dt.date(2026, 11, 24)
 

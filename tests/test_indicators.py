@@ -5,9 +5,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lib import charts, indicators, schema
-from lib.cells import fiscal_label, fiscal_range, fiscal_year
-from lib.validate import validate
+from lib.casework import charts, indicators
+from lib.workbook import schema
+from lib.workbook.cells import fiscal_label, fiscal_range, fiscal_year
+from lib.workbook.validate import validate
 
 D = dt.date
 AS_OF = D(2026, 11, 24)
@@ -156,5 +157,5 @@ def test_chart_specs_build_for_empty_and_full_data(town):
     ("", set()),
 ])
 def test_role_names_are_read_from_the_role_cell(text, names):
-    from lib.cells import role_names
+    from lib.workbook.cells import role_names
     assert role_names(text) == names

@@ -9,11 +9,11 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["pages/home.py", "pages/board.py", "pages/household.py", "pages/plans.py", "pages/resources.py",
-         "pages/meeting.py", "pages/check.py", "pages/help.py"]
-TITLES = {"pages/home.py": "つなぐボード", "pages/board.py": "ケースボード", "pages/household.py": "世帯詳細",
-          "pages/plans.py": "プラン進捗", "pages/resources.py": "社会資源マップ", "pages/meeting.py": "会議", "pages/check.py": "データ点検",
-          "pages/help.py": "設定・ヘルプ"}
+PAGES = ["screens/home.py", "screens/board.py", "screens/household.py", "screens/plans.py", "screens/resources.py",
+         "screens/meeting.py", "screens/check.py", "screens/help.py"]
+TITLES = {"screens/home.py": "つなぐボード", "screens/board.py": "ケースボード", "screens/household.py": "世帯詳細",
+          "screens/plans.py": "プラン進捗", "screens/resources.py": "社会資源マップ", "screens/meeting.py": "会議", "screens/check.py": "データ点検",
+          "screens/help.py": "設定・ヘルプ"}
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +37,7 @@ def open_page(page: str, projection: bool = False, user: str = "admin", **params
         at.query_params["mode"] = "projection"
     at.run()
     sign_in(at, user)
-    if page != "pages/home.py":
+    if page != "screens/home.py":
         at.switch_page(page)
         for key, value in params.items():
             at.query_params[key] = value
@@ -75,9 +75,10 @@ def texts(at: AppTest) -> str:
 def test_every_page_file_is_registered_in_app():
     tree = ast.parse(Path(APP).read_text(encoding="utf-8"))
     registered = {n.args[0].value for n in ast.walk(tree)
-                  if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "Page"}
-    assert registered == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
-    assert registered == set(PAGES) | {"pages/admin.py"}
+                  if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "Page"
+                  and isinstance(n.args[0], ast.Constant)}
+    assert registered == {f"screens/{p.name}" for p in (ROOT / "screens").glob("*.py")}
+    assert registered == set(PAGES) | {"screens/admin.py"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -95,13 +96,13 @@ def test_page_renders_on_bad_input_and_links_to_data_check(page, bad_workbook, m
     monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
     at = open_page(page)
     assert at.title[0].value == TITLES[page]
-    if page != "pages/check.py":
+    if page != "screens/check.py":
         assert "12行を表示できませんでした（シートの入力に誤りがあります）" in [w.value for w in at.warning]
 
 
 def test_home_counts_on_sample_town(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/home.py", user="kyodo")
+    at = open_page("screens/home.py", user="kyodo")
     assert [(m.label, m.value) for m in at.metric] == [
         ("支援中の世帯", "48"), ("重層的支援会議へ", "30"), ("支援会議へ", "18"), ("データ点検のエラー", "0")]
     stages = at.dataframe[0].value
@@ -111,7 +112,7 @@ def test_home_counts_on_sample_town(monkeypatch):
 
 def test_data_check_shows_counts_and_groups_by_tab(bad_workbook, monkeypatch):
     monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
-    at = open_page("pages/check.py")
+    at = open_page("screens/check.py")
     assert [(m.label, m.value) for m in at.metric] == [
         ("エラー", "18件"), ("注意", "8件"), ("情報", "3件"), ("表示できない行", "12行")]
     assert [e.label for e in at.expander] == [
@@ -124,7 +125,7 @@ def test_data_check_shows_counts_and_groups_by_tab(bad_workbook, monkeypatch):
 
 def test_data_check_filters_by_severity_and_tab(bad_workbook, monkeypatch):
     monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
-    at = open_page("pages/check.py")
+    at = open_page("screens/check.py")
     at.multiselect(key="check_severity").set_value(["情報"]).run()
     assert [e.label for e in at.expander] == ["世帯（2件）", "メモ（1件）"]
     at.multiselect(key="check_tabs").set_value(["メモ"]).run()
@@ -133,7 +134,7 @@ def test_data_check_filters_by_severity_and_tab(bad_workbook, monkeypatch):
 
 def test_projection_mode_from_url_hides_cell_values_on_data_check(bad_workbook, monkeypatch):
     monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
-    at = open_page("pages/check.py", projection=True)
+    at = open_page("screens/check.py", projection=True)
     assert at.session_state["projection"] is True
     assert at.sidebar.toggle[0].value is True
     assert "値" not in at.dataframe[0].value.columns
@@ -145,7 +146,7 @@ def test_projection_mode_from_url_hides_cell_values_on_data_check(bad_workbook, 
 
 def test_projection_switch_sets_the_bookmarkable_url(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/home.py")
+    at = open_page("screens/home.py")
     assert "mode" not in at.query_params
     at.sidebar.toggle[0].set_value(True).run()
     assert at.query_params["mode"] == "projection"
@@ -155,8 +156,8 @@ def test_projection_switch_sets_the_bookmarkable_url(monkeypatch):
 
 def test_help_page_lists_every_tab(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/help.py")
-    from lib import schema
+    at = open_page("screens/help.py")
+    from lib.workbook import schema
     assert len(at.expander) == len(schema.TABS)
     assert all(any(e.label.startswith(t.name) for e in at.expander) for t in schema.TABS)
 
@@ -165,7 +166,7 @@ def test_help_page_lists_every_tab(monkeypatch):
 
 def test_app_reads_google_sheets_in_one_batch_get_and_refresh_reads_again(sheets_env):
     fake = sheets_env
-    at = open_page("pages/home.py")
+    at = open_page("screens/home.py")
     assert at.metric[0].value == "48"
     assert (fake.count("metadata"), fake.count("batchGet")) == (1, 1)
     assert any("Google スプレッドシート" in c.value for c in at.sidebar.caption)
@@ -178,7 +179,7 @@ def test_app_reads_google_sheets_in_one_batch_get_and_refresh_reads_again(sheets
 
 def test_failed_refresh_keeps_earlier_data_with_a_banner(sheets_env):
     fake = sheets_env
-    at = open_page("pages/home.py")
+    at = open_page("screens/home.py")
     fake.always_fail = 500
     at.sidebar.button[0].click().run()
     assert not at.exception
@@ -209,12 +210,12 @@ def test_config_error_shows_error_page(monkeypatch):
     assert "secrets.toml" in at.markdown[0].value
 
 
-def test_page_urls_never_equal_their_file_names():
-    """A URL equal to a pages/ file name would run that file without app.py (legacy pages/ folder)."""
-    tree = ast.parse(Path(APP).read_text(encoding="utf-8"))
-    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "Page"):
-        url = next(k.value.value for k in call.keywords if k.arg == "url_path")
-        assert url != Path(call.args[0].value).stem
+def test_no_pages_folder_and_no_private_streamlit_modules():
+    """A folder named pages/ puts a fresh server's first run into Streamlit's legacy mode
+    (streamlit PR #10276); the screens live in screens/ and nothing needs a private module."""
+    assert not (ROOT / "pages").exists()
+    for path in [Path(APP), *(ROOT / "screens").glob("*.py"), *(ROOT / "lib").rglob("*.py")]:
+        assert "streamlit.runtime" not in path.read_text(encoding="utf-8"), path
 
 
 # ---------------------------------------------------------------- ケースボード and 世帯詳細
@@ -225,7 +226,7 @@ def column_headers(at):
 
 def test_board_columns_and_figures_on_sample_town(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/board.py")
+    at = open_page("screens/board.py")
     assert [(m.label, m.value) for m in at.metric] == [
         ("支援中の世帯", "48"), ("見直し期限切れ", "12"), ("60日以上接触なし", "17"), ("今月の新規受付", "5"),
         ("重層的支援会議へ", "30"), ("支援会議へ", "18")]
@@ -237,12 +238,12 @@ def test_board_columns_and_figures_on_sample_town(monkeypatch):
 
 def test_board_filters_narrow_cards_and_survive_page_switches(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/board.py")
+    at = open_page("screens/board.py")
     at.multiselect(key="board_tracks").set_value(["支援会議"]).run()
     assert column_headers(at) == ["受付（5）", "アセスメント（3）", "プラン作成（0）", "支援中（0）", "見守り（10）"]
     assert "絞り込み中: 60世帯のうち 18世帯を表示" in [c.value for c in at.caption]
-    at.switch_page("pages/help.py").run()
-    at.switch_page("pages/board.py").run()
+    at.switch_page("screens/help.py").run()
+    at.switch_page("screens/board.py").run()
     assert at.multiselect(key="board_tracks").value == ["支援会議"]
     assert column_headers(at)[-1] == "見守り（10）"
     at.text_input(key="board_text").input("H-008").run()
@@ -253,7 +254,7 @@ def test_board_shows_more_cards_on_request(monkeypatch, tmp_path):
     from sample_data import generate
     path = generate.write_xlsx(generate.build(120), tmp_path / "town120.xlsx")
     monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
-    at = open_page("pages/board.py")
+    at = open_page("screens/board.py")
     assert "支援中（39）" in column_headers(at)
 
     button = next(b for b in at.button if b.key == "more_支援中")
@@ -266,7 +267,7 @@ def test_board_shows_more_cards_on_request(monkeypatch, tmp_path):
 
 def test_board_table_view(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/board.py")
+    at = open_page("screens/board.py")
     at.toggle(key="board_table_view").set_value(True).run()
     table = at.dataframe[0].value
     assert len(table) == 60 and table["世帯ID"].is_unique
@@ -274,7 +275,7 @@ def test_board_table_view(monkeypatch):
 
 def test_household_detail_by_url(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/household.py", id="H-001")
+    at = open_page("screens/household.py", id="H-001")
     assert at.title[0].value == "泉世帯"
     assert [s.value for s in at.subheader] == ["世帯員", "家族構成図", "世帯支援プラン", "経過記録（新しい順）",
                                                "この世帯を取り上げた会議", "この世帯のデータ点検"]
@@ -286,20 +287,20 @@ def test_household_detail_by_url(monkeypatch):
 
 def test_unknown_household_id_gives_a_message_not_an_exception(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/household.py", id="H-999")
+    at = open_page("screens/household.py", id="H-999")
     assert at.title[0].value == "世帯詳細"
     assert "世帯ID「H&#45;999」の世帯は、表示できる世帯の中にありません" in at.warning[0].value
 
 
 def test_household_problems_are_listed_on_its_page(bad_workbook, monkeypatch):
     monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
-    at = open_page("pages/household.py", id="H-007")
+    at = open_page("screens/household.py", id="H-007")
     assert any("次回見直し日" in m.value for m in at.markdown)
 
 
 def test_sheet_html_is_escaped_on_board_and_detail(bad_workbook, monkeypatch):
     monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
-    for page, params in (("pages/board.py", {}), ("pages/household.py", {"id": "H-013"})):
+    for page, params in (("screens/board.py", {}), ("screens/household.py", {"id": "H-013"})):
         at = open_page(page, **params)
         shown = rendered_text(at)
         assert "<script>" not in shown.replace("<script>alert(1)</script>,", "")  # CSV cells are not HTML
@@ -309,26 +310,26 @@ def test_sheet_html_is_escaped_on_board_and_detail(bad_workbook, monkeypatch):
 @pytest.mark.parametrize("page", PAGES)
 def test_projection_leaks_no_name_and_no_free_text(page, sample_raw, monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    from lib import schema
-    from lib.validate import validate
+    from lib.workbook import schema
+    from lib.workbook.validate import validate
     workbook = validate(sample_raw)
     secrets = set(workbook["世帯"]["表示名"])
     for tab in schema.TABS:
         for column in schema.free_text_columns(tab.name):
             secrets |= {v for v in workbook[tab.name][column] if isinstance(v, str) and v}
-    params = {"id": "H-001"} if page == "pages/household.py" else {}
+    params = {"id": "H-001"} if page == "screens/household.py" else {}
     at = open_page(page, projection=True, **params)
     shown = rendered_text(at)
     leaked = sorted(s for s in secrets if s in shown)
     assert leaked == []
-    if page != "pages/meeting.py":   # the 会議 page opens on a 支援会議, whose own households it may show
+    if page != "screens/meeting.py":   # the 会議 page opens on a 支援会議, whose own households it may show
         no_consent = workbook["世帯"][workbook["世帯"]["同意"] != "あり"]["世帯ID"]
         assert not [h for h in no_consent if f'"{h}"' in shown or f"{h} " in shown or f"{h}," in shown]
 
 
 def test_projected_board_has_pseudonyms_and_no_shien_kaigi_households(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/board.py", projection=True)
+    at = open_page("screens/board.py", projection=True)
     assert [m.value for m in at.metric][-1] == "0"
     assert column_headers(at) == ["受付（1）", "アセスメント（4）", "プラン作成（6）", "支援中（19）", "見守り（0）"]
     labels = [link.proto.label for link in at.get("page_link") if "id=" in link.proto.page or link.proto.query_string]
@@ -354,7 +355,7 @@ def writable_town(tmp_path, monkeypatch):
 
 def test_meeting_builder_proposes_and_staff_edit_the_agenda(monkeypatch, sample_raw):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/meeting.py")
+    at = open_page("screens/meeting.py")
     assert at.selectbox(key="meeting_kind").value == "支援会議"
     assert str(at.date_input(key="meeting_date").value) == "2026-11-25"
     assert "社会福祉法第106条の6" in at.warning[0].value
@@ -372,15 +373,15 @@ def test_meeting_builder_proposes_and_staff_edit_the_agenda(monkeypatch, sample_
     at.selectbox(key="meeting_kind").set_value("重層的支援会議").run()
     assert not at.warning or "106条" not in at.warning[0].value
     import datetime as dt
-    from lib import agenda
-    from lib.validate import validate
+    from lib.meetings import agenda
+    from lib.workbook.validate import validate
     expected = agenda.propose(validate(sample_raw), "重層的支援会議", dt.date(2026, 11, 25))
     assert agenda_ids(at) == [p.household_id for p in expected]
 
 
 def test_meeting_paperwork_and_regular_meetings_render(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/meeting.py")
+    at = open_page("screens/meeting.py")
     at.radio(key="meeting_view").set_value("書類").run()
     assert len(at.get("download_button")) == 2
     at.radio(key="meeting_view").set_value("議題").run()
@@ -393,12 +394,12 @@ def test_meeting_paperwork_and_regular_meetings_render(monkeypatch):
 
 
 def test_presenter_is_pseudonymised_steps_and_records_to_the_sheet(writable_town):
-    at = open_page("pages/meeting.py")
+    at = open_page("screens/meeting.py")
     first = agenda_ids(at)[0]
     at.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
     shown = rendered_text(at)
-    from lib.sources import read_excel
-    from lib.validate import validate
+    from lib.workbook.sources import read_excel
+    from lib.workbook.validate import validate
     names = set(validate(read_excel(writable_town))["世帯"]["表示名"])
     assert not [n for n in names if n in shown]
     def position():
@@ -422,13 +423,13 @@ def test_presenter_is_pseudonymised_steps_and_records_to_the_sheet(writable_town
     again = validate(read_excel(writable_town))
     assert len(again["会議"]) == len(after["会議"])
     assert again["会議"].iloc[-1]["決定事項"] == f"{first}: 見守りを週1回に"
-    board = open_page("pages/board.py")
+    board = open_page("screens/board.py")
     assert any(h.startswith("アセスメント（") for h in column_headers(board))
 
 
 def test_presenter_refuses_when_the_row_changed_meanwhile(writable_town):
     from openpyxl import load_workbook
-    at = open_page("pages/meeting.py")
+    at = open_page("screens/meeting.py")
     first = agenda_ids(at)[0]
     at.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
     at.selectbox(key=f"decide_stage_{first}").set_value("アセスメント").run()
@@ -448,11 +449,11 @@ def test_presenter_refuses_when_the_row_changed_meanwhile(writable_town):
 
 def test_plan_progress_page_figures_filters_and_download(monkeypatch, sample_raw):
     import datetime as dt
-    from lib import plans
-    from lib.validate import validate
+    from lib.casework import plans
+    from lib.workbook.validate import validate
     expected = plans.portfolio(validate(sample_raw), dt.date(2026, 11, 24))
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/plans.py")
+    at = open_page("screens/plans.py")
     figures = {m.label: m.value for m in at.metric}
     assert figures["期限切れの取組"] == str(expected.overdue) and figures["プランのない世帯"] == "0"
     assert sum(int(figures[f"取組: {s}"]) for s in ("未着手", "実施中", "達成", "見直し", "中止")) == 133
@@ -465,7 +466,7 @@ def test_plan_progress_page_figures_filters_and_download(monkeypatch, sample_raw
 
 def test_indicator_view_shows_the_year_and_the_report(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/plans.py")
+    at = open_page("screens/plans.py")
     at.radio(key="plans_view").set_value("実施計画の指標").run()
     assert at.selectbox(key="plans_year").value == 2026
     assert at.subheader[0].value == "令和8年度（2026年度）の計画指標"
@@ -480,7 +481,7 @@ def test_indicator_view_shows_the_year_and_the_report(monkeypatch):
 
 def test_plan_progress_in_projection_shows_pseudonyms_and_no_plan_text(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/plans.py", projection=True)
+    at = open_page("screens/plans.py", projection=True)
     items = at.dataframe[1].value
     assert items["表示名"].str.fullmatch(r"[A-Z]+世帯").all()
     assert items["目標"].isna().all() and items["役割分担"].isna().all()
@@ -492,7 +493,7 @@ def test_plan_progress_in_projection_shows_pseudonyms_and_no_plan_text(monkeypat
 def test_resource_map_offline_by_default_with_gaps_and_unmapped(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     monkeypatch.delenv("TSUNAGU_MAP_TILES", raising=False)
-    at = open_page("pages/resources.py")
+    at = open_page("screens/resources.py")
     assert at.toggle(key="resources_tiles").value is False
     assert len(at.get("vega_lite_chart")) == 1 and len(at.get("deck_gl_json_chart")) == 0
     assert "地図に出ている社会資源: 41件（全42件）" in [c.value for c in at.caption]
@@ -505,7 +506,7 @@ def test_resource_map_offline_by_default_with_gaps_and_unmapped(monkeypatch):
 def test_resource_map_tiled_view_is_a_switch_and_a_setting(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     monkeypatch.setenv("TSUNAGU_MAP_TILES", "on")
-    at = open_page("pages/resources.py")
+    at = open_page("screens/resources.py")
     assert at.toggle(key="resources_tiles").value is True
     import json
     deck = at.get("deck_gl_json_chart")[0].proto
@@ -517,7 +518,7 @@ def test_resource_map_tiled_view_is_a_switch_and_a_setting(monkeypatch):
 
 def test_participation_suggestions_for_a_household(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/resources.py")
+    at = open_page("screens/resources.py")
     at.selectbox(key="resources_household").set_value("H-008").run()
     table = at.dataframe[-1].value
     assert table["理由"].iloc[0].startswith("同じ地区（西部）")
@@ -526,7 +527,7 @@ def test_participation_suggestions_for_a_household(monkeypatch):
 
 def test_resource_map_in_projection_pseudonymises_the_household_picker(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/resources.py", projection=True)
+    at = open_page("screens/resources.py", projection=True)
     assert all(o.split("（")[0].endswith("世帯") and o.split("（")[0][:-2].isupper()
                for o in at.selectbox(key="resources_household").options)
 
@@ -534,7 +535,7 @@ def test_resource_map_in_projection_pseudonymises_the_household_picker(monkeypat
 # ---------------------------------------------------------------- sign-in, roles, audit, retention
 
 def audit_events(folder):
-    from lib import audit
+    from lib.access import audit
     log = audit.read(folder)
     return list(zip(log["user"], log["event"]))
 
@@ -551,7 +552,7 @@ def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(monkeypatc
 
 
 def test_repeated_failures_lock_the_user_out(monkeypatch, tmp_path):
-    from lib import users
+    from lib.access import users
     path = tmp_path / "users.yaml"
     config = {"credentials": {"usernames": {"solo": {"name": "一人", "password": users.hash_password("right-password-1"),
                                                      "roles": [users.ADMIN], "agency": None}}}}
@@ -568,7 +569,7 @@ def test_repeated_failures_lock_the_user_out(monkeypatch, tmp_path):
 
 def test_sign_out_returns_to_the_form_and_is_audited(monkeypatch, signed_in_setup):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/home.py", user="houkatsu")
+    at = open_page("screens/home.py", user="houkatsu")
     at.sidebar.button(key="sign_out").click().run()
     assert {t.label for t in at.text_input} == {"ユーザー名", "パスワード"} and not at.metric
     assert [e for e in audit_events(signed_in_setup) if e[0] == "houkatsu"] == [
@@ -580,7 +581,7 @@ def test_demo_mode_says_so_on_every_page(monkeypatch):
     monkeypatch.delenv("TSUNAGU_USERS_FILE", raising=False)
     monkeypatch.delenv("TSUNAGU_COOKIE_KEY", raising=False)
     for page in PAGES:
-        at = open_page(page, id="H-001") if page == "pages/household.py" else open_page(page)
+        at = open_page(page, id="H-001") if page == "screens/household.py" else open_page(page)
         assert "デモモード（見本の町・見本のユーザー）" in [w.value for w in at.sidebar.warning], page
 
 
@@ -594,40 +595,40 @@ def test_a_real_town_without_a_cookie_key_does_not_start(bad_workbook, monkeypat
 
 @pytest.mark.parametrize("user", ["houkatsu", "kyotaku"])
 def test_staff_see_only_their_households_on_every_page(user, monkeypatch, sample_raw):
-    from lib import scope, users
-    from lib.validate import validate
+    from lib.access import scope, users
+    from lib.workbook.validate import validate
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     workbook = validate(sample_raw)
     me = users.user(users.load(users.DEMO_USERS_FILE), user)
     mine = scope.scope_workbook(workbook, scope.Viewer(user=me))["世帯"]
     hidden_names = set(workbook["世帯"]["表示名"]) - set(mine["表示名"])
     hidden_ids = set(workbook["世帯"]["世帯ID"]) - set(mine["世帯ID"])
-    board = open_page("pages/board.py", user=user)
+    board = open_page("screens/board.py", user=user)
     assert sum(int(h.split("（")[1].rstrip("）")) for h in column_headers(board)) + \
         sum(int(e.label.split("（")[1].rstrip("）")) for e in board.expander if e.label.startswith(("終結", "中断"))) \
         == len(mine)
-    for page in ("pages/board.py", "pages/plans.py", "pages/resources.py", "pages/meeting.py", "pages/home.py"):
+    for page in ("screens/board.py", "screens/plans.py", "screens/resources.py", "screens/meeting.py", "screens/home.py"):
         shown = rendered_text(open_page(page, user=user))
         assert [n for n in hidden_names if n in shown] == [], page
         assert [h for h in hidden_ids if f'"{h}"' in shown or f"{h}," in shown or f"（{h}）" in shown] == [], page
     if user == "kyotaku":       # not a 支援会議 member: no no-consent household, not even as a count
         assert set(mine["同意"]) == {"あり"}
         assert [m.value for m in board.metric][-1] == "0"
-        meeting = open_page("pages/meeting.py", user=user)
+        meeting = open_page("screens/meeting.py", user=user)
         assert agenda_ids(meeting) == []
 
 
 def test_household_outside_scope_is_refused_and_audited(monkeypatch, signed_in_setup, sample_raw):
-    from lib import scope, users
-    from lib.validate import validate
+    from lib.access import scope, users
+    from lib.workbook.validate import validate
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     workbook = validate(sample_raw)
     me = users.user(users.load(users.DEMO_USERS_FILE), "kyotaku")
     outside = next(h for h in workbook["世帯"]["世帯ID"] if h not in scope.visible_households(workbook, me))
     inside = sorted(scope.visible_households(workbook, me))[0]
-    at = open_page("pages/household.py", user="kyotaku", id=outside)
+    at = open_page("screens/household.py", user="kyotaku", id=outside)
     assert "表示できる世帯の中にありません" in at.warning[0].value
-    at2 = open_page("pages/household.py", user="kyotaku", id=inside)
+    at2 = open_page("screens/household.py", user="kyotaku", id=inside)
     assert at2.title[0].value != "世帯詳細"
     events = audit_events(signed_in_setup)
     assert ("kyotaku", "refused_household") in events and ("kyotaku", "open_household") in events
@@ -635,7 +636,7 @@ def test_household_outside_scope_is_refused_and_audited(monkeypatch, signed_in_s
 
 def test_viewer_account_is_always_projected(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/board.py", user="eturan")
+    at = open_page("screens/board.py", user="eturan")
     assert at.sidebar.toggle[0].value is True and at.sidebar.toggle[0].proto.disabled
     labels = [link.proto.label for link in at.get("page_link") if link.proto.query_string]
     assert labels and all(label.endswith("世帯") and label[:-2].isupper() for label in labels)
@@ -643,20 +644,20 @@ def test_viewer_account_is_always_projected(monkeypatch):
 
 def test_only_coordinators_and_admins_may_record_a_meeting(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/meeting.py", user="houkatsu")
+    at = open_page("screens/meeting.py", user="houkatsu")
     at.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
     assert at.button(key="save_meeting").proto.disabled
 
 
 def test_downloads_and_writes_are_audited(writable_town, signed_in_setup):
-    at = open_page("pages/plans.py", user="kyodo")
+    at = open_page("screens/plans.py", user="kyodo")
     at.get("download_button")[0].click().run()
-    meeting = open_page("pages/meeting.py", user="kyodo")
+    meeting = open_page("screens/meeting.py", user="kyodo")
     first = agenda_ids(meeting)[0]
     meeting.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
     meeting.selectbox(key=f"decide_stage_{first}").set_value("アセスメント").run()
     meeting.button(key="save_meeting").click().run()
-    from lib import audit
+    from lib.access import audit
     log = audit.read(signed_in_setup)
     download = log[log["event"] == "download"].iloc[0]
     assert (download["user"], download["what"]) == ("kyodo", "プラン取組の一覧") and download["households"] > 0
@@ -666,24 +667,24 @@ def test_downloads_and_writes_are_audited(writable_town, signed_in_setup):
 
 def test_admin_page_lists_users_and_the_audit_log_but_no_password_hash(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = open_page("pages/admin.py")
+    at = open_page("screens/admin.py")
     users_table = at.dataframe[0].value
     assert set(users_table["ユーザー名"]) == {"admin", "kyodo", "houkatsu", "kyotaku", "eturan"}
     assert "$2b$" not in rendered_text(at)
     assert any(("admin" in r and "サインイン" in r) for r in at.dataframe[1].value.astype(str).agg(" ".join, axis=1))
-    staff = open_page("pages/admin.py", user="houkatsu")
+    staff = open_page("screens/admin.py", user="houkatsu")
     assert "管理者だけ" in staff.error[0].value
 
 
 def test_retention_flag_with_a_fixed_today(monkeypatch, sample_raw):
     import datetime as dt
-    from lib import retention
-    from lib.validate import validate
+    from lib.access import retention
+    from lib.workbook.validate import validate
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     monkeypatch.setenv("TSUNAGU_TODAY", "2032-06-01")
     expected = retention.disposal_due(validate(sample_raw), dt.date(2032, 6, 1))
     assert len(expected) > 0
-    at = open_page("pages/check.py")
+    at = open_page("screens/check.py")
     assert f"{len(expected)}世帯の記録が保存期間を過ぎています" in at.warning[-1].value
-    home = open_page("pages/home.py")
+    home = open_page("screens/home.py")
     assert f"{len(expected)}世帯" in [m.value for m in home.metric]

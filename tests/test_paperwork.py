@@ -6,9 +6,10 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from lib import cells, paperwork
-from lib.agenda import SECRECY_NOTICE, Agenda, Proposal
-from lib.validate import validate
+from lib.workbook import cells
+from lib.meetings import paperwork
+from lib.meetings.agenda import SECRECY_NOTICE, Agenda, Proposal
+from lib.workbook.validate import validate
 
 DAY = dt.date(2026, 11, 25)
 ISSUED = dt.date(2026, 11, 18)

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from lib import plans
-from lib.plans import PlanFilters
-from lib.validate import validate
+from lib.casework import plans
+from lib.casework.plans import PlanFilters
+from lib.workbook.validate import validate
 
 TODAY = dt.date(2026, 11, 24)
 

@@ -2,9 +2,10 @@
 and resources that cannot go on the map listed with their reason."""
 import pytest
 
-from lib import charts, resources, schema
-from lib.resources import ResourceFilters
-from lib.validate import validate
+from lib.casework import charts, resources
+from lib.workbook import schema
+from lib.casework.resources import ResourceFilters
+from lib.workbook.validate import validate
 
 RES = ["資源ID", "名称", "種別", "分野", "地区", "緯度", "経度", "受入可"]
 

@@ -14,7 +14,7 @@ SAFE_HTML = {"PROJECTION_CSS", "CARD_CSS", "card_html", "household_summary_html"
 
 
 def html_call_sites():
-    for path in [*(ROOT / "pages").glob("*.py"), ROOT / "lib" / "ui.py", ROOT / "app.py"]:
+    for path in [*(ROOT / "screens").glob("*.py"), *(ROOT / "lib" / "ui").glob("*.py"), ROOT / "app.py"]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and any(k.arg == "unsafe_allow_html" for k in node.keywords):
@@ -35,13 +35,13 @@ def test_every_unsafe_html_block_goes_through_the_escape_helpers():
 
 
 def test_no_page_uses_components_html_or_st_html_with_sheet_values():
-    for path in (ROOT / "pages").glob("*.py"):
+    for path in (ROOT / "screens").glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "components.html" not in text and "st.html(" not in text, path.name
 
 
 def test_household_summary_escapes_every_value():
-    from lib.household import Detail
+    from lib.casework.household import Detail
     hostile = "<img src=x onerror=alert(1)>"
     detail = Detail(household={"世帯ID": hostile, "表示名": hostile, "段階": hostile, "同意": hostile, "地区": hostile,
                                "主担当機関": hostile, "担当者": hostile, "受付日": pd.Timestamp(2025, 4, 1),
@@ -54,7 +54,7 @@ def test_household_summary_escapes_every_value():
 
 
 def test_every_download_is_formula_safe_and_audited():
-    for path in (ROOT / "pages").glob("*.py"):
+    for path in (ROOT / "screens").glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "st.download_button" not in text, f"{path.name}: use ui.audited_download"
         for node in ast.walk(ast.parse(text)):
@@ -70,7 +70,7 @@ def test_no_secret_reaches_the_audit_log_or_the_page(tmp_path, monkeypatch):
     monkeypatch.setenv("TSUNAGU_AUDIT_DIR", str(tmp_path))
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "admin")
-    at.switch_page("pages/help.py").run()
+    at.switch_page("screens/help.py").run()
     logged = "".join(p.read_text(encoding="utf-8") for p in tmp_path.glob("*.jsonl"))
     assert "sign_in" in logged
     shown = rendered_text(at)

@@ -1,8 +1,8 @@
 """The sample town: rebuilt exactly by its generator, and covering what the screens need."""
 import datetime as dt
 
-from lib.sources import read_excel
-from lib.validate import validate
+from lib.workbook.sources import read_excel
+from lib.workbook.validate import validate
 from sample_data import generate
 
 

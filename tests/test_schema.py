@@ -1,7 +1,7 @@
 """The schema table: header matching and the sheet guide."""
 import pytest
 
-from lib import schema
+from lib.workbook import schema
 
 
 @pytest.mark.parametrize("header, expected", [

@@ -2,9 +2,9 @@
 import pandas as pd
 import pytest
 
-from lib import schema
-from lib.scope import Viewer, age_band, scope_workbook
-from lib.validate import validate
+from lib.workbook import schema
+from lib.access.scope import Viewer, age_band, scope_workbook
+from lib.workbook.validate import validate
 
 
 @pytest.mark.parametrize("age, band", [(82, "80代"), (80, "80代"), (9, "10歳未満"), (0, "10歳未満"), (10, "10代"),
@@ -50,7 +50,7 @@ def test_projection_removes_every_name_and_free_text(workbook):
 
 
 def test_projection_drops_town_added_columns_and_problem_values(bad_workbook):
-    from lib.sources import read_excel
+    from lib.workbook.sources import read_excel
     workbook = validate(read_excel(bad_workbook))
     scoped = scope_workbook(workbook, Viewer(projection=True))
     assert "独自メモ" not in scoped["世帯"].columns

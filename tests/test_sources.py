@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lib import sources
+from lib.workbook import sources
 from tests.conftest import SAMPLE, SHEET_KEY
 from tests.fake_sheets import FakeSheets
 
@@ -98,7 +98,7 @@ def test_whole_workbook_is_read_in_one_batch_get(fake_sheets, sample_raw):
     assert batch.query["valueRenderOption"] == ["UNFORMATTED_VALUE"]
     assert batch.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
     assert batch.query["ranges"] == [f"'{t}'" for t in sample_raw]
-    from lib.validate import validate
+    from lib.workbook.validate import validate
     excel = validate(sample_raw)
     for tab, frame in snapshot.workbook.tables.items():
         assert frame.equals(excel[tab]), tab

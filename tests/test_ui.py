@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from lib import ui
-from lib.board import Card
+from lib.casework.board import Card
 
 
 @pytest.mark.parametrize("raw, expected", [

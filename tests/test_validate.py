@@ -4,9 +4,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lib import schema
-from lib.sources import read_excel
-from lib.validate import ERROR, INFO, WARNING, validate
+from lib.workbook import schema
+from lib.workbook.sources import read_excel
+from lib.workbook.validate import ERROR, INFO, WARNING, validate
 
 HEADER = ["世帯ID", "表示名", "同意", "段階", "受付日"]
 

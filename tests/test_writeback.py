@@ -7,9 +7,10 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from lib import agenda, sources
-from lib import writeback as wb
-from lib.agenda import Agenda, Proposal
+from lib.meetings import agenda
+from lib.workbook import sources, writeplan
+from lib.meetings import writeback as wb
+from lib.meetings.agenda import Agenda, Proposal
 from tests.conftest import SAMPLE, SHEET_KEY
 
 DAY = dt.date(2026, 11, 25)
@@ -23,7 +24,7 @@ def meeting(*ids, kind="重層的支援会議", meeting_id=""):
 # ---------------------------------------------------------------- the plan (pure)
 
 def test_plan_appends_the_meeting_and_changes_only_what_differs(sample_raw):
-    from lib.validate import validate
+    from lib.workbook.validate import validate
     workbook = validate(sample_raw)
     plan = wb.record_meeting(workbook, meeting("H-007", "H-009"), {
         "H-007": wb.Decision("訪問を週1回に", stage="支援中", review=dt.date(2027, 1, 10)),
@@ -39,13 +40,13 @@ def test_plan_appends_the_meeting_and_changes_only_what_differs(sample_raw):
 
 
 def test_closing_a_case_sets_its_end_date_to_the_meeting_day(sample_raw):
-    from lib.validate import validate
+    from lib.workbook.validate import validate
     plan = wb.record_meeting(validate(sample_raw), meeting("H-007"), {"H-007": wb.Decision(stage="終結")})
     assert [(c.column, c.new) for c in plan.changes] == [("段階", "終結"), ("終結日", DAY)]
 
 
 def test_existing_meeting_id_updates_its_row_instead_of_appending(sample_raw):
-    from lib.validate import validate
+    from lib.workbook.validate import validate
     workbook = validate(sample_raw)
     existing = workbook["会議"].iloc[-1]
     plan = wb.record_meeting(workbook, meeting(*existing["対象世帯"], kind=existing["種別"],
@@ -60,8 +61,8 @@ def test_existing_meeting_id_updates_its_row_instead_of_appending(sample_raw):
     (dt.date(2027, 1, 5), "2027/1/5", dt.date(2027, 1, 5)), (dt.time(9, 5), "09:05", "09:05"),
     (("H-1", "H-2"), "H-1、H-2", "H-1、H-2"), (None, "", ""), ("=1+1", "=1+1", "=1+1"), (3, 3, 3)])
 def test_cell_values(value, sheets, excel):
-    assert wb.cell_value(value, for_sheets=True) == sheets
-    assert wb.cell_value(value, for_sheets=False) == excel
+    assert writeplan.cell_value(value, for_sheets=True) == sheets
+    assert writeplan.cell_value(value, for_sheets=False) == excel
 
 
 # ---------------------------------------------------------------- Excel

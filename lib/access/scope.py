@@ -1,0 +1,151 @@
+"""The viewer scope: which households this person may see, and whether the screen is projected.
+
+Every page, export and write-back takes its households through `scope_workbook` — the one
+function that decides. Roles (lib.users.ROLES):
+- 管理者, 多機関協働: every household and meeting.
+- 機関職員: households whose 主担当機関 is their 機関, or whose plan names their 機関 in 役割分担,
+  or that were discussed at a meeting their 機関 attended (参加機関); 支援会議-track (no consent)
+  households only when their 機関 is a 支援会議構成員 (社会福祉法第106条の6, 第159条).
+- 閲覧: everything, but always projected.
+- no role or an unknown 機関: nothing.
+Projected (投影モード), no personal data leaves this function: 表示名 become stable pseudonyms
+(A世帯 …), free text and town-added columns are emptied, ages become age bands, and
+支援会議-track households are left out unless the screen is explicitly in a 支援会議 context.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from lib.workbook import schema
+from lib.casework.board import pseudonyms
+from lib.workbook.cells import nfkc
+from lib.casework.households import track
+from lib.access.users import ADMIN, COORDINATOR, STAFF, VIEWER, User
+from lib.workbook.validate import ROW, Workbook
+
+SHIEN_KAIGI = "支援会議"
+# Where sign-in is off (demo pages of tests, the CLI), the viewer acts as this:
+EVERYONE = User("", "", COORDINATOR, None)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking and how: projected on a wall, or at a desk; in which meeting context."""
+
+    projection: bool = False
+    meeting_context: str | None = None   # "支援会議" lets no-consent households through when projected
+    user: User = EVERYONE
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.user.role in (ADMIN, COORDINATOR, VIEWER)
+
+
+def age_band(age) -> str | None:
+    """82 → 80代, 7 → 10歳未満; blank stays blank."""
+    if age is None or pd.isna(age):
+        return None
+    age = int(age)
+    return "10歳未満" if age < 10 else f"{age // 10 * 10}代"
+
+
+def known_agency(workbook: Workbook, agency: str | None) -> bool:
+    """Whether an agency is one the workbook knows (機関 tab, or some household's 主担当機関)."""
+    hh = workbook[schema.HOUSEHOLDS]
+    known = set(workbook[schema.AGENCIES]["機関名"].map(nfkc)) | {nfkc(a) for a in hh["主担当機関"] if isinstance(a, str)}
+    return bool(agency) and nfkc(agency) in known
+
+
+def is_member(workbook: Workbook, agency: str | None) -> bool:
+    """Whether an agency is a 支援会議構成員 (機関 tab says はい)."""
+    agencies = workbook[schema.AGENCIES]
+    return bool(((agencies["機関名"].map(nfkc) == nfkc(agency or "")) & (agencies["支援会議構成員"] == "はい")).any())
+
+
+def visible_households(workbook: Workbook, user: User) -> set[str]:
+    """世帯ID this user may see (see the module docstring for the rules)."""
+    hh = workbook[schema.HOUSEHOLDS]
+    if user.role in (ADMIN, COORDINATOR, VIEWER):
+        return set(hh["世帯ID"])
+    if user.role != STAFF or not known_agency(workbook, user.agency):
+        return set()
+    agency = nfkc(user.agency)
+    member = is_member(workbook, agency)
+    plans = workbook[schema.PLANS]
+    in_plans = {h for h, roles in zip(plans["世帯ID"], plans["役割分担"]) if isinstance(roles, str)
+                and agency in nfkc(roles)}
+    meetings = workbook[schema.MEETINGS]
+    attended = {h for ids, present in zip(meetings["対象世帯"], meetings["参加機関"])
+                if agency in {nfkc(a) for a in present} for h in ids}
+    out = set()
+    for hid, lead, consent in zip(hh["世帯ID"], hh["主担当機関"], hh["同意"]):
+        related = (isinstance(lead, str) and nfkc(lead) == agency) or hid in in_plans or hid in attended
+        if related and (track(consent) != SHIEN_KAIGI or member):
+            out.add(hid)
+    return out
+
+
+_DECISION_LINE = re.compile(r"^\s*([^:：\s]+)\s*[:：]")
+
+
+def _own_decisions(text, keep: set[str]):
+    """Lines of 決定事項 that start with a visible 世帯ID (the app writes 「H-001: …」 lines)."""
+    if not isinstance(text, str):
+        return text
+    lines = [line for line in text.splitlines()
+             if (m := _DECISION_LINE.match(line)) and nfkc(m.group(1)) in keep]
+    return "\n".join(lines) or None
+
+
+def _restrict(workbook: Workbook, keep: set[str], member: bool) -> Workbook:
+    """The workbook cut down to the households in `keep` (rows, meetings, problems)."""
+    tables = {}
+    for tab in schema.TABS:
+        frame = workbook[tab.name]
+        if "世帯ID" in frame.columns:
+            frame = frame[frame["世帯ID"].isin(keep)]
+        if tab.name == schema.MEETINGS:
+            if not member:
+                frame = frame[frame["種別"] != SHIEN_KAIGI]
+            frame = frame.assign(対象世帯=[[h for h in ids if h in keep] for ids in frame["対象世帯"]],
+                                 決定事項=[_own_decisions(t, keep) for t in frame["決定事項"]])
+        tables[tab.name] = frame.reset_index(drop=True)
+    problems = [p for p in workbook.problems if p.household is None or p.household in keep]
+    return Workbook(tables, problems, dict(workbook.left_out), dict(workbook.titles))
+
+
+def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
+    """The part of the workbook this viewer may see, pseudonymised when projected."""
+    if viewer.user.role == VIEWER:
+        viewer = replace(viewer, projection=True)
+    if not viewer.sees_everything:
+        workbook = _restrict(workbook, visible_households(workbook, viewer.user),
+                             is_member(workbook, viewer.user.agency))
+    if not viewer.projection:
+        return workbook
+    hh = workbook[schema.HOUSEHOLDS]
+    if viewer.meeting_context != SHIEN_KAIGI:
+        hh = hh[hh["同意"].map(track) != SHIEN_KAIGI]
+    keep = set(hh["世帯ID"])
+    names = pseudonyms(hh)
+    tables = {}
+    for tab in schema.TABS:
+        frame = workbook[tab.name]
+        frame = frame[[ROW, *tab.column_names]]               # town-added columns may hold anything
+        if tab.name == schema.HOUSEHOLDS:
+            frame = hh[[ROW, *tab.column_names]].assign(表示名=hh["世帯ID"].map(names))
+        elif "世帯ID" in frame.columns:
+            frame = frame[frame["世帯ID"].isin(keep)]
+        if tab.name == schema.MEETINGS:
+            frame = frame.assign(対象世帯=[[h for h in ids if h in keep] for ids in frame["対象世帯"]])
+        if tab.name == schema.MEMBERS:
+            frame = frame.assign(年代=frame["年齢"].map(age_band), 年齢=pd.array([pd.NA] * len(frame), dtype="Int64"))
+        free = schema.free_text_columns(tab.name)
+        if free:
+            frame = frame.assign(**{c: [None] * len(frame) for c in free})
+        tables[tab.name] = frame.reset_index(drop=True)
+    problems = [replace(p, value="") for p in workbook.problems if p.household is None or p.household in keep]
+    return Workbook(tables, problems, dict(workbook.left_out), dict(workbook.titles))

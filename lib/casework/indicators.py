@@ -1,0 +1,188 @@
+"""実施計画の指標 (法第106条の5): targets against actuals by fiscal year, with counts the
+app can make from the workbook itself when a 計画指標 row names a 集計 key.
+
+What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only when already held):
+- 新規相談受付件数: households whose 受付日 falls in the year.
+- 複合課題世帯数: households open at some time in the year (受付日 ≤ year end, no 終結日 before
+  the year) with two or more 課題.
+- 重層的支援会議／支援会議／定例会議／代表者会議開催回数: 会議 rows of that 種別 held in the year.
+- 支援プラン作成件数: households whose first plan item (earliest 更新日) falls in the year.
+- 終結件数: households whose 終結日 falls in the year.
+- 中断件数: households now in 中断 whose last contact (最終接触日 or 経過記録) falls in the year.
+- アウトリーチ対象世帯数: households in 見守り (no-consent outreach) received by the year's end.
+- 参加支援マッチング件数: plan items updated in the year whose 役割分担 names a 社会資源 by its
+  名称 (one of the names separated by ／、・ in the cell, 主:/副: labels aside), or whose
+  取組事項 mentions 参加支援.
+- 訪問件数: 経過記録 rows with 方法 訪問 dated in the year.
+- 社会資源数 (or 社会資源数:サロン・通いの場): 社会資源 rows (of those 種別).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from lib.workbook import schema
+from lib.casework.board import last_contacts
+from lib.workbook.cells import fiscal_label, fiscal_range, nfkc, role_names
+from lib.workbook.validate import Workbook
+
+
+def _in(series: pd.Series, year: int, as_of: dt.date | None = None) -> pd.Series:
+    start, end = fiscal_range(year)
+    if as_of:
+        end = min(end, as_of)
+    dates = series.dt.date
+    return dates.map(lambda d: d is not None and not pd.isna(d) and start <= d <= end)
+
+
+def _open_in(hh: pd.DataFrame, year: int) -> pd.Series:
+    start, end = fiscal_range(year)
+    received = hh["受付日"].dt.date
+    closed = hh["終結日"].dt.date
+    return pd.Series([r is not None and r <= end and (pd.isna(c) or c >= start) for r, c in zip(received, closed)],
+                     index=hh.index, dtype=bool)
+
+
+def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of: dt.date) -> int:
+    """One auto-count for a fiscal year (see the module docstring for what each key means)."""
+    hh = workbook[schema.HOUSEHOLDS]
+    meetings = workbook[schema.MEETINGS]
+    plans = workbook[schema.PLANS]
+    if key == "新規相談受付件数":
+        return int(_in(hh["受付日"], year).sum())
+    if key == "複合課題世帯数":
+        return int((_open_in(hh, year) & hh["課題"].map(len).ge(2)).sum())
+    if key.endswith("開催回数"):
+        kind = key.removesuffix("開催回数")
+        return int((meetings["種別"].eq(kind) & _in(meetings["開催日"], year, as_of)).sum())
+    if key == "支援プラン作成件数":
+        first = plans.groupby("世帯ID")["更新日"].min()
+        return int(_in(first, year).sum()) if len(first) else 0
+    if key == "終結件数":
+        return int(_in(hh["終結日"], year).sum())
+    if key == "中断件数":
+        stopped = hh[hh["段階"] == "中断"]
+        last = last_contacts(stopped, workbook[schema.CONTACTS])
+        start, end = fiscal_range(year)
+        return sum(1 for d in last.values() if d and start <= d <= end)
+    if key == "アウトリーチ対象世帯数":
+        end = fiscal_range(year)[1]
+        return int(sum(1 for s, r in zip(hh["段階"], hh["受付日"].dt.date) if s == "見守り" and r <= end))
+    if key == "参加支援マッチング件数":
+        names = {nfkc(n) for n in workbook[schema.RESOURCES]["名称"] if isinstance(n, str) and n}
+        updated = _in(plans["更新日"], year)
+        matched = [bool(names & role_names(roles)) or "参加支援" in (task or "")
+                   for roles, task in zip(plans["役割分担"].fillna(""), plans["取組事項"].fillna(""))]
+        return int((updated & pd.Series(matched, index=plans.index, dtype=bool)).sum())
+    if key == "訪問件数":
+        contacts = workbook[schema.CONTACTS]
+        return int((contacts["方法"].eq("訪問") & _in(contacts["日付"], year)).sum())
+    if key == "社会資源数":
+        resources = workbook[schema.RESOURCES]
+        return int(resources["種別"].isin(kinds).sum()) if kinds else len(resources)
+    raise KeyError(key)
+
+
+def indicator_table(workbook: Workbook, year: int, as_of: dt.date) -> pd.DataFrame:
+    """The year's 計画指標: target, typed actual, computed actual (when 集計 names a key),
+    the actual shown (computed if there is one), 達成率, and whether typed and computed disagree."""
+    table = workbook[schema.INDICATORS]
+    table = table[table["年度"] == year]
+    rows = []
+    for r in table.to_dict("records"):
+        parsed = schema.indicator_key(r["集計"])
+        computed = count(workbook, parsed[0], parsed[1], year, as_of) if parsed else None
+        typed = None if pd.isna(r["実績値"]) else r["実績値"]
+        shown = computed if computed is not None else typed
+        target = None if pd.isna(r["目標値"]) else r["目標値"]
+        rate = shown / target if shown is not None and target else None
+        rows.append({"事業": r["事業"], "指標": r["指標"], "単位": r["単位"], "目標値": target, "実績値（入力）": typed,
+                     "実績値（集計）": computed, "実績値": shown, "達成率": rate,
+                     "差異": computed is not None and typed is not None and computed != typed, "集計": r["集計"]})
+    return pd.DataFrame(rows, columns=["事業", "指標", "単位", "目標値", "実績値（入力）", "実績値（集計）", "実績値",
+                                       "達成率", "差異", "集計"])
+
+
+def years(workbook: Workbook) -> list[int]:
+    """Fiscal years present in 計画指標, newest first."""
+    return sorted({int(y) for y in workbook[schema.INDICATORS]["年度"].dropna()}, reverse=True)
+
+
+def annual_report(workbook: Workbook, year_list: list[int], as_of: dt.date) -> pd.DataFrame:
+    """実績 table as in the towns' plans: rows = indicators, columns = fiscal years (oldest first)."""
+    columns: dict[str, dict] = {}
+    order: list[tuple] = []
+    for year in sorted(year_list):
+        for r in indicator_table(workbook, year, as_of).to_dict("records"):
+            key = (r["事業"] or "", r["指標"], r["単位"] or "")
+            if key not in order:
+                order.append(key)
+            columns.setdefault(fiscal_label(year), {})[key] = r["実績値"]
+    rows = [{"事業": k[0], "指標": k[1], "単位": k[2], **{label: values.get(k) for label, values in columns.items()}}
+            for k in order]
+    return pd.DataFrame(rows, columns=["事業", "指標", "単位", *columns])
+
+
+# ---------------------------------------------------------------- chart data
+
+def _months(year: int) -> list[dt.date]:
+    return [dt.date(year + (m < 4), m, 1) for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
+
+
+def _month_label(first: dt.date) -> str:
+    return f"{first.year}-{first.month:02d}"
+
+
+def monthly_flow(workbook: Workbook, year: int) -> pd.DataFrame:
+    """New cases (受付日) and closures (終結日) per month of the fiscal year (long form)."""
+    hh = workbook[schema.HOUSEHOLDS]
+    rows = []
+    for first in _months(year):
+        for label, column in (("新規受付", "受付日"), ("終結", "終結日")):
+            dates = hh[column].dt.date
+            n = sum(1 for d in dates if not pd.isna(d) and (d.year, d.month) == (first.year, first.month))
+            rows.append({"月": _month_label(first), "区分": label, "世帯数": n})
+    return pd.DataFrame(rows, columns=["月", "区分", "世帯数"])
+
+
+def meetings_per_month(workbook: Workbook, year: int) -> pd.DataFrame:
+    """Meetings per month of the fiscal year by 種別 (long form, zeros included)."""
+    meetings = workbook[schema.MEETINGS]
+    rows = []
+    for first in _months(year):
+        for kind in schema.MEETING_TYPES[:4]:
+            n = sum(1 for d, k in zip(meetings["開催日"].dt.date, meetings["種別"])
+                    if k == kind and (d.year, d.month) == (first.year, first.month))
+            rows.append({"月": _month_label(first), "種別": kind, "回数": n})
+    return pd.DataFrame(rows, columns=["月", "種別", "回数"])
+
+
+def stages_over_time(workbook: Workbook, year: int, as_of: dt.date) -> pd.DataFrame:
+    """Households by 段階 at each month end, derived from 受付日/終結日 (the sheet keeps no stage
+    history): received and not yet closed → its current 段階, or 支援中 if it closed later;
+    終結日 on or before the month end → 終結. Months after `as_of` are left out."""
+    hh = workbook[schema.HOUSEHOLDS]
+    rows = []
+    for first in _months(year):
+        end = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+        if first > as_of:
+            break
+        counts = dict.fromkeys(schema.STAGES, 0)
+        for received, closed, stage in zip(hh["受付日"].dt.date, hh["終結日"].dt.date, hh["段階"]):
+            if pd.isna(received) or received > end:
+                continue
+            if not pd.isna(closed) and closed <= end:
+                counts["終結"] += 1
+            else:
+                counts["支援中" if stage == "終結" else stage] += 1
+        rows += [{"月": _month_label(first), "段階": s, "世帯数": n} for s, n in counts.items()]
+    return pd.DataFrame(rows, columns=["月", "段階", "世帯数"])
+
+
+def issue_frequency(workbook: Workbook) -> pd.DataFrame:
+    """How many active households carry each 課題 (most frequent first)."""
+    hh = workbook[schema.HOUSEHOLDS]
+    active = hh[~hh["段階"].isin(["終結", "中断"])]
+    counts = pd.Series([i for cell in active["課題"] for i in cell], dtype=object).value_counts()
+    return pd.DataFrame({"課題": list(counts.index), "世帯数": [int(v) for v in counts.values]})

@@ -1,0 +1,245 @@
+"""Meeting agendas: which households must come up, why, in what order and at what time.
+
+Rules from the seeds: 重層的支援会議 takes consent-あり households and must meet at the four
+moments of 美咲町 §6-2-(4) (プラン策定後の評価, 再プラン, 終結の判断, 中断の決定) plus reviews due;
+支援会議 (社会福祉法第106条の6) takes no-consent households for information sharing and 見守り only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from lib.workbook import schema
+from lib.casework.board import last_contacts
+from lib.workbook.cells import as_date
+from lib.casework.households import CLOSED_STAGES, track
+
+# Households with no contact for this many days are proposed for 中断検討:
+STALE_CONTACT_DAYS = 90
+# Minutes each household gets on the agenda unless staff change it:
+DEFAULT_MINUTES = 15
+DEFAULT_START = dt.time(13, 30)
+# Days the town hall is closed besides weekends and national holidays (month, day):
+TOWN_CLOSURES = ((12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3))
+SHIEN = "支援会議"
+JUSOU = "重層的支援会議"
+# Meeting types that discuss households one by one:
+CASE_MEETINGS = (JUSOU, SHIEN)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a household is proposed: its name on the agenda, sort priority, and the words shown."""
+
+    name: str
+    priority: int
+    words: str
+
+
+REASONS = {r.name: r for r in (
+    Reason("緊急", 0, "緊急度が「高」です"),
+    Reason("中断検討", 1, f"{STALE_CONTACT_DAYS}日以上、本人・世帯と接触できていません（支援中断の判断）"),
+    Reason("終結検討", 2, "プランの取組がすべて達成または中止です（支援終結の判断）"),
+    Reason("見直し期限", 3, "次回見直し日が会議の日までに来ます（モニタリング・再プラン）"),
+    Reason("プラン評価", 4, "プランができてから、まだ重層的支援会議で評価していません"),
+    Reason("新規", 5, "前回の重層的支援会議の後に受け付けた世帯です"),
+    Reason("新規情報", 5, "前回の支援会議の後に新しい経過記録があります"),
+    Reason("見守り状況", 6, "見守り中の世帯です（状況の共有）"),
+    Reason("追加", 7, "担当者が議題に加えました"),
+)}
+SECRECY_NOTICE = ("この会議は社会福祉法第106条の6に基づく支援会議です。構成員には守秘義務があり、"
+                  "会議で知り得た秘密を漏らした者は、同法第159条により1年以下の懲役又は100万円以下の罰金に処せられます。"
+                  "本人の同意のない情報を扱うため、資料の持ち出し・複製はしないでください。")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One household proposed for the agenda, with every reason that applies."""
+
+    household_id: str
+    reasons: tuple[str, ...]
+
+    @property
+    def priority(self) -> int:
+        return min(REASONS[r].priority for r in self.reasons)
+
+    @property
+    def words(self) -> str:
+        return "／".join(REASONS[r].words for r in self.reasons)
+
+
+@dataclass
+class Agenda:
+    """A meeting being prepared: its settings and the ordered households."""
+
+    kind: str
+    date: dt.date
+    start: dt.time = DEFAULT_START
+    minutes: int = DEFAULT_MINUTES
+    place: str = ""
+    chair: str = ""
+    items: list[Proposal] = field(default_factory=list)
+    meeting_id: str = ""
+
+    def schedule(self) -> list[tuple[Proposal, dt.time, dt.time]]:
+        """Each item with its start and end time, one after another from `start`."""
+        clock = dt.datetime.combine(self.date, self.start)
+        out = []
+        for item in self.items:
+            end = clock + dt.timedelta(minutes=self.minutes)
+            out.append((item, clock.time(), end.time()))
+            clock = end
+        return out
+
+    @property
+    def end(self) -> dt.time:
+        return (dt.datetime.combine(self.date, self.start) + dt.timedelta(minutes=self.minutes * len(self.items))).time()
+
+
+def is_business_day(day: dt.date) -> bool:
+    """A weekday that is not a national holiday (jpholiday) nor a town closure (12/29–1/3)."""
+    import jpholiday
+    return day.weekday() < 5 and not jpholiday.is_holiday(day) and (day.month, day.day) not in TOWN_CLOSURES
+
+
+def next_business_day(after: dt.date) -> dt.date:
+    """The first business day after `after` (the default 開催日)."""
+    day = after + dt.timedelta(days=1)
+    while not is_business_day(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def previous_meeting(meetings: pd.DataFrame, kind: str, before: dt.date) -> dt.date | None:
+    """The date of the last meeting of `kind` held before `before`."""
+    held = [d for d in meetings.loc[meetings["種別"] == kind, "開催日"].dt.date if d < before]
+    return max(held) if held else None
+
+
+def _discussed(meetings: pd.DataFrame, kind: str, before: dt.date) -> dict[str, dt.date]:
+    """世帯ID → the last date a meeting of `kind` before `before` had it on the agenda."""
+    out: dict[str, dt.date] = {}
+    for day, ids in zip(meetings.loc[meetings["種別"] == kind, "開催日"].dt.date,
+                        meetings.loc[meetings["種別"] == kind, "対象世帯"]):
+        if day < before:
+            for hid in ids:
+                out[hid] = max(out.get(hid, day), day)
+    return out
+
+
+def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int = STALE_CONTACT_DAYS) -> list[Proposal]:
+    """Households the rules put on a 重層的支援会議 or 支援会議 agenda, most urgent first.
+
+    Only active households (not 終結/中断) on the meeting's own track are proposed:
+    同意あり → 重層的支援会議, 同意なし・不明 → 支援会議.
+    """
+    if kind not in CASE_MEETINGS:
+        return []
+    hh = workbook[schema.HOUSEHOLDS]
+    hh = hh[~hh["段階"].isin(CLOSED_STAGES) & (hh["同意"].map(track) == kind)]
+    meetings = workbook[schema.MEETINGS]
+    previous = previous_meeting(meetings, kind, meeting_date)
+    contacts = workbook[schema.CONTACTS]
+    last = last_contacts(hh, contacts)
+    plans = workbook[schema.PLANS]
+    plan_statuses = plans.groupby("世帯ID")["状況"].apply(list).to_dict() if len(plans) else {}
+    plan_updated = plans.groupby("世帯ID")["更新日"].max().to_dict() if len(plans) else {}
+    discussed = _discussed(meetings, JUSOU, meeting_date)
+    recent_contacts = set(contacts.loc[contacts["日付"].dt.date > previous, "世帯ID"]) if previous else set(contacts["世帯ID"])
+    proposals = []
+    for row in hh.to_dict("records"):
+        hid = row["世帯ID"]
+        reasons = []
+        if row["緊急度"] == "高":
+            reasons.append("緊急")
+        received = as_date(row["受付日"])
+        if kind == JUSOU:
+            seen = last.get(hid) or received
+            if seen and (meeting_date - seen).days >= stale_days:
+                reasons.append("中断検討")
+            statuses = plan_statuses.get(hid, [])
+            if statuses and all(s in ("達成", "中止") for s in statuses):
+                reasons.append("終結検討")
+            review = as_date(row["次回見直し日"])
+            if review and review <= meeting_date:
+                reasons.append("見直し期限")
+            if statuses:
+                made = as_date(plan_updated.get(hid)) or received
+                if hid not in discussed or (made and discussed[hid] < made):
+                    reasons.append("プラン評価")
+            if received and (previous is None or received > previous):
+                reasons.append("新規")
+        else:
+            if hid in recent_contacts or (received and (previous is None or received > previous)):
+                reasons.append("新規情報")
+            if row["段階"] == "見守り":
+                reasons.append("見守り状況")
+        if reasons:
+            proposals.append(Proposal(hid, tuple(sorted(reasons, key=lambda r: REASONS[r].priority))))
+    order = {hid: i for i, hid in enumerate(hh["世帯ID"])}
+    return sorted(proposals, key=lambda p: (p.priority, order[p.household_id]))
+
+
+def addable(workbook, kind: str, present: list[str]) -> list[str]:
+    """Households staff may add by hand: active, on this meeting's track, not yet on the agenda."""
+    hh = workbook[schema.HOUSEHOLDS]
+    ok = ~hh["段階"].isin(CLOSED_STAGES) & (hh["同意"].map(track) == kind) & ~hh["世帯ID"].isin(present)
+    return list(hh.loc[ok, "世帯ID"])
+
+
+def move(items: list, index: int, step: int) -> list:
+    """The list with item `index` moved `step` places (clamped at either end)."""
+    target = min(max(index + step, 0), len(items) - 1)
+    out = list(items)
+    out.insert(target, out.pop(index))
+    return out
+
+
+def plan_status(workbook, today: dt.date) -> pd.DataFrame:
+    """定例会議: each active household's plan items by 状況, with items past their 期限."""
+    hh = workbook[schema.HOUSEHOLDS]
+    hh = hh[~hh["段階"].isin(CLOSED_STAGES)]
+    plans = workbook[schema.PLANS]
+    rows = []
+    for hid, name, stage in zip(hh["世帯ID"], hh["表示名"], hh["段階"]):
+        own = plans[plans["世帯ID"] == hid]
+        if own.empty:
+            continue
+        counts = own["状況"].value_counts()
+        overdue = sum(1 for d, s in zip(own["期限"].dt.date, own["状況"])
+                      if not pd.isna(d) and d < today and s not in ("達成", "中止"))
+        rows.append({"世帯ID": hid, "表示名": name, "段階": stage, "項目": len(own),
+                     **{s: int(counts.get(s, 0)) for s in schema.PLAN_STATUS}, "期限切れ": overdue})
+    return pd.DataFrame(rows, columns=["世帯ID", "表示名", "段階", "項目", *schema.PLAN_STATUS, "期限切れ"])
+
+
+def indicators(workbook, year: int) -> pd.DataFrame:
+    """代表者会議: the 計画指標 of one fiscal year with 達成率."""
+    table = workbook[schema.INDICATORS]
+    table = table[table["年度"] == year]
+    rate = (table["実績値"] / table["目標値"] * 100).round(0)
+    return table.assign(達成率=[f"{r:.0f}%" if pd.notna(r) else "" for r in rate])[
+        ["事業", "指標", "目標値", "実績値", "単位", "達成率"]].reset_index(drop=True)
+
+
+def agencies_to_notify(workbook, agenda: Agenda) -> list[str]:
+    """開催通知の宛先: each household's 主担当機関 and agencies in its plans' 役割分担,
+    plus every 支援会議構成員 for a 支援会議 (every agency for 定例会議・代表者会議);
+    in the order of the 機関 tab where listed."""
+    ids = {p.household_id for p in agenda.items}
+    hh = workbook[schema.HOUSEHOLDS]
+    agencies = workbook[schema.AGENCIES]
+    known = list(agencies["機関名"])
+    if agenda.kind not in CASE_MEETINGS:
+        return known            # 定例会議・代表者会議: every agency of the town
+    named = [a for a in hh.loc[hh["世帯ID"].isin(ids), "主担当機関"] if isinstance(a, str) and a]
+    plans = workbook[schema.PLANS]
+    roles = " ".join(str(r) for r in plans.loc[plans["世帯ID"].isin(ids), "役割分担"] if isinstance(r, str))
+    named += [a for a in known if a in roles]
+    if agenda.kind == SHIEN:
+        named += list(agencies.loc[agencies["支援会議構成員"] == "はい", "機関名"])
+    unique = list(dict.fromkeys(named))
+    rank = {a: i for i, a in enumerate(known)}
+    return sorted(unique, key=lambda a: rank.get(a, len(rank)))

@@ -1,0 +1,217 @@
+"""Meeting paperwork from an agenda: 鹿屋市 重層会議様式1–4, as Excel and PDF.
+
+Forms are built once as data (titles, paragraphs, tables) and rendered twice, so the Excel
+and the PDF always say the same thing. Every text cell in the Excel is formula-neutralised.
+PDF text uses reportlab's built-in Japanese CID font: no font file is needed at run time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from lib.meetings import agenda as agenda_rules
+from lib.casework import household
+from lib.workbook import schema
+from lib.workbook.cells import to_wareki
+from lib.workbook.export import neutralise
+
+# Rows for 参加者 on the 会議報告シート (様式4 prints 14):
+REPORT_PARTICIPANT_ROWS = 14
+PDF_FONT = "HeiseiKakuGo-W5"
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    widths: list[float]          # relative column widths
+
+
+@dataclass
+class Form:
+    """One printed form: code (様式番号), title, then paragraphs (str) and tables in order."""
+
+    code: str
+    title: str
+    sheet: str
+    blocks: list = field(default_factory=list)
+
+
+def _when(a: agenda_rules.Agenda) -> str:
+    return f"{to_wareki(a.date, weekday=True)} {a.start:%H:%M}〜{a.end:%H:%M}"
+
+
+def _purpose(kind: str) -> str:
+    return {agenda_rules.JUSOU: "世帯の支援プランの検討・評価、関係機関の役割分担の決定",
+            agenda_rules.SHIEN: "支援が必要と思われる世帯の情報共有、見守り・支援体制の検討"}.get(kind, f"{kind}の開催")
+
+
+def notice(workbook, a: agenda_rules.Agenda, issued: dt.date, sender: str) -> Form:
+    """様式1 開催通知, addressed to every agency involved."""
+    addressees = agenda_rules.agencies_to_notify(workbook, a)
+    blocks = [f"{to_wareki(issued)}", "（宛先）" + "、".join(f"{x} 様" for x in addressees), f"{sender}",
+              f"{a.kind}の開催について（通知）",
+              f"下記のとおり{a.kind}を開催しますので、御出席くださいますようお願いします。", "記",
+              Table(["項目", "内容"], [["日時", _when(a)], ["場所", a.place or "（未定）"], ["議長", a.chair or ""],
+                                    ["目的", _purpose(a.kind)], ["検討する世帯", f"{len(a.items)}世帯（詳細は当日の資料）"]],
+                    [1, 4])]
+    if a.kind == agenda_rules.SHIEN:
+        blocks.append("【守秘義務】" + agenda_rules.SECRECY_NOTICE)
+    return Form("重層会議様式1", f"{a.kind}開催通知", "様式1 開催通知", blocks)
+
+
+def order_of_business(workbook, a: agenda_rules.Agenda) -> Form:
+    """様式2 会次第: time per household and the agencies taking part."""
+    names = dict(zip(workbook[schema.HOUSEHOLDS]["世帯ID"], workbook[schema.HOUSEHOLDS]["表示名"]))
+    rows = [[str(i), f"{names.get(p.household_id, p.household_id)}（{p.household_id}）",
+             f"{start:%H:%M}〜{end:%H:%M}", "・".join(p.reasons)]
+            for i, (p, start, end) in enumerate(a.schedule(), start=1)]
+    agencies = agenda_rules.agencies_to_notify(workbook, a)
+    blocks = [f"日時　{_when(a)}", f"場所　{a.place or '（未定）'}", f"議長　{a.chair or ''}",
+              "1　開会", "2　参加機関紹介", "3　世帯ごとの検討（現状及び課題の共有、当面の支援方針と役割分担）",
+              Table(["番号", "世帯", "時間", "理由"], rows, [0.6, 3, 1.6, 3]),
+              "4　その他", "5　閉会", "構成機関：" + "、".join(agencies)]
+    if a.kind == agenda_rules.SHIEN:
+        blocks.append("【守秘義務】" + agenda_rules.SECRECY_NOTICE)
+    return Form("重層会議様式2", f"{a.kind} 会次第", "様式2 会次第", blocks)
+
+
+def review_sheet(workbook, a: agenda_rules.Agenda, household_id: str, start: dt.time, end: dt.time) -> Form:
+    """様式3 世帯支援プラン検討シート, pre-filled from the household's current plan."""
+    hh = workbook[schema.HOUSEHOLDS]
+    name = hh.loc[hh["世帯ID"] == household_id, "表示名"].iloc[0]
+    members = workbook[schema.MEMBERS]
+    plans = workbook[schema.PLANS]
+    sheet = household.plan_sheet(plans[plans["世帯ID"] == household_id], members[members["世帯ID"] == household_id])
+    rows = [[_text(r["対象"]), _text(r["目標"]), _text(r["検討内容"]), _text(r["当面の取組事項"]), _text(r["役割分担"])]
+            for r in sheet.to_dict("records")]
+    return Form("重層会議様式3", f"{name}支援プラン検討シート", f"様式3 {household_id}"[:31],
+                [f"{to_wareki(a.date, weekday=True)} {start:%H:%M}〜{end:%H:%M}　世帯ID {household_id}",
+                 Table(["氏名", "目標", "検討内容", "当面の取組事項", "役割分担"], rows, [1, 2.4, 2.4, 2.4, 2.4])])
+
+
+def report_sheet(workbook, a: agenda_rules.Agenda) -> Form:
+    """様式4 会議報告シート: blank for the meeting, agencies pre-filled as participants."""
+    agencies = workbook[schema.AGENCIES].set_index("機関名") if len(workbook[schema.AGENCIES]) else None
+    names = agenda_rules.agencies_to_notify(workbook, a)
+    rows = []
+    for i in range(max(REPORT_PARTICIPANT_ROWS, len(names))):
+        agency = names[i] if i < len(names) else ""
+        fields = ""
+        if agency and agencies is not None and agency in agencies.index:
+            fields = "、".join(agencies.loc[agency, "分野"])
+        rows.append([str(i + 1), fields, agency, ""])
+    return Form("重層会議様式4", "会議報告シート", "様式4 会議報告シート", [
+        Table(["項目", "内容"], [["所属", ""], ["氏名", ""], ["日時", _when(a)], ["場所", a.place or ""],
+                               ["目的", f"{a.kind}（{len(a.items)}世帯）"], ["報告事項", ""]], [1, 5]),
+        "参加者",
+        Table(["", "分野", "機関名", "出席者"], rows, [0.4, 1.6, 3, 2])])
+
+
+def _text(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def forms(workbook, a: agenda_rules.Agenda, issued: dt.date, sender: str = "みどり町 福祉課") -> list[Form]:
+    """All paperwork for an agenda: 様式1, 様式2, one 様式3 per household, 様式4."""
+    out = [notice(workbook, a, issued, sender), order_of_business(workbook, a)]
+    out += [review_sheet(workbook, a, p.household_id, s, e) for p, s, e in a.schedule()]
+    out.append(report_sheet(workbook, a))
+    return out
+
+
+def file_stem(a: agenda_rules.Agenda) -> str:
+    """File name of the paperwork: date and 種別 (e.g. 20261125_重層的支援会議_会議書類)."""
+    return f"{a.date:%Y%m%d}_{a.kind}_会議書類"
+
+
+def to_xlsx(form_list: list[Form]) -> bytes:
+    """One tab per form; every text cell neutralised and stored as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    thin = Side(style="thin", color="000000")
+    book = Workbook()
+    book.remove(book.active)
+    for form in form_list:
+        ws = book.create_sheet(form.sheet.replace("/", "／")[:31])
+        ws.append([form.code])
+        ws.append([neutralise(form.title)])
+        ws["A2"].font = Font(size=14, bold=True)
+        widest = 1
+        for block in form.blocks:
+            if isinstance(block, Table):
+                ws.append([neutralise(h) for h in block.header])
+                for cell in ws[ws.max_row]:
+                    cell.font = Font(bold=True)
+                    cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+                for row in block.rows:
+                    ws.append([neutralise(v) for v in row])
+                    for cell in ws[ws.max_row]:
+                        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+                widest = max(widest, len(block.header))
+                for i, w in enumerate(block.widths):
+                    letter = chr(65 + i)
+                    ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 12 * w)
+            else:
+                ws.append([neutralise(block)])
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def to_pdf(form_list: list[Form]) -> bytes:
+    """A4 PDF, one form per page (tables split across pages when long)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Table as PdfTable
+    from reportlab.platypus import TableStyle
+
+    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=10, leading=14, wordWrap="CJK")
+    small = ParagraphStyle("small", parent=body, fontSize=9, leading=12)
+    title = ParagraphStyle("title", parent=body, fontSize=15, leading=20, alignment=1, spaceAfter=6)
+    code = ParagraphStyle("code", parent=body, fontSize=8, textColor=colors.grey)
+
+    def p(text, style=body):
+        from xml.sax.saxutils import escape
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+    width = A4[0] - 30 * mm
+    story = []
+    for n, form in enumerate(form_list):
+        if n:
+            story.append(PageBreak())
+        story += [p(f"（{form.code}）", code), p(form.title, title)]
+        for block in form.blocks:
+            if isinstance(block, Table):
+                total = sum(block.widths)
+                data = [[p(h, small) for h in block.header]] + [[p(v, small) for v in row] for row in block.rows]
+                table = PdfTable(data, colWidths=[width * w / total for w in block.widths], repeatRows=1)
+                table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                                           ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                                           ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+                story += [Spacer(1, 3 * mm), table, Spacer(1, 3 * mm)]
+            else:
+                story.append(p(block))
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                      bottomMargin=15 * mm, title="会議書類").build(story)
+    return buffer.getvalue()

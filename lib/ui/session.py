@@ -1,0 +1,239 @@
+"""The session: the workbook snapshot with its cache, the sidebar, the scoped workbook for
+each screen, saving, the audit log and sign-out. Screens never see the unscoped snapshot."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import streamlit as st
+
+from lib.access import audit as audit_log
+from lib.access import users
+from lib.access.scope import Viewer, known_agency, scope_workbook
+from lib.ui.widgets import PROJECTION_CSS
+from lib.workbook import sources
+from lib.workbook.validate import Workbook
+
+# Where this run keeps the unscoped snapshot and the viewer (private to this module):
+_SNAPSHOT, _VIEWER = "_snapshot", "_viewer"
+# Seconds the browser gets to store the sign-in cookie before the page is redrawn:
+SIGN_IN_SETTLE_SECONDS = 1.0
+
+
+def setting(name: str, default: str = "") -> str:
+    """A town setting: TSUNAGU_<NAME> in the environment, else [tsunagu] <name> in secrets."""
+    value = os.environ.get(f"TSUNAGU_{name.upper()}")
+    if value is None:
+        value = str(secrets().get("tsunagu", {}).get(name, default))
+    return value.strip()
+
+
+def today() -> dt.date:
+    """Today, or TSUNAGU_TODAY (YYYY-MM-DD) to show the board as of another day (demos, tests)."""
+    fixed = os.environ.get("TSUNAGU_TODAY")
+    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
+
+
+def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_", "plans_", "resources_", "admin_")) -> None:
+    """Keep filter widgets' values when staff switch pages (Streamlit forgets unrendered widgets)."""
+    from streamlit.errors import StreamlitAPIException
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(prefixes):
+            try:
+                st.session_state[key] = st.session_state[key]
+            except StreamlitAPIException:   # buttons hold no value to keep
+                pass
+
+
+@dataclass
+class _Entry:
+    snapshot: sources.Snapshot | None = None
+    error: sources.SourceError | None = None   # the last refresh failed with this
+    tried_at: dt.datetime | None = None
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> tuple[dict[str, _Entry], threading.Lock]:
+    """Process-wide store of the last good read per source (shared by all sessions)."""
+    return {}, threading.Lock()
+
+
+def secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:   # no secrets.toml at all: streamlit raises its own not-found error
+        return {}
+
+
+def current_snapshot(force: bool = False) -> tuple[sources.SourceConfig, sources.Snapshot, sources.SourceError | None]:
+    """The workbook as last read, re-read when older than the TTL or when `force` is set.
+
+    If a re-read fails and an earlier read exists, that earlier read is returned with the
+    error (the page shows a banner); with no earlier read the error is raised.
+    """
+    config = sources.resolve(secrets=secrets())
+    entries, lock = _store()
+    with lock:
+        entry = entries.setdefault(config.cache_key, _Entry())
+        now = dt.datetime.now()
+        fresh = entry.tried_at and (now - entry.tried_at).total_seconds() < config.ttl
+        if entry.snapshot is None or force or not fresh:
+            entry.tried_at = now
+            try:
+                entry.snapshot, entry.error = sources.load(config, now), None
+            except sources.SourceError as e:
+                entry.error = e
+                if entry.snapshot is None:
+                    raise
+        return config, entry.snapshot, entry.error
+
+
+def projection_on() -> bool:
+    """投影モード: from the sidebar switch, or bookmarked as ?mode=projection."""
+    if "projection" not in st.session_state:
+        st.session_state["projection"] = st.query_params.get("mode") == "projection"
+    return bool(st.session_state["projection"])
+
+
+def _sync_projection_param() -> None:
+    if st.session_state.get("projection"):
+        st.query_params["mode"] = "projection"
+    elif st.query_params.get("mode") == "projection":
+        del st.query_params["mode"]
+
+
+def sidebar(user: users.User) -> None:
+    """The shared sidebar: who is signed in, source, read time, refresh, 投影モード; keeps the
+    snapshot for this run (screens reach it only through `workbook_for_page`). Stops the page
+    if nothing can be read."""
+    always_projected = user.role == users.VIEWER
+    if always_projected:
+        st.session_state["projection"] = True
+    projection = projection_on()
+    with st.sidebar:
+        if st.session_state.get("_demo"):
+            st.warning("デモモード（見本の町・見本のユーザー）", icon=":material/science:")
+        st.toggle("投影モード", key="projection", on_change=_sync_projection_param, disabled=always_projected,
+                  help="会議で壁に映すときに。名前を仮名（A世帯…）にし、自由記述を隠します。"
+                       "URL に ?mode=projection を付けても同じです。")
+        refresh = st.button("最新の情報に更新", icon=":material/refresh:", width="stretch")
+    sign_out_button(user)
+    _sync_projection_param()
+    if projection:
+        st.markdown(PROJECTION_CSS, unsafe_allow_html=True)
+    try:
+        config, snapshot, error = current_snapshot(force=refresh)
+    except sources.SourceError as e:
+        _error_page(e)
+        st.stop()
+    with st.sidebar:
+        st.caption(f"データ: {snapshot.label}")
+        st.caption(f"データ取得: {snapshot.read_at:%H:%M}")
+    if error is not None:
+        age = int((dt.datetime.now() - snapshot.read_at).total_seconds() // 60)
+        st.warning(f"最新の情報を読めませんでした（{error}）。{snapshot.read_at:%m月%d日 %H:%M} に取得したデータ"
+                   f"（{age}分前）を表示しています。{error.advice}", icon=":material/cloud_off:")
+    viewer = Viewer(projection=projection, user=user)
+    if user.role is None or (user.role == users.STAFF and not known_agency(snapshot.workbook, user.agency)):
+        st.error("このユーザーには役割または所属機関が設定されていないため、世帯を表示できません。"
+                 "つなぐボードの管理者（多機関協働の担当課）に、役割と所属機関の登録を頼んでください。",
+                 icon=":material/person_off:")
+    st.session_state[_SNAPSHOT], st.session_state[_VIEWER] = snapshot, viewer
+
+
+def _error_page(error: sources.SourceError) -> None:
+    st.title("データを読めませんでした")
+    st.error(str(error), icon=":material/error:")
+    st.markdown(f"**確かめること:** {error.advice}")
+    st.markdown(
+        "- Google スプレッドシートの場合: URL（またはキー）が正しいか、スプレッドシートの「共有」に"
+        "サービスアカウントのメールアドレスが入っているか、`.streamlit/secrets.toml` の "
+        "`[gcp_service_account]` が鍵ファイルの中身どおりか\n"
+        "- Excel ファイルの場合: ファイルの場所（`TSUNAGU_WORKBOOK`）と、共有フォルダにつながっているか\n"
+        "- 直したら「最新の情報に更新」を押してください。わからないときは「設定・ヘルプ」をご覧ください。")
+
+
+def workbook_for_page(meeting_context: str | None = None, projection: bool | None = None) -> tuple[Workbook, Viewer]:
+    """What every page starts with: the scoped workbook for this viewer (sidebar already drawn).
+
+    `meeting_context` says which meeting the screen serves (a 支援会議 may show its own
+    no-consent households when projected); `projection` forces the projected view (presenter).
+    """
+    snapshot, viewer = st.session_state[_SNAPSHOT], st.session_state[_VIEWER]
+    viewer = replace(viewer, meeting_context=meeting_context,
+                     projection=viewer.projection if projection is None else projection)
+    return scope_workbook(snapshot.workbook, viewer), viewer
+
+
+def save(plan) -> tuple[int, list]:
+    """Carry out a write plan on the open workbook, then re-read it so every page shows the result.
+
+    Returns (cells written, conflicts); raises SourceError for other refusals.
+    """
+    snapshot = st.session_state[_SNAPSHOT]
+    config = sources.resolve(secrets=secrets())
+    try:
+        written = sources.write(config, snapshot, plan)
+    except sources.WriteConflict as e:
+        audit("write_refused", conflicts=[[c.tab, c.key, c.column, c.read, c.now] for c in e.conflicts])
+        return 0, e.conflicts
+    audit("write", cells=[[c.tab, c.key, c.column, c.old, c.new] for c in plan.changes],
+          appended=[[r.tab, r.values.get("会議ID")] for r in plan.appends])
+    _, fresh, _ = current_snapshot(force=True)
+    st.session_state[_SNAPSHOT] = fresh
+    return written, []
+
+
+def write_workbook() -> Workbook:
+    """The workbook a write plan is built on: this user's scope, never pseudonymised (row numbers
+    and values as in the sheet)."""
+    snapshot, viewer = st.session_state[_SNAPSHOT], st.session_state[_VIEWER]
+    return scope_workbook(snapshot.workbook, replace(viewer, projection=False, meeting_context=None))
+
+
+def household_exists(household_id: str) -> bool:
+    """Whether a 世帯ID exists at all (to audit a refused look-up); says nothing else about it."""
+    from lib.casework.household import find
+    return find(st.session_state[_SNAPSHOT].workbook, household_id) is not None
+
+
+def source_info() -> tuple[str, dt.datetime]:
+    """What is open (its label) and when it was read."""
+    snapshot = st.session_state[_SNAPSHOT]
+    return snapshot.label, snapshot.read_at
+
+
+def requested_path() -> str:
+    """The last part of the URL path the browser asked for ("" for the app's root)."""
+    from urllib.parse import urlsplit
+    url = st.context.url or ""
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+def audit(event: str, user: str | None = None, **details) -> None:
+    """Write one audit line; if the log cannot be written, say so once and carry on."""
+    who = user if user is not None else st.session_state.get("username") or ""
+    where = audit_log.folder(secrets=secrets())
+    if not audit_log.record(where, event, who, **details) and not st.session_state.get("_audit_warned"):
+        st.session_state["_audit_warned"] = True
+        st.warning(f"監査ログを書き込めませんでした（{where}）。画面はこのまま使えますが、管理者に連絡してください。",
+                   icon=":material/warning:")
+
+def sign_out_button(user: users.User) -> None:
+    """The signed-in user in the sidebar, and サインアウト."""
+    with st.sidebar:
+        st.caption(f"サインイン中: {user.name}（{user.role or '役割なし'}）")
+        if st.button("サインアウト", icon=":material/logout:", key="sign_out", width="stretch"):
+            audit("sign_out", user=user.username)
+            st.session_state["_authenticator"].logout(location="unrendered")
+            st.session_state.pop("_signed_in_at", None)
+            time.sleep(SIGN_IN_SETTLE_SECONDS)      # let the browser drop the re-login cookie
+            st.rerun()
+
+def audited_download(label: str, data: bytes, file_name: str, what: str, households: int, **kwargs) -> None:
+    """A download button whose click is written to the audit log (what, how many households)."""
+    st.download_button(label, data, file_name=file_name, on_click=audit,
+                       kwargs={"event": "download", "what": what, "file": file_name, "households": households},
+                       **kwargs)

@@ -1,0 +1,145 @@
+"""Small shared Streamlit pieces: escaping, notices, board cards, links, audited downloads."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.workbook.validate import Workbook
+
+CHECK_PAGE = "screens/check.py"
+HOUSEHOLD_PAGE = "screens/household.py"
+BOARD_PAGE = "screens/board.py"
+RESOURCES_PAGE = "screens/resources.py"
+# Larger type and stronger contrast for a projector (no sheet values in this CSS):
+PROJECTION_CSS = """
+<style>
+[data-testid="stAppViewContainer"] { font-size: 1.35rem; }
+[data-testid="stAppViewContainer"] h1 { font-size: 2.6rem; }
+[data-testid="stMetricValue"] { font-size: 3rem; }
+[data-testid="stAppViewContainer"] p, [data-testid="stAppViewContainer"] li { color: #000; }
+[data-testid="stAppViewContainer"] .tb-card { font-size: 1.25rem; }
+[data-testid="stAppViewContainer"] .tb-badge { font-size: 1.05rem; }
+[data-testid="stAppViewContainer"] .tb-meta { color: #000; }
+[data-testid="stPageLink"] p { font-size: 1.4rem; font-weight: 700; }
+</style>
+"""
+
+
+# HTML's special characters, and the ones markdown would act on, as character references:
+_INERT = str.maketrans({**{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~:$=@"},
+                        "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
+
+
+def esc(value: object) -> str:
+    """Make a sheet value inert in HTML *and* markdown (every value shown in st.markdown,
+    labels, titles and unsafe_allow_html blocks goes through here): it always reads as typed."""
+    return ("" if value is None else str(value)).translate(_INERT)
+
+
+def left_out_notice(workbook: Workbook) -> None:
+    """「N行を表示できませんでした → データ点検」 when rows were left out."""
+    n = workbook.rows_left_out
+    if n:
+        cols = st.columns([5, 2])
+        cols[0].warning(f"{n}行を表示できませんでした（シートの入力に誤りがあります）", icon=":material/warning:")
+        cols[1].page_link(CHECK_PAGE, label="→ データ点検", icon=":material/fact_check:")
+
+# ---------------------------------------------------------------- case board cards
+
+# Card styles (constant: no sheet values). Colours follow the track and review state.
+CARD_CSS = """
+<style>
+.tb-card { font-size: 0.9rem; line-height: 1.45; }
+.tb-badge { display: inline-block; padding: 0 .45em; border-radius: .6em; font-size: .78rem; margin-right: .25em;
+            border: 1px solid transparent; white-space: nowrap; }
+.tb-track-j { background: #e3f2fd; color: #0d47a1; border-color: #90caf9; }
+.tb-track-s { background: #fce4ec; color: #880e4f; border-color: #f48fb1; }
+.tb-complex { background: #4a148c; color: #fff; }
+.tb-tag { background: #f1f3f4; color: #202124; border-color: #dadce0; }
+.tb-urg-高 { background: #b71c1c; color: #fff; }
+.tb-urg-中 { background: #ffe0b2; color: #4e2600; }
+.tb-urg-低 { background: #e8f5e9; color: #1b5e20; }
+.tb-overdue { color: #b71c1c; font-weight: 700; }
+.tb-soon { color: #8a4b00; font-weight: 700; }
+.tb-stale { color: #b71c1c; font-weight: 700; }
+.tb-meta { color: #3c4043; overflow-wrap: anywhere; }
+.tb-line { overflow-wrap: anywhere; word-break: break-word; }
+</style>
+"""
+TRACK_CLASS = {"重層的支援会議": "tb-track-j", "支援会議": "tb-track-s"}
+
+
+def _fmt_date(value) -> str:
+    """2026/11/24, or 未設定 for a blank (None or NaT)."""
+    return "未設定" if value is None or value != value else f"{value:%Y/%m/%d}"
+
+
+def card_html(card) -> str:
+    """The body of one board card (under its name link); every sheet value escaped."""
+    badges = [f'<span class="tb-badge {TRACK_CLASS[card.track]}">{esc(card.track)}</span>']
+    if card.complex:
+        badges.append('<span class="tb-badge tb-complex">複合</span>')
+    if card.urgency:
+        badges.append(f'<span class="tb-badge tb-urg-{esc(card.urgency)}">緊急度 {esc(card.urgency)}</span>')
+    tags = "".join(f'<span class="tb-badge tb-tag">{esc(i)}</span>' for i in card.issues)
+    review_class = {"overdue": "tb-overdue", "soon": "tb-soon"}.get(card.review_state, "")
+    review_note = {"overdue": "（期限切れ）", "soon": "（まもなく）"}.get(card.review_state, "")
+    contact = "接触の記録なし" if card.days_since_contact is None else f"最終接触 {card.days_since_contact}日前"
+    who = "・".join(esc(v) for v in (card.agency, card.staff) if v) or "担当未設定"
+    return (f'<div class="tb-card"><div class="tb-line">{"".join(badges)}</div>'
+            f'<div class="tb-meta">{esc(card.household_id)} ・ {esc(card.area or "地区未設定")} ・ {who}</div>'
+            f'<div class="tb-line">{tags}</div>'
+            f'<div class="tb-line"><span class="{review_class}">見直し {_fmt_date(card.review)}{review_note}</span>'
+            f' ・ <span class="{"tb-stale" if card.stale else ""}">{contact}</span></div></div>')
+
+
+def household_link(container, household_id: str, label: str) -> None:
+    """A link to 世帯詳細 for one household that keeps this session (filters, 投影モード)."""
+    params = {"id": household_id}
+    if st.session_state.get("projection"):
+        params["mode"] = "projection"
+    container.page_link(HOUSEHOLD_PAGE, label=esc(label), icon=":material/home_work:", query_params=params)
+
+
+def board_column(column, stage: str, cards: list, per_page: int, header: bool = True) -> None:
+    """One 段階 column: its count, the first cards, and 「さらに表示」 for the rest."""
+    key = f"board_limit_{stage}"
+    limit = st.session_state.get(key, per_page)
+    if header:
+        column.subheader(f"{stage}（{len(cards)}）", divider="gray")
+    if not cards:
+        column.caption("該当する世帯はありません")
+    for card in cards[:limit]:
+        box = column.container(border=True)
+        household_link(box, card.household_id, card.name)
+        box.markdown(card_html(card), unsafe_allow_html=True)
+    if len(cards) > limit:
+        if column.button(f"さらに表示（残り{len(cards) - limit}）", key=f"more_{stage}"):
+            st.session_state[key] = limit + per_page
+            st.rerun()
+
+
+def household_summary_html(detail) -> str:
+    """The 世帯詳細 summary block (escaped); free text only when not projected."""
+    h = detail.household
+    issues = "".join(f'<span class="tb-badge tb-tag">{esc(i)}</span>' for i in h["課題"])
+    badges = f'<span class="tb-badge {TRACK_CLASS[detail.track]}">{esc(detail.track)}</span>'
+    if detail.complex:
+        badges += '<span class="tb-badge tb-complex">複合</span>'
+    if h.get("緊急度"):
+        badges += f'<span class="tb-badge tb-urg-{esc(h["緊急度"])}">緊急度 {esc(h["緊急度"])}</span>'
+
+    rows = [("世帯ID", esc(h["世帯ID"])), ("段階", esc(h["段階"])), ("同意", esc(h["同意"])),
+            ("地区", esc(h["地区"] or "未設定")),
+            ("主担当", "・".join(esc(v) for v in (h["主担当機関"], h["担当者"]) if v) or "未設定"),
+            ("受付日", _fmt_date(h["受付日"])), ("次回見直し日", _fmt_date(h["次回見直し日"])),
+            ("最終接触", _fmt_date(detail.last_contact)), ("紹介元", esc(h["紹介元"] or "")),
+            ("終結日", _fmt_date(h["終結日"]) if h["段階"] == "終結" else "")]
+    if h.get("備考"):
+        rows.append(("備考", esc(h["備考"])))
+    cells = "".join(f"<div><b>{k}</b>　{v}</div>" for k, v in rows if v)
+    return (CARD_CSS + f'<div class="tb-card"><div class="tb-line">{badges}{issues}</div>'
+            f'<div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.2rem 1rem;">'
+            f"{cells}</div></div>")
+
+
+

@@ -1,0 +1,245 @@
+"""The workbook contract: tabs, columns, types, required flags, allowed values and aliases.
+
+Everything else reads this table; nothing else spells a tab or column name's rules.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+# Column types the validator knows how to convert.
+TEXT, ID, DATE, TIME, INT, FLOAT, ENUM, LIST, IDLIST = (
+    "text", "id", "date", "time", "int", "float", "enum", "list", "idlist")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a tab: its Japanese header, type and rules."""
+
+    name: str
+    type: str = TEXT
+    required: bool = False
+    allowed: tuple[str, ...] = ()      # ENUM: the only values accepted
+    vocabulary: tuple[str, ...] = ()   # LIST: known words (others shown as-is, reported as info)
+    aliases: tuple[str, ...] = ()      # other header spellings staff use
+    references: str = ""               # "タブ.列": every value must exist there
+    free_text: bool = False            # personal free text: hidden in 投影モード
+    min_value: float | None = None
+    max_value: float | None = None
+    hint: str = ""                     # what to type, shown in data-check messages
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One tab (sheet) of the workbook."""
+
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = False
+    key: tuple[str, ...] = ()          # columns whose values must be unique together
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+STAGES = ("受付", "アセスメント", "プラン作成", "支援中", "見守り", "終結", "中断")
+CONSENT = ("あり", "なし", "不明")
+URGENCY = ("高", "中", "低")
+YES_NO = ("はい", "いいえ")
+FIELDS = ("高齢", "障がい", "子ども", "生活困窮")
+PROGRAMMES = ("包括的相談支援", "参加支援", "地域づくり", "アウトリーチ等継続的支援", "多機関協働")
+ISSUES = ("8050", "ダブルケア", "ヤングケアラー", "社会的孤立", "ひきこもり", "生活困窮", "障がい",
+          "精神疾患", "認知症", "虐待", "DV", "不登校", "身寄りなし", "外国籍", "住まい", "債務", "その他")
+MEETING_TYPES = ("支援会議", "重層的支援会議", "定例会議", "代表者会議", "その他")
+PLAN_STATUS = ("未着手", "実施中", "達成", "見直し", "中止")
+CONTACT_METHODS = ("訪問", "来所", "電話", "同行", "手紙", "メール", "会議", "その他")
+RESOURCE_KINDS = ("相談窓口", "居場所", "サロン", "通いの場", "子育て支援拠点", "子ども食堂",
+                  "地域活動支援センター", "就労体験", "ボランティア", "家族会", "その他")
+# Plan rows that are not a household member:
+PLAN_EXTRA_TARGETS = ("危機介入", "その他")
+
+# 計画指標.集計 keys the app counts from the workbook itself (lib/casework/indicators.py says how).
+# 社会資源数 may name kinds: 社会資源数:サロン・通いの場
+INDICATOR_KEYS = ("新規相談受付件数", "複合課題世帯数", "重層的支援会議開催回数", "支援会議開催回数", "定例会議開催回数",
+                  "代表者会議開催回数", "支援プラン作成件数", "終結件数", "中断件数", "アウトリーチ対象世帯数",
+                  "参加支援マッチング件数", "訪問件数", "社会資源数")
+
+HOUSEHOLDS, MEMBERS, PLANS, MEETINGS, CONTACTS, RESOURCES, AGENCIES, INDICATORS, AREAS = (
+    "世帯", "世帯員", "支援プラン", "会議", "経過記録", "社会資源", "機関", "計画指標", "地区")
+
+C = Column
+TABS: tuple[Tab, ...] = (
+    Tab(HOUSEHOLDS, required=True, key=("世帯ID",), description="支援対象の世帯（1世帯1行）", columns=(
+        C("世帯ID", ID, required=True, aliases=("世帯番号", "ID", "ケースID", "ケース番号"), hint="例: H-001"),
+        C("表示名", TEXT, required=True, aliases=("世帯名", "氏名", "名前"), hint="例: 山田世帯"),
+        C("地区", TEXT, references="地区.地区名", aliases=("地域", "地区名")),
+        C("課題", LIST, vocabulary=ISSUES, aliases=("主な課題", "課題分類")),
+        C("同意", ENUM, required=True, allowed=CONSENT, aliases=("本人同意", "同意の有無")),
+        C("段階", ENUM, required=True, allowed=STAGES, aliases=("支援段階", "ステージ", "状態")),
+        C("主担当機関", TEXT, references="機関.機関名", aliases=("担当機関",)),
+        C("担当者", TEXT, aliases=("担当", "主担当者")),
+        C("受付日", DATE, required=True, aliases=("相談受付日", "受付年月日")),
+        C("次回見直し日", DATE, aliases=("見直し日", "次回見直し")),
+        C("最終接触日", DATE, aliases=("最終接触", "最終連絡日")),
+        C("緊急度", ENUM, allowed=URGENCY, aliases=("優先度",)),
+        C("紹介元", TEXT, aliases=("相談経路",)),
+        C("終結日", DATE, aliases=("支援終結日",)),
+        C("備考", TEXT, free_text=True, aliases=("メモ",)),
+    )),
+    Tab(MEMBERS, key=("世帯ID", "記号"), description="世帯員（1人1行。氏名は書かず記号で）", columns=(
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("記号", TEXT, required=True, aliases=("世帯員", "対象者"), hint="例: A氏"),
+        C("続柄", TEXT, aliases=("関係",)),
+        C("年齢", INT, min_value=0, max_value=120, aliases=("年令",), hint="数字だけ。例: 82"),
+        C("分野", LIST, vocabulary=FIELDS),
+        C("状況", TEXT, free_text=True, aliases=("状態", "現状")),
+    )),
+    Tab(PLANS, description="世帯支援プラン（様式5）: 世帯員ごと＋危機介入・その他", columns=(
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("対象", TEXT, required=True, aliases=("記号", "対象者"), hint="A氏・B氏…、危機介入、その他"),
+        C("目標", TEXT, free_text=True),
+        C("検討内容", TEXT, free_text=True),
+        C("取組事項", TEXT, free_text=True, aliases=("当面の取組事項", "取組")),
+        C("役割分担", TEXT, free_text=True),
+        C("期限", DATE),
+        C("状況", ENUM, allowed=PLAN_STATUS, aliases=("進捗", "状態")),
+        C("更新日", DATE, aliases=("最終更新日",)),
+    )),
+    Tab(MEETINGS, key=("会議ID",), description="会議（支援会議・重層的支援会議・定例会議・代表者会議）", columns=(
+        C("会議ID", ID, required=True, aliases=("会議番号",), hint="例: M-2025-04"),
+        C("種別", ENUM, required=True, allowed=MEETING_TYPES, aliases=("会議種別", "会議名")),
+        C("開催日", DATE, required=True, aliases=("日付", "開催年月日")),
+        C("開始", TIME, aliases=("開始時刻", "開始時間"), hint="例: 13:30"),
+        C("終了", TIME, aliases=("終了時刻", "終了時間"), hint="例: 15:00"),
+        C("場所", TEXT, aliases=("会場",)),
+        C("議長", TEXT),
+        C("対象世帯", IDLIST, references="世帯.世帯ID", aliases=("検討世帯", "世帯ID"),
+          hint="世帯IDを「、」で区切って"),
+        C("議題", TEXT, free_text=True),
+        C("参加機関", LIST, references="機関.機関名", aliases=("出席機関",)),
+        C("決定事項", TEXT, free_text=True, aliases=("決定内容",)),
+    )),
+    Tab(CONTACTS, description="経過記録（訪問・電話などの記録）", columns=(
+        C("日付", DATE, required=True, aliases=("年月日", "対応日")),
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("機関", TEXT, references="機関.機関名", aliases=("対応機関",)),
+        C("担当者", TEXT, aliases=("対応者",)),
+        C("方法", ENUM, allowed=CONTACT_METHODS, aliases=("対応方法", "手段")),
+        C("内容", TEXT, free_text=True, aliases=("対応内容", "記録")),
+    )),
+    Tab(RESOURCES, key=("資源ID",), description="社会資源（居場所・サロン・相談窓口など）", columns=(
+        C("資源ID", ID, required=True, aliases=("ID",), hint="例: R-01"),
+        C("名称", TEXT, required=True, aliases=("資源名", "名前")),
+        C("種別", ENUM, required=True, allowed=RESOURCE_KINDS, aliases=("種類",)),
+        C("分野", LIST, vocabulary=FIELDS),
+        C("地区", TEXT, references="地区.地区名", aliases=("地域",)),
+        C("住所", TEXT, aliases=("所在地",)),
+        C("緯度", FLOAT, min_value=-90, max_value=90, aliases=("lat", "latitude"), hint="例: 35.123"),
+        C("経度", FLOAT, min_value=-180, max_value=180, aliases=("lon", "lng", "longitude"), hint="例: 134.123"),
+        C("電話", TEXT, aliases=("電話番号", "TEL")),
+        C("開設日時", TEXT, aliases=("開催日時", "開所日時")),
+        C("対象", TEXT, aliases=("対象者",)),
+        C("受入可", ENUM, allowed=YES_NO, aliases=("受入", "受け入れ可")),
+        C("備考", TEXT),
+    )),
+    Tab(AGENCIES, key=("機関名",), description="関係機関（支援会議の構成員かどうかも）", columns=(
+        C("機関名", TEXT, required=True, aliases=("機関", "名称")),
+        C("分野", LIST, vocabulary=FIELDS),
+        C("事業", LIST, vocabulary=PROGRAMMES),
+        C("電話", TEXT, aliases=("電話番号", "TEL")),
+        C("メール", TEXT, aliases=("メールアドレス", "Email", "E-mail")),
+        C("所管課", TEXT, aliases=("担当課",)),
+        C("支援会議構成員", ENUM, allowed=YES_NO, aliases=("構成員",)),
+    )),
+    Tab(INDICATORS, key=("年度", "事業", "指標"), description="実施計画の指標（年度ごとの目標値と実績値）", columns=(
+        C("年度", INT, required=True, min_value=2000, max_value=2100, hint="西暦の年度（例: 2025）。令和7年度も可"),
+        C("事業", ENUM, allowed=PROGRAMMES),
+        C("指標", TEXT, required=True, aliases=("指標名",)),
+        C("目標値", FLOAT, aliases=("目標",)),
+        C("実績値", FLOAT, aliases=("実績",)),
+        C("単位", TEXT),
+        C("集計", TEXT, aliases=("自動集計",), hint="空欄か、自動で数える項目名（例: 新規相談受付件数、社会資源数:サロン）"),
+        C("備考", TEXT),
+    )),
+    Tab(AREAS, key=("地区名",), description="地区（地図の中心と人口）", columns=(
+        C("地区名", TEXT, required=True, aliases=("地区",)),
+        C("緯度", FLOAT, min_value=-90, max_value=90, aliases=("lat", "latitude")),
+        C("経度", FLOAT, min_value=-180, max_value=180, aliases=("lon", "lng", "longitude")),
+        C("人口", INT, min_value=0, aliases=("人口数",)),
+        C("高齢化率", FLOAT, min_value=0, max_value=100, hint="百分率の数字（例: 38.5）。%は付けても可"),
+    )),
+)
+del C
+
+TABS_BY_NAME: dict[str, Tab] = {t.name: t for t in TABS}
+
+
+def header_key(text: object) -> str:
+    """The form headers are compared in: NFKC, no spaces, lower case (世帯ＩＤ, 世帯 id → 世帯id)."""
+    s = unicodedata.normalize("NFKC", str(text or ""))
+    return "".join(s.split()).lower()
+
+
+def tab_for_title(title: str) -> Tab | None:
+    """The schema tab a sheet title stands for, allowing full-width and spacing variants."""
+    key = header_key(title)
+    for tab in TABS:
+        if key in {header_key(n) for n in (tab.name, *tab.aliases)}:
+            return tab
+    return None
+
+
+def column_for_header(tab: Tab, header: object) -> Column | None:
+    """The schema column a header cell stands for; exact names win over aliases."""
+    key = header_key(header)
+    if not key:
+        return None
+    for col in tab.columns:
+        if key == header_key(col.name):
+            return col
+    for col in tab.columns:
+        if key in {header_key(a) for a in col.aliases}:
+            return col
+    return None
+
+
+def free_text_columns(tab_name: str) -> list[str]:
+    """Columns of a tab that hold free text about people (hidden when projected)."""
+    return [c.name for c in TABS_BY_NAME[tab_name].columns if c.free_text]
+
+
+TYPE_LABELS = {TEXT: "文字", ID: "ID（文字）", DATE: "日付", TIME: "時刻", INT: "整数", FLOAT: "数値",
+               ENUM: "選択", LIST: "複数（、区切り）", IDLIST: "世帯IDを複数（、区切り）"}
+
+
+def guide_rows(tab: Tab) -> list[dict[str, str]]:
+    """The sheet guide for one tab, as rows a person reads (help page and README)."""
+    rows = []
+    for c in tab.columns:
+        values = "／".join(c.allowed) if c.allowed else ("例: " + "、".join(c.vocabulary[:6]) + " …" if c.vocabulary else c.hint)
+        if c.references:
+            values = (values + "。" if values else "") + f"「{c.references.replace('.', '」の')}にあるもの"
+        rows.append({"列": c.name, "必須": "必須" if c.required else "", "種類": TYPE_LABELS[c.type],
+                     "入れる値": values, "別の見出しでも可": "、".join(c.aliases)})
+    return rows
+
+
+def indicator_key(text: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """Split a 集計 cell into (key, 社会資源の種別…); None when it is not a known key."""
+    import unicodedata
+    if not text:
+        return None
+    key, _, kinds = unicodedata.normalize("NFKC", text).strip().partition(":")
+    key = key.strip()
+    if key not in INDICATOR_KEYS:
+        return None
+    wanted = tuple(k.strip() for k in kinds.replace("、", "・").replace(",", "・").split("・") if k.strip())
+    if wanted and (key != "社会資源数" or any(k not in RESOURCE_KINDS for k in wanted)):
+        return None
+    return key, wanted

@@ -1,0 +1,532 @@
+"""Where the workbook comes from: an Excel file on disk or a Google Sheet (gspread 6).
+
+The only module that touches files, gspread and secrets. Backends hand over raw cell values
+(tab title → rows, header in row 1); lib.validate converts them. Nothing here guesses types.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import os
+import random
+import re
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from lib.workbook import schema
+from lib.workbook.validate import RawWorkbook, Workbook, validate
+from lib.workbook.writeplan import KEY_COLUMN, cell_value, conflicts
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_WORKBOOK = ROOT / "sample_data" / "midori_town.xlsx"
+GOOGLE_SHEETS_ROOT = "https://sheets.googleapis.com"
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+# Seconds a read is reused before the sheet is read again (TSUNAGU_CACHE_TTL overrides):
+DEFAULT_CACHE_TTL = 60
+# Connect and read timeouts for every Sheets request, in seconds:
+REQUEST_TIMEOUT = (5, 30)
+# A failed Sheets request (429, 5xx, network) is tried this many times in all:
+RETRY_TRIES = 4
+# First wait between tries; it doubles each time (with jitter) up to RETRY_MAX_DELAY seconds:
+RETRY_BASE_DELAY = 0.5
+RETRY_MAX_DELAY = 8.0
+RETRY_STATUS = (429, 500, 502, 503, 504)
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+_SHEETS_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+_SHEETS_KEY = re.compile(r"^[A-Za-z0-9_-]{25,}$")
+
+
+class SourceError(Exception):
+    """The workbook could not be read; `advice` tells staff what to check."""
+
+    advice = "設定（TSUNAGU_WORKBOOK または secrets.toml）を確かめてください。"
+
+    def __init__(self, message: str, advice: str | None = None):
+        super().__init__(message)
+        if advice:
+            self.advice = advice
+
+
+class SourceConfigError(SourceError):
+    """The configuration names no usable workbook or credentials."""
+
+
+class SourceNotFound(SourceError):
+    """The file or spreadsheet does not exist (or the URL/key is mistyped)."""
+
+
+class SourceForbidden(SourceError):
+    """The service account may not open the spreadsheet (not shared with it)."""
+
+
+class SourceUnavailable(SourceError):
+    """The source did not answer usefully after retries (network, quota, server error)."""
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Which workbook to open and how; built by `resolve` from environment and secrets."""
+
+    kind: str                      # "excel" or "sheets"
+    location: str                  # file path, or spreadsheet key
+    service_account: Mapping | None = field(default=None, compare=False, repr=False)
+    api_root: str | None = None
+    ttl: int = DEFAULT_CACHE_TTL
+    is_sample: bool = False
+
+    @property
+    def label(self) -> str:
+        """What the sidebar says is open (never a secret)."""
+        if self.kind == "excel":
+            name = Path(self.location).name
+            return f"見本の町（{name}）" if self.is_sample else f"Excel: {name}"
+        return f"Google スプレッドシート: …{self.location[-6:]}"
+
+    @property
+    def cache_key(self) -> str:
+        return f"{self.kind}:{self.location}:{self.api_root or ''}"
+
+
+@dataclass
+class Snapshot:
+    """One read of the workbook: validated tables, when they were read, and from where."""
+
+    workbook: Workbook
+    read_at: dt.datetime
+    label: str
+    requests: int = 0              # HTTP requests the read took (Sheets only)
+
+
+def secrets_from_files(cwd: Path | None = None) -> dict:
+    """Secrets as Streamlit would see them (.streamlit/secrets.toml here, then in $HOME)."""
+    merged: dict = {}
+    for path in (Path.home() / ".streamlit" / "secrets.toml", (cwd or Path.cwd()) / ".streamlit" / "secrets.toml"):
+        if path.is_file():
+            merged.update(tomllib.loads(path.read_text(encoding="utf-8")))
+    return merged
+
+
+def sheets_key(text: str) -> str | None:
+    """The spreadsheet key in a Sheets URL or a bare key, else None."""
+    if m := _SHEETS_URL.search(text):
+        return m.group(1)
+    if _SHEETS_KEY.match(text) and not Path(text).suffix:
+        return text
+    return None
+
+
+def resolve(env: Mapping[str, str] | None = None, secrets: Mapping | None = None) -> SourceConfig:
+    """Choose the workbook: TSUNAGU_WORKBOOK, then secrets [tsunagu] workbook, else the sample town."""
+    env = os.environ if env is None else env
+    secrets = secrets or {}
+    section = secrets.get("tsunagu", {}) or {}
+    where = (env.get("TSUNAGU_WORKBOOK") or section.get("workbook") or "").strip()
+    api_root = (env.get("TSUNAGU_SHEETS_API_ROOT") or section.get("sheets_api_root") or "").strip().rstrip("/") or None
+    ttl_text = env.get("TSUNAGU_CACHE_TTL") or section.get("cache_ttl") or DEFAULT_CACHE_TTL
+    try:
+        ttl = max(0, int(ttl_text))
+    except (TypeError, ValueError):
+        raise SourceConfigError(f"TSUNAGU_CACHE_TTL は秒数（整数）で指定してください（今: {ttl_text}）") from None
+    if not where:
+        return SourceConfig("excel", str(SAMPLE_WORKBOOK), ttl=ttl, is_sample=True)
+    key = sheets_key(where)
+    if key is None:
+        return SourceConfig("excel", where, ttl=ttl)
+    account = secrets.get("gcp_service_account")
+    account_file = env.get("TSUNAGU_SERVICE_ACCOUNT_FILE") or env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if not account and account_file:
+        try:
+            account = json.loads(Path(account_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise SourceConfigError(f"サービスアカウントの鍵ファイルを読めません: {account_file}（{type(e).__name__}）") from None
+    if not account and not (api_root and _is_loopback(api_root)):
+        raise SourceConfigError(
+            "Google スプレッドシートを開くためのサービスアカウントが設定されていません。",
+            ".streamlit/secrets.toml に [gcp_service_account] を書くか、TSUNAGU_SERVICE_ACCOUNT_FILE に"
+            "鍵ファイルの場所を指定してください（README「Google スプレッドシートにつなぐ」）。")
+    return SourceConfig("sheets", key, service_account=dict(account) if account else None, api_root=api_root, ttl=ttl)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------- Excel
+
+def read_excel(path: str | Path, data: bytes | None = None) -> RawWorkbook:
+    """Every tab of an Excel/ODS file as raw cell values, row 1 first (blank rows kept in place).
+    With `data`, those bytes (already read from `path`) are parsed instead of reading again."""
+    import io
+
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    path = Path(path)
+    if data is None and not path.is_file():
+        raise SourceNotFound(f"ファイルが見つかりません: {path}",
+                             "パスのつづりと、共有フォルダに接続できているかを確かめてください。")
+    try:
+        book = (CalamineWorkbook.from_path(str(path)) if data is None
+                else CalamineWorkbook.from_filelike(io.BytesIO(data)))
+        return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                for name in book.sheet_names}
+    except (CalamineError, OSError, ValueError) as e:
+        raise SourceError(f"Excel ファイルとして読めません: {path.name}（{e}）",
+                          f"{', '.join(EXCEL_SUFFIXES)} 形式か、ファイルが壊れていないかを確かめてください。") from None
+
+
+# ---------------------------------------------------------------- Google Sheets
+
+def _session(credentials, api_root: str | None):
+    """An authorised requests session that sends Sheets API calls to `api_root` when set."""
+    from google.auth.transport.requests import AuthorizedSession
+
+    class RootRewritingSession(AuthorizedSession):
+        calls = 0   # HTTP requests sent, retries included
+
+        def request(self, method, url, *args, **kwargs):
+            self.calls += 1
+            if api_root and url.startswith(GOOGLE_SHEETS_ROOT):
+                url = api_root + url[len(GOOGLE_SHEETS_ROOT):]
+            return super().request(method, url, *args, **kwargs)
+
+    return RootRewritingSession(credentials)
+
+
+def _retrying_client_class(tries: int, base_delay: float, max_delay: float):
+    """gspread HTTP client with bounded, jittered retries (gspread's own never stops)."""
+    import requests
+    from gspread.exceptions import APIError
+    from gspread.http_client import HTTPClient
+
+    class RetryingHTTPClient(HTTPClient):
+        def request(self, *args, **kwargs):
+            for attempt in range(1, tries + 1):
+                retry_after = None
+                try:
+                    return super().request(*args, **kwargs)
+                except APIError as e:
+                    if e.response.status_code not in RETRY_STATUS or attempt == tries:
+                        raise
+                    retry_after = e.response.headers.get("Retry-After")
+                except (requests.ConnectionError, requests.Timeout):
+                    if attempt == tries:
+                        raise
+                delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+                if retry_after and retry_after.isdigit():
+                    delay = min(max_delay, max(delay, float(retry_after)))
+                time.sleep(delay)
+
+    return RetryingHTTPClient
+
+
+def sheets_client(config: SourceConfig, tries: int | None = None):
+    """A gspread Client for `config` with timeout and bounded retries (RETRY_* above)."""
+    import gspread
+    from google.auth.credentials import AnonymousCredentials
+    from google.oauth2.service_account import Credentials
+
+    if config.service_account:
+        try:
+            credentials = Credentials.from_service_account_info(dict(config.service_account), scopes=SCOPES)
+        except (ValueError, KeyError) as e:
+            raise SourceConfigError(f"サービスアカウントの設定が正しくありません（{type(e).__name__}）",
+                                    "secrets.toml の [gcp_service_account] に、鍵ファイル(JSON)の中身をそのまま写してください。") from None
+    else:
+        credentials = AnonymousCredentials()
+    client = gspread.Client(auth=credentials, session=_session(credentials, config.api_root),
+                            http_client=_retrying_client_class(tries or RETRY_TRIES, RETRY_BASE_DELAY, RETRY_MAX_DELAY))
+    client.set_timeout(REQUEST_TIMEOUT)
+    return client
+
+
+def _quote(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def read_sheets(config: SourceConfig, client=None) -> tuple[RawWorkbook, int]:
+    """All tabs in two calls (metadata for titles, one values batchGet); returns (raw, requests made)."""
+    import requests
+    from gspread.exceptions import APIError
+
+    client = client or sheets_client(config)
+    http = client.http_client
+    before = getattr(http.session, "calls", 0)
+    try:
+        meta = http.fetch_sheet_metadata(config.location, params={"fields": "sheets.properties(title,sheetId,hidden)"})
+        titles = [s["properties"]["title"] for s in meta.get("sheets", [])]
+        wanted = [t for t in titles if schema.tab_for_title(t)]
+        raw: dict[str, list] = {t: [] for t in titles}
+        if wanted:
+            answer = http.values_batch_get(config.location, [_quote(t) for t in wanted], params={
+                "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+                "majorDimension": "ROWS"})
+            for title, block in zip(wanted, answer.get("valueRanges", [])):
+                raw[title] = block.get("values", [])
+    except APIError as e:
+        raise _sheets_error(e.response.status_code, config) from None
+    except (requests.ConnectionError, requests.Timeout) as e:
+        raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）",
+                                "インターネット接続を確かめ、しばらくしてから「最新の情報に更新」を押してください。") from None
+    return raw, getattr(http.session, "calls", 0) - before
+
+
+def _sheets_error(status: int, config: SourceConfig) -> SourceError:
+    email = (config.service_account or {}).get("client_email", "サービスアカウント")
+    if status == 404:
+        return SourceNotFound("スプレッドシートが見つかりません（404）",
+                              "TSUNAGU_WORKBOOK / secrets.toml の URL またはキーが正しいか確かめてください。")
+    if status in (401, 403):
+        return SourceForbidden(f"スプレッドシートを開く権限がありません（{status}）",
+                               f"スプレッドシートの「共有」で {email} を閲覧者（書き戻すなら編集者）として追加してください。")
+    if status == 429:
+        return SourceUnavailable("Google の読み取り回数の上限に達しました（429）",
+                                 "1分ほど待ってから「最新の情報に更新」を押してください。")
+    if status == 400:
+        return SourceError("スプレッドシートの読み取り要求が受け付けられませんでした（400）",
+                           "タブ名に特殊な文字がないか確かめてください。")
+    return SourceUnavailable(f"Google スプレッドシートが応答しません（{status}）",
+                             "しばらくしてから「最新の情報に更新」を押してください。")
+
+
+# ---------------------------------------------------------------- both
+
+def read_raw(config: SourceConfig) -> tuple[RawWorkbook, int]:
+    """Raw cells from the configured backend, plus the HTTP requests it took (0 for files)."""
+    if config.kind == "excel":
+        return read_excel(config.location), 0
+    return read_sheets(config)
+
+
+def load(config: SourceConfig, now: dt.datetime | None = None) -> Snapshot:
+    """Read and validate the configured workbook."""
+    raw, requests_made = read_raw(config)
+    return Snapshot(validate(raw), now or dt.datetime.now(), config.label, requests_made)
+
+
+# ---------------------------------------------------------------- writing back
+
+# Backups of the Excel file kept before each write (oldest removed first):
+BACKUP_KEEP = 20
+BACKUP_DIR_NAME = "つなぐボード_バックアップ"
+WRITABLE_EXCEL = (".xlsx", ".xlsm")
+
+
+class WriteRefused(SourceError):
+    """Nothing was written: the file is open elsewhere, changed meanwhile, or cannot be written."""
+
+
+class WriteConflict(WriteRefused):
+    """Someone changed a row the app is about to write; `conflicts` says which cells."""
+
+    def __init__(self, conflicts: list, advice: str | None = None):
+        super().__init__(f"保存しませんでした。読み込んだ後に、シートの{len(conflicts)}か所が変更されています。",
+                         advice or "変更を確かめてから「最新の情報に更新」を押し、もう一度保存してください。")
+        self.conflicts = conflicts
+
+
+def _fresh_rows(raw: RawWorkbook, title: str) -> tuple[dict[str, int], list]:
+    """Header positions (schema column → 0-based index) and rows of one tab as it is now."""
+    rows = raw.get(title) or []
+    tab = schema.tab_for_title(title)
+    header = {}
+    for i, cell in enumerate(rows[0] if rows else []):
+        col = schema.column_for_header(tab, cell)
+        if col and col.name not in header:
+            header[col.name] = i
+    return header, rows
+
+
+def _locate(rows: list, key_index: int, key: str) -> int:
+    """1-based sheet row whose key cell reads `key` (after NFKC), found afresh every time."""
+    from lib.workbook.cells import nfkc
+    for n, row in enumerate(rows[1:], start=2):
+        if key_index < len(row) and nfkc(row[key_index]) == key:
+            return n
+    raise WriteConflict([], f"「{key}」の行が見つかりません。シートで消されたか、IDが変えられています。")
+
+
+def _column(header: dict[str, int], tab: str, column: str) -> int:
+    if column not in header:
+        raise WriteRefused(f"「{tab}」タブに「{column}」の列がないため保存できません。",
+                           f"1行目に見出し「{column}」の列を足してから、もう一度保存してください。")
+    return header[column]
+
+
+def _cells_to_write(plan, raw: RawWorkbook, titles: dict[str, str], for_sheets: bool):
+    """(sheet title, row, column index, value) for every change, rows located by key in `raw`."""
+    out = []
+    for change in plan.changes:
+        title = titles[change.tab]
+        header, rows = _fresh_rows(raw, title)
+        row = _locate(rows, _column(header, change.tab, KEY_COLUMN[change.tab]), change.key)
+        out.append((title, row, _column(header, change.tab, change.column), cell_value(change.new, for_sheets)))
+    return out
+
+
+def _appended_row(new_row, raw: RawWorkbook, titles: dict[str, str], for_sheets: bool) -> tuple[str, list]:
+    """A new row laid out in the tab's own column order (columns it lacks are refused)."""
+    title = titles[new_row.tab]
+    header, _ = _fresh_rows(raw, title)
+    values = {_column(header, new_row.tab, c): cell_value(v, for_sheets) for c, v in new_row.values.items()
+              if v not in (None, "", ()) or c in header}
+    width = max(values) + 1 if values else 0
+    return title, [values.get(i, "") for i in range(width)]
+
+
+def _check_plan(plan, snapshot: Snapshot, raw: RawWorkbook) -> None:
+    """Refuse when a touched tab is missing or a touched row changed since the snapshot."""
+    for tab in {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}:
+        if tab not in snapshot.workbook.titles or snapshot.workbook.titles[tab] not in raw:
+            raise WriteRefused(f"「{tab}」タブが見つからないため保存できません。",
+                               f"スプレッドシートに「{tab}」タブ（1行目に見出し）を作ってから、もう一度保存してください。")
+    found = conflicts(plan, validate(raw))
+    if found:
+        raise WriteConflict(found)
+
+
+def write(config: SourceConfig, snapshot: Snapshot, plan) -> int:
+    """Carry out a WritePlan on the configured workbook; returns the number of cells written.
+
+    Single cells and appended rows only, never a whole tab; rows located by key after a fresh
+    read; refused (WriteConflict) if any touched row changed since `snapshot` was read.
+    """
+    if plan.empty:
+        return 0
+    if config.kind == "excel":
+        return _write_excel(config, snapshot, plan)
+    return _write_sheets(config, snapshot, plan)
+
+
+def _file_hash(data: bytes) -> str:
+    import hashlib
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
+    import io
+    import shutil
+    import uuid
+
+    from openpyxl import load_workbook
+
+    path = Path(config.location)
+    if path.suffix.lower() not in WRITABLE_EXCEL:
+        raise WriteRefused(f"{path.suffix} 形式のファイルには書き戻せません。",
+                           "書き戻すには .xlsx 形式で保存し直してください（閲覧はこのままできます）。")
+    owner = path.with_name("~$" + path.name)
+    if owner.exists():
+        raise WriteRefused(f"ファイルがほかのパソコンの Excel で開かれています（{owner.name}）。",
+                           "Excel を閉じてから、もう一度保存してください。入力した内容は画面に残っています。")
+    try:
+        with open(path, "r+b") as handle:
+            data = handle.read()
+    except PermissionError:
+        raise WriteRefused("ファイルが使用中のため書き込めません。",
+                           "Excel などで開いていないか確かめ、閉じてからもう一度保存してください。") from None
+    except FileNotFoundError:
+        raise SourceNotFound(f"ファイルが見つかりません: {path}") from None
+    raw = read_excel(path, data)        # the conflict check sees exactly the bytes written from
+    titles = snapshot.workbook.titles
+    _check_plan(plan, snapshot, raw)
+    cells = _cells_to_write(plan, raw, titles, for_sheets=False)
+    appends = [_appended_row(r, raw, titles, for_sheets=False) for r in plan.appends]
+
+    book = load_workbook(io.BytesIO(data), keep_vba=path.suffix.lower() == ".xlsm")
+    written = 0
+    for title, row, col, value in cells:
+        _set(book[title].cell(row=row, column=col + 1), value)
+        written += 1
+    for title, values in appends:
+        sheet = book[title]
+        last = max((c.row for r in sheet.iter_rows() for c in r if c.value not in (None, "")), default=1)
+        for i, value in enumerate(values):
+            if value != "":
+                _set(sheet.cell(row=last + 1, column=i + 1), value)
+                written += 1
+    temp = path.with_name(f".~tsunagu-{uuid.uuid4().hex}{path.suffix}")
+    try:
+        book.save(temp)
+        with open(path, "rb") as handle:
+            if _file_hash(handle.read()) != _file_hash(data):
+                raise WriteRefused("保存の途中で、ほかの人がファイルを保存しました。",
+                                   "「最新の情報に更新」を押して、もう一度保存してください。")
+        backups = Path(os.environ.get("TSUNAGU_BACKUP_DIR") or path.parent / BACKUP_DIR_NAME)
+        backups.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        shutil.copy2(path, backups / f"{path.stem}_{stamp}{path.suffix}")
+        for old in sorted(backups.glob(f"{path.stem}_*{path.suffix}"))[:-BACKUP_KEEP]:
+            old.unlink()
+        os.replace(temp, path)
+    except PermissionError:
+        raise WriteRefused("ファイルが使用中のため書き込めません。", "Excel を閉じてから、もう一度保存してください。") from None
+    finally:
+        temp.unlink(missing_ok=True)
+    return written
+
+
+def _set(cell, value) -> None:
+    """Write one Excel cell; text never becomes a formula, dates get a date format if they had none."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, dt.date) and cell.number_format == "General":
+        cell.number_format = "yyyy/m/d"
+
+
+def _a1(title: str, row: int, col: int) -> str:
+    """'世帯'!G5 for a 1-based row and a 0-based column index."""
+    letters, n = "", col + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return f"{_quote(title)}!{letters}{row}"
+
+
+def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -> int:
+    """Re-read the touched tabs (one batchGet), then one values batchUpdate (RAW) for the cells
+    and one append per new row (RAW, rows inserted after the table so nothing is overwritten)."""
+    import requests
+    from gspread.exceptions import APIError
+
+    client = client or sheets_client(config)
+    http = client.http_client
+    titles = snapshot.workbook.titles
+    tabs = {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}
+    touched = sorted(titles[t] for t in tabs if t in titles)
+    try:
+        answer = http.values_batch_get(config.location, [_quote(t) for t in touched], params={
+            "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"})
+        raw = {t: block.get("values", []) for t, block in zip(touched, answer.get("valueRanges", []))}
+        _check_plan(plan, snapshot, raw)
+        cells = _cells_to_write(plan, raw, titles, for_sheets=True)
+        appends = [_appended_row(r, raw, titles, for_sheets=True) for r in plan.appends]
+        if cells:
+            http.values_batch_update(config.location, {
+                "valueInputOption": "RAW",
+                "data": [{"range": _a1(title, row, col), "values": [[value]]} for title, row, col, value in cells]})
+        for title, values in appends:
+            http.values_append(config.location, f"{_quote(title)}!A1",
+                               params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
+                               body={"values": [values]})
+    except APIError as e:
+        status = e.response.status_code
+        if status in (401, 403):
+            email = (config.service_account or {}).get("client_email", "サービスアカウント")
+            raise WriteRefused(f"スプレッドシートに書き込む権限がありません（{status}）。保存していません。",
+                               f"スプレッドシートの「共有」で {email} を「編集者」にしてください。") from None
+        raise _sheets_error(status, config) from None
+    except (requests.ConnectionError, requests.Timeout) as e:
+        raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）。保存していません。",
+                                "接続を確かめて、もう一度保存してください。") from None
+    return len(cells) + sum(1 for _, values in appends for v in values if v != "")

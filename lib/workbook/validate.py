@@ -1,0 +1,392 @@
+"""Raw workbook (tab title → rows of cell values) → typed tables of usable rows + problems.
+
+Rules (DESIGN.md "The workbook"): blank rows are skipped silently; a row with an error in a
+required field is left out; an error in an optional field blanks that cell and keeps the row;
+unknown columns are kept and listed as info; missing optional tabs are fine.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import pandas as pd
+
+from lib.workbook import cells, schema
+from lib.workbook.schema import Column, Tab
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITY_LABELS = {ERROR: "エラー", WARNING: "注意", INFO: "情報"}
+# Column holding the row number as the sheet shows it (header = row 1).
+ROW = "_row"
+# Coordinates outside this box are reported as probably swapped or mistyped (Japan):
+JAPAN_LAT, JAPAN_LON = (20.0, 46.0), (122.0, 154.0)
+
+RawWorkbook = Mapping[str, Sequence[Sequence[object]]]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing in the sheet the app could not use as typed, located as staff see it."""
+
+    tab: str
+    row: int | None          # row number as the sheet shows it; None for a whole-tab problem
+    column: str
+    value: str
+    severity: str
+    message: str
+    household: str | None = None   # 世帯ID of the row, so 世帯詳細 can list its own problems
+
+    def as_dict(self) -> dict:
+        return {"tab": self.tab, "row": self.row, "column": self.column, "value": self.value,
+                "severity": self.severity, "message": self.message}
+
+
+@dataclass
+class Workbook:
+    """The typed, validated workbook: one DataFrame per schema tab plus every problem found."""
+
+    tables: dict[str, pd.DataFrame]
+    problems: list[Problem]
+    left_out: dict[str, int] = field(default_factory=dict)   # rows not usable, per tab
+    titles: dict[str, str] = field(default_factory=dict)      # schema tab → the sheet's own title
+
+    @property
+    def present_tabs(self) -> tuple[str, ...]:
+        return tuple(self.titles)
+
+    def __getitem__(self, tab: str) -> pd.DataFrame:
+        return self.tables[tab]
+
+    @property
+    def rows_left_out(self) -> int:
+        return sum(self.left_out.values())
+
+    def counts(self) -> dict[str, int]:
+        """Problems per severity, every severity present (0 when none)."""
+        c = Counter(p.severity for p in self.problems)
+        return {s: c.get(s, 0) for s in (ERROR, WARNING, INFO)}
+
+
+def _shown(value: object) -> str:
+    """A raw value as it would read in the sheet, for problem reports."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if value.time() != dt.time() else value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _parser(col: Column) -> Callable[[object], object]:
+    return {
+        schema.TEXT: cells.parse_text,
+        schema.ID: cells.parse_id,
+        schema.DATE: cells.parse_date,
+        schema.TIME: cells.parse_time,
+        schema.INT: cells.parse_int,
+        schema.FLOAT: cells.parse_number,
+        schema.ENUM: lambda v: cells.parse_enum(v, col.allowed),
+        schema.LIST: cells.parse_list,
+        schema.IDLIST: cells.parse_list,
+    }[col.type]
+
+
+class _Collector:
+    """Gathers problems for one tab with the tab name filled in."""
+
+    def __init__(self, tab: str, problems: list[Problem]):
+        self.tab, self.problems = tab, problems
+
+    def add(self, severity: str, row: int | None, column: str, value: object, message: str,
+            household: str | None = None) -> None:
+        self.problems.append(Problem(self.tab, row, column, _shown(value), severity, message, household))
+
+
+def _match_sheets(raw: RawWorkbook, problems: list[Problem]) -> dict[str, tuple[str, Sequence]]:
+    """Schema tab name → (sheet title, rows); unknown sheets reported as info."""
+    found: dict[str, tuple[str, Sequence]] = {}
+    for title, rows in raw.items():
+        tab = schema.tab_for_title(title)
+        if tab is None:
+            problems.append(Problem(title, None, "", "", INFO,
+                                    "このタブはつなぐボードでは使いません（そのまま残ります）"))
+        elif tab.name in found:
+            problems.append(Problem(title, None, "", "", WARNING,
+                                    f"「{tab.name}」タブが2つあります。「{found[tab.name][0]}」だけを読みました"))
+        else:
+            found[tab.name] = (title, rows)
+    return found
+
+
+def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: list[Problem]
+              ) -> tuple[list[dict], list[str], int]:
+    """Parse one tab's rows: (usable records, extra column names, rows left out)."""
+    out = _Collector(title, problems)
+    header = list(rows[0]) if rows else []
+    positions: dict[str, int] = {}
+    extras: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        if cells.is_blank(cell):
+            continue
+        col = schema.column_for_header(tab, cell)
+        label = _shown(cell).strip()
+        if col is None:
+            if label in extras or label in positions:
+                out.add(WARNING, 1, label, cell, "同じ見出しの列が2つあります。左の列だけを読みました")
+                continue
+            extras[label] = i
+            out.add(INFO, 1, label, cell, "つなぐボードの決まった列ではありません（値はそのまま残し、表示だけします）")
+        elif col.name in positions:
+            out.add(WARNING, 1, label, cell,
+                    f"「{col.name}」にあたる列が2つあります。左の列だけを読みました")
+        else:
+            positions[col.name] = i
+            if label != col.name and schema.header_key(label) != schema.header_key(col.name):
+                out.add(INFO, 1, label, cell, f"見出し「{label}」を「{col.name}」として読みました")
+
+    data_rows = [(n, r) for n, r in enumerate(rows[1:], start=2)
+                 if any(not cells.is_blank(v) for v in r)]
+    missing = [c.name for c in tab.columns if c.required and c.name not in positions]
+    if missing:
+        for name in missing:
+            out.add(ERROR, 1, name, "", f"必須の列「{name}」が見つかりません。1行目に見出し「{name}」を入れてください"
+                    f"（このタブの{len(data_rows)}行は読めません）")
+        return [], list(extras), len(data_rows)
+
+    parsers = {name: _parser(tab.column(name)) for name in positions}
+    id_col = "世帯ID" if "世帯ID" in positions else None
+    records: list[dict] = []
+    left_out = 0
+    for number, row in data_rows:
+        household = cells.parse_id(row[positions[id_col]]) if id_col and positions[id_col] < len(row) else None
+        record: dict[str, object] = {ROW: number}
+        usable = True
+        for col in tab.columns:
+            if col.name not in positions:
+                record[col.name] = [] if col.type in (schema.LIST, schema.IDLIST) else None
+                continue
+            i = positions[col.name]
+            raw = row[i] if i < len(row) else None
+            try:
+                value = _check_range(col, parsers[col.name](raw))
+            except cells.CellError as e:
+                hint = f"（{col.hint}）" if col.hint and col.hint not in str(e) else ""
+                if col.required:
+                    out.add(ERROR, number, col.name, raw, f"{e}{hint}。この行は表示できません", household)
+                    usable = False
+                else:
+                    out.add(ERROR, number, col.name, raw, f"{e}{hint}。このセルは空として扱います", household)
+                value = [] if col.type in (schema.LIST, schema.IDLIST) else None
+            else:
+                if col.required and value is None:
+                    out.add(ERROR, number, col.name, raw,
+                            f"必須の「{col.name}」が空です{('（' + col.hint + '）') if col.hint else ''}。この行は表示できません",
+                            household)
+                    usable = False
+                if col.type == schema.LIST and col.vocabulary:
+                    for word in value:
+                        if word not in col.vocabulary:
+                            out.add(INFO, number, col.name, raw,
+                                    f"「{word}」は決まった言葉にありません（そのまま表示します）", household)
+            record[col.name] = value
+        for label, i in extras.items():
+            record[label] = cells.parse_text(row[i]) if i < len(row) else None
+        if usable:
+            records.append(record)
+        else:
+            left_out += 1
+    records, dupes = _drop_duplicate_keys(tab, records, out)
+    return records, list(extras), left_out + dupes
+
+
+def _check_range(col: Column, value):
+    """Numbers outside a column's range are errors (an age of 820, a latitude of 350)."""
+    if value is None or col.type not in (schema.INT, schema.FLOAT):
+        return value
+    lo, hi = col.min_value, col.max_value
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"{lo:g}〜{hi:g}" if hi is not None else f"{lo:g}以上"
+        raise cells.CellError(f"{rng}の数を入れてください")
+    return value
+
+
+def _drop_duplicate_keys(tab: Tab, records: list[dict], out: _Collector) -> tuple[list[dict], int]:
+    """Keep the first row of each key; later rows with the same key are errors and left out."""
+    if not tab.key:
+        return records, 0
+    first: dict[tuple, int] = {}
+    kept = []
+    for r in records:
+        k = tuple(r.get(c) for c in tab.key)
+        if any(v is None for v in k):
+            kept.append(r)
+            continue
+        if k in first:
+            out.add(ERROR, r[ROW], "・".join(tab.key), "・".join(map(str, k)),
+                    f"{first[k]}行目と同じ{'・'.join(tab.key)}です。IDは重ならないようにしてください。この行は表示できません",
+                    r.get("世帯ID"))
+        else:
+            first[k] = r[ROW]
+            kept.append(r)
+    return kept, len(records) - len(kept)
+
+
+def _frame(tab: Tab, records: list[dict], extras: list[str]) -> pd.DataFrame:
+    """Typed DataFrame: dates as datetime64, ints nullable, lists and times as objects."""
+    columns = [ROW, *tab.column_names, *[e for e in extras if e not in tab.column_names]]
+    data = {}
+    for name in columns:
+        values = [r.get(name) for r in records]
+        col = next((c for c in tab.columns if c.name == name), None)
+        kind = col.type if col else schema.TEXT
+        if name == ROW:
+            data[name] = pd.Series(values, dtype="int64")
+        elif kind == schema.DATE:
+            data[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[ns]")
+        elif kind == schema.INT:
+            data[name] = pd.Series(values, dtype="Int64")
+        elif kind == schema.FLOAT:
+            data[name] = pd.Series(values, dtype="float64")
+        else:
+            data[name] = pd.Series(values, dtype=object)
+    return pd.DataFrame(data, columns=columns)
+
+
+def validate(raw: RawWorkbook) -> Workbook:
+    """Check and convert a whole raw workbook; never raises on what staff typed."""
+    problems: list[Problem] = []
+    sheets = _match_sheets(raw, problems)
+    records: dict[str, list[dict]] = {}
+    extras: dict[str, list[str]] = {}
+    left_out: dict[str, int] = {}
+    for tab in schema.TABS:
+        if tab.name not in sheets:
+            if tab.required:
+                problems.append(Problem(tab.name, None, "", "", ERROR,
+                                        f"必須のタブ「{tab.name}」がありません。タブ名を「{tab.name}」にしてください"))
+            records[tab.name], extras[tab.name] = [], []
+            continue
+        title, rows = sheets[tab.name]
+        records[tab.name], extras[tab.name], left_out[tab.name] = _read_tab(tab, title, rows, problems)
+
+    titles = {name: sheets[name][0] if name in sheets else name for name in records}
+    _check_references(records, titles, problems, left_out, sheets)
+    _check_domain_rules(records, titles, problems)
+    tables = {tab.name: _frame(tab, records[tab.name], extras[tab.name]) for tab in schema.TABS}
+    order = {t.name: i for i, t in enumerate(schema.TABS)}
+    title_order = {title: order.get(name, 99) for name, title in titles.items()}
+    problems.sort(key=lambda p: (title_order.get(p.tab, 100), p.row or 0))
+    return Workbook(tables, problems, {k: v for k, v in left_out.items() if v},
+                    {name: sheets[name][0] for name in sorted(sheets, key=order.get)})
+
+
+def _raw_ids(sheets, tab_name: str, column: str) -> set[str]:
+    """Every value typed in a key column, usable row or not (to explain a failed reference)."""
+    if tab_name not in sheets:
+        return set()
+    _, rows = sheets[tab_name]
+    if not rows:
+        return set()
+    tab = schema.TABS_BY_NAME[tab_name]
+    idx = next((i for i, h in enumerate(rows[0]) if (c := schema.column_for_header(tab, h)) and c.name == column), None)
+    if idx is None:
+        return set()
+    return {cells.nfkc(r[idx]) for r in rows[1:] if idx < len(r) and not cells.is_blank(r[idx])}
+
+
+def _check_references(records, titles, problems, left_out, sheets) -> None:
+    """Every reference (世帯ID, 地区, 機関名 …) must name a row that exists in its tab."""
+    for tab in schema.TABS:
+        for col in (c for c in tab.columns if c.references):
+            target_tab, target_col = col.references.split(".")
+            if target_tab not in sheets or not records[target_tab]:
+                continue   # optional tab not kept: nothing to check against
+            # Compared after NFKC: （社協） typed in one tab matches (社協) in a list cell of another.
+            known = {cells.nfkc(r[target_col]) for r in records[target_tab]}
+            typed = _raw_ids(sheets, target_tab, target_col)
+            out = _Collector(titles[tab.name], problems)
+            kept = []
+            for r in records[tab.name]:
+                value = r.get(col.name)
+                household = r.get("世帯ID")
+                if col.type in (schema.LIST, schema.IDLIST):
+                    unknown = [v for v in value if cells.nfkc(v) not in known]
+                    for v in unknown:
+                        sev = ERROR if col.type == schema.IDLIST else WARNING
+                        out.add(sev, r[ROW], col.name, v, _reference_message(target_tab, target_col, v, typed)
+                                + ("（この値は使いません）" if col.type == schema.IDLIST else ""), household)
+                    if col.type == schema.IDLIST:
+                        r[col.name] = [v for v in value if cells.nfkc(v) in known]
+                    kept.append(r)
+                elif value is None or cells.nfkc(value) in known:
+                    kept.append(r)
+                elif col.required:
+                    out.add(ERROR, r[ROW], col.name, value,
+                            _reference_message(target_tab, target_col, value, typed) + "。この行は表示できません", household)
+                else:
+                    out.add(WARNING, r[ROW], col.name, value,
+                            _reference_message(target_tab, target_col, value, typed), household)
+                    kept.append(r)
+            dropped = len(records[tab.name]) - len(kept)
+            if dropped:
+                left_out[tab.name] = left_out.get(tab.name, 0) + dropped
+            records[tab.name] = kept
+
+
+def _reference_message(tab: str, column: str, value: str, typed: set[str]) -> str:
+    if value in typed:
+        return f"「{tab}」タブの{column}「{value}」の行に誤りがあり使えないため、つながりません"
+    return f"「{tab}」タブに{column}「{value}」がありません（つづり・全角半角・ハイフンを確かめてください）"
+
+
+def _check_domain_rules(records, titles, problems) -> None:
+    """Warnings about combinations the seeds' rules do not allow (the rows are still shown)."""
+    hh = _Collector(titles[schema.HOUSEHOLDS], problems)
+    for r in records[schema.HOUSEHOLDS]:
+        hid = r["世帯ID"]
+        if r["同意"] in ("なし", "不明") and r["段階"] in ("プラン作成", "支援中"):
+            hh.add(WARNING, r[ROW], "段階", r["段階"],
+                   "同意が「あり」でない世帯は重層的支援会議でプランを作れません（支援会議では見守り・情報共有のみ）。"
+                   "同意か段階を確かめてください", hid)
+        if r["段階"] == "終結" and r.get("終結日") is None:
+            hh.add(WARNING, r[ROW], "終結日", "", "段階が「終結」です。終結日を入れてください（記録の保存期間は終結日から5年です）", hid)
+        if r.get("終結日") and r.get("受付日") and r["終結日"] < r["受付日"]:
+            hh.add(WARNING, r[ROW], "終結日", r["終結日"].isoformat(), "終結日が受付日より前です", hid)
+
+    members_by_household = defaultdict(set)
+    for m in records[schema.MEMBERS]:
+        members_by_household[m["世帯ID"]].add(cells.nfkc(m["記号"]))
+    if records[schema.MEMBERS]:
+        pl = _Collector(titles[schema.PLANS], problems)
+        for r in records[schema.PLANS]:
+            target = cells.nfkc(r["対象"])
+            if target not in schema.PLAN_EXTRA_TARGETS and target not in members_by_household[r["世帯ID"]]:
+                pl.add(WARNING, r[ROW], "対象", r["対象"],
+                       f"世帯員タブに{r['世帯ID']}の「{target}」がいません（A氏などの記号か、危機介入・その他を入れてください）",
+                       r["世帯ID"])
+
+    ind = _Collector(titles[schema.INDICATORS], problems)
+    for r in records[schema.INDICATORS]:
+        if r.get("集計") and schema.indicator_key(r["集計"]) is None:
+            ind.add(WARNING, r[ROW], "集計", r["集計"],
+                    "自動で数える項目名ではありません（実績値をそのまま使います）。使える名前: "
+                    + "、".join(schema.INDICATOR_KEYS) + "（社会資源数:サロン のように種別も指定可）")
+
+    mt = _Collector(titles[schema.MEETINGS], problems)
+    for r in records[schema.MEETINGS]:
+        if r.get("開始") and r.get("終了") and r["開始"] >= r["終了"]:
+            mt.add(WARNING, r[ROW], "終了", r["終了"].strftime("%H:%M"), "終了が開始より前です")
+
+    for tab_name in (schema.RESOURCES, schema.AREAS):
+        out = _Collector(titles[tab_name], problems)
+        for r in records[tab_name]:
+            lat, lon = r.get("緯度"), r.get("経度")
+            if (lat is None) != (lon is None):
+                out.add(WARNING, r[ROW], "緯度" if lat is None else "経度", "",
+                        "緯度と経度は両方入れてください（片方だけでは地図に出せません）")
+            elif lat is not None and not (JAPAN_LAT[0] <= lat <= JAPAN_LAT[1] and JAPAN_LON[0] <= lon <= JAPAN_LON[1]):
+                out.add(WARNING, r[ROW], "緯度", f"{lat:g}, {lon:g}",
+                        "日本の外の位置です。緯度と経度が入れ替わっていないか確かめてください")

@@ -1,0 +1,31 @@
+"""設定・ヘルプ: which workbook is open, how to connect another, and the sheet guide."""
+import pandas as pd
+import streamlit as st
+
+from lib.workbook import schema
+from lib import ui
+
+# Read what is open:
+workbook, viewer = ui.workbook_for_page()
+label, read_at = ui.source_info()
+
+# Render:
+st.title("設定・ヘルプ")
+ui.left_out_notice(workbook)
+st.subheader("いま開いているデータ")
+st.markdown(f"- データ: **{ui.esc(label)}**\n- 取得: {read_at:%Y年%m月%d日 %H:%M}"
+            f"\n- 使っているタブ: {'、'.join(workbook.present_tabs) or 'なし'}")
+st.subheader("つなぎ方")
+st.markdown(
+    "- **Excel（庁内の共有フォルダ）**: 環境変数 `TSUNAGU_WORKBOOK` にファイルの場所を書いて起動します。\n"
+    "- **Google スプレッドシート**: サービスアカウントを作り、スプレッドシートをそのメールアドレスに共有し、"
+    "`.streamlit/secrets.toml` に `[gcp_service_account]` と `[tsunagu] workbook = \"URL\"` を書きます。\n"
+    "- 何も設定しないと、見本の町（みどり町）が開きます。\n"
+    "- シートを直したら「最新の情報に更新」を押すと、すぐに反映されます（押さなくても数分で反映）。\n"
+    "- 会議で映すときは「投影モード」をオンにします。URL の最後に `?mode=projection` を付けても同じです。")
+st.subheader("シートの書き方")
+st.caption("1行目に見出し、2行目から1件1行。列の順番は自由で、独自の列を足しても構いません。"
+           "日付は 令和7年4月1日・R7.4.1・2025/4/1 のどれでも読めます。")
+for tab in schema.TABS:
+    with st.expander(f"{tab.name}{'（必須のタブ）' if tab.required else ''} — {tab.description}"):
+        st.dataframe(pd.DataFrame(schema.guide_rows(tab)), hide_index=True, width="stretch")

@@ -1,0 +1,27 @@
+"""ホーム: what is in the workbook at a glance (counts only, safe to project)."""
+import streamlit as st
+
+from lib.casework import households as home
+from lib.access import retention, users
+from lib import ui
+
+# Read what the sidebar loaded, scoped for this viewer:
+workbook, viewer = ui.workbook_for_page()
+summary = home.summary(workbook)
+
+# Render:
+st.title("つなぐボード")
+st.caption("重層的支援体制整備事業の世帯・会議・プラン・社会資源を、いつものスプレッドシートから見える化します。")
+ui.left_out_notice(workbook)
+cols = st.columns(4)
+cols[0].metric("支援中の世帯", summary.active, help="終結・中断を除いた世帯の数")
+cols[1].metric("重層的支援会議へ", summary.by_track["重層的支援会議"], help="本人同意ありの世帯（終結・中断を除く）")
+cols[2].metric("支援会議へ", summary.by_track["支援会議"], help="同意なし・不明の世帯（終結・中断を除く）")
+cols[3].metric("データ点検のエラー", summary.errors)
+if viewer.user.role == users.ADMIN:
+    due = retention.disposal_due(workbook, ui.today())
+    st.metric("保存期間満了の世帯（管理者のみ表示）", f"{len(due)}世帯", help="終結から5年を過ぎた記録。データ点検に一覧があります")
+st.subheader("段階ごとの世帯数")
+st.dataframe(summary.by_stage, hide_index=True, width="stretch")
+st.subheader("シートの行数")
+st.dataframe(summary.rows_per_tab, hide_index=True, width="stretch")

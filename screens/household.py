@@ -1,0 +1,58 @@
+"""世帯詳細: one household — summary, members and 家族構成図, plan sheet, contacts, meetings, problems.
+
+Opened from a board card or by URL (?id=世帯ID), so a link can go into a meeting invitation.
+"""
+import streamlit as st
+
+from lib.casework import household
+from lib import ui
+
+# Read data and the household asked for:
+workbook, viewer = ui.workbook_for_page()
+wanted = st.query_params.get("id", "")
+detail = household.build_detail(workbook, wanted, ui.today(), projection=viewer.projection) if wanted else None
+
+# Render:
+st.title(ui.esc(detail.household["表示名"]) if detail else "世帯詳細")
+ui.left_out_notice(workbook)
+if not wanted:
+    ids = list(workbook["世帯"]["世帯ID"])
+    names = dict(zip(workbook["世帯"]["世帯ID"], workbook["世帯"]["表示名"]))
+    picked = st.selectbox("世帯を選ぶ", ids, index=None, format_func=lambda h: f"{names[h]}（{h}）",
+                          placeholder="表示名か世帯IDを入力", key="detail_pick")
+    if picked:
+        st.query_params["id"] = picked
+        st.rerun()
+    st.stop()
+if detail is None:
+    if ui.household_exists(wanted):
+        ui.audit("refused_household", household=wanted)
+    st.warning(f"世帯ID「{ui.esc(wanted)}」の世帯は、表示できる世帯の中にありません。"
+               "世帯IDのつづりを確かめるか、ケースボードから選んでください。", icon=":material/search_off:")
+    st.page_link(ui.BOARD_PAGE, label="ケースボードへ戻る", icon=":material/view_kanban:")
+    st.stop()
+opened = st.session_state.setdefault("_opened_households", set())
+if detail.household["世帯ID"] not in opened:
+    opened.add(detail.household["世帯ID"])
+    ui.audit("open_household", household=detail.household["世帯ID"], projection=viewer.projection)
+st.markdown(ui.household_summary_html(detail), unsafe_allow_html=True)
+
+left, right = st.columns([3, 2])
+left.subheader("世帯員")
+left.dataframe(detail.members, hide_index=True, width="stretch")
+right.subheader("家族構成図")
+right.graphviz_chart(detail.genogram, width="content")
+
+st.subheader("世帯支援プラン")
+st.dataframe(detail.plan, hide_index=True, width="stretch")
+st.subheader("経過記録（新しい順）")
+st.dataframe(detail.contacts, hide_index=True, width="stretch")
+st.subheader("この世帯を取り上げた会議")
+st.dataframe(detail.meetings, hide_index=True, width="stretch")
+st.subheader("この世帯のデータ点検")
+if detail.problems:
+    for p in detail.problems:
+        st.markdown(f"- {ui.esc(p.tab)} {p.row or ''}行目 {ui.esc(p.column)}: {ui.esc(p.message)}")
+    st.page_link(ui.CHECK_PAGE, label="データ点検で見る", icon=":material/fact_check:")
+else:
+    st.caption("問題はありません")

@@ -1,0 +1,102 @@
+"""プラン進捗: every plan's state for case workers, and the 実施計画 figures for the section chief."""
+import datetime as dt
+
+import streamlit as st
+
+from lib.casework import charts, household, indicators, plans
+from lib.workbook import export, schema
+from lib import ui
+from lib.workbook.cells import fiscal_label, fiscal_year
+
+VIEWS = ("世帯支援プラン", "実施計画の指標")
+
+# Read data and widgets:
+st.title("プラン進捗")
+workbook, viewer = ui.workbook_for_page()
+today = ui.today()
+ui.left_out_notice(workbook)
+view = st.radio("画面", VIEWS, horizontal=True, key="plans_view", label_visibility="collapsed")
+
+if view == VIEWS[0]:
+    options = {"地区": sorted({a for a in workbook["世帯"]["地区"] if isinstance(a, str)}),
+                               "機関": list(workbook["機関"]["機関名"])}
+    with st.expander("絞り込み", icon=":material/filter_alt:"):
+        c1, c2, c3 = st.columns(3)
+        filters = plans.PlanFilters(
+            areas=tuple(c1.multiselect("地区", options["地区"], key="plans_areas")),
+            agencies=tuple(c2.multiselect("機関（主担当または役割分担）", options["機関"], key="plans_agencies")),
+            statuses=tuple(c3.multiselect("状況", schema.PLAN_STATUS, key="plans_statuses")),
+            overdue_only=c1.toggle("期限切れだけ", key="plans_overdue"))
+    result = plans.portfolio(workbook, today, filters)
+
+    # Figures across all plans:
+    cols = st.columns(len(schema.PLAN_STATUS))
+    for col, status in zip(cols, schema.PLAN_STATUS):
+        col.metric(f"取組: {status}", result.by_status[status])
+    cols = st.columns(4)
+    cols[0].metric("期限切れの取組", result.overdue, help="期限が過ぎて、達成・中止になっていない取組")
+    cols[1].metric("プランのない世帯", len(result.without_items), help="プラン作成・支援中なのに取組が1つもない")
+    cols[2].metric(f"{plans.STALE_PLAN_DAYS}日以上更新のないプラン", len(result.stale))
+    cols[3].metric("見直しの時期の世帯", len(result.due), help="次回見直し日が過ぎたか、近い世帯")
+
+    names = dict(zip(result.households["世帯ID"], result.households["表示名"]))
+    for label, ids in (("プランのない世帯", result.without_items), (f"{plans.STALE_PLAN_DAYS}日以上更新のないプラン", result.stale),
+                       ("見直しの時期の世帯", result.due)):
+        if ids:
+            st.markdown(f"**{label}**: " + "、".join(f"{ui.esc(names.get(h, h))}（{ui.esc(h)}）" for h in ids))
+
+    st.subheader("機関ごとの負担")
+    st.dataframe(plans.agency_load(workbook, result.items), hide_index=True, width="stretch")
+
+    st.subheader(f"取組の一覧（{len(result.items)}件）")
+    st.dataframe(result.items, hide_index=True, width="stretch",
+                 column_config={"期限切れ": st.column_config.CheckboxColumn("期限切れ")})
+    if not viewer.projection:
+        ui.audited_download("この一覧を Excel でダウンロード", export.to_xlsx({"プラン取組": result.items}),
+                            f"プラン取組_{today:%Y%m%d}.xlsx", what="プラン取組の一覧",
+                            households=result.items["世帯ID"].nunique(), icon=":material/download:",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    st.subheader("世帯ごとの世帯支援プラン")
+    members, plan_rows = workbook["世帯員"], workbook["支援プラン"]
+    shown_ids = set(result.items["世帯ID"]) if any((filters.areas, filters.agencies, filters.statuses,
+                                                     filters.overdue_only)) else set(result.households["世帯ID"])
+    for row in result.households.to_dict("records"):
+        if row["世帯ID"] not in shown_ids:
+            continue
+        with st.expander(f"{ui.esc(row['表示名'])}（{ui.esc(row['世帯ID'])}）・{row['段階']}・取組{row['項目']}件"
+                         + (f"・期限切れ{row['期限切れ']}件" if row["期限切れ"] else "")):
+            sheet = household.plan_sheet(plan_rows[plan_rows["世帯ID"] == row["世帯ID"]],
+                                         members[members["世帯ID"] == row["世帯ID"]])
+            st.dataframe(sheet[["対象", "期限", "状況"]] if viewer.projection else sheet, hide_index=True, width="stretch")
+
+else:
+    years = indicators.years(workbook) or [fiscal_year(today)]
+    default = fiscal_year(today) if fiscal_year(today) in years else years[0]
+    st.session_state.setdefault("plans_year", default)
+    year = st.selectbox("年度", years, key="plans_year", format_func=fiscal_label)
+    table = indicators.indicator_table(workbook, year, today)
+    st.subheader(f"{fiscal_label(year)}の計画指標")
+    if table.empty:
+        st.info("この年度の計画指標がありません。「計画指標」タブに年度・指標・目標値を入れてください。")
+    else:
+        st.dataframe(table, hide_index=True, width="stretch", column_config={
+            "達成率": st.column_config.ProgressColumn("達成率", min_value=0.0, max_value=1.0, format="percent"),
+            "差異": st.column_config.CheckboxColumn("入力と集計が違う")})
+        differ = table[table["差異"]]
+        if len(differ):
+            st.caption("入力した実績値と、シートから数えた値が違う指標: " + "、".join(ui.esc(x) for x in differ["指標"])
+                       + "（表の「実績値」は数えた値です）")
+    left, right = st.columns(2)
+    left.altair_chart(charts.monthly_flow(indicators.monthly_flow(workbook, year)), width="stretch")
+    right.altair_chart(charts.meetings_per_month(indicators.meetings_per_month(workbook, year)), width="stretch")
+    left.altair_chart(charts.stages_over_time(indicators.stages_over_time(workbook, year, today)), width="stretch")
+    right.altair_chart(charts.issue_frequency(indicators.issue_frequency(workbook)), width="stretch")
+
+    st.subheader("年度ごとの実績（報告書用）")
+    report = indicators.annual_report(workbook, years, today)
+    st.dataframe(report, hide_index=True, width="stretch")
+    ui.audited_download("実績表を Excel でダウンロード", export.to_xlsx({"実績": report}),
+                        f"実施計画_実績_{dt.date.today():%Y%m%d}.xlsx", what="実施計画の実績表", households=0,
+                        icon=":material/download:",
+                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,60 @@
+"""lib/ is cut by domain in layers; a lower layer never imports a higher one, and only lib/ui
+(besides the screens and app.py) imports streamlit."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+# Lowest first: each package may import only its own layer and those before it.
+LAYERS = ["lib.settings", "lib.workbook", "lib.casework", "lib.meetings", "lib.access", "lib.ui"]
+MODULES = sorted(p for p in (ROOT / "lib").rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def layer(name: str) -> int | None:
+    return next((i for i, prefix in enumerate(LAYERS) if name == prefix or name.startswith(prefix + ".")), None)
+
+
+def imports(path: Path) -> list[str]:
+    """Every module named by an import statement in the file (function-level imports too)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+            if node.module == "lib":
+                found += [f"lib.{a.name}" for a in node.names]
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[module_name(p) for p in MODULES])
+def test_no_lower_layer_imports_a_higher_one(path):
+    own = layer(module_name(path))
+    if own is None:        # lib/__init__.py
+        return
+    higher = [m for m in imports(path) if (layer(m) or 0) > own]
+    assert higher == [], f"{module_name(path)} ({LAYERS[own]}) imports a higher layer: {higher}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[module_name(p) for p in MODULES])
+def test_only_lib_ui_imports_streamlit(path):
+    if module_name(path).startswith("lib.ui"):
+        return
+    assert not [m for m in imports(path) if m == "streamlit" or m.startswith("streamlit.")], module_name(path)
+
+
+def test_every_lib_module_belongs_to_a_layer():
+    assert [module_name(p) for p in MODULES if layer(module_name(p)) is None] == ["lib"]
+
+
+def test_layer_check_catches_an_upward_import(tmp_path):
+    """The check itself can fail: a workbook module importing casework is caught."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from lib.casework import board\nimport streamlit as st\n", encoding="utf-8")
+    assert [m for m in imports(bad) if (layer(m) or 0) > layer("lib.workbook.schema")] == ["lib.casework"]
