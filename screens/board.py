@@ -4,6 +4,7 @@ import streamlit as st
 from lib.casework import board
 from lib import ui
 from lib.casework.board import Filters
+from lib.workbook import schema
 
 # Cards shown per column at first, and how many more 「さらに表示」 adds:
 CARDS_PER_COLUMN = 20
@@ -25,7 +26,8 @@ with st.expander("絞り込み", icon=":material/filter_alt:", expanded=False):
 table_view = st.toggle("一覧表で表示", key="board_table_view", help="世帯が多いときは一覧表が軽くて見やすいです")
 
 # Build the board:
-result = board.build_board(workbook, ui.today(), filters)
+stale = ui.stale_days()
+result = board.build_board(workbook, ui.today(), filters, stale_days=stale)
 figures = result.figures
 
 # Render the figures, then the columns:
@@ -33,16 +35,16 @@ ui.left_out_notice(workbook)
 cols = st.columns(6)
 cols[0].metric("支援中の世帯", figures.active, help="終結・中断を除く")
 cols[1].metric("見直し期限切れ", figures.overdue)
-cols[2].metric(f"{board.STALE_CONTACT_DAYS}日以上接触なし", figures.stale)
+cols[2].metric(f"{stale}日以上接触なし", figures.stale)
 cols[3].metric("今月の新規受付", figures.new_this_month)
-cols[4].metric("重層的支援会議へ", figures.by_track["重層的支援会議"])
-cols[5].metric("支援会議へ", figures.by_track["支援会議"])
+cols[4].metric("重層的支援会議へ", figures.by_track[schema.JUSOU_KAIGI])
+cols[5].metric("支援会議へ", figures.by_track[schema.SHIEN_KAIGI])
 if result.shown != result.total:
     st.caption(f"絞り込み中: {result.total}世帯のうち {result.shown}世帯を表示")
 st.markdown(ui.CARD_CSS, unsafe_allow_html=True)
 
 if table_view:
-    st.dataframe(board.board_table(result), hide_index=True, width="stretch")
+    st.dataframe(ui.dates(board.board_table(result)), hide_index=True, width="stretch")
 else:
     for stage, column in zip(board.OPEN_STAGES, st.columns(len(board.OPEN_STAGES))):
         ui.board_column(column, stage, result.columns[stage], CARDS_PER_COLUMN)

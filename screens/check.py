@@ -58,4 +58,4 @@ if due.empty:
 else:
     st.warning(f"{len(due)}世帯の記録が保存期間を過ぎています。個人情報の取扱規程に沿って廃棄してください。",
                icon=":material/auto_delete:")
-    st.dataframe(due, hide_index=True, width="stretch")
+    st.dataframe(ui.dates(due), hide_index=True, width="stretch")

@@ -4,6 +4,7 @@ import streamlit as st
 from lib.casework import households as home
 from lib.access import retention, users
 from lib import ui
+from lib.workbook import schema
 
 # Read what the sidebar loaded, scoped for this viewer:
 workbook, viewer = ui.workbook_for_page()
@@ -15,8 +16,8 @@ st.caption("重層的支援体制整備事業の世帯・会議・プラン・�
 ui.left_out_notice(workbook)
 cols = st.columns(4)
 cols[0].metric("支援中の世帯", summary.active, help="終結・中断を除いた世帯の数")
-cols[1].metric("重層的支援会議へ", summary.by_track["重層的支援会議"], help="本人同意ありの世帯（終結・中断を除く）")
-cols[2].metric("支援会議へ", summary.by_track["支援会議"], help="同意なし・不明の世帯（終結・中断を除く）")
+cols[1].metric("重層的支援会議へ", summary.by_track[schema.JUSOU_KAIGI], help="本人同意ありの世帯（終結・中断を除く）")
+cols[2].metric("支援会議へ", summary.by_track[schema.SHIEN_KAIGI], help="同意なし・不明の世帯（終結・中断を除く）")
 cols[3].metric("データ点検のエラー", summary.errors)
 if viewer.user.role == users.ADMIN:
     due = retention.disposal_due(workbook, ui.today())

@@ -44,11 +44,11 @@ right.subheader("家族構成図")
 right.graphviz_chart(detail.genogram, width="content")
 
 st.subheader("世帯支援プラン")
-st.dataframe(detail.plan, hide_index=True, width="stretch")
+st.dataframe(ui.dates(detail.plan), hide_index=True, width="stretch")
 st.subheader("経過記録（新しい順）")
-st.dataframe(detail.contacts, hide_index=True, width="stretch")
+st.dataframe(ui.dates(detail.contacts), hide_index=True, width="stretch")
 st.subheader("この世帯を取り上げた会議")
-st.dataframe(detail.meetings, hide_index=True, width="stretch")
+st.dataframe(ui.dates(detail.meetings), hide_index=True, width="stretch")
 st.subheader("この世帯のデータ点検")
 if detail.problems:
     for p in detail.problems:

@@ -39,7 +39,7 @@ if kind == agenda.SHIEN:
 basis = (kind, day.isoformat())
 if st.session_state.get("_meeting_basis") != basis:
     st.session_state["_meeting_basis"] = basis
-    st.session_state["_meeting_items"] = agenda.propose(workbook, kind, day)
+    st.session_state["_meeting_items"] = agenda.propose(workbook, kind, day, stale_days=ui.stale_days())
     st.session_state["_meeting_pos"] = 0
     st.session_state["_meeting_saved_id"] = ""
 items: list[Proposal] = st.session_state["_meeting_items"]
@@ -75,7 +75,7 @@ if view == VIEWS[0] and kind in agenda.CASE_MEETINGS:
                               format_func=lambda h: f"{names.get(h, h)}（{h}）", placeholder="表示名か世帯ID")
     if button_col.button("議題に加える", disabled=extra is None):
         set_items([*items, Proposal(extra, ("追加",))])
-elif view == VIEWS[0] and kind == "定例会議":
+elif view == VIEWS[0] and kind == schema.TEIREI_KAIGI:
     st.subheader("プランの進み具合（支援中の世帯）")
     st.dataframe(agenda.plan_status(workbook, today), hide_index=True, width="stretch")
     st.subheader("社会資源の充足状況")

@@ -9,7 +9,7 @@ from lib import ui
 from lib.casework.resources import ResourceFilters
 
 # Map background from the internet is off unless the town turns it on (LGWAN has no tiles):
-TILES_DEFAULT = ui.setting("map_tiles", "off").lower() in ("on", "true", "1", "yes", "はい")
+TILES_DEFAULT = ui.setting("map_tiles").lower() in ("on", "true", "1", "yes", "はい")
 
 # Read data and widgets:
 st.title("社会資源マップ")

@@ -158,3 +158,25 @@ def test_ids_are_text_and_keep_leading_zeros(raw, expected):
 ])
 def test_free_text_is_kept_as_typed(raw, expected):
     assert cells.parse_text(raw) == expected
+
+
+@pytest.mark.parametrize("value, style, short, shown", [
+    (dt.date(2026, 11, 25), "和暦", True, "R8.11.25"),
+    (dt.date(2026, 11, 25), "和暦", False, "令和8年11月25日"),
+    (dt.date(2019, 5, 1), "和暦", True, "R1.5.1"),
+    (dt.date(2019, 5, 1), "和暦", False, "令和元年5月1日"),
+    (dt.date(2019, 4, 30), "和暦", True, "H31.4.30"),
+    (dt.date(2026, 11, 25), "西暦", True, "2026/11/25"),
+    (dt.date(2026, 11, 25), "西暦", False, "2026年11月25日"),
+    (None, "和暦", True, ""),
+])
+def test_dates_show_in_wareki_by_default(value, style, short, shown):
+    from lib.workbook.cells import show_date
+    assert show_date(value, style, short) == shown
+
+
+def test_show_dates_converts_only_date_columns():
+    import pandas as pd
+    from lib.workbook.cells import show_dates
+    frame = pd.DataFrame({"日付": pd.to_datetime(["2026-11-25", None]), "件数": [1, 2], "名前": ["a", "b"]})
+    assert show_dates(frame).to_dict("list") == {"日付": ["R8.11.25", ""], "件数": [1, 2], "名前": ["a", "b"]}

@@ -30,3 +30,28 @@ def test_no_secrets_file_is_committed():
     assert not (ROOT / ".streamlit" / "secrets.toml").exists() or ".streamlit/secrets.toml" in (
         ROOT / ".gitignore").read_text()
     assert (ROOT / ".streamlit" / "secrets.toml.example").exists()
+
+
+def test_readme_settings_table_is_the_settings_table_in_code():
+    from lib import settings
+    assert settings.readme_table() in README
+
+
+def test_no_setting_is_read_outside_lib_settings():
+    """Only lib/settings.py names TSUNAGU_* variables in code that reads them (os.environ / env.get)."""
+    offenders = []
+    for path in [ROOT / "app.py", *(ROOT / "screens").glob("*.py"), *(ROOT / "lib").rglob("*.py")]:
+        if path.name == "settings.py":
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if re.search(r"(environ|env)(\.get)?[\[(]\s*[\"']TSUNAGU_", line):
+                offenders.append(f"{path.name}: {line.strip()}")
+    assert offenders == []
+
+
+def test_every_setting_is_read_through_its_name():
+    from lib import settings
+    code = "\n".join(p.read_text(encoding="utf-8") for p in [*(ROOT / "lib").rglob("*.py"), *(ROOT / "screens").glob("*.py")]
+                     if p.name != "settings.py")
+    unused = [s.name for s in settings.SETTINGS if f'"{s.name}"' not in code]
+    assert unused == []

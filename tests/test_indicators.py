@@ -148,14 +148,3 @@ def test_chart_specs_build_for_empty_and_full_data(town):
         spec = make(data).to_dict()
         assert spec["mark"]["type"] == "bar"
         assert spec["config"]["axis"]["labelFontSize"] == charts.LABEL_SIZE
-
-
-@pytest.mark.parametrize("text, names", [
-    ("主: 地域包括支援センター／副: みんなの居場所", {"地域包括支援センター", "みんなの居場所"}),
-    ("社協、中央サロン・東サロン", {"社協", "中央サロン", "東サロン"}),
-    ("協力：ＮＰＯひだまり", {"NPOひだまり"}),
-    ("", set()),
-])
-def test_role_names_are_read_from_the_role_cell(text, names):
-    from lib.workbook.cells import role_names
-    assert role_names(text) == names

@@ -40,6 +40,6 @@ def test_card_with_very_long_and_hostile_values():
                              days_since_contact=400, stale=True, complex=True))
     assert "<img" not in html and "<b>x" not in html
     assert long_text in html
-    assert 'class="tb-overdue">見直し 2026/01/01（期限切れ）' in html
+    assert 'class="tb-overdue">見直し R8.1.1（期限切れ）' in html
     assert 'class="tb-stale">最終接触 400日前' in html
     assert "複合" in html

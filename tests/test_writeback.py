@@ -71,8 +71,7 @@ def test_cell_values(value, sheets, excel):
 def town_file(tmp_path, monkeypatch):
     path = tmp_path / "town.xlsx"
     shutil.copy(SAMPLE, path)
-    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "backups"))
-    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path)}, {})
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "backups")}, {})
     return path, config
 
 
@@ -169,8 +168,7 @@ def test_a_missing_column_is_refused_not_added(tmp_path, monkeypatch):
     book.active.append(["H-1", "a", "あり", "支援中", "2026/1/1"])
     book.create_sheet("会議").append(["会議ID", "種別", "開催日"])
     book.save(path)
-    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "b"))
-    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path)}, {})
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
     snapshot = sources.load(config)
     plan = wb.record_meeting(snapshot.workbook, meeting("H-1"), {"H-1": wb.Decision(review=dt.date(2027, 1, 1))})
     with pytest.raises(sources.WriteRefused, match="次回見直し日"):
@@ -250,3 +248,117 @@ def test_agenda_flow_end_to_end_on_excel(town_file):
     sources.write(config, snapshot, plan)
     again = {p.household_id: p for p in agenda.propose(sources.load(config).workbook, "重層的支援会議", DAY)}
     assert "見直し期限" not in again.get(target.household_id, Proposal(target.household_id, ("新規",))).reasons
+
+
+# ---------------------------------------------------------------- an Excel save changes only its own cells
+
+def rich_town(path):
+    """The sample town with what real town files hold: formulas with cached results (as Excel
+    leaves them), a chart, an image, data validation, comments, a defined name, column widths."""
+    import io
+    import re
+    import zipfile
+
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.comments import Comment
+    from openpyxl.drawing.image import Image
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from PIL import Image as PILImage
+
+    book = load_workbook(SAMPLE)
+    hh = book["世帯"]
+    extra = hh.max_column + 1
+    hh.cell(row=1, column=extra, value="行番号2倍")
+    for r in range(2, hh.max_row + 1):
+        hh.cell(row=r, column=extra, value=f"=ROW()*2")
+    hh.column_dimensions["B"].width = 31.5
+    dv = DataValidation(type="list", formula1='"受付,アセスメント,プラン作成,支援中,見守り,終結,中断"')
+    hh.add_data_validation(dv)
+    dv.add("F2:F500")
+    hh["B2"].comment = Comment("表示名は家族の了解を得て", "事務局")
+    summary = book.create_sheet("集計")
+    summary["A1"], summary["B1"] = "段階", "世帯数"
+    for i, stage in enumerate(["受付", "支援中", "終結"], start=2):
+        summary.cell(row=i, column=1, value=stage)
+        summary.cell(row=i, column=2, value=f'=COUNTIF(世帯!F:F,A{i})')
+    chart = BarChart()
+    chart.add_data(Reference(summary, min_col=2, min_row=1, max_row=4), titles_from_data=True)
+    summary.add_chart(chart, "D2")
+    png = io.BytesIO()
+    PILImage.new("RGB", (8, 8), "red").save(png, format="PNG")
+    summary.add_image(Image(io.BytesIO(png.getvalue())), "D20")
+    book.defined_names["支援中の数"] = DefinedName("支援中の数", attr_text="集計!$B$3")
+    staged = io.BytesIO()
+    book.save(staged)
+    # Excel stores each formula's last result next to it; openpyxl does not, so add them as Excel would:
+    out = io.BytesIO()
+    with zipfile.ZipFile(staged) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb"(<f>[^<]*</f>)<v\s*/>|(<f>[^<]*</f>)<v></v>|(<f>[^<]*</f>)(?!<v>)",
+                              lambda m: (m.group(1) or m.group(2) or m.group(3)) + b"<v>7</v>", data)
+            zout.writestr(info, data)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def package(path):
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        return {i.filename: z.read(i.filename) for i in z.infolist()}
+
+
+def test_excel_save_changes_only_its_cells_and_keeps_the_rest_of_the_package(tmp_path):
+    path = rich_town(tmp_path / "town.xlsx")
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
+    before_parts, before_raw = package(path), sources.read_excel(path)
+    assert before_raw["集計"][2][1] == 7 and before_raw["世帯"][1][-1] == 7      # cached results are there
+    snapshot = sources.load(config)
+    plan = sample_plan(snapshot)
+    assert sources.write(config, snapshot, plan) == 13
+    after_parts, after_raw = package(path), sources.read_excel(path)
+
+    # Only the two touched sheets, styles (a date style at most) and workbook.xml (recalc on load) differ:
+    changed = {name for name in before_parts if after_parts.get(name) != before_parts[name]}
+    titles = sources.xlsx_cells._sheet_parts(before_parts)
+    assert changed <= {titles["世帯"], titles["会議"], "xl/workbook.xml", "xl/styles.xml"}
+    assert set(after_parts) == set(before_parts)
+    assert any("chart" in n for n in after_parts) and any(n.startswith("xl/media/") for n in after_parts)
+    assert b'fullCalcOnLoad="1"' in after_parts["xl/workbook.xml"]
+
+    # Every cell reads the same (value and cached formula result), except the ones written:
+    header = before_raw["世帯"][0]
+    row_of = {r[0]: i for i, r in enumerate(before_raw["世帯"])}
+    written = {("世帯", row_of["H-007"], header.index("次回見直し日")), ("世帯", row_of["H-009"], header.index("主担当機関"))}
+    for title, rows in before_raw.items():
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if (title, r, c) not in written:
+                    assert after_raw[title][r][c] == value, (title, r, c)
+    assert len(after_raw["会議"]) == len(before_raw["会議"]) + 1
+    assert after_raw["会議"][-1][0] == "M-20261125-J1"
+
+    # What openpyxl sees: validation, comment, defined name, widths, the written date as a date:
+    book = load_workbook(path)
+    assert str(book["世帯"].data_validations.dataValidation[0].sqref) == "F2:F500"
+    assert book["世帯"]["B2"].comment.text == "表示名は家族の了解を得て"
+    assert "支援中の数" in book.defined_names
+    assert book["世帯"].column_dimensions["B"].width == 31.5
+    cell = book["世帯"].cell(row=row_of["H-007"] + 1, column=header.index("次回見直し日") + 1)
+    assert cell.is_date and cell.value.date() == dt.date(2027, 1, 10)
+    assert book["集計"]["B3"].value == "=COUNTIF(世帯!F:F,A3)"
+
+
+@pytest.mark.parametrize("value, kind", [("=cmd|' /C calc'!A0", "s"), (3, "n"), (2.5, "n"), (True, "b"),
+                                         ("全角　テキスト\n改行", "s"), ("制御\x07文字", "s")])
+def test_excel_cell_writer_never_makes_a_formula(tmp_path, value, kind):
+    from lib.workbook import xlsx_cells
+    path = tmp_path / "t.xlsx"
+    shutil.copy(SAMPLE, path)
+    data, n = xlsx_cells.apply(path.read_bytes(), xlsx_cells.Edits(cells=[("地区", 2, 7, value)]))
+    path.write_bytes(data)
+    cell = load_workbook(path)["地区"]["H2"]
+    assert n == 1 and cell.data_type == kind
+    assert cell.value == (value.replace("\x07", "") if isinstance(value, str) else value)

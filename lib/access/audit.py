@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib import settings
+
 DEFAULT_DIR_NAME = "つなぐボード_監査ログ"
 EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗", "sign_out": "サインアウト",
           "open_household": "世帯を開いた", "refused_household": "世帯の閲覧を拒否", "download": "ダウンロード",
@@ -21,8 +23,7 @@ EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗
 
 def folder(env=None, secrets=None) -> Path:
     """TSUNAGU_AUDIT_DIR, or secrets [tsunagu] audit_dir, or つなぐボード_監査ログ in the working folder."""
-    env = os.environ if env is None else env
-    configured = env.get("TSUNAGU_AUDIT_DIR") or ((secrets or {}).get("tsunagu", {}) or {}).get("audit_dir")
+    configured = settings.get("audit_dir", env, secrets)
     return Path(configured) if configured else Path.cwd() / DEFAULT_DIR_NAME
 
 

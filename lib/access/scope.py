@@ -20,13 +20,14 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from lib.workbook import schema
+from lib.casework.agencies import names_agency
 from lib.casework.board import pseudonyms
 from lib.workbook.cells import nfkc
 from lib.casework.households import track
 from lib.access.users import ADMIN, COORDINATOR, STAFF, VIEWER, User
 from lib.workbook.validate import ROW, Workbook
 
-SHIEN_KAIGI = "支援会議"
+SHIEN_KAIGI = schema.SHIEN_KAIGI
 # Where sign-in is off (demo pages of tests, the CLI), the viewer acts as this:
 EVERYONE = User("", "", COORDINATOR, None)
 
@@ -75,8 +76,8 @@ def visible_households(workbook: Workbook, user: User) -> set[str]:
     agency = nfkc(user.agency)
     member = is_member(workbook, agency)
     plans = workbook[schema.PLANS]
-    in_plans = {h for h, roles in zip(plans["世帯ID"], plans["役割分担"]) if isinstance(roles, str)
-                and agency in nfkc(roles)}
+    known = list(workbook[schema.AGENCIES]["機関名"])
+    in_plans = {h for h, roles in zip(plans["世帯ID"], plans["役割分担"]) if names_agency(roles, agency, known)}
     meetings = workbook[schema.MEETINGS]
     attended = {h for ids, present in zip(meetings["対象世帯"], meetings["参加機関"])
                 if agency in {nfkc(a) for a in present} for h in ids}

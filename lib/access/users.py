@@ -17,6 +17,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lib import settings
+
 ROLES = ("管理者", "多機関協働", "機関職員", "閲覧")
 ADMIN, COORDINATOR, STAFF, VIEWER = ROLES
 DEMO_USERS_FILE = Path(__file__).resolve().parents[2] / "sample_data" / "demo_users.yaml"
@@ -89,7 +91,7 @@ def _read_password(stdin: bool) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.access.users", description="つなぐボードのユーザー管理")
-    parser.add_argument("--file", default=os.environ.get("TSUNAGU_USERS_FILE"), help="ユーザーのファイル（YAML）")
+    parser.add_argument("--file", default=settings.get("users_file") or None, help="ユーザーのファイル（YAML）")
     sub = parser.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add", help="ユーザーを追加（同じ名前なら上書き）")
     add.add_argument("username")
@@ -167,10 +169,9 @@ class AuthConfigError(Exception):
 def auth_settings(env, secrets, sample_open: bool) -> AuthSettings:
     """Where users are and the cookie key: TSUNAGU_USERS_FILE / TSUNAGU_COOKIE_KEY, or secrets
     [auth] users_file / cookie_key. Demo mode = the sample town with no users file configured."""
-    section = (secrets or {}).get("auth", {}) or {}
-    users_file = env.get("TSUNAGU_USERS_FILE") or section.get("users_file")
-    key = env.get("TSUNAGU_COOKIE_KEY") or section.get("cookie_key") or ""
-    hours_text = env.get("TSUNAGU_SESSION_HOURS") or section.get("session_hours") or DEFAULT_SESSION_HOURS
+    users_file = settings.get("users_file", env, secrets)
+    key = settings.get("cookie_key", env, secrets)
+    hours_text = settings.get("session_hours", env, secrets)
     try:
         hours = float(hours_text)
     except (TypeError, ValueError):

@@ -11,12 +11,11 @@ import pandas as pd
 
 from lib.workbook import schema
 from lib.workbook.cells import as_date
-from lib.casework.households import CLOSED_STAGES, track
+from lib.casework.households import CLOSED_STAGES, stale_contact_days, track
 
 # A review date within this many days (and not past) is shown amber; past is red:
 REVIEW_SOON_DAYS = 14
 # Households with no contact for this many days are flagged on their card:
-STALE_CONTACT_DAYS = 60
 # Stages shown as open columns; the closed ones are folded away with a count:
 OPEN_STAGES = tuple(s for s in schema.STAGES if s not in CLOSED_STAGES)
 # Sort order within a column: 緊急度 first (高 → 中 → 低 → blank), then the review date.
@@ -158,13 +157,14 @@ def filter_options(hh: pd.DataFrame) -> dict[str, list[str]]:
     issues = {i for cell in hh["課題"] for i in cell}
     ordered_issues = [i for i in schema.ISSUES if i in issues] + sorted(issues - set(schema.ISSUES))
     return {"地区": values("地区"), "課題": ordered_issues, "主担当機関": values("主担当機関"),
-            "担当者": values("担当者"), "track": ["重層的支援会議", "支援会議"],
+            "担当者": values("担当者"), "track": list(schema.TRACKS),
             "緊急度": [*schema.URGENCY, "未設定"]}
 
 
 def build_board(workbook, today: dt.date, filters: Filters = Filters(),
-                soon_days: int = REVIEW_SOON_DAYS, stale_days: int = STALE_CONTACT_DAYS) -> Board:
+                soon_days: int = REVIEW_SOON_DAYS, stale_days: int | None = None) -> Board:
     """Cards per 段階 column for the households that pass `filters`, and the top figures."""
+    stale_days = stale_days or stale_contact_days()
     hh = workbook[schema.HOUSEHOLDS]
     contacts = last_contacts(hh, workbook[schema.CONTACTS])
     members = workbook[schema.MEMBERS]
@@ -175,7 +175,7 @@ def build_board(workbook, today: dt.date, filters: Filters = Filters(),
     position = {hid: i for i, hid in enumerate(board_order(hh))}
     columns: dict[str, list[Card]] = {s: [] for s in schema.STAGES}
     overdue = stale = new = 0
-    by_track = {"重層的支援会議": 0, "支援会議": 0}
+    by_track = dict.fromkeys(schema.TRACKS, 0)
     cards = []
     for row in hh.to_dict("records"):
         hid = row["世帯ID"]

@@ -9,7 +9,8 @@ from lib.workbook import schema
 # Colours per 段階 and 会議種別 (kept in one table so every chart agrees):
 STAGE_COLOURS = {"受付": "#90caf9", "アセスメント": "#42a5f5", "プラン作成": "#1e88e5", "支援中": "#1565c0",
                  "見守り": "#ec407a", "終結": "#9e9e9e", "中断": "#616161"}
-MEETING_COLOURS = {"支援会議": "#ec407a", "重層的支援会議": "#1565c0", "定例会議": "#43a047", "代表者会議": "#fb8c00"}
+MEETING_COLOURS = {schema.SHIEN_KAIGI: "#ec407a", schema.JUSOU_KAIGI: "#1565c0", schema.TEIREI_KAIGI: "#43a047",
+                   schema.DAIHYO_KAIGI: "#fb8c00"}
 LABEL_SIZE, TITLE_SIZE = 14, 16
 
 

@@ -5,13 +5,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lib import settings
 from lib.workbook import schema
 from lib.workbook.validate import ERROR, Workbook
 
-# 段階 that mean the household is no longer actively supported:
-CLOSED_STAGES = ("終結", "中断")
-# Which meeting a household's case goes to, by 同意 (社会福祉法 第106条の6 for no consent):
-TRACK_BY_CONSENT = {"あり": "重層的支援会議", "なし": "支援会議", "不明": "支援会議"}
+CLOSED_STAGES, TRACK_BY_CONSENT = schema.CLOSED_STAGES, schema.TRACK_BY_CONSENT
+
+
+def stale_contact_days(secrets=None) -> int:
+    """Households with no contact for this many days are flagged on the board and proposed for
+    中断検討 in the agenda (one setting for both)."""
+    return settings.get_int("stale_contact_days", secrets=secrets)
 
 
 @dataclass(frozen=True)
@@ -25,14 +29,14 @@ class Summary:
 
 def track(consent: str | None) -> str:
     """The meeting track for a household's 同意 value."""
-    return TRACK_BY_CONSENT.get(consent or "不明", "支援会議")
+    return TRACK_BY_CONSENT.get(consent or "不明", schema.SHIEN_KAIGI)
 
 
 def summary(workbook: Workbook) -> Summary:
     """Counts for the home page (no names, no free text)."""
     hh = workbook[schema.HOUSEHOLDS]
     active = hh[~hh["段階"].isin(CLOSED_STAGES)]
-    by_track = {"重層的支援会議": 0, "支援会議": 0}
+    by_track = dict.fromkeys(schema.TRACKS, 0)
     for consent in active["同意"]:
         by_track[track(consent)] += 1
     stage_counts = hh["段階"].value_counts()

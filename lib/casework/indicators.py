@@ -23,8 +23,9 @@ import datetime as dt
 import pandas as pd
 
 from lib.workbook import schema
+from lib.casework.agencies import named
 from lib.casework.board import last_contacts
-from lib.workbook.cells import fiscal_label, fiscal_range, nfkc, role_names
+from lib.workbook.cells import fiscal_label, fiscal_range
 from lib.workbook.validate import Workbook
 
 
@@ -70,9 +71,9 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
         end = fiscal_range(year)[1]
         return int(sum(1 for s, r in zip(hh["段階"], hh["受付日"].dt.date) if s == "見守り" and r <= end))
     if key == "参加支援マッチング件数":
-        names = {nfkc(n) for n in workbook[schema.RESOURCES]["名称"] if isinstance(n, str) and n}
+        names = list(workbook[schema.RESOURCES]["名称"])
         updated = _in(plans["更新日"], year)
-        matched = [bool(names & role_names(roles)) or "参加支援" in (task or "")
+        matched = [bool(named(roles, names)) or "参加支援" in (task or "")
                    for roles, task in zip(plans["役割分担"].fillna(""), plans["取組事項"].fillna(""))]
         return int((updated & pd.Series(matched, index=plans.index, dtype=bool)).sum())
     if key == "訪問件数":
@@ -183,6 +184,6 @@ def stages_over_time(workbook: Workbook, year: int, as_of: dt.date) -> pd.DataFr
 def issue_frequency(workbook: Workbook) -> pd.DataFrame:
     """How many active households carry each 課題 (most frequent first)."""
     hh = workbook[schema.HOUSEHOLDS]
-    active = hh[~hh["段階"].isin(["終結", "中断"])]
+    active = hh[~hh["段階"].isin(schema.CLOSED_STAGES)]
     counts = pd.Series([i for cell in active["課題"] for i in cell], dtype=object).value_counts()
     return pd.DataFrame({"課題": list(counts.index), "世帯数": [int(v) for v in counts.values]})

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib.casework import board
+from lib.casework.agencies import named
 from lib.workbook import schema
-from lib.workbook.cells import as_date
+from lib.workbook.cells import as_date, nfkc
 
 # Plans whose newest 更新日 is this many days old are listed as 停滞 (not updated):
 STALE_PLAN_DAYS = 90
 # 段階 from プラン作成 on: the households that should have a plan.
-PLAN_STAGES = ("プラン作成", "支援中", "終結", "中断")
+PLAN_STAGES = ("プラン作成", "支援中", *schema.CLOSED_STAGES)
 # Items still to be done:
 OPEN_STATUSES = ("未着手", "実施中", "見直し")
 DONE_STATUSES = ("達成", "中止")
@@ -81,18 +82,19 @@ def portfolio(workbook, today: dt.date, filters: PlanFilters = PlanFilters(),
     summary = hh[["世帯ID", "表示名", "地区", "段階", "主担当機関", "次回見直し日"]].assign(
         項目=hh["世帯ID"].map(items.groupby("世帯ID").size()).fillna(0).astype(int),
         期限切れ=hh["世帯ID"].map(items.groupby("世帯ID")["期限切れ"].sum()).fillna(0).astype(int))
-    shown = _filter(items, filters)
+    shown = _filter(items, filters, list(workbook[schema.AGENCIES]["機関名"]))
     return Portfolio(summary.reset_index(drop=True), shown.reset_index(drop=True), by_status,
                      int(items["期限切れ"].sum()), without, stale, due)
 
 
-def _filter(items: pd.DataFrame, f: PlanFilters) -> pd.DataFrame:
+def _filter(items: pd.DataFrame, f: PlanFilters, known: list[str]) -> pd.DataFrame:
     keep = pd.Series(True, index=items.index)
     if f.areas:
         keep &= items["地区"].isin(f.areas)
     if f.agencies:
-        keep &= pd.Series([lead in f.agencies or any(a in (roles or "") for a in f.agencies)
-                           for lead, roles in zip(items["主担当機関"], items["役割分担"].fillna(""))],
+        wanted = {nfkc(a) for a in f.agencies}
+        keep &= pd.Series([nfkc(lead) in wanted or bool(wanted & named(roles, known))
+                           for lead, roles in zip(items["主担当機関"], items["役割分担"])],
                           index=items.index, dtype=bool)
     if f.statuses:
         keep &= items["状況"].isin(f.statuses)
@@ -105,11 +107,12 @@ def agency_load(workbook, items: pd.DataFrame) -> pd.DataFrame:
     """Per agency: open plan items it carries in 役割分担, and active households it leads."""
     agencies = list(workbook[schema.AGENCIES]["機関名"])
     hh = workbook[schema.HOUSEHOLDS]
-    active = hh[~hh["段階"].isin(("終結", "中断"))]
+    active = hh[~hh["段階"].isin(schema.CLOSED_STAGES)]
     leads = active["主担当機関"].value_counts()
     open_items = items[items["状況"].isin(OPEN_STATUSES)]
     names = list(dict.fromkeys([*agencies, *[a for a in leads.index if a not in agencies]]))
-    rows = [{"機関": a, "担当中の取組": int(sum(a in (r or "") for r in open_items["役割分担"].fillna(""))),
+    carried = [named(r, names) for r in open_items["役割分担"]]
+    rows = [{"機関": a, "担当中の取組": sum(nfkc(a) in c for c in carried),
              "主担当の世帯": int(leads.get(a, 0))} for a in names]
     frame = pd.DataFrame(rows, columns=["機関", "担当中の取組", "主担当の世帯"])
     return frame[(frame["担当中の取組"] > 0) | (frame["主担当の世帯"] > 0)].sort_values(

@@ -11,20 +11,19 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from lib.casework.agencies import named as agencies_named
 from lib.workbook import schema
 from lib.casework.board import last_contacts
-from lib.workbook.cells import as_date
-from lib.casework.households import CLOSED_STAGES, track
+from lib.workbook.cells import as_date, nfkc
+from lib.casework.households import CLOSED_STAGES, stale_contact_days, track
 
 # Households with no contact for this many days are proposed for 中断検討:
-STALE_CONTACT_DAYS = 90
 # Minutes each household gets on the agenda unless staff change it:
 DEFAULT_MINUTES = 15
 DEFAULT_START = dt.time(13, 30)
 # Days the town hall is closed besides weekends and national holidays (month, day):
 TOWN_CLOSURES = ((12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3))
-SHIEN = "支援会議"
-JUSOU = "重層的支援会議"
+SHIEN, JUSOU = schema.SHIEN_KAIGI, schema.JUSOU_KAIGI
 # Meeting types that discuss households one by one:
 CASE_MEETINGS = (JUSOU, SHIEN)
 
@@ -40,7 +39,7 @@ class Reason:
 
 REASONS = {r.name: r for r in (
     Reason("緊急", 0, "緊急度が「高」です"),
-    Reason("中断検討", 1, f"{STALE_CONTACT_DAYS}日以上、本人・世帯と接触できていません（支援中断の判断）"),
+    Reason("中断検討", 1, "本人・世帯と接触できない日が、設定の日数（ケースボードの「接触なし」と同じ）を超えています（支援中断の判断）"),
     Reason("終結検討", 2, "プランの取組がすべて達成または中止です（支援終結の判断）"),
     Reason("見直し期限", 3, "次回見直し日が会議の日までに来ます（モニタリング・再プラン）"),
     Reason("プラン評価", 4, "プランができてから、まだ重層的支援会議で評価していません"),
@@ -129,12 +128,13 @@ def _discussed(meetings: pd.DataFrame, kind: str, before: dt.date) -> dict[str, 
     return out
 
 
-def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int = STALE_CONTACT_DAYS) -> list[Proposal]:
+def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int | None = None) -> list[Proposal]:
     """Households the rules put on a 重層的支援会議 or 支援会議 agenda, most urgent first.
 
     Only active households (not 終結/中断) on the meeting's own track are proposed:
     同意あり → 重層的支援会議, 同意なし・不明 → 支援会議.
     """
+    stale_days = stale_days or stale_contact_days()
     if kind not in CASE_MEETINGS:
         return []
     hh = workbook[schema.HOUSEHOLDS]
@@ -236,8 +236,8 @@ def agencies_to_notify(workbook, agenda: Agenda) -> list[str]:
         return known            # 定例会議・代表者会議: every agency of the town
     named = [a for a in hh.loc[hh["世帯ID"].isin(ids), "主担当機関"] if isinstance(a, str) and a]
     plans = workbook[schema.PLANS]
-    roles = " ".join(str(r) for r in plans.loc[plans["世帯ID"].isin(ids), "役割分担"] if isinstance(r, str))
-    named += [a for a in known if a in roles]
+    in_roles = set().union(*(agencies_named(r, known) for r in plans.loc[plans["世帯ID"].isin(ids), "役割分担"]))
+    named += [a for a in known if nfkc(a) in in_roles]
     if agenda.kind == SHIEN:
         named += list(agencies.loc[agencies["支援会議構成員"] == "はい", "機関名"])
     unique = list(dict.fromkeys(named))

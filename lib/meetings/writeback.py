@@ -31,7 +31,7 @@ class Decision:
 
 def new_meeting_id(workbook: Workbook, a: agenda_rules.Agenda) -> str:
     """M-YYYYMMDD-種別の頭文字-n, not yet used in 会議."""
-    short = {"支援会議": "S", "重層的支援会議": "J", "定例会議": "T", "代表者会議": "D"}.get(a.kind, "X")
+    short = {schema.SHIEN_KAIGI: "S", schema.JUSOU_KAIGI: "J", schema.TEIREI_KAIGI: "T", schema.DAIHYO_KAIGI: "D"}.get(a.kind, "X")
     used = set(workbook[schema.MEETINGS]["会議ID"])
     n = 1
     while f"M-{a.date:%Y%m%d}-{short}{n}" in used:

@@ -3,13 +3,14 @@ each screen, saving, the audit log and sign-out. Screens never see the unscoped 
 from __future__ import annotations
 
 import datetime as dt
-import os
+from pathlib import Path
 import threading
 import time
 from dataclasses import dataclass, replace
 
 import streamlit as st
 
+from lib import settings
 from lib.access import audit as audit_log
 from lib.access import users
 from lib.access.scope import Viewer, known_agency, scope_workbook
@@ -23,17 +24,20 @@ _SNAPSHOT, _VIEWER = "_snapshot", "_viewer"
 SIGN_IN_SETTLE_SECONDS = 1.0
 
 
-def setting(name: str, default: str = "") -> str:
-    """A town setting: TSUNAGU_<NAME> in the environment, else [tsunagu] <name> in secrets."""
-    value = os.environ.get(f"TSUNAGU_{name.upper()}")
-    if value is None:
-        value = str(secrets().get("tsunagu", {}).get(name, default))
-    return value.strip()
+def setting(name: str) -> str:
+    """A setting from lib.settings' table (environment, then secrets, then its default)."""
+    return settings.get(name, secrets=secrets())
+
+
+def stale_days() -> int:
+    """The stale-contact setting (board and agenda), secrets included."""
+    from lib.casework.households import stale_contact_days
+    return stale_contact_days(secrets())
 
 
 def today() -> dt.date:
     """Today, or TSUNAGU_TODAY (YYYY-MM-DD) to show the board as of another day (demos, tests)."""
-    fixed = os.environ.get("TSUNAGU_TODAY")
+    fixed = settings.get("today")
     return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
 
 
@@ -77,6 +81,8 @@ def current_snapshot(force: bool = False) -> tuple[sources.SourceConfig, sources
     config = sources.resolve(secrets=secrets())
     entries, lock = _store()
     with lock:
+        if config.cache_key not in entries and config.kind == "excel":
+            sources.clean_leftovers(Path(config.location))     # a save killed before this start
         entry = entries.setdefault(config.cache_key, _Entry())
         now = dt.datetime.now()
         fresh = entry.tried_at and (now - entry.tried_at).total_seconds() < config.ttl

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib import settings
+from lib.workbook import schema
+from lib.workbook.cells import show_date, show_dates
 from lib.workbook.validate import Workbook
 
 CHECK_PAGE = "screens/check.py"
@@ -65,12 +68,23 @@ CARD_CSS = """
 .tb-line { overflow-wrap: anywhere; word-break: break-word; }
 </style>
 """
-TRACK_CLASS = {"重層的支援会議": "tb-track-j", "支援会議": "tb-track-s"}
+TRACK_CLASS = {schema.JUSOU_KAIGI: "tb-track-j", schema.SHIEN_KAIGI: "tb-track-s"}
+
+
+def date_style() -> str:
+    """和暦 (default) or 西暦, from the date_style setting."""
+    from lib.ui.session import secrets
+    return settings.get("date_style", secrets=secrets())
 
 
 def _fmt_date(value) -> str:
-    """2026/11/24, or 未設定 for a blank (None or NaT)."""
-    return "未設定" if value is None or value != value else f"{value:%Y/%m/%d}"
+    """R8.11.24 (or 2026/11/24 when the town chose 西暦), or 未設定 for a blank (None or NaT)."""
+    return show_date(value, date_style()) or "未設定"
+
+
+def dates(frame):
+    """A table with its dates written as the town writes them (和暦 by default), for display."""
+    return show_dates(frame, date_style())
 
 
 def card_html(card) -> str:

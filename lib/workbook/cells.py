@@ -223,6 +223,43 @@ def to_wareki(day: dt.date, weekday: bool = False) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+# How dates are shown (the date_style setting): 和暦 by default, or 西暦.
+WAREKI, SEIREKI = "和暦", "西暦"
+ERA_LETTERS = {"令和": "R", "平成": "H", "昭和": "S", "大正": "T"}
+
+
+def show_date(value, style: str = WAREKI, short: bool = True) -> str:
+    """A date as the town writes it: R8.11.25 / 令和8年11月25日 (和暦), 2026/11/25 / 2026年11月25日
+    (西暦); "" for a blank (None, NaT)."""
+    day = as_date(value)
+    if day is None:
+        return ""
+    if style == SEIREKI:
+        return f"{day.year}/{day.month}/{day.day}" if short else f"{day.year}年{day.month}月{day.day}日"
+    long = to_wareki(day)
+    if not short:
+        return long
+    for era, letter in ERA_LETTERS.items():
+        if long.startswith(era):
+            year = long[len(era):long.index("年")]
+            return f"{letter}{1 if year == '元' else year}.{day.month}.{day.day}"
+    return f"{day.year}/{day.month}/{day.day}"
+
+
+def show_dates(frame, style: str = WAREKI):
+    """A copy of a table with its date columns as text in `style` (for tables people read)."""
+    import pandas as pd
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_datetime64_any_dtype(series) or (
+                series.dtype == object and len(series) and all(isinstance(v, dt.date) or v is None
+                                                               or (isinstance(v, float) and v != v) for v in series)
+                and any(isinstance(v, dt.date) for v in series)):
+            out[column] = [show_date(v, style) for v in series]
+    return out
+
+
 def fiscal_year(day: dt.date) -> int:
     """Japanese fiscal year (年度) of a date: April to March (2026-03-31 → 2025)."""
     return day.year if day.month >= 4 else day.year - 1
@@ -242,14 +279,3 @@ def fiscal_label(year: int) -> str:
         if end >= ERAS[era] and number >= 1:
             return f"{era}{'元' if number == 1 else number}年度（{year}年度）"
     return f"{year}年度"
-
-
-# 役割分担 is free text such as 「主: 地域包括支援センター／副: みんなの居場所」: the names in it
-# are the parts between these separators, with a leading 主:/副: role label dropped.
-_ROLE_SEPARATORS = re.compile(r"[／/、,，・\n]+")
-_ROLE_LABEL = re.compile(r"^(主|副|主担当|副担当|協力|連携)\s*[:：]\s*")
-
-
-def role_names(text: str) -> set[str]:
-    """The organisation names written in a 役割分担 cell (NFKC)."""
-    return {_ROLE_LABEL.sub("", part.strip()).strip() for part in _ROLE_SEPARATORS.split(nfkc(text)) if part.strip()}

@@ -57,6 +57,14 @@ PROGRAMMES = ("包括的相談支援", "参加支援", "地域づくり", "ア�
 ISSUES = ("8050", "ダブルケア", "ヤングケアラー", "社会的孤立", "ひきこもり", "生活困窮", "障がい",
           "精神疾患", "認知症", "虐待", "DV", "不登校", "身寄りなし", "外国籍", "住まい", "債務", "その他")
 MEETING_TYPES = ("支援会議", "重層的支援会議", "定例会議", "代表者会議", "その他")
+# The domain words, defined once. 支援会議 (社会福祉法 第106条の6) takes the no-consent cases under
+# secrecy; 重層的支援会議 the cases with consent; 定例会議・代表者会議 discuss no single household.
+SHIEN_KAIGI, JUSOU_KAIGI, TEIREI_KAIGI, DAIHYO_KAIGI, OTHER_MEETING = MEETING_TYPES
+# Which meeting a household's case goes to, by its 同意 (no consent or unknown → 支援会議):
+TRACKS = (JUSOU_KAIGI, SHIEN_KAIGI)
+TRACK_BY_CONSENT = {"あり": JUSOU_KAIGI, "なし": SHIEN_KAIGI, "不明": SHIEN_KAIGI}
+# 段階 that mean the household is no longer actively supported:
+CLOSED_STAGES = ("終結", "中断")
 PLAN_STATUS = ("未着手", "実施中", "達成", "見直し", "中止")
 CONTACT_METHODS = ("訪問", "来所", "電話", "同行", "手紙", "メール", "会議", "その他")
 RESOURCE_KINDS = ("相談窓口", "居場所", "サロン", "通いの場", "子育て支援拠点", "子ども食堂",

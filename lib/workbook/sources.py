@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from lib.workbook import schema
+from lib import settings
+from lib.workbook import schema, xlsx_cells
 from lib.workbook.validate import RawWorkbook, Workbook, validate
 from lib.workbook.writeplan import KEY_COLUMN, cell_value, conflicts
 
@@ -78,6 +79,7 @@ class SourceConfig:
     api_root: str | None = None
     ttl: int = DEFAULT_CACHE_TTL
     is_sample: bool = False
+    backup_dir: str | None = None  # where Excel saves keep their backups (None: beside the file)
 
     @property
     def label(self) -> str:
@@ -124,21 +126,21 @@ def resolve(env: Mapping[str, str] | None = None, secrets: Mapping | None = None
     """Choose the workbook: TSUNAGU_WORKBOOK, then secrets [tsunagu] workbook, else the sample town."""
     env = os.environ if env is None else env
     secrets = secrets or {}
-    section = secrets.get("tsunagu", {}) or {}
-    where = (env.get("TSUNAGU_WORKBOOK") or section.get("workbook") or "").strip()
-    api_root = (env.get("TSUNAGU_SHEETS_API_ROOT") or section.get("sheets_api_root") or "").strip().rstrip("/") or None
-    ttl_text = env.get("TSUNAGU_CACHE_TTL") or section.get("cache_ttl") or DEFAULT_CACHE_TTL
+    where = settings.get("workbook", env, secrets)
+    api_root = settings.get("sheets_api_root", env, secrets).rstrip("/") or None
+    ttl_text = settings.get("cache_ttl", env, secrets)
     try:
         ttl = max(0, int(ttl_text))
     except (TypeError, ValueError):
         raise SourceConfigError(f"TSUNAGU_CACHE_TTL は秒数（整数）で指定してください（今: {ttl_text}）") from None
+    backup_dir = settings.get("backup_dir", env, secrets) or None
     if not where:
-        return SourceConfig("excel", str(SAMPLE_WORKBOOK), ttl=ttl, is_sample=True)
+        return SourceConfig("excel", str(SAMPLE_WORKBOOK), ttl=ttl, is_sample=True, backup_dir=backup_dir)
     key = sheets_key(where)
     if key is None:
-        return SourceConfig("excel", where, ttl=ttl)
+        return SourceConfig("excel", where, ttl=ttl, backup_dir=backup_dir)
     account = secrets.get("gcp_service_account")
-    account_file = env.get("TSUNAGU_SERVICE_ACCOUNT_FILE") or env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    account_file = settings.get("service_account_file", env) or env.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not account and account_file:
         try:
             account = json.loads(Path(account_file).read_text(encoding="utf-8"))
@@ -319,6 +321,10 @@ def load(config: SourceConfig, now: dt.datetime | None = None) -> Snapshot:
 # Backups of the Excel file kept before each write (oldest removed first):
 BACKUP_KEEP = 20
 BACKUP_DIR_NAME = "つなぐボード_バックアップ"
+# A save writes the new file beside the workbook under this prefix, then swaps it in:
+TEMP_PREFIX = ".~tsunagu-"
+# Leftover temp files older than this are a killed save's, removed at the next start:
+LEFTOVER_AGE_SECONDS = 60
 WRITABLE_EXCEL = (".xlsx", ".xlsm")
 
 
@@ -414,11 +420,8 @@ def _file_hash(data: bytes) -> str:
 
 
 def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
-    import io
     import shutil
     import uuid
-
-    from openpyxl import load_workbook
 
     path = Path(config.location)
     if path.suffix.lower() not in WRITABLE_EXCEL:
@@ -442,27 +445,19 @@ def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
     cells = _cells_to_write(plan, raw, titles, for_sheets=False)
     appends = [_appended_row(r, raw, titles, for_sheets=False) for r in plan.appends]
 
-    book = load_workbook(io.BytesIO(data), keep_vba=path.suffix.lower() == ".xlsm")
-    written = 0
-    for title, row, col, value in cells:
-        _set(book[title].cell(row=row, column=col + 1), value)
-        written += 1
-    for title, values in appends:
-        sheet = book[title]
-        last = max((c.row for r in sheet.iter_rows() for c in r if c.value not in (None, "")), default=1)
-        for i, value in enumerate(values):
-            if value != "":
-                _set(sheet.cell(row=last + 1, column=i + 1), value)
-                written += 1
-    temp = path.with_name(f".~tsunagu-{uuid.uuid4().hex}{path.suffix}")
     try:
-        book.save(temp)
+        new_data, written = xlsx_cells.apply(data, xlsx_cells.Edits(cells, appends))
+    except xlsx_cells.PackageError as e:
+        raise WriteRefused(f"Excel ファイルの中身を読み取れないため保存できません（{e}）。",
+                           "Excel で開いて .xlsx 形式で保存し直してから、もう一度保存してください。") from None
+    backups = backup_folder(path, config.backup_dir)
+    temp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}{path.suffix}")
+    try:
+        temp.write_bytes(new_data)
         with open(path, "rb") as handle:
             if _file_hash(handle.read()) != _file_hash(data):
                 raise WriteRefused("保存の途中で、ほかの人がファイルを保存しました。",
                                    "「最新の情報に更新」を押して、もう一度保存してください。")
-        backups = Path(os.environ.get("TSUNAGU_BACKUP_DIR") or path.parent / BACKUP_DIR_NAME)
-        backups.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         shutil.copy2(path, backups / f"{path.stem}_{stamp}{path.suffix}")
         for old in sorted(backups.glob(f"{path.stem}_*{path.suffix}"))[:-BACKUP_KEEP]:
@@ -475,13 +470,40 @@ def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
     return written
 
 
-def _set(cell, value) -> None:
-    """Write one Excel cell; text never becomes a formula, dates get a date format if they had none."""
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-    elif isinstance(value, dt.date) and cell.number_format == "General":
-        cell.number_format = "yyyy/m/d"
+def backup_folder(path: Path, configured: str | None) -> Path:
+    """Where backups go (made if missing): the backup_dir setting, else a folder beside the workbook.
+    A setting that names a file, or a folder that cannot be made, refuses the save in Japanese."""
+    folder = Path(configured) if configured else path.parent / BACKUP_DIR_NAME
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise WriteRefused(f"バックアップの置き場所がフォルダではありません（{folder}）。保存していません。",
+                           "設定 TSUNAGU_BACKUP_DIR にはフォルダを指定してください。") from None
+    except OSError as e:
+        raise WriteRefused(f"バックアップの置き場所を作れません（{folder}: {type(e).__name__}）。保存していません。",
+                           "設定 TSUNAGU_BACKUP_DIR のフォルダと、書き込む権限を確かめてください。") from None
+    if not folder.is_dir():
+        raise WriteRefused(f"バックアップの置き場所がフォルダではありません（{folder}）。保存していません。",
+                           "設定 TSUNAGU_BACKUP_DIR にはフォルダを指定してください。")
+    return folder
+
+
+def clean_leftovers(path: Path, older_than_seconds: float = LEFTOVER_AGE_SECONDS) -> list[Path]:
+    """Remove temp files a killed save left beside the workbook (.~tsunagu-*); returns those removed."""
+    import time
+    removed = []
+    try:
+        candidates = list(Path(path).parent.glob(f"{TEMP_PREFIX}*"))
+    except OSError:
+        return removed
+    for leftover in candidates:
+        try:
+            if time.time() - leftover.stat().st_mtime >= older_than_seconds:
+                leftover.unlink()
+                removed.append(leftover)
+        except OSError:
+            continue
+    return removed
 
 
 def _a1(title: str, row: int, col: int) -> str:
