@@ -114,8 +114,22 @@ def _restrict(workbook: Workbook, keep: set[str], member: bool) -> Workbook:
             frame = frame.assign(対象世帯=[[h for h in ids if h in keep] for ids in frame["対象世帯"]],
                                  決定事項=[_own_decisions(t, keep) for t in frame["決定事項"]])
         tables[tab.name] = frame.reset_index(drop=True)
-    problems = [p for p in workbook.problems if p.household is None or p.household in keep]
+    problems = [p for p in workbook.problems if visible_problem(p, keep)]
     return Workbook(tables, problems, dict(workbook.left_out), dict(workbook.titles))
+
+
+# Tabs whose rows are about households or their meetings (a problem in such a row is shown only
+# to someone who may see that household):
+PERSONAL_TABS = frozenset({*(t.name for t in schema.TABS if "世帯ID" in t.column_names), schema.MEETINGS})
+
+
+def visible_problem(problem, keep: set[str]) -> bool:
+    """A データ点検 problem this viewer may see: its household is visible, or it is about the tab's
+    header or a non-personal tab (社会資源, 機関 …). A personal row whose household cannot be told
+    (a bad 世帯ID, a 会議 row) stays with the 事務局."""
+    if problem.household is not None:
+        return problem.household in keep
+    return problem.row is None or problem.row <= 1 or problem.tab not in PERSONAL_TABS
 
 
 def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
@@ -148,5 +162,5 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
         if free:
             frame = frame.assign(**{c: [None] * len(frame) for c in free})
         tables[tab.name] = frame.reset_index(drop=True)
-    problems = [replace(p, value="") for p in workbook.problems if p.household is None or p.household in keep]
+    problems = [replace(p, value="") for p in workbook.problems if visible_problem(p, keep)]
     return Workbook(tables, problems, dict(workbook.left_out), dict(workbook.titles))
