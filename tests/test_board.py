@@ -71,12 +71,6 @@ def test_track_by_consent(consent, expected):
     assert track(consent) == expected
 
 
-@pytest.mark.parametrize("index, expected", [(0, "A世帯"), (1, "B世帯"), (25, "Z世帯"), (26, "AA世帯"), (27, "AB世帯"),
-                                             (701, "ZZ世帯"), (702, "AAA世帯")])
-def test_pseudonym_letters(index, expected):
-    assert board.pseudonym(index) == expected
-
-
 def three_households():
     return town(
         ["H-3", "佐藤世帯", "北部", "8050、ひきこもり", "あり", "支援中", "包括", "高野", "2026/1/1", "2026/12/30", "", "低"],
@@ -87,14 +81,6 @@ def three_households():
 
 def test_board_orders_by_stage_then_urgency_then_review_date():
     assert board.board_order(three_households()["世帯"]) == ["H-2", "H-3", "H-1"]
-
-
-def test_pseudonyms_follow_board_order_and_do_not_depend_on_sheet_order():
-    workbook = three_households()
-    names = board.pseudonyms(workbook["世帯"])
-    assert names == {"H-2": "A世帯", "H-3": "B世帯", "H-1": "C世帯"}
-    reversed_rows = workbook["世帯"].iloc[::-1]
-    assert board.pseudonyms(reversed_rows) == names
 
 
 def test_board_columns_cards_and_figures():

@@ -9,19 +9,19 @@ function that decides. Roles (lib.users.ROLES):
 - 閲覧: everything, but always projected.
 - no role or an unknown 機関: nothing.
 Projected (投影モード), no personal data leaves this function: 表示名 become stable pseudonyms
-(A世帯 …), free text and town-added columns are emptied, ages become age bands, and
+(KTX世帯 …, see lib.access.pseudonyms), free text and town-added columns are emptied, ages become age bands, and
 支援会議-track households are left out unless the screen is explicitly in a 支援会議 context.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from lib.workbook import schema
 from lib.casework.agencies import names_agency
-from lib.casework.board import pseudonyms
+from lib.access.pseudonyms import pseudonyms
 from lib.workbook.cells import nfkc
 from lib.casework.households import track
 from lib.access.users import ADMIN, COORDINATOR, STAFF, VIEWER, User
@@ -39,6 +39,7 @@ class Viewer:
     projection: bool = False
     meeting_context: str | None = None   # "支援会議" lets no-consent households through when projected
     user: User = EVERYONE
+    pseudonym_key: str = field(default="", repr=False)   # keys the projected names (from the cookie key)
 
     @property
     def sees_everything(self) -> bool:
@@ -145,7 +146,7 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
     if viewer.meeting_context != SHIEN_KAIGI:
         hh = hh[hh["同意"].map(track) != SHIEN_KAIGI]
     keep = set(hh["世帯ID"])
-    names = pseudonyms(hh)
+    names = pseudonyms(hh, viewer.pseudonym_key)
     tables = {}
     for tab in schema.TABS:
         frame = workbook[tab.name]

@@ -116,21 +116,6 @@ def board_order(households: pd.DataFrame) -> list[str]:
     return [r[0] for r in keyed]
 
 
-def pseudonym(index: int) -> str:
-    """0 → A世帯, 25 → Z世帯, 26 → AA世帯 …"""
-    letters = ""
-    index += 1
-    while index:
-        index, r = divmod(index - 1, 26)
-        letters = chr(65 + r) + letters
-    return f"{letters}世帯"
-
-
-def pseudonyms(households: pd.DataFrame) -> dict[str, str]:
-    """世帯ID → A世帯, B世帯 … in board order (stable while the board's order is)."""
-    return {hid: pseudonym(i) for i, hid in enumerate(board_order(households))}
-
-
 def _matches(row, filters: Filters) -> bool:
     if filters.areas and row["地区"] not in filters.areas:
         return False

@@ -123,7 +123,7 @@ def sidebar(user: users.User) -> None:
         if st.session_state.get("_demo"):
             st.warning("デモモード（見本の町・見本のユーザー）", icon=":material/science:")
         st.toggle("投影モード", key="projection", on_change=_sync_projection_param, disabled=always_projected,
-                  help="会議で壁に映すときに。名前を仮名（A世帯…）にし、自由記述を隠します。"
+                  help="会議で壁に映すときに。名前を仮名（KTX世帯 など、いつも同じ）にし、自由記述を隠します。"
                        "URL に ?mode=projection を付けても同じです。")
         refresh = st.button("最新の情報に更新", icon=":material/refresh:", width="stretch")
     sign_out_button(user)
@@ -142,7 +142,7 @@ def sidebar(user: users.User) -> None:
         age = int((dt.datetime.now() - snapshot.read_at).total_seconds() // 60)
         st.warning(f"最新の情報を読めませんでした（{error}）。{snapshot.read_at:%m月%d日 %H:%M} に取得したデータ"
                    f"（{age}分前）を表示しています。{error.advice}", icon=":material/cloud_off:")
-    viewer = Viewer(projection=projection, user=user)
+    viewer = Viewer(projection=projection, user=user, pseudonym_key=settings.get("cookie_key", secrets=secrets()))
     if user.role is None or (user.role == users.STAFF and not known_agency(snapshot.workbook, user.agency)):
         st.error("このユーザーには役割または所属機関が設定されていないため、世帯を表示できません。"
                  "つなぐボードの管理者（多機関協働の担当課）に、役割と所属機関の登録を頼んでください。",
