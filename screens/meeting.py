@@ -4,13 +4,13 @@ import datetime as dt
 import streamlit as st
 
 from lib.meetings import agenda, paperwork
-from lib.casework import household, resources
+from lib.casework import household, indicators, resources
 from lib.workbook import schema
 from lib import ui
 from lib.access import users
 from lib.meetings import writeback as wb
 from lib.meetings.agenda import Agenda, Proposal
-from lib.workbook.cells import fiscal_year
+from lib.workbook.cells import fiscal_label, fiscal_year
 from lib.workbook.sources import SourceError
 
 VIEWS = ("議題", "書類", "進行（プレゼンター）")
@@ -85,8 +85,8 @@ elif view == VIEWS[0] and kind == schema.TEIREI_KAIGI:
     st.page_link(ui.RESOURCES_PAGE, label="社会資源マップで見る", icon=":material/map:")
 elif view == VIEWS[0]:
     year = fiscal_year(day)
-    st.subheader(f"{year}年度の計画指標")
-    st.dataframe(agenda.indicators(workbook, year), hide_index=True, width="stretch")
+    st.subheader(f"{fiscal_label(year)}の計画指標")
+    ui.indicator_table(indicators.indicator_table(workbook, year, today))
 
 elif view == VIEWS[1]:
     # The paperwork, from the desk view of the workbook:

@@ -80,9 +80,7 @@ else:
     if table.empty:
         st.info("この年度の計画指標がありません。「計画指標」タブに年度・指標・目標値を入れてください。")
     else:
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
-            "達成率": st.column_config.ProgressColumn("達成率", min_value=0.0, max_value=1.0, format="percent"),
-            "差異": st.column_config.CheckboxColumn("入力と集計が違う")})
+        ui.indicator_table(table)
         differ = table[table["差異"]]
         if len(differ):
             st.caption("入力した実績値と、シートから数えた値が違う指標: " + "、".join(ui.esc(x) for x in differ["指標"])

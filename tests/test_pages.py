@@ -389,7 +389,7 @@ def test_meeting_paperwork_and_regular_meetings_render(monkeypatch):
     assert [s.value for s in at.subheader] == ["プランの進み具合（支援中の世帯）", "社会資源の充足状況"]
     assert "東部には相談窓口・居場所・サロン・通いの場がありません" in at.markdown[-1].value
     at.selectbox(key="meeting_kind").set_value("代表者会議").run()
-    assert at.subheader[0].value == "2026年度の計画指標"
+    assert at.subheader[0].value == "令和8年度（2026年度）の計画指標"
     assert len(at.dataframe[0].value) == 7
 
 
@@ -477,6 +477,33 @@ def test_indicator_view_shows_the_year_and_the_report(monkeypatch):
     assert list(report.columns)[-2:] == ["令和7年度（2025年度）", "令和8年度（2026年度）"]
     at.selectbox(key="plans_year").set_value(2025).run()
     assert at.subheader[0].value == "令和7年度（2025年度）の計画指標"
+
+
+@pytest.mark.parametrize("year, day", [(2025, "2026-03-10"), (2026, "2026-12-10")])
+def test_representatives_meeting_and_plan_progress_show_the_same_indicators(monkeypatch, year, day):
+    """One computation: the 代表者会議 table equals プラン進捗's for every indicator, and the report's row."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from lib.casework import indicators
+    from lib.workbook.sources import read_excel
+    from lib.workbook.validate import validate
+    from tests.conftest import SAMPLE
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    plans = open_page("screens/plans.py")
+    plans.radio(key="plans_view").set_value("実施計画の指標").run()
+    plans.selectbox(key="plans_year").set_value(year).run()
+    meeting = open_page("screens/meeting.py")
+    meeting.selectbox(key="meeting_kind").set_value("代表者会議").run()
+    meeting.date_input(key="meeting_date").set_value(dt.date.fromisoformat(day)).run()
+    on_plans, on_meeting = plans.dataframe[0].value, meeting.dataframe[0].value
+    assert len(on_plans) >= 7
+    pd.testing.assert_frame_equal(on_plans, on_meeting)
+    workbook = validate(read_excel(SAMPLE))
+    report = indicators.annual_report(workbook, [year], dt.date(2026, 11, 24))
+    label = report.columns[-1]
+    assert report[label].fillna(-1).tolist() == on_plans["実績値"].fillna(-1).tolist()
 
 
 def test_plan_progress_in_projection_shows_pseudonyms_and_no_plan_text(monkeypatch):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib.casework.agencies import named as agencies_named
+from lib.casework.plans import is_overdue
 from lib.workbook import schema
 from lib.casework.board import last_contacts
 from lib.workbook.cells import as_date, nfkc
@@ -208,20 +209,10 @@ def plan_status(workbook, today: dt.date) -> pd.DataFrame:
         if own.empty:
             continue
         counts = own["状況"].value_counts()
-        overdue = sum(1 for d, s in zip(own["期限"].dt.date, own["状況"])
-                      if not pd.isna(d) and d < today and s not in ("達成", "中止"))
+        overdue = sum(1 for d, s in zip(own["期限"], own["状況"]) if is_overdue(d, s, today))
         rows.append({"世帯ID": hid, "表示名": name, "段階": stage, "項目": len(own),
                      **{s: int(counts.get(s, 0)) for s in schema.PLAN_STATUS}, "期限切れ": overdue})
     return pd.DataFrame(rows, columns=["世帯ID", "表示名", "段階", "項目", *schema.PLAN_STATUS, "期限切れ"])
-
-
-def indicators(workbook, year: int) -> pd.DataFrame:
-    """代表者会議: the 計画指標 of one fiscal year with 達成率."""
-    table = workbook[schema.INDICATORS]
-    table = table[table["年度"] == year]
-    rate = (table["実績値"] / table["目標値"] * 100).round(0)
-    return table.assign(達成率=[f"{r:.0f}%" if pd.notna(r) else "" for r in rate])[
-        ["事業", "指標", "目標値", "実績値", "単位", "達成率"]].reset_index(drop=True)
 
 
 def agencies_to_notify(workbook, agenda: Agenda) -> list[str]:

@@ -82,6 +82,13 @@ def _fmt_date(value) -> str:
     return show_date(value, date_style()) or "未設定"
 
 
+def indicator_table(table) -> None:
+    """The 計画指標 table (lib.casework.indicators.indicator_table), the same on every screen."""
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "達成率": st.column_config.ProgressColumn("達成率", min_value=0.0, max_value=1.0, format="percent"),
+        "差異": st.column_config.CheckboxColumn("入力と集計が違う")})
+
+
 def dates(frame):
     """A table with its dates written as the town writes them (和暦 by default), for display."""
     return show_dates(frame, date_style())
