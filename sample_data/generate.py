@@ -166,6 +166,9 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
         last_contact = _date_between(rng, max(received, ref - dt.timedelta(days=120)), ref)
         if stage == "中断":
             last_contact = _date_between(rng, received, ref - dt.timedelta(days=95))
+        # 中断 is decided at a 重層的支援会議 some weeks after contact was lost (no random draw: the
+        # rest of the town stays as it was before this column existed):
+        stopped = min(last_contact + dt.timedelta(days=35), ref) if stage == "中断" else None
         urgency = rng.choices(("高", "中", "低", None), (2, 5, 3, 1))[0]
         if pattern_key == "DV":
             urgency = "高"
@@ -173,7 +176,7 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
         note = rng.choice(("", "", "近所の方が心配している", "夜間の連絡は避ける", "本人は訪問を嫌がる"))
         household_rows.append([hid, f"{surname}世帯", area, "、".join(issues[:rng.randint(2, 3)]), consent, stage,
                                lead, staff, received, review, last_contact, urgency,
-                               rng.choice(REFERRERS), closed, note or None])
+                               rng.choice(REFERRERS), closed, stopped, note or None])
         for j, (rel, ages, field, state) in enumerate(members):
             tabs["世帯員"].append([hid, f"{chr(65 + j)}氏", rel, rng.randint(*ages), field, state])
         if consent == "あり" and stage in ("プラン作成", "支援中", "終結", "中断"):

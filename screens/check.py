@@ -52,7 +52,7 @@ else:
 
 # Records past their keeping period (終結から5年):
 due = retention.disposal_due(workbook, ui.today())
-st.subheader(f"保存期間満了（終結から{retention.RETENTION_YEARS}年）")
+st.subheader(f"保存期間満了（終結・中断から{retention.RETENTION_YEARS}年）")
 if due.empty:
     st.caption("保存期間を過ぎた世帯はありません。")
 else:

@@ -21,7 +21,7 @@ cols[2].metric("支援会議へ", summary.by_track[schema.SHIEN_KAIGI], help="�
 cols[3].metric("データ点検のエラー", summary.errors)
 if viewer.user.role == users.ADMIN:
     due = retention.disposal_due(workbook, ui.today())
-    st.metric("保存期間満了の世帯（管理者のみ表示）", f"{len(due)}世帯", help="終結から5年を過ぎた記録。データ点検に一覧があります")
+    st.metric("保存期間満了の世帯（管理者のみ表示）", f"{len(due)}世帯", help="終結・中断から5年を過ぎた記録。データ点検と管理画面に一覧があります")
 st.subheader("段階ごとの世帯数")
 st.dataframe(summary.by_stage, hide_index=True, width="stretch")
 st.subheader("シートの行数")

@@ -168,3 +168,48 @@ def test_retention_five_years_after_closing(closed, today, due):
     workbook = validate({"世帯": [["世帯ID", "表示名", "同意", "段階", "受付日", "終結日"],
                                  ["H-1", "a", "あり", "終結", "2019/4/1", closed]]})
     assert (len(retention.disposal_due(workbook, today)) == 1) is due
+
+
+@pytest.mark.parametrize("stage, closed, stopped, today, due", [
+    ("中断", "", "2020/3/31", dt.date(2025, 4, 1), True),
+    ("中断", "", "2020/3/31", dt.date(2025, 3, 31), False),
+    ("中断", "", "", dt.date(2040, 1, 1), False),                 # no 中断日: never due, データ点検 warns
+    ("中断", "2010/1/1", "2024/1/1", dt.date(2026, 1, 1), False),  # a 中断 household counts from 中断日
+    ("終結", "2020/3/31", "2010/1/1", dt.date(2025, 3, 31), False),  # a 終結 household counts from 終結日
+    ("支援中", "2010/1/1", "2010/1/1", dt.date(2040, 1, 1), False),  # reopened: not due
+])
+def test_retention_counts_from_the_closing_or_stopping_day(stage, closed, stopped, today, due):
+    workbook = validate({"世帯": [["世帯ID", "表示名", "同意", "段階", "受付日", "終結日", "中断日"],
+                                 ["H-1", "a", "あり", stage, "2009/4/1", closed, stopped]]})
+    assert (len(retention.disposal_due(workbook, today)) == 1) is due
+
+
+def test_a_stopped_household_without_its_day_is_a_warning():
+    workbook = validate({"世帯": [["世帯ID", "表示名", "同意", "段階", "受付日"], ["H-1", "a", "あり", "中断", "2020/4/1"]]})
+    assert [(p.column, p.severity) for p in workbook.problems if p.household == "H-1"] == [("中断日", "warning")]
+    assert len(workbook["世帯"]) == 1
+
+
+def test_disposal_lists_and_scrubs_backups_and_is_recorded(tmp_path, sample_raw):
+    import shutil
+    from tests.conftest import SAMPLE
+    from lib.workbook.sources import read_excel
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    for n in (1, 2):
+        shutil.copy(SAMPLE, backups / f"town_2026110{n}.xlsx")
+    gone = {"H-001", "H-023"}
+    listed = retention.in_backups(backups, gone)
+    assert list(listed["世帯数"]) == [2, 2]
+    before = read_excel(backups / "town_20261101.xlsx")
+    assert retention.scrub_backups(backups, gone) == ["town_20261101.xlsx", "town_20261102.xlsx"]
+    after = read_excel(backups / "town_20261101.xlsx")
+    for title in ("世帯", "世帯員", "支援プラン", "経過記録"):
+        kept_before = [r for r in before[title] if not r or r[0 if title != "経過記録" else 1] not in gone]
+        assert [r for r in after[title] if any(v not in (None, "") for v in r)] == \
+            [r for r in kept_before if any(v not in (None, "") for v in r)]
+    assert after["機関"] == before["機関"]
+    assert retention.in_backups(backups, gone).empty
+    assert retention.record_disposal(tmp_path, "admin", sorted(gone), ["town_20261101.xlsx"])
+    record = retention.disposals(tmp_path)
+    assert record.iloc[0]["記録した人"] == "admin" and record.iloc[0]["世帯"] == "H-001、H-023"

@@ -594,6 +594,25 @@ def test_repeated_failures_lock_the_user_out(monkeypatch, tmp_path):
     assert not at.metric
 
 
+def test_a_lock_out_survives_a_server_restart(monkeypatch, tmp_path, signed_in_setup):
+    import streamlit as st
+    from lib.access import users
+    path = tmp_path / "users.yaml"
+    config = {"credentials": {"usernames": {"solo": {"name": "一人", "password": users.hash_password("right-password-1"),
+                                                     "roles": [users.ADMIN], "agency": None}}}}
+    users.save(config, path)
+    monkeypatch.setenv("TSUNAGU_USERS_FILE", str(path))
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    for _ in range(users.MAX_LOGIN_ATTEMPTS):
+        sign_in(at, "solo", "wrong-password-x")
+    st.cache_resource.clear()                   # what a restart forgets: everything held in memory
+    again = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "solo", "right-password-1")
+    assert any("分間サインインできません" in e.value for e in again.error)
+    assert not again.metric
+    assert (signed_in_setup / "lockouts.json").exists()
+
+
 def test_sign_out_returns_to_the_form_and_is_audited(monkeypatch, signed_in_setup):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("screens/home.py", user="houkatsu")
@@ -715,3 +734,40 @@ def test_retention_flag_with_a_fixed_today(monkeypatch, sample_raw):
     assert f"{len(expected)}世帯の記録が保存期間を過ぎています" in at.warning[-1].value
     home = open_page("screens/home.py")
     assert f"{len(expected)}世帯" in [m.value for m in home.metric]
+
+
+def test_admin_lists_what_is_due_everywhere_and_records_a_disposal(monkeypatch, tmp_path, signed_in_setup):
+    import json
+    import shutil
+    from openpyxl import load_workbook
+    from lib.workbook.sources import read_excel
+    from tests.conftest import SAMPLE
+    book = load_workbook(SAMPLE)
+    hh = book["世帯"]
+    header = [c.value for c in hh[1]]
+    for row in hh.iter_rows(min_row=2):
+        if row[0].value == "H-001":                      # closed long ago
+            row[header.index("段階")].value, row[header.index("終結日")].value = "終結", "2019/1/10"
+        if row[0].value == "H-023":                      # stopped long ago
+            row[header.index("中断日")].value = "2020/2/1"
+    town = tmp_path / "town.xlsx"
+    book.save(town)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    shutil.copy(town, backups / "town_20261120-0900.xlsx")
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(town))
+    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(backups))
+    at = open_page("screens/admin.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["シート（ワークブック）"] == "2世帯" and metrics["アプリのバックアップ"] == "1ファイル"
+    at.multiselect(key="admin_dispose_ids").set_value(["H-001", "H-023"]).run()
+    assert at.button(key="dispose_button").disabled                  # not before the confirmation
+    at.checkbox(key="admin_dispose_confirm").check().run()
+    at.button(key="dispose_button").click().run()
+    assert "2世帯の廃棄を記録しました（バックアップ1ファイルから削除）" in at.success[0].value
+    ids = {r[0] for r in read_excel(backups / "town_20261120-0900.xlsx")["世帯"][1:]}
+    assert "H-001" not in ids and "H-023" not in ids and "H-002" in ids
+    record = json.loads((signed_in_setup / "disposals.jsonl").read_text(encoding="utf-8"))
+    assert record["user"] == "admin" and record["households"] == ["H-001", "H-023"]
+    assert ("admin", "dispose") in audit_events(signed_in_setup)
+    assert {m.label: m.value for m in at.metric}["アプリのバックアップ"] == "0ファイル"

@@ -17,7 +17,7 @@ from lib import settings
 DEFAULT_DIR_NAME = "つなぐボード_監査ログ"
 EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗", "sign_out": "サインアウト",
           "open_household": "世帯を開いた", "refused_household": "世帯の閲覧を拒否", "download": "ダウンロード",
-          "write": "シートへの書き戻し", "write_refused": "書き戻しの拒否"}
+          "write": "シートへの書き戻し", "write_refused": "書き戻しの拒否", "dispose": "保存期間満了の廃棄"}
 
 
 def folder(env=None, secrets=None) -> Path:

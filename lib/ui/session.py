@@ -200,6 +200,18 @@ def write_workbook() -> Workbook:
     return scope_workbook(snapshot.workbook, replace(viewer, projection=False, meeting_context=None))
 
 
+def backups() -> Path | None:
+    """The folder of the app's backups of the open Excel workbook (None for Google Sheets)."""
+    config = sources.resolve(secrets=secrets())
+    return sources.backup_path(Path(config.location), config.backup_dir) if config.kind == "excel" else None
+
+
+def state_folder() -> Path:
+    """Where the app keeps its own state (lock-outs, disposal records)."""
+    from lib.access import state
+    return state.folder(secrets=secrets())
+
+
 def household_exists(household_id: str) -> bool:
     """Whether a 世帯ID exists at all (to audit a refused look-up); says nothing else about it."""
     from lib.casework.household import find

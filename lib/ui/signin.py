@@ -5,17 +5,33 @@ import datetime as dt
 import os
 import time
 
+from pathlib import Path
+
 import streamlit as st
 
 from lib.access import users
-from lib.ui.session import SIGN_IN_SETTLE_SECONDS, audit, secrets
+from lib.access import state
+from lib.ui.session import SIGN_IN_SETTLE_SECONDS, audit, secrets, state_folder
 from lib.workbook import sources
 
 @st.cache_resource(show_spinner=False)
-def _user_store(path: str, mtime: float) -> tuple[dict, dict]:
+def _user_store(path: str, mtime: float, state_dir: str) -> tuple[dict, dict]:
     """The users file loaded once per version (shared by sessions so failed sign-ins add up),
-    and the lock-out times per username."""
-    return users.load(path), {}
+    and the lock-out times per username, both as saved before the last restart."""
+    config, locks = users.load(path), {}
+    for name, (failed, since) in state.load_lockouts(Path(state_dir)).items():
+        entry = config["credentials"]["usernames"].get(name)
+        if entry is not None:
+            entry["failed_login_attempts"] = failed
+            if since is not None:
+                locks[name] = since
+    return config, locks
+
+
+def _save_lockouts(credentials: dict, locks: dict) -> None:
+    """Keep failed attempts and lock-outs across a server restart."""
+    state.save_lockouts(state_folder(), {name: (entry.get("failed_login_attempts", 0), locks.get(name))
+                                         for name, entry in credentials["usernames"].items()})
 
 
 def auth_settings() -> users.AuthSettings:
@@ -43,7 +59,7 @@ def _authenticator():
     try:
         settings = auth_settings()
         path = settings.users_file
-        config, locks = _user_store(str(path), path.stat().st_mtime if path.exists() else 0.0)
+        config, locks = _user_store(str(path), path.stat().st_mtime if path.exists() else 0.0, str(state_folder()))
     except (users.AuthConfigError, users.UsersFileError) as e:
         st.title("つなぐボードを始められません")
         st.error(str(e), icon=":material/lock:")
@@ -102,6 +118,8 @@ def sign_in_form() -> None:
         for name, entry in credentials["usernames"].items():
             if entry.get("failed_login_attempts", 0) > before.get(name, 0):
                 audit("sign_in_failed", user=name)
+    _release_lockouts(credentials, locks)
+    _save_lockouts(credentials, locks)
     if not st.session_state.get("authentication_status"):
         st.caption("パスワードを忘れたときは、つなぐボードの管理者（多機関協働の担当課）に連絡してください。")
         return

@@ -98,6 +98,7 @@ TABS: tuple[Tab, ...] = (
         C("緊急度", ENUM, allowed=URGENCY, aliases=("優先度",)),
         C("紹介元", TEXT, aliases=("相談経路",)),
         C("終結日", DATE, aliases=("支援終結日",)),
+        C("中断日", DATE, aliases=("支援中断日", "中断年月日")),
         C("備考", TEXT, free_text=True, aliases=("メモ",)),
     )),
     Tab(MEMBERS, key=("世帯ID", "記号"), description="世帯員（1人1行。氏名は書かず記号で）", columns=(

@@ -470,10 +470,15 @@ def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
     return written
 
 
+def backup_path(path: Path, configured: str | None) -> Path:
+    """Where backups of this workbook go (not created)."""
+    return Path(configured) if configured else Path(path).parent / BACKUP_DIR_NAME
+
+
 def backup_folder(path: Path, configured: str | None) -> Path:
     """Where backups go (made if missing): the backup_dir setting, else a folder beside the workbook.
     A setting that names a file, or a folder that cannot be made, refuses the save in Japanese."""
-    folder = Path(configured) if configured else path.parent / BACKUP_DIR_NAME
+    folder = backup_path(path, configured)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):

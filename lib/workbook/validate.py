@@ -353,6 +353,9 @@ def _check_domain_rules(records, titles, problems) -> None:
                    "同意か段階を確かめてください", hid)
         if r["段階"] == "終結" and r.get("終結日") is None:
             hh.add(WARNING, r[ROW], "終結日", "", "段階が「終結」です。終結日を入れてください（記録の保存期間は終結日から5年です）", hid)
+        if r["段階"] == "中断" and r.get("中断日") is None:
+            hh.add(WARNING, r[ROW], "中断日", "", "段階が「中断」です。中断日を入れてください（記録の保存期間は中断日から5年です。"
+                   "空のままでは保存期間を数えられません）", hid)
         if r.get("終結日") and r.get("受付日") and r["終結日"] < r["受付日"]:
             hh.add(WARNING, r[ROW], "終結日", r["終結日"].isoformat(), "終結日が受付日より前です", hid)
 

@@ -1,0 +1,84 @@
+"""The app's own small state files (sign-in lock-outs, disposal records), kept across restarts
+in the state_dir setting (default: the audit log's folder)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from lib import settings
+from lib.access import audit
+
+
+def folder(env=None, secrets=None) -> Path:
+    """TSUNAGU_STATE_DIR, else the audit log's folder."""
+    configured = settings.get("state_dir", env, secrets)
+    return Path(configured) if configured else audit.folder(env, secrets)
+
+
+def read_json(where: Path, name: str, default):
+    """A JSON file's content, or `default` when it is missing or unreadable."""
+    try:
+        return json.loads((where / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+def write_json(where: Path, name: str, data) -> bool:
+    """Replace a JSON file atomically; False (never an exception) when it cannot be written."""
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        temp = where / f".{name}.tmp"
+        temp.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(temp, where / name)
+        return True
+    except OSError:
+        return False
+
+
+def append_jsonl(where: Path, name: str, record: dict) -> bool:
+    """Add one line to a JSON Lines file; False when it cannot be written."""
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with open(where / name, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        return True
+    except OSError:
+        return False
+
+
+def read_jsonl(where: Path, name: str) -> list[dict]:
+    rows = []
+    try:
+        lines = (where / name).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return rows
+    for line in lines:
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue
+    return rows
+
+
+# ---------------------------------------------------------------- sign-in lock-outs
+
+LOCKOUTS = "lockouts.json"
+
+
+def load_lockouts(where: Path) -> dict[str, tuple[int, dt.datetime | None]]:
+    """username → (failed attempts, locked since) as saved."""
+    out = {}
+    for name, entry in read_json(where, LOCKOUTS, {}).items():
+        try:
+            since = dt.datetime.fromisoformat(entry["since"]) if entry.get("since") else None
+            out[name] = (int(entry.get("failed", 0)), since)
+        except (TypeError, ValueError, AttributeError):
+            continue
+    return out
+
+
+def save_lockouts(where: Path, state: dict[str, tuple[int, dt.datetime | None]]) -> bool:
+    return write_json(where, LOCKOUTS, {n: {"failed": f, "since": s.isoformat() if s else None}
+                                        for n, (f, s) in state.items() if f or s})
