@@ -362,3 +362,48 @@ def test_excel_cell_writer_never_makes_a_formula(tmp_path, value, kind):
     cell = load_workbook(path)["地区"]["H2"]
     assert n == 1 and cell.data_type == kind
     assert cell.value == (value.replace("\x07", "") if isinstance(value, str) else value)
+
+
+def test_a_backup_setting_naming_a_file_refuses_the_save_in_japanese(tmp_path):
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    blocker = tmp_path / "not-a-folder.txt"
+    blocker.write_text("x")
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(blocker)}, {})
+    snapshot = sources.load(config)
+    before = digest(path)
+    with pytest.raises(sources.WriteRefused) as refused:
+        sources.write(config, snapshot, sample_plan(snapshot))
+    assert "バックアップの置き場所がフォルダではありません" in str(refused.value)
+    assert "TSUNAGU_BACKUP_DIR" in refused.value.advice
+    assert digest(path) == before and not list(tmp_path.glob(".~tsunagu-*"))
+
+
+def test_temp_files_of_a_killed_save_are_removed_at_the_next_start(tmp_path):
+    import os
+    import time
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    old = tmp_path / ".~tsunagu-0123abcd.xlsx"
+    old.write_bytes(b"half a file")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    fresh = tmp_path / ".~tsunagu-fresh.xlsx"          # another save in progress right now
+    fresh.write_bytes(b"being written")
+    assert sources.clean_leftovers(path) == [old]
+    assert not old.exists() and fresh.exists() and path.exists()
+
+
+def test_app_start_cleans_leftovers_beside_the_workbook(tmp_path, monkeypatch):
+    import os
+    import time
+    from streamlit.testing.v1 import AppTest
+    from tests.test_pages import APP
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    old = tmp_path / ".~tsunagu-killed.xlsx"
+    old.write_bytes(b"half a file")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
+    from tests.test_pages import sign_in
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run())
+    assert not at.exception and not old.exists()

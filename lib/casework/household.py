@@ -123,7 +123,7 @@ def build_detail(workbook: Workbook, household_id: str, today: dt.date, projecti
     contacts = workbook[schema.CONTACTS]
     contacts = contacts[contacts["世帯ID"] == hid].sort_values("日付", ascending=False, kind="stable")
     meetings = workbook[schema.MEETINGS]
-    meetings = meetings[meetings["対象世帯"].map(lambda ids: hid in ids)].sort_values("開催日", ascending=False)
+    meetings = meetings[meetings["対象世帯"].map(lambda ids: hid in ids).astype(bool)].sort_values("開催日", ascending=False)
     hh = workbook[schema.HOUSEHOLDS]
     last = board.last_contacts(hh[hh["世帯ID"] == hid], workbook[schema.CONTACTS]).get(hid)
     ages = [int(a) for a in members["年齢"].dropna()]

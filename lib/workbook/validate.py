@@ -70,14 +70,40 @@ class Workbook:
 
 
 def _shown(value: object) -> str:
-    """A raw value as it would read in the sheet, for problem reports."""
+    """A raw value as it would read in the sheet, for problem reports (long text cut)."""
     if value is None:
         return ""
+    if isinstance(value, str) and len(value) > 200:
+        return value[:200] + "…"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M") if value.time() != dt.time() else value.strftime("%Y-%m-%d")
     return str(value)
+
+
+# Text longer than this is cut for display (a 10 MB cell would stall every screen); the sheet
+# keeps the full text:
+MAX_SHOWN_CHARS = 5_000
+CUT_MARK = "…（以下省略。全文はシートにあります）"
+
+
+def cut(value):
+    """Long text cut to MAX_SHOWN_CHARS with a mark saying so; anything else unchanged."""
+    if isinstance(value, str) and len(value) > MAX_SHOWN_CHARS:
+        return value[:MAX_SHOWN_CHARS] + CUT_MARK
+    return value
+
+
+def _household_of(row: Sequence, index: int) -> str | None:
+    """The 世帯ID a row belongs to, for locating its problems; None when the cell is unusable
+    (TRUE/FALSE, a number …): that cell's own problem is reported where the column is parsed."""
+    if index >= len(row):
+        return None
+    try:
+        return cells.parse_id(row[index])
+    except cells.CellError:
+        return None
 
 
 def _parser(col: Column) -> Callable[[object], object]:
@@ -161,7 +187,7 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
     records: list[dict] = []
     left_out = 0
     for number, row in data_rows:
-        household = cells.parse_id(row[positions[id_col]]) if id_col and positions[id_col] < len(row) else None
+        household = _household_of(row, positions[id_col]) if id_col else None
         record: dict[str, object] = {ROW: number}
         usable = True
         for col in tab.columns:
@@ -191,9 +217,14 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
                         if word not in col.vocabulary:
                             out.add(INFO, number, col.name, raw,
                                     f"「{word}」は決まった言葉にありません（そのまま表示します）", household)
+            if isinstance(value, str) and len(value) > MAX_SHOWN_CHARS:
+                out.add(INFO, number, col.name, value[:40],
+                        f"{len(value):,}文字の長い入力です。画面では先頭の{MAX_SHOWN_CHARS:,}文字だけを表示します"
+                        "（シートの全文はそのまま残ります）", household)
+                value = cut(value)
             record[col.name] = value
         for label, i in extras.items():
-            record[label] = cells.parse_text(row[i]) if i < len(row) else None
+            record[label] = cut(cells.parse_text(row[i])) if i < len(row) else None
         if usable:
             records.append(record)
         else:
@@ -294,7 +325,8 @@ def _raw_ids(sheets, tab_name: str, column: str) -> set[str]:
     idx = next((i for i, h in enumerate(rows[0]) if (c := schema.column_for_header(tab, h)) and c.name == column), None)
     if idx is None:
         return set()
-    return {cells.nfkc(r[idx]) for r in rows[1:] if idx < len(r) and not cells.is_blank(r[idx])}
+    return {cells.nfkc(r[idx]) for r in rows[1:] if idx < len(r) and not cells.is_blank(r[idx])
+            and not isinstance(r[idx], bool)}
 
 
 def _check_references(records, titles, problems, left_out, sheets) -> None:
