@@ -30,8 +30,8 @@ st.subheader("監査ログ")
 log = audit.read(audit.folder(secrets=ui.secrets()))
 log_all = log
 c1, c2, c3 = st.columns(3)
-who = c1.multiselect("ユーザー", sorted(log["user"].dropna().unique()), key="admin_users")
-what = c2.multiselect("内容", list(audit.EVENTS.values()), key="admin_events")
+who = c1.multiselect("ユーザー", sorted(log["user"].dropna().unique()), placeholder="すべて", key="admin_users")
+what = c2.multiselect("内容", list(audit.EVENTS.values()), placeholder="すべて", key="admin_events")
 since = c3.date_input("この日から", value=ui.today() - dt.timedelta(days=30), key="admin_since")
 shown = log
 if who:
@@ -40,7 +40,8 @@ if what:
     shown = shown[shown["内容"].isin(what)]
 shown = shown[shown["time"].fillna("") >= since.isoformat()]
 st.caption(f"{len(shown)}件（全{len(log)}件）")
-st.dataframe(shown.iloc[::-1].astype(str), hide_index=True, width="stretch")
+st.dataframe(shown.iloc[::-1].astype(str).replace({"None": "", "nan": ""}).rename(columns=audit.COLUMN_LABELS),
+             hide_index=True, width="stretch")
 ui.audited_download("監査ログを Excel でダウンロード", export.to_xlsx({"監査ログ": shown.astype(str)}),
                     f"監査ログ_{dt.date.today():%Y%m%d}.xlsx", what="監査ログ", households=0,
                     icon=":material/download:", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -80,7 +81,7 @@ else:
         st.dataframe(in_backups, hide_index=True, width="stretch")
     st.markdown("**廃棄を記録する**: シートの行は事務局が削除します。ここで記録すると、アプリのバックアップからも"
                 "その世帯の行を消し、だれが・いつ・どの世帯を廃棄したかを残します。")
-    chosen = st.multiselect("廃棄する世帯", sorted(ids), key="admin_dispose_ids")
+    chosen = st.multiselect("廃棄する世帯", sorted(ids), placeholder="世帯を選ぶ", key="admin_dispose_ids")
     confirmed = st.checkbox("シートからこれらの世帯の行を削除した（または削除する）ことを確かめました",
                             key="admin_dispose_confirm")
     st.button("廃棄を記録する", type="primary", disabled=not (chosen and confirmed), key="dispose_button",

@@ -16,12 +16,12 @@ options = board.filter_options(workbook["世帯"])
 with st.expander("絞り込み", icon=":material/filter_alt:", expanded=False):
     c1, c2, c3 = st.columns(3)
     filters = Filters(
-        areas=tuple(c1.multiselect("地区", options["地区"], key="board_areas")),
-        issues=tuple(c2.multiselect("課題（どれかを含む）", options["課題"], key="board_issues")),
-        tracks=tuple(c3.multiselect("会議", options["track"], key="board_tracks")),
-        agencies=tuple(c1.multiselect("主担当機関", options["主担当機関"], key="board_agencies")),
-        staff=tuple(c2.multiselect("担当者", options["担当者"], key="board_staff")),
-        urgencies=tuple(c3.multiselect("緊急度", options["緊急度"], key="board_urgencies")),
+        areas=tuple(c1.multiselect("地区", options["地区"], placeholder="すべて", key="board_areas")),
+        issues=tuple(c2.multiselect("課題（どれかを含む）", options["課題"], placeholder="すべて", key="board_issues")),
+        tracks=tuple(c3.multiselect("会議", options["track"], placeholder="すべて", key="board_tracks")),
+        agencies=tuple(c1.multiselect("主担当機関", options["主担当機関"], placeholder="すべて", key="board_agencies")),
+        staff=tuple(c2.multiselect("担当者", options["担当者"], placeholder="すべて", key="board_staff")),
+        urgencies=tuple(c3.multiselect("緊急度", options["緊急度"], placeholder="すべて", key="board_urgencies")),
         text=c1.text_input("表示名・世帯IDで検索", key="board_text"))
 table_view = st.toggle("一覧表で表示", key="board_table_view", help="世帯が多いときは一覧表が軽くて見やすいです")
 

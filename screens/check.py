@@ -29,7 +29,7 @@ else:
     labels = list(SEVERITY_LABELS.values())
     left, right = st.columns(2)
     st.session_state.setdefault("check_severity", labels[:2])
-    severities = left.multiselect("重要度", labels, key="check_severity")
+    severities = left.multiselect("重要度", labels, placeholder="すべて", key="check_severity")
     tabs = right.multiselect("タブ", list(dict.fromkeys(problems["タブ"])), key="check_tabs",
                              placeholder="すべてのタブ")
     shown = problems[problems["重要度"].isin(severities or labels)]

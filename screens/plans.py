@@ -23,9 +23,9 @@ if view == VIEWS[0]:
     with st.expander("絞り込み", icon=":material/filter_alt:"):
         c1, c2, c3 = st.columns(3)
         filters = plans.PlanFilters(
-            areas=tuple(c1.multiselect("地区", options["地区"], key="plans_areas")),
-            agencies=tuple(c2.multiselect("機関（主担当または役割分担）", options["機関"], key="plans_agencies")),
-            statuses=tuple(c3.multiselect("状況", schema.PLAN_STATUS, key="plans_statuses")),
+            areas=tuple(c1.multiselect("地区", options["地区"], placeholder="すべて", key="plans_areas")),
+            agencies=tuple(c2.multiselect("機関（主担当または役割分担）", options["機関"], placeholder="すべて", key="plans_agencies")),
+            statuses=tuple(c3.multiselect("状況", schema.PLAN_STATUS, placeholder="すべて", key="plans_statuses")),
             overdue_only=c1.toggle("期限切れだけ", key="plans_overdue"))
     result = plans.portfolio(workbook, today, filters)
 

@@ -20,9 +20,9 @@ areas = list(workbook["地区"]["地区名"])
 with st.expander("絞り込み", icon=":material/filter_alt:"):
     c1, c2, c3 = st.columns(3)
     filters = ResourceFilters(
-        kinds=tuple(c1.multiselect("種別", schema.RESOURCE_KINDS, key="resources_kinds")),
-        fields=tuple(c2.multiselect("分野", schema.FIELDS, key="resources_fields")),
-        areas=tuple(c3.multiselect("地区", areas, key="resources_areas")),
+        kinds=tuple(c1.multiselect("種別", schema.RESOURCE_KINDS, placeholder="すべて", key="resources_kinds")),
+        fields=tuple(c2.multiselect("分野", schema.FIELDS, placeholder="すべて", key="resources_fields")),
+        areas=tuple(c3.multiselect("地区", areas, placeholder="すべて", key="resources_areas")),
         accepting_only=c1.toggle("受入可のものだけ", key="resources_accepting"))
 st.session_state.setdefault("resources_tiles", TILES_DEFAULT)
 tiles = st.toggle("インターネットの地図を背景にする", key="resources_tiles",

@@ -578,7 +578,8 @@ def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(monkeypatc
     assert ("admin", "sign_in_failed") in audit_events(signed_in_setup)
 
 
-def test_repeated_failures_lock_the_user_out(monkeypatch, tmp_path):
+def locked_out_solo(monkeypatch, tmp_path) -> AppTest:
+    """A one-user town where that user has just failed the attempt limit."""
     from lib.access import users
     path = tmp_path / "users.yaml"
     config = {"credentials": {"usernames": {"solo": {"name": "一人", "password": users.hash_password("right-password-1"),
@@ -589,23 +590,18 @@ def test_repeated_failures_lock_the_user_out(monkeypatch, tmp_path):
     at = AppTest.from_file(APP, default_timeout=60).run()
     for _ in range(users.MAX_LOGIN_ATTEMPTS):
         sign_in(at, "solo", "wrong-password-x")
-    sign_in(at, "solo", "right-password-1")
+    return at
+
+
+def test_repeated_failures_lock_the_user_out(monkeypatch, tmp_path):
+    at = sign_in(locked_out_solo(monkeypatch, tmp_path), "solo", "right-password-1")
     assert any("分間サインインできません" in e.value for e in at.error)
     assert not at.metric
 
 
 def test_a_lock_out_survives_a_server_restart(monkeypatch, tmp_path, signed_in_setup):
     import streamlit as st
-    from lib.access import users
-    path = tmp_path / "users.yaml"
-    config = {"credentials": {"usernames": {"solo": {"name": "一人", "password": users.hash_password("right-password-1"),
-                                                     "roles": [users.ADMIN], "agency": None}}}}
-    users.save(config, path)
-    monkeypatch.setenv("TSUNAGU_USERS_FILE", str(path))
-    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    for _ in range(users.MAX_LOGIN_ATTEMPTS):
-        sign_in(at, "solo", "wrong-password-x")
+    locked_out_solo(monkeypatch, tmp_path)
     st.cache_resource.clear()                   # what a restart forgets: everything held in memory
     again = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "solo", "right-password-1")
     assert any("分間サインインできません" in e.value for e in again.error)
@@ -771,3 +767,12 @@ def test_admin_lists_what_is_due_everywhere_and_records_a_disposal(monkeypatch, 
     assert record["user"] == "admin" and record["households"] == ["H-001", "H-023"]
     assert ("admin", "dispose") in audit_events(signed_in_setup)
     assert {m.label: m.value for m in at.metric}["アプリのバックアップ"] == "0ファイル"
+
+
+def test_every_multiselect_and_selectbox_has_a_japanese_placeholder():
+    """Streamlit's own placeholder is English ("Choose options"); every screen gives its own."""
+    for path in (ROOT / "screens").glob("*.py"):
+        for call in (n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Call)):
+            name = getattr(call.func, "attr", "")
+            if name == "multiselect" or (name == "selectbox" and any(k.arg == "index" for k in call.keywords)):
+                assert any(k.arg == "placeholder" for k in call.keywords), f"{path.name}:{call.lineno}"

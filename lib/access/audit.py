@@ -19,6 +19,11 @@ EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗
           "open_household": "世帯を開いた", "refused_household": "世帯の閲覧を拒否", "download": "ダウンロード",
           "write": "シートへの書き戻し", "write_refused": "書き戻しの拒否", "dispose": "保存期間満了の廃棄"}
 
+# Japanese headings for the log's columns on screen (the file keeps the English keys):
+COLUMN_LABELS = {"time": "日時", "user": "ユーザー", "event": "種類", "household": "世帯ID", "projection": "投影",
+                 "what": "何を", "file": "ファイル", "households": "世帯数", "cells": "書いたセル",
+                 "appended": "追加した行", "conflicts": "重なった変更", "backups": "バックアップ"}
+
 
 def folder(env=None, secrets=None) -> Path:
     """TSUNAGU_AUDIT_DIR, or secrets [tsunagu] audit_dir, or つなぐボード_監査ログ in the working folder."""

@@ -247,7 +247,7 @@ def show_date(value, style: str = WAREKI, short: bool = True) -> str:
 
 
 def show_dates(frame, style: str = WAREKI):
-    """A copy of a table with its date columns as text in `style` (for tables people read)."""
+    """A copy of a table for people to read: date columns as text in `style`, blank text cells empty."""
     import pandas as pd
     out = frame.copy()
     for column in out.columns:
@@ -257,6 +257,8 @@ def show_dates(frame, style: str = WAREKI):
                                                                or (isinstance(v, float) and v != v) for v in series)
                 and any(isinstance(v, dt.date) for v in series)):
             out[column] = [show_date(v, style) for v in series]
+        elif series.dtype == object:
+            out[column] = ["" if v is None or (isinstance(v, float) and v != v) else v for v in series]
     return out
 
 
