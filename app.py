@@ -5,6 +5,8 @@ from lib import ui
 from lib.access import users
 
 st.set_page_config(page_title="つなぐボード", page_icon="🤝", layout="wide")
+# Tables offer no CSV download or copy of their own (also in .streamlit/config.toml, for any working folder):
+st.set_option("client.disableDataExport", True)
 
 # Screens, in the order staff use them. They live in screens/, not pages/: Streamlit runs a
 # fresh server's first request in its legacy pages/-folder mode when a folder of that name exists

@@ -41,7 +41,7 @@ else:
 
     # Problems grouped by tab, and the download (not on a projector):
     for tab, group in shown.groupby("タブ", sort=False):
-        with st.expander(f"{tab}（{len(group)}件）", expanded=True):
+        with st.expander(f"{ui.esc(tab)}（{len(group)}件）", expanded=True):
             st.dataframe(group.drop(columns=["タブ"]), hide_index=True, width="stretch")
     if not viewer.projection:
         ui.audited_download("Excel でダウンロード", export.to_xlsx({"データ点検": problems}),

@@ -213,3 +213,36 @@ def test_disposal_lists_and_scrubs_backups_and_is_recorded(tmp_path, sample_raw)
     assert retention.record_disposal(tmp_path, "admin", sorted(gone), ["town_20261101.xlsx"])
     record = retention.disposals(tmp_path)
     assert record.iloc[0]["記録した人"] == "admin" and record.iloc[0]["世帯"] == "H-001、H-023"
+
+
+@pytest.mark.parametrize("name", ["bad\nname", "tab\tname", "del\x7f", "space name", "", "x" * 65, "bell\x07"])
+def test_usernames_with_control_characters_are_refused(tmp_path, name):
+    path = tmp_path / "users.yaml"
+    result = run_users("--file", str(path), "add", name, "--name", "x", "--role", "閲覧", "--password-stdin",
+                       stdin="long-enough-password\n")
+    assert result.returncode != 0 and not path.exists()
+
+
+def test_users_file_and_audit_log_are_private_to_the_app(tmp_path):
+    import stat
+    path = tmp_path / "users.yaml"
+    assert run_users("--file", str(path), "add", "tanaka", "--name", "田中", "--role", "閲覧", "--password-stdin",
+                     stdin="long-enough-password\n").returncode == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert audit.record(tmp_path / "audit", "sign_in", "tanaka")
+    assert [stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "audit").iterdir()] == [0o600]
+
+
+def test_a_disabled_user_cannot_use_a_cookie(tmp_path):
+    import datetime as dt
+    import jwt
+    from lib.access import sessions
+    path = tmp_path / "users.yaml"
+    assert run_users("--file", str(path), "add", "tanaka", "--name", "田中", "--role", "閲覧", "--password-stdin",
+                     stdin="long-enough-password\n").returncode == 0
+    key = "k" * 40
+    token = jwt.encode({"username": "tanaka", "exp_date": (dt.datetime.now() + dt.timedelta(hours=1)).timestamp()},
+                       key, algorithm="HS256")
+    assert sessions.check_cookie(token, key, users.load(path)["credentials"], set(), dt.datetime.now()).username == "tanaka"
+    assert run_users("--file", str(path), "disable", "tanaka").returncode == 0
+    assert sessions.check_cookie(token, key, users.load(path)["credentials"], set(), dt.datetime.now()).reason == "disabled user"

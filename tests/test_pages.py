@@ -588,15 +588,17 @@ def locked_out_solo(monkeypatch, tmp_path) -> AppTest:
     monkeypatch.setenv("TSUNAGU_USERS_FILE", str(path))
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = AppTest.from_file(APP, default_timeout=60).run()
-    for _ in range(users.MAX_LOGIN_ATTEMPTS):
+    from lib.access.sessions import FREE_ATTEMPTS
+    for _ in range(FREE_ATTEMPTS + 1):
         sign_in(at, "solo", "wrong-password-x")
     return at
 
 
 def test_repeated_failures_lock_the_user_out(monkeypatch, tmp_path):
     at = sign_in(locked_out_solo(monkeypatch, tmp_path), "solo", "right-password-1")
-    assert any("分間サインインできません" in e.value for e in at.error)
+    assert any("しばらくサインインできません" in e.value for e in at.error)
     assert not at.metric
+    assert ("solo", "sign_in_throttled") in audit_events(tmp_path / "audit")
 
 
 def test_a_lock_out_survives_a_server_restart(monkeypatch, tmp_path, signed_in_setup):
@@ -604,9 +606,9 @@ def test_a_lock_out_survives_a_server_restart(monkeypatch, tmp_path, signed_in_s
     locked_out_solo(monkeypatch, tmp_path)
     st.cache_resource.clear()                   # what a restart forgets: everything held in memory
     again = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "solo", "right-password-1")
-    assert any("分間サインインできません" in e.value for e in again.error)
+    assert any("しばらくサインインできません" in e.value for e in again.error)
     assert not again.metric
-    assert (signed_in_setup / "lockouts.json").exists()
+    assert (signed_in_setup / "throttle.json").exists()
 
 
 def test_sign_out_returns_to_the_form_and_is_audited(monkeypatch, signed_in_setup):
@@ -713,7 +715,7 @@ def test_admin_page_lists_users_and_the_audit_log_but_no_password_hash(monkeypat
     users_table = at.dataframe[0].value
     assert set(users_table["ユーザー名"]) == {"admin", "kyodo", "houkatsu", "kyotaku", "eturan"}
     assert "$2b$" not in rendered_text(at)
-    assert any(("admin" in r and "サインイン" in r) for r in at.dataframe[1].value.astype(str).agg(" ".join, axis=1))
+    assert any(("admin" in r and "サインイン" in r) for r in at.dataframe[1].value.fillna("").astype(str).agg(" ".join, axis=1))
     staff = open_page("screens/admin.py", user="houkatsu")
     assert "管理者だけ" in staff.error[0].value
 
@@ -776,3 +778,15 @@ def test_every_multiselect_and_selectbox_has_a_japanese_placeholder():
             name = getattr(call.func, "attr", "")
             if name == "multiselect" or (name == "selectbox" and any(k.arg == "index" for k in call.keywords)):
                 assert any(k.arg == "placeholder" for k in call.keywords), f"{path.name}:{call.lineno}"
+
+
+def test_the_wall_account_sees_no_shien_kaigi_household_on_the_meeting_screen(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    kyodo = open_page("screens/meeting.py", user="kyodo")
+    kyodo.selectbox(key="meeting_kind").set_value("支援会議").run()
+    assert agenda_ids(kyodo)                                     # there are 支援会議 households to propose
+    wall = open_page("screens/meeting.py", user="eturan")
+    wall.selectbox(key="meeting_kind").set_value("支援会議").run()
+    assert agenda_ids(wall) == []
+    wall.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
+    assert not wall.exception and "進行する世帯がありません" in wall.info[0].value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -38,8 +39,12 @@ def record(where: Path, event: str, user: str, now: dt.datetime | None = None, *
                       ensure_ascii=False, default=str)
     try:
         where.mkdir(parents=True, exist_ok=True)
-        with open(where / f"audit-{now:%Y-%m}.jsonl", "a", encoding="utf-8") as handle:
+        path = where / f"audit-{now:%Y-%m}.jsonl"
+        fresh = not path.exists()
+        with open(path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+        if fresh:
+            os.chmod(path, 0o600)           # who looked at which household: the app's account only
         return True
     except OSError:
         return False

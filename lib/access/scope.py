@@ -135,8 +135,8 @@ def visible_problem(problem, keep: set[str]) -> bool:
 
 def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
     """The part of the workbook this viewer may see, pseudonymised when projected."""
-    if viewer.user.role == VIEWER:
-        viewer = replace(viewer, projection=True)
+    if viewer.user.role == VIEWER:        # the wall account: never a 支援会議 member, always projected
+        viewer = replace(viewer, projection=True, meeting_context=None)
     if not viewer.sees_everything:
         workbook = _restrict(workbook, visible_households(workbook, viewer.user),
                              is_member(workbook, viewer.user.agency))

@@ -1,8 +1,7 @@
-"""The app's own small state files (sign-in lock-outs, disposal records), kept across restarts
+"""The app's own small state files (sign-in throttling, signed-out cookies, disposal records), kept across restarts
 in the state_dir setting (default: the audit log's folder)."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -60,25 +59,3 @@ def read_jsonl(where: Path, name: str) -> list[dict]:
         except ValueError:
             continue
     return rows
-
-
-# ---------------------------------------------------------------- sign-in lock-outs
-
-LOCKOUTS = "lockouts.json"
-
-
-def load_lockouts(where: Path) -> dict[str, tuple[int, dt.datetime | None]]:
-    """username → (failed attempts, locked since) as saved."""
-    out = {}
-    for name, entry in read_json(where, LOCKOUTS, {}).items():
-        try:
-            since = dt.datetime.fromisoformat(entry["since"]) if entry.get("since") else None
-            out[name] = (int(entry.get("failed", 0)), since)
-        except (TypeError, ValueError, AttributeError):
-            continue
-    return out
-
-
-def save_lockouts(where: Path, state: dict[str, tuple[int, dt.datetime | None]]) -> bool:
-    return write_json(where, LOCKOUTS, {n: {"failed": f, "since": s.isoformat() if s else None}
-                                        for n, (f, s) in state.items() if f or s})

@@ -69,7 +69,17 @@ def save(config: dict, path: str | Path) -> None:
     text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
     temp = path.with_suffix(path.suffix + ".tmp")
     temp.write_text(text, encoding="utf-8")
+    os.chmod(temp, 0o600)                   # password hashes: readable by the app's account only
     os.replace(temp, path)
+
+
+def check_username(username: str) -> None:
+    """Refuse a username the log or a cookie could be confused by (spaces, newlines, control characters)."""
+    import unicodedata
+    if not username or any(c.isspace() or unicodedata.category(c).startswith("C") for c in username):
+        raise ValueError("ユーザー名に空白・改行・制御文字は使えません")
+    if len(username) > 64:
+        raise ValueError("ユーザー名は64文字までにしてください")
 
 
 def hash_password(password: str) -> str:
@@ -105,6 +115,8 @@ def main(argv=None) -> int:
     rm = sub.add_parser("remove", help="ユーザーを削除")
     rm.add_argument("username")
     sub.add_parser("list", help="ユーザーの一覧（パスワードは出しません）")
+    for command, words in (("disable", "使えなくする（サインイン中の人もすぐに切れます）"), ("enable", "使えるように戻す")):
+        sub.add_parser(command, help=f"ユーザーを{words}").add_argument("username")
     args = parser.parse_args(argv)
     if not args.file:
         print("ユーザーのファイルを --file か TSUNAGU_USERS_FILE で指定してください", file=sys.stderr)
@@ -120,7 +132,13 @@ def main(argv=None) -> int:
             return 0
         if args.command == "remove":
             users.pop(args.username, None)
+        elif args.command in ("disable", "enable"):
+            if args.username not in users:
+                print(f"{args.username} というユーザーはいません", file=sys.stderr)
+                return 1
+            users[args.username]["disabled"] = args.command == "disable"
         elif args.command == "add":
+            check_username(args.username)
             users[args.username] = {"name": args.name, "password": hash_password(_read_password(args.password_stdin)),
                                     "roles": [args.role], "agency": args.agency or None}
         elif args.command == "passwd":
@@ -148,8 +166,6 @@ DEMO_COOKIE_KEY = "tsunagu-board-demo-cookie-key-not-for-real-use"
 MIN_COOKIE_KEY_BYTES = 32
 COOKIE_NAME = "tsunagu_board_auth"
 # Failed sign-ins before a user is locked out, and for how long:
-MAX_LOGIN_ATTEMPTS = 5
-LOCKOUT_MINUTES = 15
 # A sign-in lasts this long (the re-login cookie and the session both):
 DEFAULT_SESSION_HOURS = 8
 

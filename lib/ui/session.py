@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 import threading
-import time
 from dataclasses import dataclass, replace
 
 import streamlit as st
@@ -126,6 +125,7 @@ def sidebar(user: users.User) -> None:
                   help="会議で壁に映すときに。名前を仮名（KTX世帯 など、いつも同じ）にし、自由記述を隠します。"
                        "URL に ?mode=projection を付けても同じです。")
         refresh = st.button("最新の情報に更新", icon=":material/refresh:", width="stretch")
+    from lib.ui.signin import sign_out_button     # signin builds on this module
     sign_out_button(user)
     _sync_projection_param()
     if projection:
@@ -238,17 +238,6 @@ def audit(event: str, user: str | None = None, **details) -> None:
         st.session_state["_audit_warned"] = True
         st.warning(f"監査ログを書き込めませんでした（{where}）。画面はこのまま使えますが、管理者に連絡してください。",
                    icon=":material/warning:")
-
-def sign_out_button(user: users.User) -> None:
-    """The signed-in user in the sidebar, and サインアウト."""
-    with st.sidebar:
-        st.caption(f"サインイン中: {user.name}（{user.role or '役割なし'}）")
-        if st.button("サインアウト", icon=":material/logout:", key="sign_out", width="stretch"):
-            audit("sign_out", user=user.username)
-            st.session_state["_authenticator"].logout(location="unrendered")
-            st.session_state.pop("_signed_in_at", None)
-            time.sleep(SIGN_IN_SETTLE_SECONDS)      # let the browser drop the re-login cookie
-            st.rerun()
 
 def audited_download(label: str, data: bytes, file_name: str, what: str, households: int, **kwargs) -> None:
     """A download button whose click is written to the audit log (what, how many households)."""
