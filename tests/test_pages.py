@@ -707,6 +707,8 @@ def test_downloads_and_writes_are_audited(writable_town, signed_in_setup):
     assert (download["user"], download["what"]) == ("kyodo", "プラン取組の一覧") and download["households"] > 0
     write = log[log["event"] == "write"].iloc[0]
     assert write["user"] == "kyodo" and ["世帯", first, "段階", "見守り", "アセスメント"] in write["cells"]
+    views = log[log["event"] == "view_plans"]
+    assert list(views["user"]) == ["kyodo"]             # once per session, not on every rerun
 
 
 def test_admin_page_lists_users_and_the_audit_log_but_no_password_hash(monkeypatch):

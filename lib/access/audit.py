@@ -18,7 +18,8 @@ from lib import settings
 DEFAULT_DIR_NAME = "つなぐボード_監査ログ"
 EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗", "sign_out": "サインアウト",
           "open_household": "世帯を開いた", "refused_household": "世帯の閲覧を拒否", "download": "ダウンロード",
-          "write": "シートへの書き戻し", "write_refused": "書き戻しの拒否", "dispose": "保存期間満了の廃棄"}
+          "write": "シートへの書き戻し", "write_refused": "書き戻しの拒否", "dispose": "保存期間満了の廃棄",
+          "view_plans": "プラン進捗を見た", "sign_in_throttled": "待ち時間中のサインイン", "sign_in_refused": "停止・削除されたユーザーのサインイン"}
 
 # Japanese headings for the log's columns on screen (the file keeps the English keys):
 COLUMN_LABELS = {"time": "日時", "user": "ユーザー", "event": "種類", "household": "世帯ID", "projection": "投影",

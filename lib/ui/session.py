@@ -239,6 +239,14 @@ def audit(event: str, user: str | None = None, **details) -> None:
         st.warning(f"監査ログを書き込めませんでした（{where}）。画面はこのまま使えますが、管理者に連絡してください。",
                    icon=":material/warning:")
 
+def audit_once(event: str, **details) -> None:
+    """Audit a view once per session (who looked at which screen), not on every rerun."""
+    seen = st.session_state.setdefault("_audited_views", set())
+    if event not in seen:
+        seen.add(event)
+        audit(event, **details)
+
+
 def audited_download(label: str, data: bytes, file_name: str, what: str, households: int, **kwargs) -> None:
     """A download button whose click is written to the audit log (what, how many households)."""
     st.download_button(label, data, file_name=file_name, on_click=audit,
