@@ -162,7 +162,7 @@ else:
         try:
             written, conflicts = ui.save(plan)
         except SourceError as e:
-            st.error(f"{e} {e.advice}", icon=":material/block:")
+            st.error(f"{ui.esc(e)} {ui.esc(e.advice)}", icon=":material/block:")
         else:
             if conflicts:
                 st.error("保存しませんでした。読み込んだ後に、シートで次のセルが変更されています。"

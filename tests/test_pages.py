@@ -792,3 +792,31 @@ def test_the_wall_account_sees_no_shien_kaigi_household_on_the_meeting_screen(mo
     assert agenda_ids(wall) == []
     wall.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
     assert not wall.exception and "進行する世帯がありません" in wall.info[0].value
+
+
+def test_links_and_images_typed_into_the_sheet_stay_plain_text(monkeypatch, sample_raw):
+    """A URL in a name is not a link and a Sheets tab named like a markdown image shows no image
+    (Google Sheets allows [ ] in tab names; Excel does not)."""
+    from tests.conftest import SHEET_KEY
+    from tests.fake_sheets import FakeSheets
+    raw = {k: [list(r) for r in v] for k, v in sample_raw.items()}
+    header = raw["世帯"][0]
+    raw["世帯"][1][header.index("表示名")] = "http://evil.example/steal?x=1"
+    raw["世帯"][2][header.index("表示名")] = "www.evil.example"
+    raw["![x](http://evil.example/i.png)"] = [["a"], ["b"]]
+    fake = FakeSheets({SHEET_KEY: raw})
+    root = fake.start()
+    try:
+        monkeypatch.setenv("TSUNAGU_WORKBOOK", SHEET_KEY)
+        monkeypatch.setenv("TSUNAGU_SHEETS_API_ROOT", root)
+        for page in ("screens/board.py", "screens/check.py", "screens/household.py"):
+            at = open_page(page, id="H-001") if page == "screens/household.py" else open_page(page)
+            if page == "screens/check.py":
+                at.multiselect(key="check_severity").set_value(["エラー", "注意", "情報"]).run()
+            shown = [m.value for m in at.markdown] + [e.label for e in at.expander] + [t.value for t in at.title]
+            shown += [str(getattr(p.proto, "label", "")) for p in at.get("page_link")]
+            assert not [m for m in shown if "http://evil" in m or "www.evil.example" in m or "](http" in m], page
+            if page == "screens/check.py":
+                assert any("evil" in e.label for e in at.expander)          # the tab is reported, inert
+    finally:
+        fake.stop()

@@ -13,7 +13,7 @@ from lib import settings
 from lib.access import audit as audit_log
 from lib.access import users
 from lib.access.scope import Viewer, known_agency, scope_workbook
-from lib.ui.widgets import PROJECTION_CSS
+from lib.ui.widgets import PROJECTION_CSS, esc
 from lib.workbook import sources
 from lib.workbook.validate import Workbook
 
@@ -136,11 +136,11 @@ def sidebar(user: users.User) -> None:
         _error_page(e)
         st.stop()
     with st.sidebar:
-        st.caption(f"データ: {snapshot.label}")
+        st.caption(f"データ: {esc(snapshot.label)}")
         st.caption(f"データ取得: {snapshot.read_at:%H:%M}")
     if error is not None:
         age = int((dt.datetime.now() - snapshot.read_at).total_seconds() // 60)
-        st.warning(f"最新の情報を読めませんでした（{error}）。{snapshot.read_at:%m月%d日 %H:%M} に取得したデータ"
+        st.warning(f"最新の情報を読めませんでした（{esc(error)}）。{snapshot.read_at:%m月%d日 %H:%M} に取得したデータ"
                    f"（{age}分前）を表示しています。{error.advice}", icon=":material/cloud_off:")
     viewer = Viewer(projection=projection, user=user, pseudonym_key=settings.get("cookie_key", secrets=secrets()))
     if user.role is None or (user.role == users.STAFF and not known_agency(snapshot.workbook, user.agency)):
@@ -152,7 +152,7 @@ def sidebar(user: users.User) -> None:
 
 def _error_page(error: sources.SourceError) -> None:
     st.title("データを読めませんでした")
-    st.error(str(error), icon=":material/error:")
+    st.error(esc(error), icon=":material/error:")
     st.markdown(f"**確かめること:** {error.advice}")
     st.markdown(
         "- Google スプレッドシートの場合: URL（またはキー）が正しいか、スプレッドシートの「共有」に"

@@ -10,6 +10,7 @@ import streamlit as st
 
 from lib.access import sessions, users
 from lib.ui.session import SIGN_IN_SETTLE_SECONDS, audit, secrets, state_folder
+from lib.ui.widgets import esc
 from lib.workbook import sources
 
 
@@ -168,7 +169,7 @@ DEMO_NOTICE = ("デモモードです。見本の町（みどり町）と見本�
 def sign_out_button(user: users.User) -> None:
     """The signed-in user in the sidebar, and サインアウト (which revokes this browser's cookie)."""
     with st.sidebar:
-        st.caption(f"サインイン中: {user.name}（{user.role or '役割なし'}）")
+        st.caption(f"サインイン中: {esc(user.name)}（{user.role or '役割なし'}）")
         if st.button("サインアウト", icon=":material/logout:", key="sign_out", width="stretch"):
             audit("sign_out", user=user.username)
             end_session()
