@@ -42,7 +42,7 @@ shown = shown[shown["time"].fillna("") >= since.isoformat()]
 st.caption(f"{len(shown)}件（全{len(log)}件）")
 st.dataframe(shown.iloc[::-1].astype(str).replace({"None": "", "nan": ""}).rename(columns=audit.COLUMN_LABELS),
              hide_index=True, width="stretch")
-ui.audited_download("監査ログを Excel でダウンロード", export.to_xlsx({"監査ログ": shown.astype(str)}),
+ui.audited_download("監査ログを Excel でダウンロード", lambda: export.to_xlsx({"監査ログ": shown.astype(str)}),
                     f"監査ログ_{dt.date.today():%Y%m%d}.xlsx", what="監査ログ", households=0,
                     icon=":material/download:", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -44,7 +44,7 @@ else:
         with st.expander(f"{ui.esc(tab)}（{len(group)}件）", expanded=True):
             st.dataframe(group.drop(columns=["タブ"]), hide_index=True, width="stretch")
     if not viewer.projection:
-        ui.audited_download("Excel でダウンロード", export.to_xlsx({"データ点検": problems}),
+        ui.audited_download("Excel でダウンロード", lambda: export.to_xlsx({"データ点検": problems}),
                             f"データ点検_{dt.date.today():%Y%m%d}.xlsx", what="データ点検",
                             households=len({p.household for p in workbook.problems if p.household}),
                             icon=":material/download:",

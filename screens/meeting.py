@@ -89,18 +89,20 @@ elif view == VIEWS[0]:
     ui.indicator_table(indicators.indicator_table(workbook, year, today))
 
 elif view == VIEWS[1]:
-    # The paperwork, from the desk view of the workbook:
-    forms = paperwork.forms(workbook, current, today)
+    # The paperwork, from the desk view of the workbook (built only when someone asks for a file):
+    def forms():
+        return paperwork.forms(workbook, current, today)
+
     stem = paperwork.file_stem(current)
     st.subheader("会議の書類")
     st.caption("開催通知（様式1）・会次第（様式2）・世帯支援プラン検討シート（様式3、世帯ごと）・会議報告シート（様式4）")
     left, right = st.columns(2)
     with left:
-        ui.audited_download("Excel でダウンロード", paperwork.to_xlsx(forms), f"{stem}.xlsx", what="会議書類",
+        ui.audited_download("Excel でダウンロード", lambda: paperwork.to_xlsx(forms()), f"{stem}.xlsx", what="会議書類",
                             households=len(items), icon=":material/table_view:", width="stretch",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     with right:
-        ui.audited_download("PDF でダウンロード", paperwork.to_pdf(forms), f"{stem}.pdf", what="会議書類",
+        ui.audited_download("PDF でダウンロード", lambda: paperwork.to_pdf(forms()), f"{stem}.pdf", what="会議書類",
                             households=len(items), icon=":material/picture_as_pdf:", width="stretch",
                             mime="application/pdf")
     st.markdown("**宛先**: " + ui.esc("、".join(agenda.agencies_to_notify(workbook, current)) or "（機関タブがありません）"))

@@ -53,7 +53,7 @@ if view == VIEWS[0]:
     st.dataframe(result.items, hide_index=True, width="stretch",
                  column_config={"期限切れ": st.column_config.CheckboxColumn("期限切れ")})
     if not viewer.projection:
-        ui.audited_download("この一覧を Excel でダウンロード", export.to_xlsx({"プラン取組": result.items}),
+        ui.audited_download("この一覧を Excel でダウンロード", lambda: export.to_xlsx({"プラン取組": result.items}),
                             f"プラン取組_{today:%Y%m%d}.xlsx", what="プラン取組の一覧",
                             households=result.items["世帯ID"].nunique(), icon=":material/download:",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -95,7 +95,7 @@ else:
     st.subheader("年度ごとの実績（報告書用）")
     report = indicators.annual_report(workbook, years, today)
     st.dataframe(report, hide_index=True, width="stretch")
-    ui.audited_download("実績表を Excel でダウンロード", export.to_xlsx({"実績": report}),
+    ui.audited_download("実績表を Excel でダウンロード", lambda: export.to_xlsx({"実績": report}),
                         f"実施計画_実績_{dt.date.today():%Y%m%d}.xlsx", what="実施計画の実績表", households=0,
                         icon=":material/download:",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -430,3 +430,22 @@ def test_every_download_is_neutralised_and_audited(page, planted_formulas):
     log = audit.read(audit_dir)
     downloads = log[(log["event"] == "download") & (log["user"] == "kyodo")]
     assert len(downloads) == len(clicks)
+
+
+def test_no_file_is_served_before_someone_asks_for_it(page, planted_formulas):
+    """Paperwork is built when a person clicks, not on every render: the page links no /media file."""
+    import urllib.error
+    url, _ = planted_formulas
+    sign_in(page, url, "kyodo")
+    page.goto(url + "/kaigi")
+    wait_ready(page)
+    page.get_by_text("書類", exact=True).click()
+    wait_ready(page)
+    page.get_by_role("button", name="PDF でダウンロード").wait_for()
+    import re
+    assert re.findall(r'["\'(]/media/[0-9a-f]+', page.content()) == []
+    try:
+        status = urllib.request.urlopen(f"{url}/media/0123456789abcdef.pdf", timeout=5).status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    assert status == 404

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 import threading
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import streamlit as st
 
@@ -247,8 +248,14 @@ def audit_once(event: str, **details) -> None:
         audit(event, **details)
 
 
-def audited_download(label: str, data: bytes, file_name: str, what: str, households: int, **kwargs) -> None:
-    """A download button whose click is written to the audit log (what, how many households)."""
-    st.download_button(label, data, file_name=file_name, on_click=audit,
-                       kwargs={"event": "download", "what": what, "file": file_name, "households": households},
-                       **kwargs)
+def audited_download(label: str, build: Callable[[], bytes], file_name: str, what: str, households: int,
+                     **kwargs) -> None:
+    """A download button whose file is built only when the person asks for it, and that request
+    is written to the audit log (who, what, how many households) as it is built."""
+    who, where = st.session_state.get("username") or "", audit_log.folder(secrets=secrets())
+
+    def on_request() -> bytes:               # runs outside the script (no session state here)
+        audit_log.record(where, "download", who, what=what, file=file_name, households=households)
+        return build()
+
+    st.download_button(label, on_request, file_name=file_name, on_click="ignore", **kwargs)
