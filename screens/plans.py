@@ -58,18 +58,20 @@ if view == VIEWS[0]:
                             households=result.items["世帯ID"].nunique(), icon=":material/download:",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
+    # One row per household, and one plan sheet opened on demand (never a widget per household):
     st.subheader("世帯ごとの世帯支援プラン")
-    members, plan_rows = workbook["世帯員"], workbook["支援プラン"]
-    shown_ids = set(result.items["世帯ID"]) if any((filters.areas, filters.agencies, filters.statuses,
-                                                     filters.overdue_only)) else set(result.households["世帯ID"])
-    for row in result.households.to_dict("records"):
-        if row["世帯ID"] not in shown_ids:
-            continue
-        with st.expander(f"{ui.esc(row['表示名'])}（{ui.esc(row['世帯ID'])}）・{row['段階']}・取組{row['項目']}件"
-                         + (f"・期限切れ{row['期限切れ']}件" if row["期限切れ"] else "")):
-            sheet = household.plan_sheet(plan_rows[plan_rows["世帯ID"] == row["世帯ID"]],
-                                         members[members["世帯ID"] == row["世帯ID"]])
-            st.dataframe(sheet[["対象", "期限", "状況"]] if viewer.projection else sheet, hide_index=True, width="stretch")
+    filtered = any((filters.areas, filters.agencies, filters.statuses, filters.overdue_only))
+    listed = result.households[result.households["世帯ID"].isin(set(result.items["世帯ID"]))] if filtered \
+        else result.households
+    st.dataframe(ui.dates(listed), hide_index=True, width="stretch")
+    names = dict(zip(listed["世帯ID"], listed["表示名"]))
+    picked = st.selectbox("プランを開く世帯", list(names), index=None, key="plans_open", placeholder="世帯を選ぶ",
+                          format_func=lambda h: f"{names.get(h, h)}（{h}）")
+    if picked:
+        members, plan_rows = workbook["世帯員"], workbook["支援プラン"]
+        sheet = household.plan_sheet(plan_rows[plan_rows["世帯ID"] == picked], members[members["世帯ID"] == picked])
+        st.dataframe(ui.dates(sheet[["対象", "期限", "状況"]] if viewer.projection else sheet), hide_index=True,
+                     width="stretch")
 
 else:
     years = indicators.years(workbook) or [fiscal_year(today)]

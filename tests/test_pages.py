@@ -821,3 +821,18 @@ def test_links_and_images_typed_into_the_sheet_stay_plain_text(monkeypatch, samp
                 assert any("evil" in e.label for e in at.expander)          # the tab is reported, inert
     finally:
         fake.stop()
+
+
+def test_plan_progress_lists_households_and_opens_one_plan_on_demand(monkeypatch):
+    """No widget per household (1,861 expanders at 3,000 households before): a table, and one sheet."""
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("screens/plans.py")
+    listed = at.dataframe[2].value
+    assert len(listed) > 20 and len(at.expander) == 1                     # only 絞り込み
+    first = listed["世帯ID"].iloc[0]
+    at.selectbox(key="plans_open").set_value(first).run()
+    sheet = at.dataframe[3].value
+    assert list(sheet.columns)[:4] == ["対象", "目標", "検討内容", "当面の取組事項"] and len(sheet) >= 3
+    wall = open_page("screens/plans.py", projection=True)
+    wall.selectbox(key="plans_open").set_value(wall.dataframe[2].value["世帯ID"].iloc[0]).run()
+    assert list(wall.dataframe[3].value.columns) == ["対象", "期限", "状況"]
