@@ -14,6 +14,8 @@ from lib.workbook.cells import fiscal_label, fiscal_year
 from lib.workbook.sources import SourceError
 
 VIEWS = ("議題", "書類", "進行（プレゼンター）")
+# Agenda rows drawn with their controls at first (a large town proposes hundreds of households):
+AGENDA_ROWS = 30
 KEEP = "（変えない）"
 
 # Read the meeting settings:
@@ -41,6 +43,7 @@ if st.session_state.get("_meeting_basis") != basis:
     st.session_state["_meeting_basis"] = basis
     st.session_state["_meeting_items"] = agenda.propose(workbook, kind, day, stale_days=ui.stale_days())
     st.session_state["_meeting_pos"] = 0
+    st.session_state["_meeting_rows"] = AGENDA_ROWS
     st.session_state["_meeting_saved_id"] = ""
 items: list[Proposal] = st.session_state["_meeting_items"]
 current = Agenda(kind, day, start, int(minutes), place, chair, items, st.session_state["_meeting_saved_id"])
@@ -57,7 +60,8 @@ if view == VIEWS[0] and kind in agenda.CASE_MEETINGS:
     st.subheader(f"議題（{len(items)}世帯・{current.start:%H:%M}〜{current.end:%H:%M}）")
     if not items:
         st.info("この日の会議で取り上げるべき世帯は見つかりませんでした。下から追加できます。")
-    for i, (item, begin, end) in enumerate(current.schedule()):
+    shown_rows = st.session_state.get("_meeting_rows", AGENDA_ROWS)
+    for i, (item, begin, end) in enumerate(current.schedule()[:shown_rows]):
         row = st.columns([0.4, 1.2, 2.2, 5.2, 0.5, 0.5, 0.5], vertical_alignment="center")
         row[0].markdown(f"**{i + 1}**")
         row[1].markdown(f"{begin:%H:%M}〜{end:%H:%M}")
@@ -69,6 +73,11 @@ if view == VIEWS[0] and kind in agenda.CASE_MEETINGS:
             set_items(agenda.move(items, i, 1))
         if row[6].button("", icon=":material/close:", key=f"drop_{item.household_id}", help="議題から外す"):
             set_items([p for p in items if p.household_id != item.household_id])
+    if len(items) > shown_rows:
+        st.caption(f"ここまで{shown_rows}世帯を表示（優先度の高い順）。残り{len(items) - shown_rows}世帯も議題に入っています。")
+        if st.button(f"さらに{AGENDA_ROWS}世帯を表示", key="more_agenda_rows"):
+            st.session_state["_meeting_rows"] = shown_rows + AGENDA_ROWS
+            st.rerun()
     candidates = agenda.addable(workbook, kind, [p.household_id for p in items])
     add_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
     extra = add_col.selectbox("世帯を追加", candidates, index=None, key="meeting_add",

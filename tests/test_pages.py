@@ -836,3 +836,18 @@ def test_plan_progress_lists_households_and_opens_one_plan_on_demand(monkeypatch
     wall = open_page("screens/plans.py", projection=True)
     wall.selectbox(key="plans_open").set_value(wall.dataframe[2].value["世帯ID"].iloc[0]).run()
     assert list(wall.dataframe[3].value.columns) == ["対象", "期限", "状況"]
+
+
+def test_a_large_agenda_draws_its_first_rows_and_more_on_request(monkeypatch, tmp_path):
+    """Hundreds of proposals in a large town: 30 rows with controls, the rest on request (all stay on the agenda)."""
+    import subprocess
+    import sys
+    town = tmp_path / "town300.xlsx"
+    subprocess.run([sys.executable, "-m", "sample_data.generate", "--households", "300", "--out", str(town)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=120)
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(town))
+    at = open_page("screens/meeting.py", user="kyodo")
+    total = int(at.subheader[0].value.split("（")[1].split("世帯")[0])
+    assert total > 60 and len(agenda_ids(at)) == 30
+    at.button(key="more_agenda_rows").click().run()
+    assert len(agenda_ids(at)) == 60 and f"議題（{total}世帯" in at.subheader[0].value
