@@ -9,6 +9,8 @@ from lib import ui
 from lib.workbook.cells import fiscal_label, fiscal_year
 
 VIEWS = ("世帯支援プラン", "実施計画の指標")
+# Households named in each 「…の世帯」 line (the rest are counted, and found in the table below):
+NAMED_PER_LIST = 10
 
 # Read data and widgets:
 st.title("プラン進捗")
@@ -44,7 +46,9 @@ if view == VIEWS[0]:
     for label, ids in (("プランのない世帯", result.without_items), (f"{plans.STALE_PLAN_DAYS}日以上更新のないプラン", result.stale),
                        ("見直しの時期の世帯", result.due)):
         if ids:
-            st.markdown(f"**{label}**: " + "、".join(f"{ui.esc(names.get(h, h))}（{ui.esc(h)}）" for h in ids))
+            more = f"　ほか{len(ids) - NAMED_PER_LIST}世帯（下の一覧で絞り込めます）" if len(ids) > NAMED_PER_LIST else ""
+            st.markdown(f"**{label}**: " + "、".join(f"{ui.esc(names.get(h, h))}（{ui.esc(h)}）"
+                                                   for h in ids[:NAMED_PER_LIST]) + more)
 
     st.subheader("機関ごとの負担")
     st.dataframe(plans.agency_load(workbook, result.items), hide_index=True, width="stretch")
