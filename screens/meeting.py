@@ -57,7 +57,13 @@ def set_items(new_items):
 
 if view == VIEWS[0] and kind in agenda.CASE_MEETINGS:
     # Render the agenda with its controls:
-    st.subheader(f"議題（{len(items)}世帯・{current.start:%H:%M}〜{current.end:%H:%M}）")
+    total = len(items) * current.minutes
+    if current.start.hour * 60 + current.start.minute + total >= 24 * 60:   # the clock would wrap past midnight
+        st.subheader(f"議題（{len(items)}世帯・{current.start:%H:%M}から{total // 60}時間{total % 60}分）")
+        st.warning("1回の会議で話し合える世帯数を超えています。優先度の高い世帯から、外す・次回に回すなどで絞ってください。",
+                   icon=":material/schedule:")
+    else:
+        st.subheader(f"議題（{len(items)}世帯・{current.start:%H:%M}〜{current.end:%H:%M}）")
     if not items:
         st.info("この日の会議で取り上げるべき世帯は見つかりませんでした。下から追加できます。")
     shown_rows = st.session_state.get("_meeting_rows", AGENDA_ROWS)
