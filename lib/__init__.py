@@ -1,1 +1,1 @@
-"""Tsunagu Board library: pure functions over the town's workbook (no streamlit here, except lib/ui.py)."""
+"""Tsunagu Board library, cut by domain: workbook, casework, meetings, access (pure, no streamlit) and ui (the only streamlit importer)."""

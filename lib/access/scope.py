@@ -1,7 +1,7 @@
 """The viewer scope: which households this person may see, and whether the screen is projected.
 
 Every page, export and write-back takes its households through `scope_workbook` — the one
-function that decides. Roles (lib.users.ROLES):
+function that decides. Roles (lib.access.users.ROLES):
 - 管理者, 多機関協働: every household and meeting.
 - 機関職員: households whose 主担当機関 is their 機関, or whose plan names their 機関 in 役割分担,
   or that were discussed at a meeting their 機関 attended (参加機関); 支援会議-track (no consent)
