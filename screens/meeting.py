@@ -12,6 +12,7 @@ from lib.meetings import writeback as wb
 from lib.meetings.agenda import Agenda, Proposal
 from lib.workbook.cells import fiscal_label, fiscal_year
 from lib.workbook.sources import SourceError
+from lib.workbook.writeplan import describe
 
 VIEWS = ("議題", "書類", "進行（プレゼンター）")
 # Agenda rows drawn with their controls at first (a large town proposes hundreds of households):
@@ -169,7 +170,7 @@ else:
     full = ui.write_workbook()
     plan = wb.record_meeting(full, current, decisions)
     st.subheader("会議の記録")
-    lines = wb.describe(plan.changes)
+    lines = describe(plan.changes)
     action = "会議の行を追加" if plan.appends else f"会議 {current.meeting_id} の行を更新"
     st.markdown("\n".join(f"- {ui.esc(x)}" for x in [action, *lines]))
     may_write = viewer.user.role in (users.ADMIN, users.COORDINATOR)

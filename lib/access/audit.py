@@ -33,14 +33,12 @@ def folder(env=None, secrets=None) -> Path:
     return Path(configured) if configured else Path.cwd() / DEFAULT_DIR_NAME
 
 
-def record(where: Path, event: str, user: str, now: dt.datetime | None = None, **details) -> bool:
-    """Append one line; False (never an exception) when it cannot be written."""
-    now = now or dt.datetime.now()
-    line = json.dumps({"time": now.isoformat(timespec="seconds"), "user": user, "event": event, **details},
-                      ensure_ascii=False, default=str)
+def append_line(path: Path, record: dict) -> bool:
+    """Append one JSON line to an append-only file, made readable by the app's account only
+    (0600) when created; False (never an exception) when it cannot be written."""
+    line = json.dumps(record, ensure_ascii=False, default=str)
     try:
-        where.mkdir(parents=True, exist_ok=True)
-        path = where / f"audit-{now:%Y-%m}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
         fresh = not path.exists()
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
@@ -51,15 +49,31 @@ def record(where: Path, event: str, user: str, now: dt.datetime | None = None, *
         return False
 
 
+def read_lines(path: Path) -> list[dict]:
+    """Every JSON line of a file (lines that are not JSON skipped; none when it is missing)."""
+    try:
+        texts = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    rows = []
+    for text in texts:
+        try:
+            rows.append(json.loads(text))
+        except ValueError:
+            continue
+    return rows
+
+
+def record(where: Path, event: str, user: str, now: dt.datetime | None = None, **details) -> bool:
+    """Append one line to this month's file; False (never an exception) when it cannot be written."""
+    now = now or dt.datetime.now()
+    return append_line(where / f"audit-{now:%Y-%m}.jsonl",
+                       {"time": now.isoformat(timespec="seconds"), "user": user, "event": event, **details})
+
+
 def read(where: Path) -> pd.DataFrame:
     """Every line of every month, oldest first (lines that are not JSON are skipped)."""
-    rows = []
-    for path in sorted(where.glob("audit-*.jsonl")) if where.is_dir() else []:
-        for text in path.read_text(encoding="utf-8").splitlines():
-            try:
-                rows.append(json.loads(text))
-            except ValueError:
-                continue
+    rows = [row for path in (sorted(where.glob("audit-*.jsonl")) if where.is_dir() else []) for row in read_lines(path)]
     frame = pd.DataFrame(rows)
     for column in ("time", "user", "event"):
         if column not in frame.columns:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.access import state
+from lib.access import audit
 from lib.workbook import schema, xlsx_cells
 from lib.workbook.cells import nfkc
 
@@ -41,8 +41,8 @@ def disposal_due(workbook, today: dt.date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DUE_COLUMNS)
 
 
-def _household_rows(raw) -> dict[str, list[tuple[int, list[int]]]]:
-    """title → [(1-based row, its used 0-based columns)] for rows keyed by a 世帯ID, with that ID."""
+def _household_rows(raw) -> dict[str, list[tuple[int, str, list[int]]]]:
+    """title → [(1-based row, its 世帯ID, its used 0-based columns)] for tabs keyed by 世帯ID."""
     out = {}
     for title, rows in raw.items():
         tab = schema.tab_for_title(title)
@@ -57,18 +57,28 @@ def _household_rows(raw) -> dict[str, list[tuple[int, list[int]]]]:
     return out
 
 
+def _backups_holding(folder: Path | None, ids: set[str]):
+    """Each of the app's backup files (.xlsx/.xlsm, the only ones it writes) that still holds rows of
+    these households: (path, its bytes, [(title, row, 世帯ID, used columns)])."""
+    from lib.workbook.sources import SourceError, read_excel
+    for path in sorted(folder.glob("*.xls[xm]")) if folder and folder.is_dir() else []:
+        try:
+            data = path.read_bytes()
+            raw = read_excel(path, data)
+        except (OSError, SourceError):
+            continue
+        hits = [(title, n, hid, cols) for title, keyed in _household_rows(raw).items()
+                for n, hid, cols in keyed if hid in ids]
+        if hits:
+            yield path, data, hits
+
+
 def in_backups(folder: Path | None, ids: set[str]) -> pd.DataFrame:
     """Backup files of the app that still hold rows of these households."""
-    from lib.workbook.sources import SourceError, read_excel
     rows = []
-    for path in sorted(folder.glob("*.xls*")) if folder and folder.is_dir() else []:
-        try:
-            raw = read_excel(path)
-        except SourceError:
-            continue
-        found = sorted({hid for title, keyed in _household_rows(raw).items() for _, hid, _ in keyed if hid in ids})
-        if found:
-            rows.append({"ファイル": path.name, "世帯": "、".join(found), "世帯数": len(found)})
+    for path, _, hits in _backups_holding(folder, ids):
+        found = sorted({hid for _, _, hid, _ in hits})
+        rows.append({"ファイル": path.name, "世帯": "、".join(found), "世帯数": len(found)})
     return pd.DataFrame(rows, columns=["ファイル", "世帯", "世帯数"])
 
 
@@ -82,30 +92,21 @@ def in_audit_log(log: pd.DataFrame, ids: set[str]) -> pd.DataFrame:
 def scrub_backups(folder: Path | None, ids: set[str]) -> list[str]:
     """Blank every row of these households in the app's .xlsx backups (other cells untouched);
     returns the files changed."""
-    from lib.workbook.sources import SourceError, read_excel
     changed = []
-    for path in sorted(folder.glob("*.xls[xm]")) if folder and folder.is_dir() else []:
-        try:
-            data = path.read_bytes()
-            raw = read_excel(path, data)
-        except (OSError, SourceError):
-            continue
-        cells = [(title, n, col, None) for title, keyed in _household_rows(raw).items()
-                 for n, hid, cols in keyed if hid in ids for col in cols]
-        if cells:
-            new_data, _ = xlsx_cells.apply(data, xlsx_cells.Edits(cells=cells))
-            path.write_bytes(new_data)
-            changed.append(path.name)
+    for path, data, hits in _backups_holding(folder, ids):
+        cells = [(title, n, col, None) for title, n, _, cols in hits for col in cols]
+        path.write_bytes(xlsx_cells.apply(data, xlsx_cells.Edits(cells=cells))[0])
+        changed.append(path.name)
     return changed
 
 
 def record_disposal(where: Path, who: str, ids: list[str], backups: list[str], now: dt.datetime | None = None) -> bool:
     """Write the disposal record: who, when, which 世帯ID, which backups were cleaned."""
-    return state.append_jsonl(where, DISPOSALS, {"time": (now or dt.datetime.now()).isoformat(timespec="seconds"),
+    return audit.append_line(where / DISPOSALS, {"time": (now or dt.datetime.now()).isoformat(timespec="seconds"),
                                                  "user": who, "households": list(ids), "backups": backups})
 
 
 def disposals(where: Path) -> pd.DataFrame:
     rows = [{"日時": r.get("time"), "記録した人": r.get("user"), "世帯": "、".join(r.get("households") or []),
-             "消したバックアップ": len(r.get("backups") or [])} for r in state.read_jsonl(where, DISPOSALS)]
+             "消したバックアップ": len(r.get("backups") or [])} for r in audit.read_lines(where / DISPOSALS)]
     return pd.DataFrame(rows, columns=["日時", "記録した人", "世帯", "消したバックアップ"])

@@ -68,18 +68,22 @@ def check_cookie(token: str | None, key: str, credentials: dict, revoked: set[st
     return CookieCheck(username, expires)
 
 
+def _revocations(where: Path, now: dt.datetime) -> dict[str, float]:
+    """Fingerprint → expiry of signed-out cookies that have not expired yet."""
+    return {f: until for f, until in state.read_json(where, REVOKED, {}).items()
+            if isinstance(until, (int, float)) and until > now.timestamp()}
+
+
 def revoked(where: Path, now: dt.datetime) -> set[str]:
     """Fingerprints of signed-out cookies that have not expired yet."""
-    return {f for f, until in state.read_json(where, REVOKED, {}).items()
-            if isinstance(until, (int, float)) and until > now.timestamp()}
+    return set(_revocations(where, now))
 
 
 def revoke(where: Path, token: str | None, expires: dt.datetime | None, now: dt.datetime) -> bool:
     """Add a cookie to the revocation list (until it would have expired anyway); prunes old ones."""
     if not token:
         return True
-    kept = {f: u for f, u in state.read_json(where, REVOKED, {}).items()
-            if isinstance(u, (int, float)) and u > now.timestamp()}
+    kept = _revocations(where, now)
     kept[fingerprint(token)] = (expires or now + dt.timedelta(days=2)).timestamp()
     return state.write_json(where, REVOKED, kept)
 

@@ -34,28 +34,3 @@ def write_json(where: Path, name: str, data) -> bool:
         return True
     except OSError:
         return False
-
-
-def append_jsonl(where: Path, name: str, record: dict) -> bool:
-    """Add one line to a JSON Lines file; False when it cannot be written."""
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        with open(where / name, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        return True
-    except OSError:
-        return False
-
-
-def read_jsonl(where: Path, name: str) -> list[dict]:
-    rows = []
-    try:
-        lines = (where / name).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return rows
-    for line in lines:
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            continue
-    return rows

@@ -130,21 +130,18 @@ def main(argv=None) -> int:
                 u = user(config, name)
                 print(f"{u.username}\t{u.name}\t{u.role or '（役割なし）'}\t{u.agency or ''}")
             return 0
+        if args.command in ("passwd", "disable", "enable") and args.username not in users:
+            print(f"{args.username} というユーザーはいません", file=sys.stderr)
+            return 1
         if args.command == "remove":
             users.pop(args.username, None)
         elif args.command in ("disable", "enable"):
-            if args.username not in users:
-                print(f"{args.username} というユーザーはいません", file=sys.stderr)
-                return 1
             users[args.username]["disabled"] = args.command == "disable"
         elif args.command == "add":
             check_username(args.username)
             users[args.username] = {"name": args.name, "password": hash_password(_read_password(args.password_stdin)),
                                     "roles": [args.role], "agency": args.agency or None}
         elif args.command == "passwd":
-            if args.username not in users:
-                print(f"{args.username} というユーザーはいません", file=sys.stderr)
-                return 1
             users[args.username]["password"] = hash_password(_read_password(args.password_stdin))
             users[args.username].pop("failed_login_attempts", None)
         save(config, path)

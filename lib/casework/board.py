@@ -15,7 +15,6 @@ from lib.casework.households import CLOSED_STAGES, stale_contact_days, track
 
 # A review date within this many days (and not past) is shown amber; past is red:
 REVIEW_SOON_DAYS = 14
-# Households with no contact for this many days are flagged on their card:
 # Stages shown as open columns; the closed ones are folded away with a count:
 OPEN_STAGES = tuple(s for s in schema.STAGES if s not in CLOSED_STAGES)
 # Sort order within a column: 緊急度 first (高 → 中 → 低 → blank), then the review date.
@@ -149,7 +148,7 @@ def filter_options(hh: pd.DataFrame) -> dict[str, list[str]]:
 def build_board(workbook, today: dt.date, filters: Filters = Filters(),
                 soon_days: int = REVIEW_SOON_DAYS, stale_days: int | None = None) -> Board:
     """Cards per 段階 column for the households that pass `filters`, and the top figures."""
-    stale_days = stale_days or stale_contact_days()
+    stale_days = stale_contact_days() if stale_days is None else stale_days
     hh = workbook[schema.HOUSEHOLDS]
     contacts = last_contacts(hh, workbook[schema.CONTACTS])
     members = workbook[schema.MEMBERS]

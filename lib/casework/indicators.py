@@ -11,8 +11,7 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
 - 中断件数: households now in 中断 whose last contact (最終接触日 or 経過記録) falls in the year.
 - アウトリーチ対象世帯数: households in 見守り (no-consent outreach) received by the year's end.
 - 参加支援マッチング件数: plan items updated in the year whose 役割分担 names a 社会資源 by its
-  名称 (one of the names separated by ／、・ in the cell, 主:/副: labels aside), or whose
-  取組事項 mentions 参加支援.
+  whole 名称 (lib.casework.agencies.named), or whose 取組事項 mentions 参加支援.
 - 訪問件数: 経過記録 rows with 方法 訪問 dated in the year.
 - 社会資源数 (or 社会資源数:サロン・通いの場): 社会資源 rows (of those 種別).
 """

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib.casework.agencies import named as agencies_named
-from lib.casework.plans import is_overdue
+from lib.casework.plans import DONE_STATUSES, is_overdue
 from lib.workbook import schema
 from lib.casework.board import last_contacts
 from lib.workbook.cells import as_date, nfkc
 from lib.casework.households import CLOSED_STAGES, stale_contact_days, track
 
-# Households with no contact for this many days are proposed for 中断検討:
 # Minutes each household gets on the agenda unless staff change it:
 DEFAULT_MINUTES = 15
 DEFAULT_START = dt.time(13, 30)
@@ -135,7 +134,7 @@ def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int | None =
     Only active households (not 終結/中断) on the meeting's own track are proposed:
     同意あり → 重層的支援会議, 同意なし・不明 → 支援会議.
     """
-    stale_days = stale_days or stale_contact_days()
+    stale_days = stale_contact_days() if stale_days is None else stale_days
     if kind not in CASE_MEETINGS:
         return []
     hh = workbook[schema.HOUSEHOLDS]
@@ -161,7 +160,7 @@ def propose(workbook, kind: str, meeting_date: dt.date, stale_days: int | None =
             if seen and (meeting_date - seen).days >= stale_days:
                 reasons.append("中断検討")
             statuses = plan_statuses.get(hid, [])
-            if statuses and all(s in ("達成", "中止") for s in statuses):
+            if statuses and all(s in DONE_STATUSES for s in statuses):
                 reasons.append("終結検討")
             review = as_date(row["次回見直し日"])
             if review and review <= meeting_date:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lib.meetings import agenda as agenda_rules
 from lib.workbook import schema
 from lib.workbook.validate import Workbook
-from lib.workbook.writeplan import CellChange, NewRow, WritePlan, describe, plain, row_as_read  # noqa: F401 (describe: for screens)
+from lib.workbook.writeplan import CellChange, NewRow, WritePlan, plain, row_as_read
 
 # Household columns the presenter may change, in the order they are shown:
 HOUSEHOLD_FIELDS = ("段階", "次回見直し日", "主担当機関")

@@ -3,9 +3,9 @@ each screen, saving, the audit log and sign-out. Screens never see the unscoped 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable
 
 import streamlit as st
@@ -231,6 +231,7 @@ def requested_path() -> str:
     url = st.context.url or ""
     return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
 
+
 def audit(event: str, user: str | None = None, **details) -> None:
     """Write one audit line; if the log cannot be written, say so once and carry on."""
     who = user if user is not None else st.session_state.get("username") or ""
@@ -239,6 +240,7 @@ def audit(event: str, user: str | None = None, **details) -> None:
         st.session_state["_audit_warned"] = True
         st.warning(f"監査ログを書き込めませんでした（{where}）。画面はこのまま使えますが、管理者に連絡してください。",
                    icon=":material/warning:")
+
 
 def audit_once(event: str, **details) -> None:
     """Audit a view once per session (who looked at which screen), not on every rerun."""

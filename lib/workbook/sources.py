@@ -482,8 +482,7 @@ def backup_folder(path: Path, configured: str | None) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise WriteRefused(f"バックアップの置き場所がフォルダではありません（{folder}）。保存していません。",
-                           "設定 TSUNAGU_BACKUP_DIR にはフォルダを指定してください。") from None
+        pass                                 # a file stands in the way: refused just below
     except OSError as e:
         raise WriteRefused(f"バックアップの置き場所を作れません（{folder}: {type(e).__name__}）。保存していません。",
                            "設定 TSUNAGU_BACKUP_DIR のフォルダと、書き込む権限を確かめてください。") from None
