@@ -271,7 +271,63 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
                 ("地域づくり", "居場所・通いの場・サロンの数", 30, "か所", "社会資源数:居場所・通いの場・サロン")):
             actual = round(target * rng.uniform(0.5, 1.2) * (1 if fy == fy_start.year else 0.6)) if fy <= ref.year else None
             tabs["計画指標"].append([fy, programme, indicator, target * scale, actual and actual * scale, unit, key or None, None])
+    _records(tabs, household_rows, plan_households, random.Random(seed + 1), ref)
     return tabs
+
+
+# The way a case usually goes, stage by stage (見守り, 終結 and 中断 branch off it):
+STAGE_PATH = ("受付", "アセスメント", "プラン作成", "支援中")
+
+
+def _records(tabs, household_rows, plan_households, rng: random.Random, ref: dt.date) -> None:
+    """同意記録, 段階履歴, つなぎ and 評価 that agree with the households (own random stream, so the
+    rest of the town is the same as before these tabs existed)."""
+    hub = AGENCIES[0][0]
+    referral = 0
+    for hid, _, _, _, consent, stage, lead, staff, received, _, last_contact, _, _, closed, stopped, _ in household_rows:
+        end = closed or stopped or ref
+        if consent == "あり":
+            tabs["同意記録"].append([hid, received + dt.timedelta(days=rng.randint(0, 6)), "あり", "両方", staff, None])
+        elif consent == "なし":
+            if rng.random() < 0.2:          # agreed first, then withdrew
+                tabs["同意記録"].append([hid, received, "あり", "情報共有", staff, None])
+                tabs["同意記録"].append([hid, _date_between(rng, received, end), "撤回", "両方", staff, "本人から撤回の申し出"])
+            else:
+                tabs["同意記録"].append([hid, received, "なし", None, staff, "本人が同意しない"])
+        if stage == "見守り":
+            path = ["受付", "見守り"]
+        else:
+            path = list(STAGE_PATH[:STAGE_PATH.index(stage) + 1]) if stage in STAGE_PATH else [*STAGE_PATH, stage]
+        days = sorted(_date_between(rng, received, end) for _ in path[1:])
+        if stage in schema.CLOSED_STAGES:
+            days[-1] = end
+        previous = None
+        for new, day in zip(path, [received, *days]):
+            reason = {"終結": "目標を達成したため", "中断": "連絡が取れなくなったため"}.get(new)
+            tabs["段階履歴"].append([hid, day, previous, new, reason, staff])
+            previous = new
+        if lead != hub and rng.random() < 0.35:
+            referral += 1
+            asked = received + dt.timedelta(days=rng.randint(1, 10))
+            state = rng.choices(("受理", "差し戻し", "依頼中"), (8, 1, 1))[0]
+            answered = None if state == "依頼中" else min(ref, asked + dt.timedelta(days=rng.randint(1, 9)))
+            tabs["つなぎ"].append([f"T-{referral:04d}", hid, asked, lead, hub, "つなぎ", "複合的な課題があり、多機関での検討をお願いします",
+                                 state, answered, "森田" if answered else None,
+                                 {"差し戻し": "主担当機関で対応可能と判断しました"}.get(state)])
+            if state == "受理" and stage in ("支援中", "終結"):
+                referral += 1
+                back = min(ref, (answered or asked) + dt.timedelta(days=rng.randint(20, 60)))
+                tabs["つなぎ"].append([f"T-{referral:04d}", hid, back, hub, lead, "つなぎもどし",
+                                     "プランができたので主担当としてお願いします", "受理", back, staff, None])
+    closed_on = {r[0]: r[13] for r in household_rows}
+    for hid, stage, received, members, lead in plan_households:
+        if stage != "終結":
+            continue
+        closed = closed_on[hid]
+        for j, (_, _, field, _) in enumerate(members):
+            tabs["評価"].append([hid, closed, f"{chr(65 + j)}氏", rng.choice(GOALS[field]),
+                               rng.choice(("達成", "達成", "一部達成")), "生活のリズムが整い、相談先ができた",
+                               "目標を達成したため", lead, "森田"])
 
 
 def write_xlsx(tabs: dict[str, list[list]], path: Path) -> Path:

@@ -178,7 +178,7 @@ else:
         st.caption("会議の記録をシートに保存できるのは、多機関協働の担当者と管理者です。")
     if st.button("シートに保存する", type="primary", icon=":material/save:", key="save_meeting", disabled=not may_write):
         try:
-            written, conflicts = ui.save(plan)
+            result, conflicts = ui.save(plan)
         except SourceError as e:
             st.error(f"{ui.esc(e)} {ui.esc(e.advice)}", icon=":material/block:")
         else:
@@ -190,5 +190,5 @@ else:
             else:
                 meeting_id = (plan.appends[0].values["会議ID"] if plan.appends else current.meeting_id)
                 st.session_state["_meeting_saved_id"] = meeting_id
-                st.success(f"保存しました（{written}セル、会議ID {meeting_id}）。ケースボードにも反映されています。",
+                st.success(f"保存しました（{result.cells}セル、会議ID {meeting_id}）。ケースボードにも反映されています。",
                            icon=":material/check_circle:")

@@ -90,7 +90,8 @@ def test_excel_write_changes_cells_appends_the_meeting_and_keeps_a_backup(town_f
     snapshot = sources.load(config)
     before = digest(path)
     written = sources.write(config, snapshot, sample_plan(snapshot))
-    assert written == 13   # two household cells and the 11 filled cells of the meeting row
+    assert written.cells == 13   # two household cells and the 11 filled cells of the meeting row
+    assert written.rows == [('世帯', 8), ('世帯', 10), ('会議', 66)]
     after = sources.load(config).workbook
     hh = after["世帯"].set_index("世帯ID")
     assert hh.loc["H-007", "次回見直し日"].date() == dt.date(2027, 1, 10)
@@ -159,7 +160,7 @@ def test_backups_are_bounded(town_file, monkeypatch, tmp_path):
         "M-20261125-J1", "M-20261125-J2", "M-20261125-J3", "M-20261125-J4"]
 
 
-def test_a_missing_column_is_refused_not_added(tmp_path, monkeypatch):
+def test_a_missing_column_gets_its_header_after_the_last_one_and_nothing_moves(tmp_path, monkeypatch):
     from openpyxl import Workbook
     path = tmp_path / "small.xlsx"
     book = Workbook()
@@ -171,8 +172,14 @@ def test_a_missing_column_is_refused_not_added(tmp_path, monkeypatch):
     config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
     snapshot = sources.load(config)
     plan = wb.record_meeting(snapshot.workbook, meeting("H-1"), {"H-1": wb.Decision(review=dt.date(2027, 1, 1))})
-    with pytest.raises(sources.WriteRefused, match="次回見直し日"):
-        sources.write(config, snapshot, plan)
+    result = sources.write(config, snapshot, plan)
+    assert ("世帯", "次回見直し日") in result.headers
+    from openpyxl import load_workbook
+    sheet = load_workbook(path)["世帯"]
+    assert [c.value for c in sheet[1]] == ["世帯ID", "表示名", "同意", "段階", "受付日", "次回見直し日"]
+    assert [c.value for c in sheet[2]][:5] == ["H-1", "a", "あり", "支援中", "2026/1/1"]
+    assert sheet["F2"].value.date() == dt.date(2027, 1, 1)
+    assert sources.load(config).workbook["世帯"]["次回見直し日"].iloc[0].date() == dt.date(2027, 1, 1)
 
 
 # ---------------------------------------------------------------- Google Sheets (fake server)
@@ -317,7 +324,7 @@ def test_excel_save_changes_only_its_cells_and_keeps_the_rest_of_the_package(tmp
     assert before_raw["集計"][2][1] == 7 and before_raw["世帯"][1][-1] == 7      # cached results are there
     snapshot = sources.load(config)
     plan = sample_plan(snapshot)
-    assert sources.write(config, snapshot, plan) == 13
+    assert sources.write(config, snapshot, plan).cells == 13
     after_parts, after_raw = package(path), sources.read_excel(path)
 
     # Only the two touched sheets, styles (a date style at most) and workbook.xml (recalc on load) differ:
@@ -357,7 +364,7 @@ def test_excel_cell_writer_never_makes_a_formula(tmp_path, value, kind):
     from lib.workbook import xlsx_cells
     path = tmp_path / "t.xlsx"
     shutil.copy(SAMPLE, path)
-    data, n = xlsx_cells.apply(path.read_bytes(), xlsx_cells.Edits(cells=[("地区", 2, 7, value)]))
+    data, n, _ = xlsx_cells.apply(path.read_bytes(), xlsx_cells.Edits(cells=[("地区", 2, 7, value)]))
     path.write_bytes(data)
     cell = load_workbook(path)["地区"]["H2"]
     assert n == 1 and cell.data_type == kind

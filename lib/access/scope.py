@@ -116,7 +116,7 @@ def _restrict(workbook: Workbook, keep: set[str], member: bool) -> Workbook:
                                  決定事項=[_own_decisions(t, keep) for t in frame["決定事項"]])
         tables[tab.name] = frame.reset_index(drop=True)
     problems = [p for p in workbook.problems if visible_problem(p, keep)]
-    return Workbook(tables, problems, dict(workbook.left_out), dict(workbook.titles))
+    return replace(workbook, tables=tables, problems=problems)
 
 
 # Tabs whose rows are about households or their meetings (a problem in such a row is shown only
@@ -164,4 +164,4 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
             frame = frame.assign(**{c: [None] * len(frame) for c in free})
         tables[tab.name] = frame.reset_index(drop=True)
     problems = [replace(p, value="") for p in workbook.problems if visible_problem(p, keep)]
-    return Workbook(tables, problems, dict(workbook.left_out), dict(workbook.titles))
+    return replace(workbook, tables=tables, problems=problems)

@@ -175,23 +175,31 @@ def workbook_for_page(meeting_context: str | None = None, projection: bool | Non
     return scope_workbook(snapshot.workbook, viewer), viewer
 
 
-def save(plan) -> tuple[int, list]:
+def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, list]:
     """Carry out a write plan on the open workbook, then re-read it so every page shows the result.
 
-    Returns (cells written, conflicts); raises SourceError for other refusals.
+    Returns (what was written, conflicts); raises SourceError for other refusals. With `token`
+    (one per filled-in form), a second press of the same form — a double click, or a rerun that
+    arrives while the first save runs — writes nothing and returns (None, []).
     """
+    done = st.session_state.setdefault("_saved_tokens", set())
+    if token is not None and token in done:
+        return None, []
     snapshot = st.session_state[_SNAPSHOT]
     config = sources.resolve(secrets=secrets())
     try:
-        written = sources.write(config, snapshot, plan)
+        result = sources.write(config, snapshot, plan)
     except sources.WriteConflict as e:
         audit("write_refused", conflicts=[[c.tab, c.key, c.column, c.read, c.now] for c in e.conflicts])
-        return 0, e.conflicts
+        return None, e.conflicts
+    if token is not None:
+        done.add(token)
     audit("write", cells=[[c.tab, c.key, c.column, c.old, c.new] for c in plan.changes],
-          appended=[[r.tab, r.values.get("会議ID")] for r in plan.appends])
+          appended=[[r.tab, r.values.get("世帯ID") or r.values.get("会議ID")] for r in plan.appends],
+          rows=[list(r) for r in result.rows], created=result.created)
     _, fresh, _ = current_snapshot(force=True)
     st.session_state[_SNAPSHOT] = fresh
-    return written, []
+    return result, []
 
 
 def write_workbook() -> Workbook:

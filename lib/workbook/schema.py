@@ -71,15 +71,27 @@ RESOURCE_KINDS = ("相談窓口", "居場所", "サロン", "通いの場", "子
                   "地域活動支援センター", "就労体験", "ボランティア", "家族会", "その他")
 # Plan rows that are not a household member:
 PLAN_EXTRA_TARGETS = ("危機介入", "その他")
+# 同意記録: what was recorded, and for what (a withdrawal takes the case back to 支援会議):
+CONSENT_RECORD = ("あり", "なし", "撤回")
+CONSENT_SCOPE = ("情報共有", "重層的支援会議", "両方")
+# 世帯.同意 that follows a 同意記録 row:
+CONSENT_BY_RECORD = {"あり": "あり", "なし": "なし", "撤回": "なし"}
+# つなぎ (referrals between agencies) and the closure evaluation (評価シート):
+REFERRAL_KINDS = ("つなぎ", "つなぎもどし", "引継ぎ")
+REFERRAL_STATES = ("依頼中", "受理", "差し戻し", "取り下げ")
+ACHIEVEMENT = ("達成", "一部達成", "未達成")
+# 段階 whose move needs a reason, and the 世帯 date column each sets:
+STAGE_DATE_COLUMN = {"終結": "終結日", "中断": "中断日"}
 
 # 計画指標.集計 keys the app counts from the workbook itself (lib/casework/indicators.py says how).
 # 社会資源数 may name kinds: 社会資源数:サロン・通いの場
 INDICATOR_KEYS = ("新規相談受付件数", "複合課題世帯数", "重層的支援会議開催回数", "支援会議開催回数", "定例会議開催回数",
                   "代表者会議開催回数", "支援プラン作成件数", "終結件数", "中断件数", "アウトリーチ対象世帯数",
-                  "参加支援マッチング件数", "訪問件数", "社会資源数")
+                  "参加支援マッチング件数", "訪問件数", "アウトリーチ件数", "社会資源数")
 
 HOUSEHOLDS, MEMBERS, PLANS, MEETINGS, CONTACTS, RESOURCES, AGENCIES, INDICATORS, AREAS = (
     "世帯", "世帯員", "支援プラン", "会議", "経過記録", "社会資源", "機関", "計画指標", "地区")
+CONSENTS, STAGE_HISTORY, REFERRALS, EVALUATIONS = "同意記録", "段階履歴", "つなぎ", "評価"
 
 C = Column
 TABS: tuple[Tab, ...] = (
@@ -141,6 +153,8 @@ TABS: tuple[Tab, ...] = (
         C("担当者", TEXT, aliases=("対応者",)),
         C("方法", ENUM, allowed=CONTACT_METHODS, aliases=("対応方法", "手段")),
         C("内容", TEXT, free_text=True, aliases=("対応内容", "記録")),
+        C("記録ID", ID, aliases=("記録番号",), hint="アプリが付けます（手入力の行は空でかまいません）"),
+        C("訂正元", TEXT, aliases=("訂正対象",), hint="訂正する元の記録の記録ID（IDがない行は「12行目」）"),
     )),
     Tab(RESOURCES, key=("資源ID",), description="社会資源（居場所・サロン・相談窓口など）", columns=(
         C("資源ID", ID, required=True, aliases=("ID",), hint="例: R-01"),
@@ -175,6 +189,46 @@ TABS: tuple[Tab, ...] = (
         C("単位", TEXT),
         C("集計", TEXT, aliases=("自動集計",), hint="空欄か、自動で数える項目名（例: 新規相談受付件数、社会資源数:サロン）"),
         C("備考", TEXT),
+    )),
+    Tab(CONSENTS, description="同意記録（同意・撤回の記録。世帯の同意は最新の記録に従います）", columns=(
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("日付", DATE, required=True, aliases=("同意日", "年月日")),
+        C("同意", ENUM, required=True, allowed=CONSENT_RECORD, aliases=("同意の有無",)),
+        C("範囲", ENUM, allowed=CONSENT_SCOPE, aliases=("同意の範囲",)),
+        C("取得者", TEXT, aliases=("確認者", "記入者")),
+        C("備考", TEXT, free_text=True, aliases=("メモ",)),
+    )),
+    Tab(STAGE_HISTORY, description="段階履歴（段階を動かした記録。アプリが追記します）", columns=(
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("日付", DATE, required=True, aliases=("変更日", "年月日")),
+        C("旧段階", ENUM, allowed=STAGES, aliases=("変更前",)),
+        C("新段階", ENUM, required=True, allowed=STAGES, aliases=("変更後", "段階")),
+        C("理由", TEXT, free_text=True),
+        C("記入者", TEXT, aliases=("変更者",)),
+    )),
+    Tab(REFERRALS, key=("つなぎID",), description="つなぎ・つなぎもどし・引継ぎ（機関の間の依頼と応答）", columns=(
+        C("つなぎID", ID, required=True, aliases=("依頼ID",), hint="例: T-0001"),
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("依頼日", DATE, required=True),
+        C("依頼元機関", TEXT, required=True, references="機関.機関名", aliases=("依頼元",)),
+        C("依頼先機関", TEXT, required=True, references="機関.機関名", aliases=("依頼先",)),
+        C("種類", ENUM, required=True, allowed=REFERRAL_KINDS),
+        C("依頼内容", TEXT, free_text=True),
+        C("状態", ENUM, required=True, allowed=REFERRAL_STATES),
+        C("応答日", DATE),
+        C("応答者", TEXT),
+        C("応答コメント", TEXT, free_text=True),
+    )),
+    Tab(EVALUATIONS, description="評価（終結時の評価シート。目標ごとに1行）", columns=(
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("評価日", DATE, required=True),
+        C("対象", TEXT, aliases=("記号",), hint="A氏・B氏…、世帯"),
+        C("目標", TEXT, free_text=True),
+        C("達成度", ENUM, allowed=ACHIEVEMENT),
+        C("本人・世帯の変化", TEXT, free_text=True, aliases=("変化",)),
+        C("終結理由", TEXT, free_text=True),
+        C("見守り機関", TEXT, references="機関.機関名"),
+        C("記入者", TEXT),
     )),
     Tab(AREAS, key=("地区名",), description="地区（地図の中心と人口）", columns=(
         C("地区名", TEXT, required=True, aliases=("地区",)),

@@ -11,6 +11,7 @@ import json
 import os
 import random
 import re
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from lib import settings
 from lib.workbook import schema, xlsx_cells
 from lib.workbook.validate import RawWorkbook, Workbook, validate
-from lib.workbook.writeplan import KEY_COLUMN, cell_value, conflicts
+from lib.workbook.writeplan import cell_value, locate
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_WORKBOOK = ROOT / "sample_data" / "midori_town.xlsx"
@@ -353,65 +354,110 @@ def _fresh_rows(raw: RawWorkbook, title: str) -> tuple[dict[str, int], list]:
     return header, rows
 
 
-def _locate(rows: list, key_index: int, key: str) -> int:
-    """1-based sheet row whose key cell reads `key` (after NFKC), found afresh every time."""
-    from lib.workbook.cells import nfkc
-    for n, row in enumerate(rows[1:], start=2):
-        if key_index < len(row) and nfkc(row[key_index]) == key:
-            return n
-    raise WriteConflict([], f"「{key}」の行が見つかりません。シートで消されたか、IDが変えられています。")
+@dataclass
+class WriteResult:
+    """What a save wrote: cells, and (tab, sheet row) of every row it touched or appended."""
+
+    cells: int = 0
+    rows: list[tuple[str, int]] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)        # tabs the save had to add
+    headers: list[tuple[str, str]] = field(default_factory=list)   # (tab, column) headers it had to add
 
 
-def _column(header: dict[str, int], tab: str, column: str) -> int:
-    if column not in header:
-        raise WriteRefused(f"「{tab}」タブに「{column}」の列がないため保存できません。",
-                           f"1行目に見出し「{column}」の列を足してから、もう一度保存してください。")
-    return header[column]
+@dataclass
+class _Layout:
+    """Where a plan's cells go in the sheet as it is now: header positions per tab, the header
+    cells and tabs to add first, and the current row of every touched row."""
+
+    titles: dict[str, str]
+    headers: dict[str, dict[str, int]]
+    rows: dict[tuple[str, str], int]
+    new_tabs: list[str] = field(default_factory=list)
+    new_headers: list[tuple[str, int, str]] = field(default_factory=list)   # (title, column index, name)
 
 
-def _cells_to_write(plan, raw: RawWorkbook, titles: dict[str, str], for_sheets: bool):
-    """(sheet title, row, column index, value) for every change, rows located by key in `raw`."""
-    out = []
+def _tabs_of(plan) -> set[str]:
+    return {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}
+
+
+def _layout(plan, snapshot: Snapshot, raw: RawWorkbook) -> _Layout:
+    """Check the plan against the sheet as it is now and lay it out; refuses (WriteConflict) when a
+    touched row changed or a new ID was taken, and (WriteRefused) when a row it updates has no tab.
+    A tab the plan appends to that the sheet lacks is added with the schema's header row, and a
+    column it writes that a header lacks is added after the last header cell: nothing moves."""
+    titles = dict(snapshot.workbook.titles)
+    new_tabs = []
+    for tab in sorted(_tabs_of(plan)):
+        if tab in titles and titles[tab] in raw:
+            continue
+        if any(c.tab == tab for c in plan.changes) or any(t == tab for t, _ in plan.expected):
+            raise WriteRefused(f"「{tab}」タブが見つからないため保存できません。",
+                               f"スプレッドシートに「{tab}」タブ（1行目に見出し）を戻してから、もう一度保存してください。")
+        if tab in titles.values() or tab in raw:
+            raise WriteRefused(f"「{tab}」タブを読み込めていないため保存できません。", "「最新の情報に更新」を押してから、もう一度保存してください。")
+        titles[tab] = tab
+        new_tabs.append(tab)
+    found, rows = locate(plan, validate(raw))
+    if found:
+        raise WriteConflict(found)
+    headers, new_headers = {}, []
+    for tab in _tabs_of(plan):
+        title = titles[tab]
+        header, sheet_rows = _fresh_rows(raw, title) if tab not in new_tabs else ({}, [])
+        if tab in new_tabs:
+            header = {c: i for i, c in enumerate(schema.TABS_BY_NAME[tab].column_names)}
+            new_headers += [(title, i, c) for c, i in header.items()]
+        wanted = [c.column for c in plan.changes if c.tab == tab]
+        wanted += [c for a in plan.appends if a.tab == tab for c, v in a.values.items() if v not in (None, "", ())]
+        first_row = sheet_rows[0] if sheet_rows else []
+        free = max((i for i, v in enumerate(first_row) if v not in (None, "")), default=-1) + 1
+        for column in dict.fromkeys(wanted):
+            if column not in header:
+                header[column] = free
+                new_headers.append((title, free, column))
+                free += 1
+        headers[tab] = header
+    return _Layout(titles, headers, rows, new_tabs, new_headers)
+
+
+def _cells_to_write(plan, layout: _Layout, for_sheets: bool) -> list[tuple[str, int, int, object]]:
+    """(sheet title, row, column index, value): added header cells first, then every change."""
+    out = [(title, 1, col, name) for title, col, name in layout.new_headers]
     for change in plan.changes:
-        title = titles[change.tab]
-        header, rows = _fresh_rows(raw, title)
-        row = _locate(rows, _column(header, change.tab, KEY_COLUMN[change.tab]), change.key)
-        out.append((title, row, _column(header, change.tab, change.column), cell_value(change.new, for_sheets)))
+        out.append((layout.titles[change.tab], layout.rows[(change.tab, change.key)],
+                    layout.headers[change.tab][change.column], cell_value(change.new, for_sheets)))
     return out
 
 
-def _appended_row(new_row, raw: RawWorkbook, titles: dict[str, str], for_sheets: bool) -> tuple[str, list]:
-    """A new row laid out in the tab's own column order (columns it lacks are refused)."""
-    title = titles[new_row.tab]
-    header, _ = _fresh_rows(raw, title)
-    values = {_column(header, new_row.tab, c): cell_value(v, for_sheets) for c, v in new_row.values.items()
-              if v not in (None, "", ()) or c in header}
-    width = max(values) + 1 if values else 0
-    return title, [values.get(i, "") for i in range(width)]
+def _appended_rows(plan, layout: _Layout, for_sheets: bool) -> list[tuple[str, list]]:
+    """Each tab's new rows laid out in its own column order, one entry per tab (one append request)."""
+    grouped: dict[str, list] = {}
+    for new_row in plan.appends:
+        header = layout.headers[new_row.tab]
+        values = {header[c]: cell_value(v, for_sheets) for c, v in new_row.values.items() if v not in (None, "", ())}
+        width = max(values) + 1 if values else 0
+        grouped.setdefault(layout.titles[new_row.tab], []).append([values.get(i, "") for i in range(width)])
+    return list(grouped.items())
 
 
-def _check_plan(plan, snapshot: Snapshot, raw: RawWorkbook) -> None:
-    """Refuse when a touched tab is missing or a touched row changed since the snapshot."""
-    for tab in {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}:
-        if tab not in snapshot.workbook.titles or snapshot.workbook.titles[tab] not in raw:
-            raise WriteRefused(f"「{tab}」タブが見つからないため保存できません。",
-                               f"スプレッドシートに「{tab}」タブ（1行目に見出し）を作ってから、もう一度保存してください。")
-    found = conflicts(plan, validate(raw))
-    if found:
-        raise WriteConflict(found)
+# One save at a time in this server (two people saving at once are queued, both kept):
+_WRITE_LOCK = threading.Lock()
+# An Excel save that finds the file changed under it starts again from a fresh read this often:
+EXCEL_RETRIES = 3
 
 
-def write(config: SourceConfig, snapshot: Snapshot, plan) -> int:
-    """Carry out a WritePlan on the configured workbook; returns the number of cells written.
+def write(config: SourceConfig, snapshot: Snapshot, plan) -> WriteResult:
+    """Carry out a WritePlan on the configured workbook.
 
-    Single cells and appended rows only, never a whole tab; rows located by key after a fresh
-    read; refused (WriteConflict) if any touched row changed since `snapshot` was read.
+    Single cells and appended rows only, never a whole tab; rows located after a fresh read;
+    refused (WriteConflict) if any touched row changed since `snapshot` was read.
     """
     if plan.empty:
-        return 0
-    if config.kind == "excel":
-        return _write_excel(config, snapshot, plan)
-    return _write_sheets(config, snapshot, plan)
+        return WriteResult()
+    with _WRITE_LOCK:
+        if config.kind == "excel":
+            return _write_excel(config, snapshot, plan)
+        return _write_sheets(config, snapshot, plan)
 
 
 def _file_hash(data: bytes) -> str:
@@ -419,10 +465,7 @@ def _file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
-    import shutil
-    import uuid
-
+def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> WriteResult:
     path = Path(config.location)
     if path.suffix.lower() not in WRITABLE_EXCEL:
         raise WriteRefused(f"{path.suffix} 形式のファイルには書き戻せません。",
@@ -431,6 +474,24 @@ def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
     if owner.exists():
         raise WriteRefused(f"ファイルがほかのパソコンの Excel で開かれています（{owner.name}）。",
                            "Excel を閉じてから、もう一度保存してください。入力した内容は画面に残っています。")
+    for attempt in range(1, EXCEL_RETRIES + 1):
+        try:
+            return _write_excel_once(config, snapshot, plan, path)
+        except _FileMoved:
+            if attempt == EXCEL_RETRIES:
+                raise WriteRefused("保存の途中で、ほかの人がファイルを保存しました。",
+                                   "「最新の情報に更新」を押して、もう一度保存してください。") from None
+    raise AssertionError("unreachable")
+
+
+class _FileMoved(Exception):
+    """The file changed between this save's read and its swap: read again and redo."""
+
+
+def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path) -> WriteResult:
+    import shutil
+    import uuid
+
     try:
         with open(path, "r+b") as handle:
             data = handle.read()
@@ -440,13 +501,11 @@ def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
     except FileNotFoundError:
         raise SourceNotFound(f"ファイルが見つかりません: {path}") from None
     raw = read_excel(path, data)        # the conflict check sees exactly the bytes written from
-    titles = snapshot.workbook.titles
-    _check_plan(plan, snapshot, raw)
-    cells = _cells_to_write(plan, raw, titles, for_sheets=False)
-    appends = [_appended_row(r, raw, titles, for_sheets=False) for r in plan.appends]
-
+    layout = _layout(plan, snapshot, raw)
+    cells = _cells_to_write(plan, layout, for_sheets=False)
+    appends = _appended_rows(plan, layout, for_sheets=False)
     try:
-        new_data, written = xlsx_cells.apply(data, xlsx_cells.Edits(cells, appends))
+        new_data, written, appended = xlsx_cells.apply(data, xlsx_cells.Edits(cells, appends, layout.new_tabs))
     except xlsx_cells.PackageError as e:
         raise WriteRefused(f"Excel ファイルの中身を読み取れないため保存できません（{e}）。",
                            "Excel で開いて .xlsx 形式で保存し直してから、もう一度保存してください。") from None
@@ -456,8 +515,7 @@ def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
         temp.write_bytes(new_data)
         with open(path, "rb") as handle:
             if _file_hash(handle.read()) != _file_hash(data):
-                raise WriteRefused("保存の途中で、ほかの人がファイルを保存しました。",
-                                   "「最新の情報に更新」を押して、もう一度保存してください。")
+                raise _FileMoved()
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         shutil.copy2(path, backups / f"{path.stem}_{stamp}{path.suffix}")
         for old in sorted(backups.glob(f"{path.stem}_*{path.suffix}"))[:-BACKUP_KEEP]:
@@ -467,7 +525,15 @@ def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> int:
         raise WriteRefused("ファイルが使用中のため書き込めません。", "Excel を閉じてから、もう一度保存してください。") from None
     finally:
         temp.unlink(missing_ok=True)
-    return written
+    return _result(plan, layout, written, appended)
+
+
+def _result(plan, layout: _Layout, written: int, appended: list[tuple[str, int]]) -> WriteResult:
+    by_title = {title: tab for tab, title in layout.titles.items()}
+    rows = [(c.tab, layout.rows[(c.tab, c.key)]) for c in plan.changes]
+    rows += [(by_title.get(title, title), n) for title, n in appended]
+    return WriteResult(written, list(dict.fromkeys(rows)), list(layout.new_tabs),
+                       [(by_title.get(t, t), name) for t, _, name in layout.new_headers if by_title.get(t, t) not in layout.new_tabs])
 
 
 def backup_path(path: Path, configured: str | None) -> Path:
@@ -519,32 +585,45 @@ def _a1(title: str, row: int, col: int) -> str:
     return f"{_quote(title)}!{letters}{row}"
 
 
-def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -> int:
+_UPDATED_ROWS = re.compile(r"!\$?[A-Z]+\$?(\d+)(?::\$?[A-Z]+\$?(\d+))?$")
+
+
+def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -> WriteResult:
     """Re-read the touched tabs (one batchGet), then one values batchUpdate (RAW) for the cells
-    and one append per new row (RAW, rows inserted after the table so nothing is overwritten)."""
+    and one append per tab (RAW, rows inserted after the table so nothing is overwritten). A tab
+    the sheet lacks is added first (one spreadsheet batchUpdate)."""
     import requests
     from gspread.exceptions import APIError
 
     client = client or sheets_client(config)
     http = client.http_client
     titles = snapshot.workbook.titles
-    tabs = {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}
+    tabs = _tabs_of(plan)
+    if schema.HOUSEHOLDS in tabs and schema.CONSENTS in titles:
+        tabs.add(schema.CONSENTS)            # 世帯.同意 is read through the latest 同意記録
     touched = sorted(titles[t] for t in tabs if t in titles)
     try:
         answer = http.values_batch_get(config.location, [_quote(t) for t in touched], params={
             "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"})
         raw = {t: block.get("values", []) for t, block in zip(touched, answer.get("valueRanges", []))}
-        _check_plan(plan, snapshot, raw)
-        cells = _cells_to_write(plan, raw, titles, for_sheets=True)
-        appends = [_appended_row(r, raw, titles, for_sheets=True) for r in plan.appends]
+        layout = _layout(plan, snapshot, raw)
+        cells = _cells_to_write(plan, layout, for_sheets=True)
+        appends = _appended_rows(plan, layout, for_sheets=True)
+        if layout.new_tabs:
+            http.batch_update(config.location, {"requests": [
+                {"addSheet": {"properties": {"title": t}}} for t in layout.new_tabs]})
         if cells:
             http.values_batch_update(config.location, {
                 "valueInputOption": "RAW",
                 "data": [{"range": _a1(title, row, col), "values": [[value]]} for title, row, col, value in cells]})
-        for title, values in appends:
-            http.values_append(config.location, f"{_quote(title)}!A1",
-                               params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
-                               body={"values": [values]})
+        appended = []
+        for title, rows in appends:
+            answer = http.values_append(config.location, f"{_quote(title)}!A1",
+                                        params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
+                                        body={"values": rows})
+            m = _UPDATED_ROWS.search((answer or {}).get("updates", {}).get("updatedRange", ""))
+            first = int(m.group(1)) if m else 0
+            appended += [(title, first + i if first else 0) for i in range(len(rows))]
     except APIError as e:
         status = e.response.status_code
         if status in (401, 403):
@@ -555,4 +634,5 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
     except (requests.ConnectionError, requests.Timeout) as e:
         raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）。保存していません。",
                                 "接続を確かめて、もう一度保存してください。") from None
-    return len(cells) + sum(1 for _, values in appends for v in values if v != "")
+    written = len(cells) + sum(1 for _, rows in appends for row in rows for v in row if v != "")
+    return _result(plan, layout, written, appended)

@@ -51,6 +51,12 @@ class Workbook:
     problems: list[Problem]
     left_out: dict[str, int] = field(default_factory=dict)   # rows not usable, per tab
     titles: dict[str, str] = field(default_factory=dict)      # schema tab → the sheet's own title
+    columns: dict[str, frozenset] = field(default_factory=dict)  # schema tab → schema columns its header has
+
+    def has(self, tab: str, column: str | None = None) -> bool:
+        """Whether the sheet has this tab (and this column in its header): counts that need a
+        tab or column the town has not added yet are estimated (推計) instead."""
+        return tab in self.titles and (column is None or column in self.columns.get(tab, ()))
 
     @property
     def present_tabs(self) -> tuple[str, ...]:
@@ -148,8 +154,8 @@ def _match_sheets(raw: RawWorkbook, problems: list[Problem]) -> dict[str, tuple[
 
 
 def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: list[Problem]
-              ) -> tuple[list[dict], list[str], int]:
-    """Parse one tab's rows: (usable records, extra column names, rows left out)."""
+              ) -> tuple[list[dict], list[str], int, frozenset]:
+    """Parse one tab's rows: (usable records, extra column names, rows left out, schema columns found)."""
     out = _Collector(title, problems)
     header = list(rows[0]) if rows else []
     positions: dict[str, int] = {}
@@ -180,7 +186,7 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
         for name in missing:
             out.add(ERROR, 1, name, "", f"必須の列「{name}」が見つかりません。1行目に見出し「{name}」を入れてください"
                     f"（このタブの{len(data_rows)}行は読めません）")
-        return [], list(extras), len(data_rows)
+        return [], list(extras), len(data_rows), frozenset(positions)
 
     parsers = {name: _parser(tab.column(name)) for name in positions}
     id_col = "世帯ID" if "世帯ID" in positions else None
@@ -230,7 +236,7 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
         else:
             left_out += 1
     records, dupes = _drop_duplicate_keys(tab, records, out)
-    return records, list(extras), left_out + dupes
+    return records, list(extras), left_out + dupes, frozenset(positions)
 
 
 def _check_range(col: Column, value):
@@ -293,6 +299,7 @@ def validate(raw: RawWorkbook) -> Workbook:
     records: dict[str, list[dict]] = {}
     extras: dict[str, list[str]] = {}
     left_out: dict[str, int] = {}
+    present: dict[str, frozenset] = {}
     for tab in schema.TABS:
         if tab.name not in sheets:
             if tab.required:
@@ -301,17 +308,60 @@ def validate(raw: RawWorkbook) -> Workbook:
             records[tab.name], extras[tab.name] = [], []
             continue
         title, rows = sheets[tab.name]
-        records[tab.name], extras[tab.name], left_out[tab.name] = _read_tab(tab, title, rows, problems)
+        records[tab.name], extras[tab.name], left_out[tab.name], present[tab.name] = _read_tab(tab, title, rows, problems)
 
     titles = {name: sheets[name][0] if name in sheets else name for name in records}
     _check_references(records, titles, problems, left_out, sheets)
+    _follow_consent_records(records, titles, problems)
     _check_domain_rules(records, titles, problems)
     tables = {tab.name: _frame(tab, records[tab.name], extras[tab.name]) for tab in schema.TABS}
     order = {t.name: i for i, t in enumerate(schema.TABS)}
     title_order = {title: order.get(name, 99) for name, title in titles.items()}
     problems.sort(key=lambda p: (title_order.get(p.tab, 100), p.row or 0))
     return Workbook(tables, problems, {k: v for k, v in left_out.items() if v},
-                    {name: sheets[name][0] for name in sorted(sheets, key=order.get)})
+                    {name: sheets[name][0] for name in sorted(sheets, key=order.get)}, present)
+
+
+def parse_cell(tab: str, column: str, value: object) -> object:
+    """One value as the sheet reader would read it in that column (a form field is checked by
+    the same rules as a typed cell); raises cells.CellError with the Japanese reason and hint."""
+    col = schema.TABS_BY_NAME[tab].column(column)
+    try:
+        parsed = _check_range(col, _parser(col)(value))
+    except cells.CellError as e:
+        hint = f"（{col.hint}）" if col.hint and col.hint not in str(e) else ""
+        raise cells.CellError(f"{e}{hint}") from None
+    if col.required and parsed in (None, []):
+        raise cells.CellError(f"「{column}」を入れてください" + (f"（{col.hint}）" if col.hint else ""))
+    return parsed
+
+
+def latest_consents(consents: Sequence[dict] | pd.DataFrame) -> dict[str, dict]:
+    """世帯ID → its latest 同意記録 row (latest 日付; on the same day, the row lower in the sheet)."""
+    rows = consents.to_dict("records") if isinstance(consents, pd.DataFrame) else consents
+    latest: dict[str, dict] = {}
+    for r in sorted(rows, key=lambda r: (r["日付"], r[ROW])):
+        latest[r["世帯ID"]] = r
+    return latest
+
+
+def _follow_consent_records(records, titles, problems) -> None:
+    """世帯.同意 follows the latest 同意記録 row (a withdrawal takes the case to 支援会議 at once);
+    a 世帯 cell that says otherwise is reported so the 事務局 can fix it."""
+    if not records[schema.CONSENTS]:
+        return
+    latest = latest_consents(records[schema.CONSENTS])
+    out = _Collector(titles[schema.HOUSEHOLDS], problems)
+    for r in records[schema.HOUSEHOLDS]:
+        record = latest.get(r["世帯ID"])
+        if record is None:
+            continue
+        wanted = schema.CONSENT_BY_RECORD[record["同意"]]
+        if r["同意"] != wanted:
+            out.add(WARNING, r[ROW], "同意", r["同意"],
+                    f"同意記録の最新（{record['日付']:%Y/%m/%d} {record['同意']}）に合わせて「{wanted}」として扱います。"
+                    "世帯タブの同意も直してください", r["世帯ID"])
+            r["同意"] = wanted
 
 
 def _raw_ids(sheets, tab_name: str, column: str) -> set[str]:

@@ -14,7 +14,9 @@ from lib.workbook.validate import Workbook
 
 @dataclass(frozen=True)
 class CellChange:
-    """One cell to write: the row is found by its key (世帯ID or 会議ID), never by row number."""
+    """One cell to write. The row is found by its key (世帯ID or 会議ID) in tabs that have one;
+    in other tabs (支援プラン) `key` is the row number as read, and the row must still hold what
+    was read — where it moved (rows inserted above), it is found by its content."""
 
     tab: str
     key: str
@@ -25,10 +27,12 @@ class CellChange:
 
 @dataclass(frozen=True)
 class NewRow:
-    """A row to append to a tab, by column name."""
+    """A row to append to a tab, by column name. With `unique`, the save is refused if the sheet
+    has meanwhile got a row with the same value in that column (a new 世帯ID typed by someone else)."""
 
     tab: str
     values: dict
+    unique: str | None = None
 
 
 @dataclass
@@ -55,7 +59,10 @@ class Conflict:
     now: object
 
 
-KEY_COLUMN = {schema.HOUSEHOLDS: "世帯ID", schema.MEETINGS: "会議ID"}
+KEY_COLUMN = {schema.HOUSEHOLDS: "世帯ID", schema.MEETINGS: "会議ID", schema.REFERRALS: "つなぎID"}
+# Where a new ID was taken by someone else between the read and the save:
+TAKEN = "（ほかの行で使われています）"
+MISSING = "（行が見つかりません）"
 
 
 def plain(value) -> object:
@@ -69,26 +76,62 @@ def plain(value) -> object:
     return value
 
 
-def row_as_read(workbook: Workbook, tab: str, key: str) -> dict | None:
-    """The typed row of `tab` whose key column is `key`, every schema column, blanks as None."""
+def _typed(frame, index, tab: str) -> dict:
+    return {c: plain(frame.at[index, c]) for c in schema.TABS_BY_NAME[tab].column_names}
+
+
+def row_key(tab: str, row: dict) -> str:
+    """How a write plan names a row: its key (世帯ID, 会議ID) or, in a tab without one, its row number."""
+    from lib.workbook.validate import ROW
+    return str(row[KEY_COLUMN[tab]]) if tab in KEY_COLUMN else str(int(row[ROW]))
+
+
+def _find(workbook: Workbook, tab: str, key: str):
+    """Index of the row `key` names in the typed table, or None."""
+    from lib.workbook.validate import ROW
     frame = workbook[tab]
-    match = frame[frame[KEY_COLUMN[tab]] == key]
-    if match.empty:
-        return None
-    row = match.iloc[0]
-    return {c: plain(row[c]) for c in schema.TABS_BY_NAME[tab].column_names}
+    match = frame.index[frame[KEY_COLUMN[tab]] == key] if tab in KEY_COLUMN else frame.index[frame[ROW] == int(key)]
+    return match[0] if len(match) else None
+
+
+def row_as_read(workbook: Workbook, tab: str, key: str) -> dict | None:
+    """The typed row of `tab` that `key` names (see row_key), every schema column, blanks as None."""
+    index = _find(workbook, tab, key)
+    return None if index is None else _typed(workbook[tab], index, tab)
+
+
+def locate(plan: WritePlan, fresh: Workbook) -> tuple[list[Conflict], dict[tuple[str, str], int]]:
+    """Check every touched row against `fresh` (a re-read): the cells someone changed since the
+    read, and the sheet row each touched row is at now."""
+    from lib.workbook.validate import ROW
+    found, rows = [], {}
+    for tab, key in dict.fromkeys([*plan.expected, *((c.tab, c.key) for c in plan.changes)]):
+        index = _find(fresh, tab, key)
+        before = plan.expected.get((tab, key))
+        now = None if index is None else _typed(fresh[tab], index, tab)
+        if before is not None and tab not in KEY_COLUMN and now != before:
+            # Rows inserted or deleted above move a row: the one row that still reads the same.
+            frame = fresh[tab]
+            same = [i for i in frame.index[frame["世帯ID"] == before.get("世帯ID")] if _typed(frame, i, tab) == before]
+            if len(same) == 1:
+                index, now = same[0], before
+        if now is None:
+            found.append(Conflict(tab, key, KEY_COLUMN.get(tab, "行"), key, MISSING))
+            continue
+        if before is not None:
+            found += [Conflict(tab, key, c, before[c], now[c]) for c in before if before[c] != now[c]]
+        rows[(tab, key)] = int(fresh[tab].at[index, ROW])
+    for new in plan.appends:
+        if new.unique:
+            value = new.values[new.unique]
+            if (fresh[new.tab][new.unique] == value).any():
+                found.append(Conflict(new.tab, str(value), new.unique, value, TAKEN))
+    return found, rows
 
 
 def conflicts(plan: WritePlan, fresh: Workbook) -> list[Conflict]:
     """Cells of the touched rows that differ between the read and `fresh` (a re-read)."""
-    found = []
-    for (tab, key), before in plan.expected.items():
-        now = row_as_read(fresh, tab, key)
-        if now is None:
-            found.append(Conflict(tab, key, KEY_COLUMN[tab], key, "（行が見つかりません）"))
-            continue
-        found += [Conflict(tab, key, c, before[c], now[c]) for c in before if before[c] != now[c]]
-    return found
+    return locate(plan, fresh)[0]
 
 
 def cell_value(value, for_sheets: bool):

@@ -63,7 +63,40 @@ class Edits:
     """What one save writes: cells by (sheet title, 1-based row, 0-based column) and rows to append."""
 
     cells: list[tuple[str, int, int, object]] = field(default_factory=list)
-    appends: list[tuple[str, list]] = field(default_factory=list)
+    appends: list[tuple[str, list]] = field(default_factory=list)   # (title, rows) or (title, one row)
+    new_sheets: list[str] = field(default_factory=list)             # empty sheets to add first, by title
+
+
+CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+EMPTY_SHEET = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
+               '<dimension ref="A1"/><sheetData/></worksheet>').encode()
+
+
+def _add_sheets(files: dict[str, bytes], titles: list[str]) -> set[str]:
+    """Add empty worksheets at the end of the workbook (part, relationship, content type and
+    <sheet> entry); returns the package parts changed."""
+    book = etree.fromstring(files["xl/workbook.xml"])
+    rels_part = "xl/_rels/workbook.xml.rels"
+    rels = etree.fromstring(files.get(rels_part, f'<Relationships xmlns="{PKG_REL}"/>'.encode()))
+    types = etree.fromstring(files["[Content_Types].xml"])
+    sheets = book.find(_q("sheets"))
+    for title in titles:
+        n = 1
+        while f"xl/worksheets/sheet{n}.xml" in files:
+            n += 1
+        part = f"xl/worksheets/sheet{n}.xml"
+        files[part] = EMPTY_SHEET
+        used = {r.get("Id") for r in rels}
+        rid = next(f"rId{k}" for k in range(1, len(used) + 2) if f"rId{k}" not in used)
+        etree.SubElement(rels, f"{{{PKG_REL}}}Relationship", Id=rid, Type=WORKSHEET_REL, Target=f"worksheets/sheet{n}.xml")
+        etree.SubElement(types, f"{{{CONTENT_TYPES}}}Override", PartName=f"/{part}", ContentType=WORKSHEET_TYPE)
+        sheet_id = max((int(s.get("sheetId", 0)) for s in sheets), default=0) + 1
+        etree.SubElement(sheets, _q("sheet"), {"name": title, "sheetId": str(sheet_id), f"{{{REL}}}id": rid})
+    files["xl/workbook.xml"], files[rels_part] = _serialise(book), _serialise(rels)
+    files["[Content_Types].xml"] = _serialise(types)
+    return {"xl/workbook.xml", rels_part, "[Content_Types].xml"}
 
 
 def _sheet_parts(files: dict[str, bytes]) -> dict[str, str]:
@@ -240,14 +273,16 @@ def _recalculate_on_load(book: etree._Element) -> None:
     calc.set("fullCalcOnLoad", "1")
 
 
-def apply(data: bytes, edits: Edits) -> tuple[bytes, int]:
-    """The package with `edits` carried out, and the number of cells written."""
+def apply(data: bytes, edits: Edits) -> tuple[bytes, int, list[tuple[str, int]]]:
+    """The package with `edits` carried out, the number of cells written, and (title, row) of
+    every appended row."""
     try:
         zin = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as e:
         raise PackageError(str(e)) from None
     infos = zin.infolist()
     files = {i.filename: zin.read(i.filename) for i in infos}
+    added = _add_sheets(files, edits.new_sheets) if edits.new_sheets else set()
     parts = _sheet_parts(files)
     styles_part = "xl/styles.xml"
     styles = _Styles(files.get(styles_part))
@@ -265,20 +300,24 @@ def apply(data: bytes, edits: Edits) -> tuple[bytes, int]:
         _set(sheet(title).cell(row, col), value, styles)
         sheet(title).grow_dimension(row, col)
         written += 1
-    for title, values in edits.appends:
+    appended = []
+    for title, rows in edits.appends:
         target = sheet(title)
-        n = target.last_used_row() + 1
-        for col, value in enumerate(values):
-            if value not in (None, ""):
-                _set(target.cell(n, col), value, styles)
-                written += 1
-        target.grow_dimension(n, max(len(values) - 1, 0))
+        for values in (rows if rows and isinstance(rows[0], list) else [rows]):
+            n = target.last_used_row() + 1
+            for col, value in enumerate(values):
+                if value not in (None, ""):
+                    _set(target.cell(n, col), value, styles)
+                    written += 1
+            target.grow_dimension(n, max(len(values) - 1, 0))
+            appended.append((title, n))
     if not written:
-        return data, 0
+        return data, 0, []
 
     changed = {parts[t]: _serialise(s.tree) for t, s in sheets.items()}
     if styles.changed:
         changed[styles_part] = _serialise(styles.tree)
+    changed.update({p: files[p] for p in added})
     book = etree.fromstring(files["xl/workbook.xml"])
     _recalculate_on_load(book)
     changed["xl/workbook.xml"] = _serialise(book)
@@ -287,4 +326,6 @@ def apply(data: bytes, edits: Edits) -> tuple[bytes, int]:
     with zipfile.ZipFile(out, "w") as zout:
         for info in infos:
             zout.writestr(info, changed.get(info.filename, files[info.filename]))
-    return out.getvalue(), written
+        for part in sorted(changed.keys() - {i.filename for i in infos}):
+            zout.writestr(part, changed[part], compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue(), written, appended
