@@ -15,6 +15,7 @@ PAGES = [
     st.Page("screens/home.py", title="ホーム", icon=":material/home:", url_path="top"),
     st.Page("screens/board.py", title="ケースボード", icon=":material/view_kanban:", url_path="case-board"),
     st.Page("screens/household.py", title="世帯詳細", icon=":material/home_work:", url_path="setai"),
+    st.Page("screens/intake.py", title="相談受付", icon=":material/person_add:", url_path="uketsuke"),
     st.Page("screens/plans.py", title="プラン進捗", icon=":material/checklist:", url_path="shinchoku"),
     st.Page("screens/resources.py", title="社会資源マップ", icon=":material/map:", url_path="shigen"),
     st.Page("screens/meeting.py", title="会議", icon=":material/groups:", url_path="kaigi"),

@@ -4,6 +4,8 @@ import streamlit as st
 from lib.casework import board
 from lib import ui
 from lib.casework.board import Filters
+from lib.access.scope import allowed_entries
+from lib.casework import entry
 from lib.workbook import schema
 
 # Cards shown per column at first, and how many more 「さらに表示」 adds:
@@ -30,8 +32,10 @@ stale = ui.stale_days()
 result = board.build_board(workbook, ui.today(), filters, stale_days=stale)
 figures = result.figures
 
-# Render the figures, then the columns:
+# Render the figures, then the columns (each card with its 「記録」 menu for those who may record):
 ui.left_out_notice(workbook)
+ui.flash()
+menu = None if viewer.projection or entry.CONTACT not in allowed_entries(workbook, viewer.user) else ui.card_dialog
 cols = st.columns(6)
 cols[0].metric("支援中の世帯", figures.active, help="終結・中断を除く")
 cols[1].metric("見直し期限切れ", figures.overdue)
@@ -47,7 +51,7 @@ if table_view:
     st.dataframe(ui.dates(board.board_table(result)), hide_index=True, width="stretch")
 else:
     for stage, column in zip(board.OPEN_STAGES, st.columns(len(board.OPEN_STAGES))):
-        ui.board_column(column, stage, result.columns[stage], CARDS_PER_COLUMN)
+        ui.board_column(column, stage, result.columns[stage], CARDS_PER_COLUMN, menu=menu)
     for stage in (s for s in result.columns if s not in board.OPEN_STAGES):
         with st.expander(f"{stage}（{len(result.columns[stage])}）", expanded=False):
-            ui.board_column(st.container(), stage, result.columns[stage], CARDS_PER_COLUMN, header=False)
+            ui.board_column(st.container(), stage, result.columns[stage], CARDS_PER_COLUMN, header=False, menu=menu)

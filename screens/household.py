@@ -1,4 +1,5 @@
-"""世帯詳細: one household — summary, members and 家族構成図, plan sheet, contacts, meetings, problems.
+"""世帯詳細: one household — summary, members and 家族構成図, plan sheet, contacts, meetings, problems,
+and the forms to record 経過記録, 段階, 同意 and the plan (what this person may record).
 
 Opened from a board card or by URL (?id=世帯ID), so a link can go into a meeting invitation.
 """
@@ -36,6 +37,7 @@ if detail.household["世帯ID"] not in opened:
     opened.add(detail.household["世帯ID"])
     ui.audit("open_household", household=detail.household["世帯ID"], projection=viewer.projection)
 st.markdown(ui.household_summary_html(detail), unsafe_allow_html=True)
+ui.household_entries(ui.write_workbook(), detail.household["世帯ID"], viewer)
 
 left, right = st.columns([3, 2])
 left.subheader("世帯員")

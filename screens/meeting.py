@@ -185,8 +185,7 @@ else:
             if conflicts:
                 st.error("保存しませんでした。読み込んだ後に、シートで次のセルが変更されています。"
                          "確かめてから「最新の情報に更新」を押し、もう一度保存してください。", icon=":material/block:")
-                st.dataframe([{"タブ": c.tab, "ID": c.key, "列": c.column, "読み込んだ値": str(c.read),
-                               "いまの値": str(c.now)} for c in conflicts], hide_index=True)
+                ui.conflict_table(conflicts)
             else:
                 meeting_id = (plan.appends[0].values["会議ID"] if plan.appends else current.meeting_id)
                 st.session_state["_meeting_saved_id"] = meeting_id

@@ -165,3 +165,25 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
         tables[tab.name] = frame.reset_index(drop=True)
     problems = [replace(p, value="") for p in workbook.problems if visible_problem(p, keep)]
     return replace(workbook, tables=tables, problems=problems)
+
+
+def allowed_entries(workbook: Workbook, user: User, household_id: str | None = None) -> frozenset[str]:
+    """What this person may record in the app (lib.casework.entry.ENTRIES), for one household or,
+    without one, at all. 閲覧 and people without a role or 機関 record nothing. 管理者 and
+    多機関協働 record everything. 機関職員 take 相談受付, add 経過記録 to the households in their
+    scope, and move 段階, record 同意 and edit the plan of the households their 機関 leads."""
+    from lib.casework.entry import CONTACT, ENTRIES, INTAKE
+    if user.role in (ADMIN, COORDINATOR):
+        in_scope = household_id is None or household_id in set(workbook[schema.HOUSEHOLDS]["世帯ID"])
+        return frozenset(ENTRIES if in_scope else {INTAKE})
+    if user.role != STAFF or not known_agency(workbook, user.agency):
+        return frozenset()
+    if household_id is None:
+        return frozenset({INTAKE, CONTACT})
+    if household_id not in visible_households(workbook, user):
+        return frozenset({INTAKE})
+    hh = workbook[schema.HOUSEHOLDS]
+    lead = hh.loc[hh["世帯ID"] == household_id, "主担当機関"].iloc[0]
+    if isinstance(lead, str) and nfkc(lead) == nfkc(user.agency):
+        return frozenset(ENTRIES)
+    return frozenset({INTAKE, CONTACT})

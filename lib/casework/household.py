@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib.casework import board
+from lib.casework.entry import contact_history
 from lib.workbook import schema
 from lib.workbook.cells import nfkc
 from lib.casework.households import track
@@ -121,14 +122,14 @@ def build_detail(workbook: Workbook, household_id: str, today: dt.date, projecti
     plans = workbook[schema.PLANS]
     plans = plans[plans["世帯ID"] == hid]
     contacts = workbook[schema.CONTACTS]
-    contacts = contacts[contacts["世帯ID"] == hid].sort_values("日付", ascending=False, kind="stable")
+    contacts = contact_history(contacts[contacts["世帯ID"] == hid])
     meetings = workbook[schema.MEETINGS]
     meetings = meetings[meetings["対象世帯"].map(lambda ids: hid in ids).astype(bool)].sort_values("開催日", ascending=False)
     hh = workbook[schema.HOUSEHOLDS]
     last = board.last_contacts(hh[hh["世帯ID"] == hid], workbook[schema.CONTACTS]).get(hid)
     ages = [int(a) for a in members["年齢"].dropna()]
     member_cols = ["記号", "続柄", "年代" if projection else "年齢", "分野"] + ([] if projection else ["状況"])
-    contact_cols = ["日付", "機関", "担当者", "方法"] + ([] if projection else ["内容"])
+    contact_cols = ["日付", "機関", "担当者", "方法"] + ([] if projection else ["内容", "訂正"])
     meeting_cols = ["開催日", "種別", "会議ID"] + ([] if projection else ["決定事項"])
     shown_members = members.reindex(columns=member_cols).assign(
         分野=lambda f: f["分野"].map(lambda v: "、".join(v) if isinstance(v, list) else v))

@@ -2,20 +2,23 @@
 
 Screens use `from lib import ui` and call what is listed here.
 """
-from lib.ui.session import (audit, audit_once, audited_download, backups, current_snapshot, household_exists,
-                            keep_widget_state, projection_on, requested_path, save, secrets, setting, sidebar,
-                            source_info, stale_days, state_folder, today, workbook_for_page, write_workbook)
+from lib.ui.session import (audit, audit_once, audited_download, backups, current_snapshot, current_viewer,
+                            household_exists, household_ids, keep_widget_state, projection_on, refresh,
+                            requested_path, save, secrets, setting, sidebar, source_info, stale_days, state_folder,
+                            today, workbook_for_page, write_workbook)
 from lib.ui.signin import auth_settings, current_user, sign_in_form
 from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PROJECTION_CSS, RESOURCES_PAGE,
-                            board_column, card_html, date_style, dates, esc, household_link, household_summary_html,
-                            indicator_table, left_out_notice)
+                            board_column, card_html, conflict_table, date_style, dates, esc, household_link,
+                            household_summary_html, indicator_table, left_out_notice)
+from lib.ui.entry_forms import card_dialog, flash, household_entries, intake_form
 
 __all__ = [
-    "audit", "audit_once", "audited_download", "backups", "current_snapshot", "household_exists", "keep_widget_state",
-    "projection_on", "requested_path", "save", "secrets", "setting", "sidebar", "source_info", "stale_days",
-    "state_folder", "today", "workbook_for_page", "write_workbook",
+    "audit", "audit_once", "audited_download", "backups", "current_snapshot", "current_viewer", "household_exists",
+    "household_ids", "keep_widget_state", "projection_on", "refresh", "requested_path", "save", "secrets", "setting",
+    "sidebar", "source_info", "stale_days", "state_folder", "today", "workbook_for_page", "write_workbook",
     "auth_settings", "current_user", "sign_in_form",
     "BOARD_PAGE", "CARD_CSS", "CHECK_PAGE", "HOUSEHOLD_PAGE", "PROJECTION_CSS", "RESOURCES_PAGE", "board_column",
-    "card_html", "date_style", "dates", "esc", "household_link", "household_summary_html", "indicator_table",
-    "left_out_notice",
+    "card_html", "conflict_table", "date_style", "dates", "esc", "household_link", "household_summary_html",
+    "indicator_table", "left_out_notice",
+    "card_dialog", "flash", "household_entries", "intake_form",
 ]

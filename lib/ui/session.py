@@ -41,11 +41,13 @@ def today() -> dt.date:
     return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
 
 
-def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_", "plans_", "resources_", "admin_")) -> None:
+def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_", "plans_", "resources_", "admin_",
+                                                   "entry_")) -> None:
     """Keep filter widgets' values when staff switch pages (Streamlit forgets unrendered widgets)."""
     from streamlit.errors import StreamlitAPIException
     for key in list(st.session_state.keys()):
-        if isinstance(key, str) and key.startswith(prefixes):
+        if isinstance(key, str) and key.startswith(prefixes) and not isinstance(st.session_state[key], dict):
+            # (a table editor's edits are a dict Streamlit does not let a script set)
             try:
                 st.session_state[key] = st.session_state[key]
             except StreamlitAPIException:   # buttons hold no value to keep
@@ -197,9 +199,24 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
     audit("write", cells=[[c.tab, c.key, c.column, c.old, c.new] for c in plan.changes],
           appended=[[r.tab, r.values.get("世帯ID") or r.values.get("会議ID")] for r in plan.appends],
           rows=[list(r) for r in result.rows], created=result.created)
+    refresh()
+    return result, []
+
+
+def refresh() -> None:
+    """Read the workbook again now (another person's change, a new 世帯ID taken meanwhile)."""
     _, fresh, _ = current_snapshot(force=True)
     st.session_state[_SNAPSHOT] = fresh
-    return result, []
+
+
+def household_ids() -> set[str]:
+    """Every 世帯ID in the workbook, whoever may see it (a new 世帯ID must not reuse one): IDs only."""
+    return set(st.session_state[_SNAPSHOT].workbook["世帯"]["世帯ID"])
+
+
+def current_viewer() -> Viewer:
+    """Who is looking (as the sidebar set it for this run)."""
+    return st.session_state[_VIEWER]
 
 
 def write_workbook() -> Workbook:

@@ -121,8 +121,9 @@ def household_link(container, household_id: str, label: str) -> None:
     container.page_link(HOUSEHOLD_PAGE, label=esc(label), icon=":material/home_work:", query_params=params)
 
 
-def board_column(column, stage: str, cards: list, per_page: int, header: bool = True) -> None:
-    """One 段階 column: its count, the first cards, and 「さらに表示」 for the rest."""
+def board_column(column, stage: str, cards: list, per_page: int, header: bool = True, menu=None) -> None:
+    """One 段階 column: its count, the first cards, and 「さらに表示」 for the rest. With `menu`
+    (called with a 世帯ID), each card has a 「記録」 button that opens it."""
     key = f"board_limit_{stage}"
     limit = st.session_state.get(key, per_page)
     if header:
@@ -133,10 +134,21 @@ def board_column(column, stage: str, cards: list, per_page: int, header: bool = 
         box = column.container(border=True)
         household_link(box, card.household_id, card.name)
         box.markdown(card_html(card), unsafe_allow_html=True)
+        if menu is not None and box.button("記録", key=f"record_{card.household_id}", icon=":material/edit_note:",
+                                           help="経過記録の追加・段階の変更"):
+            menu(card.household_id)
     if len(cards) > limit:
         if column.button(f"さらに表示（残り{len(cards) - limit}）", key=f"more_{stage}"):
             st.session_state[key] = limit + per_page
             st.rerun()
+
+
+def conflict_table(conflicts) -> None:
+    """What changed in the sheet since it was read: one line per cell (a refused save shows it)."""
+    def shown(v):
+        return "（空）" if v in (None, "", ()) else (show_date(v, date_style()) if hasattr(v, "year") else str(v))
+    st.dataframe([{"タブ": c.tab, "行": c.key, "列": c.column, "読み込んだ値": shown(c.read), "いまの値": shown(c.now)}
+                  for c in conflicts], hide_index=True)
 
 
 def household_summary_html(detail) -> str:

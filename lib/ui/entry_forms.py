@@ -1,0 +1,367 @@
+"""The entry forms (経過記録, 段階, 同意, 支援プラン, 相談受付): what staff type, checked by
+lib.casework.entry and saved through lib.ui.session.save.
+
+Every form keeps what was typed after an error or a refused save, shows a spinner while saving,
+saves once on a double click (one token per filled-in form) and clears itself after a save.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from lib.access import users
+from lib.access.scope import Viewer, allowed_entries
+from lib.casework import entry
+from lib.ui import session
+from lib.ui.widgets import conflict_table, esc
+from lib.workbook import schema, sources
+from lib.workbook.cells import show_date, to_wareki
+from lib.workbook.writeplan import TAKEN
+
+# Session keys: a message shown after the rerun that follows a save, and forms to clear.
+_FLASH, _CLEAR = "_entry_flash", "_entry_clear"
+CHOOSE = "選んでください"
+
+
+def _token(*parts) -> str:
+    """One token per filled-in form: the same form with the same content saves once."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _start(prefix: str, defaults: dict) -> None:
+    """Before a form's widgets: clear it if it was just saved, and give empty fields their defaults."""
+    if prefix in st.session_state.get(_CLEAR, set()):
+        st.session_state[_CLEAR].discard(prefix)
+        for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix + "_")]:
+            del st.session_state[key]
+    for name, value in defaults.items():
+        st.session_state.setdefault(f"{prefix}_{name}", value)
+
+
+def _value(prefix: str, name: str):
+    return st.session_state.get(f"{prefix}_{name}")
+
+
+def flash() -> None:
+    """The message of the save that led to this run (shown once)."""
+    message = st.session_state.pop(_FLASH, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def _errors(e: entry.Invalid) -> None:
+    st.error("保存していません。次の欄を直してください（入力した内容は残っています）。\n\n"
+             + "\n".join(f"- **{esc(field)}**: {esc(message)}" for field, message in e.errors.items()),
+             icon=":material/edit_off:")
+
+
+def _save(plan, token: str, prefix: str, message: str) -> bool:
+    """Save with a spinner; on success clear the form and rerun so every screen shows the change."""
+    with st.spinner("保存しています…"):
+        try:
+            result, conflicts = session.save(plan, token=token)
+        except sources.SourceError as e:
+            st.error(f"保存していません。{esc(e)} {esc(e.advice)}（入力した内容はこの画面に残っています）",
+                     icon=":material/block:")
+            return False
+    if conflicts:
+        st.error("保存していません。読み込んだ後に、シートで次のところが変わっています。"
+                 "「最新の情報に更新」を押して確かめてから、もう一度保存してください（入力した内容は残っています）。",
+                 icon=":material/block:")
+        conflict_table(conflicts)
+        return False
+    st.session_state[_FLASH] = message if result is not None else "この内容は保存済みです（二度押しでも1回だけ保存します）。"
+    st.session_state.setdefault(_CLEAR, set()).add(prefix)
+    st.rerun()
+    return True
+
+
+def _today_text() -> str:
+    return to_wareki(session.today())
+
+
+def _agency_choice(label: str, key: str, workbook, user: users.User) -> None:
+    """機関: the user's own, fixed for 機関職員; a choice of the 機関 tab for others."""
+    agencies = list(workbook[schema.AGENCIES]["機関名"])
+    if user.role == users.STAFF:
+        st.session_state[key] = user.agency
+        st.text_input(label, key=key, disabled=True)
+    else:
+        st.selectbox(label, agencies, key=key, index=None, placeholder=CHOOSE)
+
+
+# ---------------------------------------------------------------- 経過記録
+
+def contact_form(workbook, household_id: str, user: users.User, prefix: str | None = None) -> None:
+    """経過記録を追加 (or a 訂正 of an earlier record: a new row; the original stays)."""
+    prefix = prefix or f"entry_contact_{household_id}"
+    own = user.agency if user.agency in set(workbook[schema.AGENCIES]["機関名"]) else None
+    _start(prefix, {"day": _today_text(), "agency": own, "staff": user.name})
+    contacts = workbook[schema.CONTACTS]
+    history = entry.contact_history(contacts[contacts["世帯ID"] == household_id])
+    originals = {"": None, **{entry.original_reference(r): r for r in history.to_dict("records")}}
+    with st.form(prefix, border=True):
+        c1, c2, c3 = st.columns(3)
+        c1.text_input("日付", key=f"{prefix}_day", help="令和8年11月26日、R8.11.26、2026/11/26 のどれでも")
+        c2.selectbox("方法", schema.CONTACT_METHODS, key=f"{prefix}_method", index=None, placeholder=CHOOSE)
+        with c3:
+            _agency_choice("機関", f"{prefix}_agency", workbook, user)
+        st.text_input("担当者", key=f"{prefix}_staff", disabled=True)
+        st.text_area("内容", key=f"{prefix}_text", height=110)
+        st.selectbox("訂正する記録（訂正のときだけ。元の記録は消えずに残ります）", list(originals), key=f"{prefix}_corrects",
+                     format_func=lambda k: "（訂正ではない）" if not k else _contact_label(originals[k]))
+        submitted = st.form_submit_button("経過記録を保存", type="primary", icon=":material/save:")
+    if submitted:
+        values = {n: _value(prefix, n) for n in ("day", "method", "agency", "staff", "text", "corrects")}
+        try:
+            plan = entry.contact(workbook, household_id, day=values["day"], method=values["method"],
+                                 agency=values["agency"], staff=user.name, text=values["text"], today=session.today(),
+                                 corrects=originals.get(values["corrects"] or ""))
+        except entry.Invalid as e:
+            _errors(e)
+            return
+        _save(plan, _token(prefix, values), prefix, "経過記録を保存しました。")
+
+
+def _contact_label(row: dict) -> str:
+    text = (row.get("内容") or "")[:24]
+    return f"{show_date(row.get('日付'))} {row.get('方法') or ''} {text}（{entry.original_reference(row)}）"
+
+
+# ---------------------------------------------------------------- 段階
+
+def stage_form(workbook, household_id: str, user: users.User, prefix: str | None = None) -> None:
+    """段階を動かす: 世帯.段階 and a 段階履歴 row (中断・終結 need a reason)."""
+    prefix = prefix or f"entry_stage_{household_id}"
+    current = workbook[schema.HOUSEHOLDS].set_index("世帯ID").at[household_id, "段階"]
+    _start(prefix, {"day": _today_text()})
+    with st.form(prefix, border=True):
+        st.markdown(f"いまの段階: **{esc(current)}**")
+        c1, c2 = st.columns(2)
+        c1.selectbox("新しい段階", [s for s in schema.STAGES if s != current], key=f"{prefix}_stage", index=None,
+                     placeholder=CHOOSE)
+        c2.text_input("日付", key=f"{prefix}_day", help="会議で決めた日など。和暦でも西暦でも")
+        st.text_area("理由（中断・終結のときは必ず）", key=f"{prefix}_reason", height=80)
+        submitted = st.form_submit_button("段階を保存", type="primary", icon=":material/save:")
+    if submitted:
+        values = {n: _value(prefix, n) for n in ("stage", "day", "reason")}
+        try:
+            plan = entry.stage_move(workbook, household_id, stage=values["stage"], day=values["day"],
+                                    reason=values["reason"], by=user.name, today=session.today())
+        except entry.Invalid as e:
+            _errors(e)
+            return
+        _save(plan, _token(prefix, household_id, values), prefix, f"段階を「{values['stage']}」にしました。")
+
+
+# ---------------------------------------------------------------- 同意
+
+def consent_form(workbook, household_id: str, user: users.User) -> None:
+    """同意を記録: a 同意記録 row; 世帯.同意 follows it (撤回 → 支援会議 on every screen)."""
+    prefix = f"entry_consent_{household_id}"
+    current = workbook[schema.HOUSEHOLDS].set_index("世帯ID").at[household_id, "同意"]
+    _start(prefix, {"day": _today_text(), "taker": user.name})
+    with st.form(prefix, border=True):
+        st.markdown(f"いまの同意: **{esc(current)}**（撤回すると、この世帯は支援会議の扱いになります）")
+        c1, c2, c3 = st.columns(3)
+        c1.radio("同意", schema.CONSENT_RECORD, key=f"{prefix}_value", index=None, horizontal=True)
+        c2.selectbox("範囲", schema.CONSENT_SCOPE, key=f"{prefix}_scope", index=None, placeholder=CHOOSE)
+        c3.text_input("日付", key=f"{prefix}_day")
+        st.text_input("取得者", key=f"{prefix}_taker")
+        st.text_input("備考", key=f"{prefix}_note")
+        submitted = st.form_submit_button("同意を保存", type="primary", icon=":material/save:")
+    if submitted:
+        values = {n: _value(prefix, n) for n in ("value", "scope", "day", "taker", "note")}
+        try:
+            plan = entry.consent(workbook, household_id, day=values["day"], value=values["value"], scope=values["scope"],
+                                 taker=values["taker"], note=values["note"], today=session.today())
+        except entry.Invalid as e:
+            _errors(e)
+            return
+        _save(plan, _token(prefix, household_id, values), prefix, f"同意「{values['value']}」を記録しました。")
+
+
+# ---------------------------------------------------------------- 支援プラン (様式5)
+
+PLAN_COLUMNS = ("key", *entry.PLAN_FIELDS)
+
+
+def _plan_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame([{c: r.get(c) for c in PLAN_COLUMNS} for r in rows], columns=list(PLAN_COLUMNS))
+    frame["期限"] = [show_date(d) if d else None for d in frame["期限"]]
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def plan_editor(workbook, household_id: str) -> None:
+    """The plan in the 様式5 layout: one block per 世帯員, then 危機介入 and その他; rows can be added."""
+    prefix = f"entry_plan_{household_id}"
+    _start(prefix, {})
+    rows = entry.plan_rows(workbook, household_id)
+    targets = entry.plan_targets(workbook, household_id)
+    config = {"key": None, "目標": st.column_config.TextColumn("目標", width="medium"),
+              "検討内容": st.column_config.TextColumn("検討内容"), "取組事項": st.column_config.TextColumn("当面の取組事項", width="medium"),
+              "役割分担": st.column_config.TextColumn("役割分担"),
+              "期限": st.column_config.TextColumn("期限", help="R8.12.15、2026/12/15 など"),
+              "状況": st.column_config.SelectboxColumn("状況", options=list(schema.PLAN_STATUS))}
+    frames = {}
+    with st.form(prefix, border=True):
+        for target in targets:
+            st.markdown(f"**{esc(target)}**")
+            frames[target] = _plan_frame([r for r in rows if r["対象"] == target])
+            st.data_editor(frames[target], key=f"{prefix}_{target}", column_config=config, hide_index=True,
+                           num_rows="add", width="stretch")
+        submitted = st.form_submit_button("プランを保存", type="primary", icon=":material/save:")
+    if not submitted:
+        return
+    edited, added = {}, []
+    for target, frame in frames.items():
+        state = st.session_state.get(f"{prefix}_{target}") or {}
+        for index, change in (state.get("edited_rows") or {}).items():
+            key = frame.iloc[int(index)]["key"]
+            edited.setdefault(key, {}).update(change)
+        for new in state.get("added_rows") or []:
+            if any(v not in (None, "") for v in new.values()):
+                added.append({"対象": target, **{c: new.get(c) for c in entry.PLAN_FIELDS}})
+    if not edited and not added:
+        st.info("変更はありません。")
+        return
+    try:
+        plan = entry.plan_edit(workbook, household_id, edited=edited, added=added, today=session.today())
+    except entry.Invalid as e:
+        _errors(e)
+        return
+    if plan.empty:
+        st.info("変更はありません。")
+        return
+    _save(plan, _token(prefix, household_id, edited, added), prefix,
+          f"プランを保存しました（変更 {len(plan.changes)}セル、追加 {len(plan.appends)}行）。")
+
+
+# ---------------------------------------------------------------- the household screen's entry area
+
+def household_entries(workbook, household_id: str, viewer: Viewer) -> None:
+    """The forms this person may use for this household (none when projected)."""
+    if viewer.projection:
+        return
+    allowed = allowed_entries(workbook, viewer.user, household_id)
+    if not allowed - {entry.INTAKE}:
+        return
+    st.subheader("記録する")
+    flash()
+    names = [n for n in (entry.CONTACT, entry.STAGE, entry.CONSENT, entry.PLAN) if n in allowed]
+    labels = {entry.CONTACT: "経過記録を追加", entry.STAGE: "段階を動かす", entry.CONSENT: "同意を記録",
+              entry.PLAN: "支援プランを編集"}
+    for name, tab in zip(names, st.tabs([labels[n] for n in names])):
+        with tab:
+            {entry.CONTACT: lambda: contact_form(workbook, household_id, viewer.user),
+             entry.STAGE: lambda: stage_form(workbook, household_id, viewer.user),
+             entry.CONSENT: lambda: consent_form(workbook, household_id, viewer.user),
+             entry.PLAN: lambda: plan_editor(workbook, household_id)}[name]()
+    if entry.PLAN not in allowed:
+        st.caption("段階・同意・プランは、主担当機関と多機関協働が記録します。")
+
+
+@st.dialog("この世帯を記録する", width="large")
+def card_dialog(household_id: str) -> None:
+    """A board card's menu: 経過記録 and 段階 without leaving the board."""
+    workbook = session.write_workbook()
+    viewer = session.current_viewer()
+    allowed = allowed_entries(workbook, viewer.user, household_id)
+    hh = workbook[schema.HOUSEHOLDS].set_index("世帯ID")
+    if household_id not in hh.index or entry.CONTACT not in allowed:
+        st.warning("この世帯は記録できる世帯の中にありません。")
+        return
+    st.markdown(f"**{esc(hh.at[household_id, '表示名'])}**（{esc(household_id)}）")
+    contact_form(workbook, household_id, viewer.user, prefix=f"entry_card_contact_{household_id}")
+    if entry.STAGE in allowed:
+        stage_form(workbook, household_id, viewer.user, prefix=f"entry_card_stage_{household_id}")
+
+
+# ---------------------------------------------------------------- 相談受付 (別紙2-2)
+
+MEMBER_COLUMNS = ("記号", "続柄", "年齢", "分野", "状況")
+
+
+def intake_form(workbook, viewer: Viewer) -> str | None:
+    """相談受付: a new household at 段階 受付. Returns the new 世帯ID once saved (after the rerun)."""
+    user = viewer.user
+    prefix = "entry_intake"
+    own = user.agency if user.agency in set(workbook[schema.AGENCIES]["機関名"]) else None
+    _start(prefix, {"received": _today_text(), "agency": own, "staff": user.name, "consent": "不明"})
+    areas = list(workbook[schema.AREAS]["地区名"])
+    with st.form(prefix, border=True):
+        c1, c2, c3 = st.columns(3)
+        c1.text_input("表示名", key=f"{prefix}_name", placeholder="例: 山田世帯（氏名は書かず世帯名で）")
+        c2.selectbox("地区", areas, key=f"{prefix}_area", index=None, placeholder=CHOOSE)
+        c3.text_input("受付日", key=f"{prefix}_received")
+        c1.multiselect("課題", schema.ISSUES, key=f"{prefix}_issues", placeholder=CHOOSE, accept_new_options=True)
+        c2.text_input("紹介元", key=f"{prefix}_referrer", placeholder="例: 民生委員")
+        c3.selectbox("緊急度", schema.URGENCY, key=f"{prefix}_urgency", index=None, placeholder=CHOOSE)
+        with c1:
+            _agency_choice("主担当機関", f"{prefix}_agency", workbook, user)
+        c2.text_input("担当者", key=f"{prefix}_staff")
+        c3.radio("本人の同意（情報共有・重層的支援会議）", list(entry.INTAKE_CONSENT), key=f"{prefix}_consent", horizontal=True)
+        st.markdown("**世帯員**（氏名は書かず A氏・B氏… の記号で）")
+        st.data_editor(pd.DataFrame([{c: None for c in MEMBER_COLUMNS}] * 2, columns=list(MEMBER_COLUMNS)).astype(object),
+                       key=f"{prefix}_members", num_rows="dynamic", hide_index=True, width="stretch",
+                       column_config={"年齢": st.column_config.TextColumn("年齢", help="数字だけ。例: 82"),
+                                      "分野": st.column_config.SelectboxColumn("分野", options=list(schema.FIELDS))})
+        st.text_area("相談の内容・備考", key=f"{prefix}_note", height=90)
+        submitted = st.form_submit_button("相談受付を保存", type="primary", icon=":material/save:")
+    if not submitted:
+        return None
+    form = _intake_values(prefix)
+    similar = entry.similar_households(workbook, form.name, form.area)
+    if similar and not st.session_state.get(f"{prefix}_similar_ok"):
+        st.warning("同じ地区に似た表示名の世帯があります: " + "、".join(esc(s) for s in similar)
+                   + "。同じ世帯でないか確かめてください。別の世帯なら、下のチェックを入れてもう一度保存してください。",
+                   icon=":material/content_copy:")
+        st.checkbox("別の世帯として受け付ける", key=f"{prefix}_similar_ok")
+        return None
+    for attempt in range(2):
+        try:
+            plan, hid = entry.intake(workbook, form, taken=session.household_ids(), today=session.today(), by=user.name)
+        except entry.Invalid as e:
+            _errors(e)
+            return None
+        with st.spinner("保存しています…"):
+            try:
+                result, conflicts = session.save(plan, token=_token(prefix, form))
+            except sources.SourceError as e:
+                st.error(f"保存していません。{esc(e)} {esc(e.advice)}（入力した内容はこの画面に残っています）",
+                         icon=":material/block:")
+                return None
+        if conflicts and all(c.now == TAKEN for c in conflicts) and attempt == 0:
+            session.refresh()            # someone typed that 世帯ID into the sheet meanwhile: take the next one
+            continue
+        if conflicts:
+            st.error("保存していません。シートが変わっています。「最新の情報に更新」を押してから、もう一度保存してください。",
+                     icon=":material/block:")
+            conflict_table(conflicts)
+            return None
+        break
+    st.session_state["_intake_saved"] = hid if result is not None else st.session_state.get("_intake_saved")
+    st.session_state[_FLASH] = (f"相談受付を保存しました（世帯ID {hid}、段階「受付」）。" if result is not None
+                                else "この内容は保存済みです（二度押しでも1回だけ保存します）。")
+    st.session_state.setdefault(_CLEAR, set()).add(prefix)
+    st.rerun()
+    return hid
+
+
+def _intake_values(prefix: str) -> entry.Intake:
+    state = st.session_state.get(f"{prefix}_members") or {}
+    base = [{c: None for c in MEMBER_COLUMNS}] * 2
+    rows = [dict(r) for r in base]
+    for index, change in (state.get("edited_rows") or {}).items():
+        rows[int(index)].update(change)
+    rows += [dict(r) for r in state.get("added_rows") or []]
+    deleted = set(state.get("deleted_rows") or [])
+    members = [entry.Member(r.get("記号") or "", r.get("続柄") or "", r.get("年齢"), r.get("分野") or "", r.get("状況") or "")
+               for i, r in enumerate(rows) if i not in deleted]
+    return entry.Intake(name=_value(prefix, "name") or "", area=_value(prefix, "area"),
+                        issues=list(_value(prefix, "issues") or []), referrer=_value(prefix, "referrer") or "",
+                        consent=_value(prefix, "consent") or "不明", agency=_value(prefix, "agency"),
+                        staff=_value(prefix, "staff") or "", received=_value(prefix, "received"),
+                        urgency=_value(prefix, "urgency"), note=_value(prefix, "note") or "", members=members)
