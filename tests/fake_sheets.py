@@ -1,7 +1,7 @@
 """A local fake of the Google Sheets v4 endpoints gspread 6 calls, serving workbooks from memory.
 
 Implements spreadsheet metadata, values get/batchGet, values update (PUT), values:batchUpdate
-and values:append; counts every request; can inject 429/500 responses and delays. Used by the
+and values:append, and the spreadsheet batchUpdate that adds a tab (addSheet); counts every request; can inject 429/500 responses and delays. Used by the
 tests and the benchmark through real gspread over HTTP, and runnable by hand:
 
     python -m tests.fake_sheets --port 8765 sample_data/midori_town.xlsx
@@ -129,7 +129,8 @@ class FakeSheets:
             self._server.server_close()
 
     def count(self, kind: str) -> int:
-        """Requests of one kind so far: 'metadata', 'batchGet', 'get', 'update', 'batchUpdate', 'append'."""
+        """Requests of one kind so far: 'metadata', 'batchGet', 'get', 'update', 'batchUpdate', 'append',
+        'addSheet' (a spreadsheet batchUpdate)."""
         return sum(1 for r in self.requests if _kind(r.method, r.path) == kind)
 
     # ---- the API
@@ -169,6 +170,15 @@ class FakeSheets:
             updated = [self._update(book, d["range"], d["values"]) for d in body.get("data", [])]
             return 200, {"spreadsheetId": key, "totalUpdatedCells": sum(u["updatedCells"] for u in updated),
                          "responses": updated}
+        if rest == ":batchUpdate" and method == "POST":      # spreadsheet-level: addSheet only
+            replies = []
+            for request in body.get("requests", []):
+                title = request["addSheet"]["properties"]["title"]
+                if title in book:
+                    raise ValueError(f"A sheet with the name \"{title}\" already exists")
+                book[title] = []
+                replies.append({"addSheet": {"properties": {"sheetId": len(book) - 1, "title": title}}})
+            return 200, {"spreadsheetId": key, "replies": replies}
         if m := re.match(r"^/values/(.+?)(:append)?$", rest):
             a1 = unquote(m.group(1))
             if m.group(2) and method == "POST":
@@ -242,8 +252,10 @@ class FakeSheets:
 def _kind(method, path):
     if path.endswith(":batchGet"):
         return "batchGet"
-    if path.endswith(":batchUpdate"):
+    if path.endswith("/values:batchUpdate"):
         return "batchUpdate"
+    if path.endswith(":batchUpdate"):
+        return "addSheet"
     if path.endswith(":append"):
         return "append"
     if "/values/" in path:

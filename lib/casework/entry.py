@@ -295,6 +295,9 @@ def stage_move(workbook: Workbook, household_id: str, *, stage, day, reason, by,
     reason = check.cell("理由", schema.STAGE_HISTORY, "理由", reason)
     if stage and stage == before["段階"]:
         check.fail("新しい段階", f"いまの段階も「{stage}」です")
+    if stage in ("プラン作成", "支援中") and before["同意"] != "あり":
+        check.fail("新しい段階", f"同意が「{before['同意']}」の世帯はプランを作れません（支援会議では見守り・情報共有のみ）。"
+                   "先に同意を記録してください")
     if stage in schema.STAGE_DATE_COLUMN and not reason:
         check.fail("理由", f"「{stage}」にするときは理由を書いてください（会議で決めたことなど）")
     if day and before["受付日"] and day < before["受付日"]:

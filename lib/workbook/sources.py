@@ -474,6 +474,10 @@ def _write_excel(config: SourceConfig, snapshot: Snapshot, plan) -> WriteResult:
     if owner.exists():
         raise WriteRefused(f"ファイルがほかのパソコンの Excel で開かれています（{owner.name}）。",
                            "Excel を閉じてから、もう一度保存してください。入力した内容は画面に残っています。")
+    if path.exists() and not path.stat().st_mode & 0o222:
+        raise WriteRefused("ファイルが読み取り専用になっているため保存できません。",
+                           "エクスプローラーでファイルのプロパティを開き「読み取り専用」を外してから、もう一度保存してください。"
+                           "入力した内容は画面に残っています。")
     for attempt in range(1, EXCEL_RETRIES + 1):
         try:
             return _write_excel_once(config, snapshot, plan, path)
@@ -598,8 +602,8 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
     client = client or sheets_client(config)
     http = client.http_client
     titles = snapshot.workbook.titles
-    tabs = _tabs_of(plan)
-    if schema.HOUSEHOLDS in tabs and schema.CONSENTS in titles:
+    tabs = _tabs_of(plan) | {schema.HOUSEHOLDS}     # records are checked against the households as they are now
+    if schema.CONSENTS in titles:
         tabs.add(schema.CONSENTS)            # 世帯.同意 is read through the latest 同意記録
     touched = sorted(titles[t] for t in tabs if t in titles)
     try:

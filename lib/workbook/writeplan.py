@@ -121,6 +121,11 @@ def locate(plan: WritePlan, fresh: Workbook) -> tuple[list[Conflict], dict[tuple
         if before is not None:
             found += [Conflict(tab, key, c, before[c], now[c]) for c in before if before[c] != now[c]]
         rows[(tab, key)] = int(fresh[tab].at[index, ROW])
+    adding = {a.values.get("世帯ID") for a in plan.appends if a.tab == schema.HOUSEHOLDS}
+    known = set(fresh[schema.HOUSEHOLDS]["世帯ID"])
+    for hid in dict.fromkeys(a.values.get("世帯ID") for a in plan.appends if a.tab != schema.HOUSEHOLDS):
+        if hid and hid not in adding and hid not in known:     # a record for a household deleted meanwhile
+            found.append(Conflict(schema.HOUSEHOLDS, hid, "世帯ID", hid, MISSING))
     for new in plan.appends:
         if new.unique:
             value = new.values[new.unique]
