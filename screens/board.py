@@ -35,7 +35,7 @@ figures = result.figures
 # Render the figures, then the columns (each card with its 「記録」 menu for those who may record):
 ui.left_out_notice(workbook)
 ui.flash()
-menu = None if viewer.projection or entry.CONTACT not in allowed_entries(workbook, viewer.user) else ui.card_dialog
+menu = None if viewer.projection or entry.CONTACT not in allowed_entries(workbook, viewer.user) else ui.open_card_menu
 cols = st.columns(6)
 cols[0].metric("支援中の世帯", figures.active, help="終結・中断を除く")
 cols[1].metric("見直し期限切れ", figures.overdue)
@@ -55,3 +55,5 @@ else:
     for stage in (s for s in result.columns if s not in board.OPEN_STAGES):
         with st.expander(f"{stage}（{len(result.columns[stage])}）", expanded=False):
             ui.board_column(st.container(), stage, result.columns[stage], CARDS_PER_COLUMN, header=False, menu=menu)
+if menu is not None:
+    ui.card_menu()

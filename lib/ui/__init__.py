@@ -10,7 +10,7 @@ from lib.ui.signin import auth_settings, current_user, sign_in_form
 from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PROJECTION_CSS, RESOURCES_PAGE,
                             board_column, card_html, conflict_table, date_style, dates, esc, household_link,
                             household_summary_html, indicator_table, left_out_notice)
-from lib.ui.entry_forms import card_dialog, flash, household_entries, intake_form
+from lib.ui.entry_forms import card_menu, flash, household_entries, intake_form, open_card_menu
 
 __all__ = [
     "audit", "audit_once", "audited_download", "backups", "current_snapshot", "current_viewer", "household_exists",
@@ -20,5 +20,5 @@ __all__ = [
     "BOARD_PAGE", "CARD_CSS", "CHECK_PAGE", "HOUSEHOLD_PAGE", "PROJECTION_CSS", "RESOURCES_PAGE", "board_column",
     "card_html", "conflict_table", "date_style", "dates", "esc", "household_link", "household_summary_html",
     "indicator_table", "left_out_notice",
-    "card_dialog", "flash", "household_entries", "intake_form",
+    "card_menu", "flash", "household_entries", "intake_form", "open_card_menu",
 ]

@@ -74,6 +74,7 @@ def _save(plan, token: str, prefix: str, message: str) -> bool:
         return False
     st.session_state[_FLASH] = message if result is not None else "この内容は保存済みです（二度押しでも1回だけ保存します）。"
     st.session_state.setdefault(_CLEAR, set()).add(prefix)
+    _close_card_menu()
     st.rerun()
     return True
 
@@ -263,9 +264,21 @@ def household_entries(workbook, household_id: str, viewer: Viewer) -> None:
         st.caption("段階・同意・プランは、主担当機関と多機関協働が記録します。")
 
 
-@st.dialog("この世帯を記録する", width="large")
-def card_dialog(household_id: str) -> None:
-    """A board card's menu: 経過記録 and 段階 without leaving the board."""
+# The board card whose menu is open (kept across reruns until saved or dismissed):
+_CARD_MENU = "_card_menu"
+
+
+def open_card_menu(household_id: str) -> None:
+    """A board card's 「記録」 button: open its menu (drawn by `card_menu` on this and later runs)."""
+    st.session_state[_CARD_MENU] = household_id
+
+
+def _close_card_menu() -> None:
+    st.session_state.pop(_CARD_MENU, None)
+
+
+@st.dialog("この世帯を記録する", width="large", on_dismiss=_close_card_menu)
+def _card_dialog(household_id: str) -> None:
     workbook = session.write_workbook()
     viewer = session.current_viewer()
     allowed = allowed_entries(workbook, viewer.user, household_id)
@@ -277,6 +290,12 @@ def card_dialog(household_id: str) -> None:
     contact_form(workbook, household_id, viewer.user, prefix=f"entry_card_contact_{household_id}")
     if entry.STAGE in allowed:
         stage_form(workbook, household_id, viewer.user, prefix=f"entry_card_stage_{household_id}")
+
+
+def card_menu() -> None:
+    """The open board card's menu, if any: 経過記録 and 段階 without leaving the board."""
+    if st.session_state.get(_CARD_MENU):
+        _card_dialog(st.session_state[_CARD_MENU])
 
 
 # ---------------------------------------------------------------- 相談受付 (別紙2-2)

@@ -134,9 +134,9 @@ def board_column(column, stage: str, cards: list, per_page: int, header: bool = 
         box = column.container(border=True)
         household_link(box, card.household_id, card.name)
         box.markdown(card_html(card), unsafe_allow_html=True)
-        if menu is not None and box.button("記録", key=f"record_{card.household_id}", icon=":material/edit_note:",
-                                           help="経過記録の追加・段階の変更"):
-            menu(card.household_id)
+        if menu is not None:
+            box.button("記録", key=f"record_{card.household_id}", icon=":material/edit_note:",
+                       help="経過記録の追加・段階の変更", on_click=menu, args=(card.household_id,))
     if len(cards) > limit:
         if column.button(f"さらに表示（残り{len(cards) - limit}）", key=f"more_{stage}"):
             st.session_state[key] = limit + per_page
