@@ -18,6 +18,10 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
+def test_sheet_guide_is_made_from_the_schema():
+    assert schema.readme_guide() in README
+
+
 def test_sheet_guide_lists_every_tab_and_column():
     guide = README.split("## シートの書き方", 1)[1]
     for tab in schema.TABS:

@@ -293,6 +293,16 @@ def guide_rows(tab: Tab) -> list[dict[str, str]]:
     return rows
 
 
+def readme_guide() -> str:
+    """README's tab-by-tab sheet guide (one table per tab), made from this table so it cannot drift."""
+    parts = []
+    for tab in TABS:
+        parts.append(f"### {tab.name}{'（必須のタブ）' if tab.required else ''}\n\n{tab.description}\n\n"
+                     "| 列 | 必須 | 種類 | 入れる値 | 別の見出しでも可 |\n|---|---|---|---|---|\n"
+                     + "\n".join("| " + " | ".join(r.values()) + " |" for r in guide_rows(tab)) + "\n")
+    return "\n".join(parts)
+
+
 def indicator_key(text: str | None) -> tuple[str, tuple[str, ...]] | None:
     """Split a 集計 cell into (key, 社会資源の種別…); None when it is not a known key."""
     import unicodedata
