@@ -95,7 +95,8 @@ else:
     left, right = st.columns(2)
     left.altair_chart(charts.monthly_flow(indicators.monthly_flow(workbook, year)), width="stretch")
     right.altair_chart(charts.meetings_per_month(indicators.meetings_per_month(workbook, year)), width="stretch")
-    left.altair_chart(charts.stages_over_time(indicators.stages_over_time(workbook, year, today)), width="stretch")
+    left.altair_chart(charts.stages_over_time(indicators.stages_over_time(workbook, year, today),
+                                            estimated=not workbook.has("段階履歴")), width="stretch")
     right.altair_chart(charts.issue_frequency(indicators.issue_frequency(workbook)), width="stretch")
 
     st.subheader("年度ごとの実績（報告書用）")

@@ -148,3 +148,63 @@ def test_chart_specs_build_for_empty_and_full_data(town):
         spec = make(data).to_dict()
         assert spec["mark"]["type"] == "bar"
         assert spec["config"]["axis"]["labelFontSize"] == charts.LABEL_SIZE
+
+
+# ---------------------------------------------------------------- counts from 段階履歴 and 経過記録 (no guessing)
+
+def recorded_town(history: bool = True, stop_dates: bool = True):
+    """small_town's households with what the app records: 段階履歴 moves and 中断日 (FY2025)."""
+    raw = {
+        "世帯": [["世帯ID", "表示名", "同意", "段階", "受付日", "最終接触日", *(["中断日"] if stop_dates else [])],
+                ["H-1", "a", "あり", "支援中", "2025/4/1", "", *([""] if stop_dates else [])],
+                ["H-2", "b", "なし", "見守り", "2025/4/1", "", *([""] if stop_dates else [])],
+                ["H-3", "c", "あり", "中断", "2025/4/1", "2025/5/1", *(["2026/4/2"] if stop_dates else [])],
+                ["H-4", "d", "あり", "中断", "2024/4/1", "2025/6/1", *(["2025/9/1"] if stop_dates else [])]],
+        "経過記録": [["日付", "世帯ID", "方法"],
+                 ["2025/4/20", "H-2", "訪問"],      # before H-2 went to 見守り: not outreach
+                 ["2025/5/10", "H-2", "訪問"], ["2025/6/1", "H-2", "手紙"], ["2025/6/2", "H-2", "電話"],
+                 ["2025/7/1", "H-1", "訪問"]],      # H-1 is not in 見守り
+    }
+    if history:
+        raw["段階履歴"] = [["世帯ID", "日付", "旧段階", "新段階", "理由", "記入者"],
+                        ["H-1", "2025/4/1", "", "受付", "", ""], ["H-1", "2025/5/1", "受付", "プラン作成", "", ""],
+                        ["H-1", "2025/8/1", "プラン作成", "支援中", "", ""],
+                        ["H-2", "2025/4/1", "", "受付", "", ""], ["H-2", "2025/5/1", "受付", "見守り", "", ""],
+                        ["H-3", "2025/4/1", "", "受付", "", ""], ["H-3", "2025/4/10", "受付", "プラン作成", "", ""],
+                        ["H-3", "2026/4/2", "プラン作成", "中断", "連絡が取れない", ""],
+                        ["H-4", "2025/9/1", "支援中", "中断", "連絡が取れない", ""]]
+    return validate(raw)
+
+
+@pytest.mark.parametrize("history, stop_dates, key, expected, guessed", [
+    (True, True, "支援プラン作成件数", 2, False),     # H-1 and H-3 moved into プラン作成 in FY2025
+    (True, True, "中断件数", 1, False),               # H-4's 中断日 (H-3's is in FY2026)
+    (True, False, "中断件数", 1, True),               # no 中断日 column: last contact in FY (H-3 5/1, H-4 6/1)… estimated
+    (True, True, "アウトリーチ件数", 2, False),       # H-2's 訪問 5/10 and 手紙 6/1, while in 見守り
+    (False, True, "アウトリーチ件数", 3, True),       # no history: every 訪問/手紙 of households now in 見守り
+    (False, True, "支援プラン作成件数", 0, True),     # no history and no plan rows
+])
+def test_counts_come_from_what_was_recorded_and_guesses_are_marked(history, stop_dates, key, expected, guessed):
+    town = recorded_town(history, stop_dates)
+    if key == "中断件数" and not stop_dates:
+        expected = 2
+    assert indicators.count(town, key, (), 2025, AS_OF) == expected
+    assert indicators.estimated(town, key) == guessed
+
+
+def test_indicator_table_marks_estimates():
+    raw = {"世帯": [["世帯ID", "表示名", "同意", "段階", "受付日"], ["H-1", "a", "あり", "受付", "2025/5/1"]],
+           "計画指標": [["年度", "指標", "集計"], [2025, "プラン", "支援プラン作成件数"], [2025, "新規", "新規相談受付件数"]]}
+    table = indicators.indicator_table(validate(raw), 2025, AS_OF)
+    assert table["推計"].tolist() == [True, False]
+
+
+def test_stages_over_time_follows_the_history():
+    stages = indicators.stages_over_time(recorded_town(), 2025, AS_OF).set_index(["月", "段階"])["世帯数"]
+    assert stages[("2025-04", "受付")] == 2 and stages[("2025-04", "プラン作成")] == 1   # H-1, H-2; H-3
+    assert stages[("2025-04", "支援中")] == 1                                          # H-4 before its first move
+    assert stages[("2025-05", "見守り")] == 1 and stages[("2025-05", "プラン作成")] == 2
+    assert stages[("2025-08", "支援中")] == 2                                          # H-1 moved; H-4 (no earlier move: 支援中)
+    assert stages[("2025-09", "中断")] == 1 and stages[("2025-09", "支援中")] == 1
+    spec = charts.stages_over_time(indicators.stages_over_time(recorded_town(False), 2025, AS_OF), estimated=True).to_dict()
+    assert "推計" in spec["title"]["text"] if isinstance(spec["title"], dict) else "推計" in spec["title"]

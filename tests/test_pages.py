@@ -9,9 +9,10 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["screens/home.py", "screens/board.py", "screens/household.py", "screens/plans.py", "screens/resources.py",
-         "screens/meeting.py", "screens/check.py", "screens/help.py"]
+PAGES = ["screens/home.py", "screens/board.py", "screens/household.py", "screens/intake.py", "screens/plans.py",
+         "screens/resources.py", "screens/meeting.py", "screens/check.py", "screens/help.py"]
 TITLES = {"screens/home.py": "つなぐボード", "screens/board.py": "ケースボード", "screens/household.py": "世帯詳細",
+          "screens/intake.py": "相談受付",
           "screens/plans.py": "プラン進捗", "screens/resources.py": "社会資源マップ", "screens/meeting.py": "会議", "screens/check.py": "データ点検",
           "screens/help.py": "設定・ヘルプ"}
 
@@ -278,10 +279,11 @@ def test_household_detail_by_url(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("screens/household.py", id="H-001")
     assert at.title[0].value == "泉世帯"
-    assert [s.value for s in at.subheader] == ["世帯員", "家族構成図", "世帯支援プラン", "経過記録（新しい順）",
+    assert [s.value for s in at.subheader] == ["記録する", "世帯員", "家族構成図", "世帯支援プラン", "経過記録（新しい順）",
                                                "この世帯を取り上げた会議", "この世帯のデータ点検"]
-    assert list(at.dataframe[0].value["記号"]) == ["A氏", "B氏", "C氏"]
-    assert list(at.dataframe[1].value["対象"])[-2:] == ["危機介入", "その他"]
+    tables = [d.value for d in at.dataframe if not d.proto.editing_mode]     # not the plan editor
+    assert list(tables[0]["記号"]) == ["A氏", "B氏", "C氏"]
+    assert list(tables[1]["対象"])[-2:] == ["危機介入", "その他"]
     assert "夜間の連絡は避ける" in at.markdown[0].value     # 備考 at a desk
     assert at.get("graphviz_chart")[0].proto.spec.startswith("graph 家族構成図")
 

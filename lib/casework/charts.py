@@ -40,15 +40,15 @@ def meetings_per_month(data: pd.DataFrame) -> alt.Chart:
     return _style(chart, "月ごとの会議")
 
 
-def stages_over_time(data: pd.DataFrame) -> alt.Chart:
-    """Stacked bars: households by 段階 at each month end."""
+def stages_over_time(data: pd.DataFrame, estimated: bool = False) -> alt.Chart:
+    """Stacked bars: households by 段階 at each month end (marked 推計 when drawn without 段階履歴)."""
     chart = alt.Chart(data).mark_bar().encode(
         x=alt.X("月:N", title=None, sort=list(dict.fromkeys(data["月"]))), y=alt.Y("世帯数:Q", title="世帯数"),
         color=alt.Color("段階:N", sort=list(schema.STAGES),
                         scale=alt.Scale(domain=list(STAGE_COLOURS), range=list(STAGE_COLOURS.values()))),
         order=alt.Order("段階順:Q"), tooltip=["月", "段階", "世帯数"]).transform_calculate(
         段階順=f"indexof({list(schema.STAGES)}, datum['段階'])")
-    return _style(chart, "月末ごとの段階別世帯数")
+    return _style(chart, "月末ごとの段階別世帯数" + ("（推計: 段階履歴タブがありません）" if estimated else ""))
 
 
 def issue_frequency(data: pd.DataFrame) -> alt.Chart:

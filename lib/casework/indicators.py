@@ -6,10 +6,14 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
 - 複合課題世帯数: households open at some time in the year (受付日 ≤ year end, no 終結日 before
   the year) with two or more 課題.
 - 重層的支援会議／支援会議／定例会議／代表者会議開催回数: 会議 rows of that 種別 held in the year.
-- 支援プラン作成件数: households whose first plan item (earliest 更新日) falls in the year.
+- 支援プラン作成件数: moves into プラン作成 (段階履歴) dated in the year. Without a 段階履歴 tab it is
+  estimated (推計): households whose first plan item (earliest 更新日) falls in the year.
 - 終結件数: households whose 終結日 falls in the year.
-- 中断件数: households now in 中断 whose last contact (最終接触日 or 経過記録) falls in the year.
+- 中断件数: households whose 中断日 falls in the year. Without a 中断日 column it is estimated (推計):
+  households now in 中断 whose last contact (最終接触日 or 経過記録) falls in the year.
 - アウトリーチ対象世帯数: households in 見守り (no-consent outreach) received by the year's end.
+- アウトリーチ件数: 訪問 and 手紙 records dated in the year for households that were in 見守り on
+  that day (段階履歴); without a 段階履歴 tab, those now in 見守り (推計).
 - 参加支援マッチング件数: plan items updated in the year whose 役割分担 names a 社会資源 by its
   whole 名称 (lib.casework.agencies.named), or whose 取組事項 mentions 参加支援.
 - 訪問件数: 経過記録 rows with 方法 訪問 dated in the year.
@@ -57,11 +61,16 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
         kind = key.removesuffix("開催回数")
         return int((meetings["種別"].eq(kind) & _in(meetings["開催日"], year, as_of)).sum())
     if key == "支援プラン作成件数":
+        if workbook.has(schema.STAGE_HISTORY):
+            moves = workbook[schema.STAGE_HISTORY]
+            return int((moves["新段階"].eq("プラン作成") & _in(moves["日付"], year)).sum())
         first = plans.groupby("世帯ID")["更新日"].min()
         return int(_in(first, year).sum()) if len(first) else 0
     if key == "終結件数":
         return int(_in(hh["終結日"], year).sum())
     if key == "中断件数":
+        if workbook.has(schema.HOUSEHOLDS, "中断日"):
+            return int(_in(hh["中断日"], year).sum())
         stopped = hh[hh["段階"] == "中断"]
         last = last_contacts(stopped, workbook[schema.CONTACTS])
         start, end = fiscal_range(year)
@@ -78,10 +87,54 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
     if key == "訪問件数":
         contacts = workbook[schema.CONTACTS]
         return int((contacts["方法"].eq("訪問") & _in(contacts["日付"], year)).sum())
+    if key == "アウトリーチ件数":
+        contacts = workbook[schema.CONTACTS]
+        contacts = contacts[contacts["方法"].isin(OUTREACH_METHODS) & _in(contacts["日付"], year)]
+        if not workbook.has(schema.STAGE_HISTORY):
+            watched = set(hh.loc[hh["段階"] == "見守り", "世帯ID"])
+            return int(contacts["世帯ID"].isin(watched).sum())
+        stage_on = stage_timeline(workbook)
+        return sum(1 for hid, day in zip(contacts["世帯ID"], contacts["日付"].dt.date) if stage_on(hid, day) == "見守り")
     if key == "社会資源数":
         resources = workbook[schema.RESOURCES]
         return int(resources["種別"].isin(kinds).sum()) if kinds else len(resources)
     raise KeyError(key)
+
+
+# 経過記録 方法 that count as アウトリーチ (reaching out to a household that does not come):
+OUTREACH_METHODS = ("訪問", "手紙")
+
+
+def estimated(workbook: Workbook, key: str) -> bool:
+    """Whether a key's count has to be estimated because the workbook lacks what it counts from (推計)."""
+    if key in ("支援プラン作成件数", "アウトリーチ件数"):
+        return not workbook.has(schema.STAGE_HISTORY)
+    if key == "中断件数":
+        return not workbook.has(schema.HOUSEHOLDS, "中断日")
+    return False
+
+
+def stage_timeline(workbook: Workbook):
+    """A function (世帯ID, day) → the household's 段階 on that day, from 段階履歴: the last move on or
+    before the day; before its first move, that move's 旧段階 (or 受付); a household with no move
+    recorded has been in its current 段階 since 受付日; None before 受付日."""
+    moves = workbook[schema.STAGE_HISTORY].sort_values(["日付", "_row"])
+    by_household: dict[str, list[tuple[dt.date, str | None, str]]] = {}
+    for hid, day, old, new in zip(moves["世帯ID"], moves["日付"].dt.date, moves["旧段階"], moves["新段階"]):
+        by_household.setdefault(hid, []).append((day, old, new))
+    hh = workbook[schema.HOUSEHOLDS]
+    current = dict(zip(hh["世帯ID"], zip(hh["段階"], hh["受付日"].dt.date)))
+
+    def stage_on(hid: str, day: dt.date) -> str | None:
+        stage, received = current.get(hid, (None, None))
+        if received is None or pd.isna(received) or day < received:
+            return None
+        history = by_household.get(hid)
+        if not history:
+            return stage
+        before = [new for d, _, new in history if d <= day]
+        return before[-1] if before else (history[0][1] or "受付")
+    return stage_on
 
 
 def indicator_table(workbook: Workbook, year: int, as_of: dt.date) -> pd.DataFrame:
@@ -93,15 +146,17 @@ def indicator_table(workbook: Workbook, year: int, as_of: dt.date) -> pd.DataFra
     for r in table.to_dict("records"):
         parsed = schema.indicator_key(r["集計"])
         computed = count(workbook, parsed[0], parsed[1], year, as_of) if parsed else None
+        guessed = bool(parsed) and estimated(workbook, parsed[0])
         typed = None if pd.isna(r["実績値"]) else r["実績値"]
         shown = computed if computed is not None else typed
         target = None if pd.isna(r["目標値"]) else r["目標値"]
         rate = shown / target if shown is not None and target else None
         rows.append({"事業": r["事業"], "指標": r["指標"], "単位": r["単位"], "目標値": target, "実績値（入力）": typed,
                      "実績値（集計）": computed, "実績値": shown, "達成率": rate,
-                     "差異": computed is not None and typed is not None and computed != typed, "集計": r["集計"]})
+                     "差異": computed is not None and typed is not None and computed != typed, "推計": guessed,
+                     "集計": r["集計"]})
     return pd.DataFrame(rows, columns=["事業", "指標", "単位", "目標値", "実績値（入力）", "実績値（集計）", "実績値",
-                                       "達成率", "差異", "集計"])
+                                       "達成率", "差異", "推計", "集計"])
 
 
 def years(workbook: Workbook) -> list[int]:
@@ -159,20 +214,24 @@ def meetings_per_month(workbook: Workbook, year: int) -> pd.DataFrame:
 
 
 def stages_over_time(workbook: Workbook, year: int, as_of: dt.date) -> pd.DataFrame:
-    """Households by 段階 at each month end, derived from 受付日/終結日 (the sheet keeps no stage
-    history): received and not yet closed → its current 段階, or 支援中 if it closed later;
-    終結日 on or before the month end → 終結. Months after `as_of` are left out."""
+    """Households by 段階 at each month end (months after `as_of` left out), from 段階履歴
+    (stage_timeline). Without a 段階履歴 tab it is estimated from 受付日/終結日: received and not
+    yet closed → its current 段階, or 支援中 if it closed later; 終結日 on or before the month end → 終結."""
     hh = workbook[schema.HOUSEHOLDS]
+    history = workbook.has(schema.STAGE_HISTORY)
+    stage_on = stage_timeline(workbook) if history else None
     rows = []
     for first in _months(year):
         end = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
         if first > as_of:
             break
         counts = dict.fromkeys(schema.STAGES, 0)
-        for received, closed, stage in zip(hh["受付日"].dt.date, hh["終結日"].dt.date, hh["段階"]):
+        for hid, received, closed, stage in zip(hh["世帯ID"], hh["受付日"].dt.date, hh["終結日"].dt.date, hh["段階"]):
             if pd.isna(received) or received > end:
                 continue
-            if not pd.isna(closed) and closed <= end:
+            if history:
+                counts[stage_on(hid, end)] += 1
+            elif not pd.isna(closed) and closed <= end:
                 counts["終結"] += 1
             else:
                 counts["支援中" if stage == "終結" else stage] += 1

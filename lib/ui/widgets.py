@@ -86,7 +86,8 @@ def indicator_table(table) -> None:
     """The 計画指標 table (lib.casework.indicators.indicator_table), the same on every screen."""
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "達成率": st.column_config.ProgressColumn("達成率", min_value=0.0, max_value=1.0, format="percent"),
-        "差異": st.column_config.CheckboxColumn("入力と集計が違う")})
+        "差異": st.column_config.CheckboxColumn("入力と集計が違う"),
+        "推計": st.column_config.CheckboxColumn("推計", help="段階履歴タブや中断日の列がないため、ほかの列から推し量った数です")})
 
 
 def dates(frame):
