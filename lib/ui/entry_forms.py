@@ -104,12 +104,12 @@ def contact_form(workbook, household_id: str, user: users.User, prefix: str | No
     history = entry.contact_history(contacts[contacts["世帯ID"] == household_id])
     originals = {"": None, **{entry.original_reference(r): r for r in history.to_dict("records")}}
     with st.form(prefix, border=True):
-        c1, c2, c3 = st.columns(3)
+        c1, c2, c3, c4 = st.columns(4)
         c1.text_input("日付", key=f"{prefix}_day", help="令和8年11月26日、R8.11.26、2026/11/26 のどれでも")
         c2.selectbox("方法", schema.CONTACT_METHODS, key=f"{prefix}_method", index=None, placeholder=CHOOSE)
         with c3:
             _agency_choice("機関", f"{prefix}_agency", workbook, user)
-        st.text_input("担当者", key=f"{prefix}_staff", disabled=True)
+        c4.text_input("担当者", key=f"{prefix}_staff", disabled=True)
         st.text_area("内容", key=f"{prefix}_text", height=110)
         st.selectbox("訂正する記録（訂正のときだけ。元の記録は消えずに残ります）", list(originals), key=f"{prefix}_corrects",
                      format_func=lambda k: "（訂正ではない）" if not k else _contact_label(originals[k]))
@@ -190,9 +190,11 @@ PLAN_COLUMNS = ("key", *entry.PLAN_FIELDS)
 
 
 def _plan_frame(rows: list[dict]) -> pd.DataFrame:
+    """A block's rows for the editor: text as typed, 期限 as the town writes dates, blanks empty."""
     frame = pd.DataFrame([{c: r.get(c) for c in PLAN_COLUMNS} for r in rows], columns=list(PLAN_COLUMNS))
-    frame["期限"] = [show_date(d) if d else None for d in frame["期限"]]
-    return frame.astype(object).where(frame.notna(), None)
+    frame["期限"] = [show_date(d) if d else "" for d in frame["期限"]]
+    text = [c for c in PLAN_COLUMNS if c != "状況"]
+    return frame.astype(object).assign(**{c: frame[c].astype(object).where(frame[c].notna(), "") for c in text})
 
 
 def plan_editor(workbook, household_id: str) -> None:
@@ -201,8 +203,8 @@ def plan_editor(workbook, household_id: str) -> None:
     _start(prefix, {})
     rows = entry.plan_rows(workbook, household_id)
     targets = entry.plan_targets(workbook, household_id)
-    config = {"key": None, "目標": st.column_config.TextColumn("目標", width="medium"),
-              "検討内容": st.column_config.TextColumn("検討内容"), "取組事項": st.column_config.TextColumn("当面の取組事項", width="medium"),
+    config = {"key": None, "目標": st.column_config.TextColumn("目標"),
+              "検討内容": st.column_config.TextColumn("検討内容"), "取組事項": st.column_config.TextColumn("当面の取組事項"),
               "役割分担": st.column_config.TextColumn("役割分担"),
               "期限": st.column_config.TextColumn("期限", help="R8.12.15、2026/12/15 など"),
               "状況": st.column_config.SelectboxColumn("状況", options=list(schema.PLAN_STATUS))}
@@ -323,7 +325,7 @@ def intake_form(workbook, viewer: Viewer) -> str | None:
         c2.text_input("担当者", key=f"{prefix}_staff")
         c3.radio("本人の同意（情報共有・重層的支援会議）", list(entry.INTAKE_CONSENT), key=f"{prefix}_consent", horizontal=True)
         st.markdown("**世帯員**（氏名は書かず A氏・B氏… の記号で）")
-        st.data_editor(pd.DataFrame([{c: None for c in MEMBER_COLUMNS}] * 2, columns=list(MEMBER_COLUMNS)).astype(object),
+        st.data_editor(pd.DataFrame([{c: "" for c in MEMBER_COLUMNS}] * 2, columns=list(MEMBER_COLUMNS)),
                        key=f"{prefix}_members", num_rows="dynamic", hide_index=True, width="stretch",
                        column_config={"年齢": st.column_config.TextColumn("年齢", help="数字だけ。例: 82"),
                                       "分野": st.column_config.SelectboxColumn("分野", options=list(schema.FIELDS))})
@@ -371,7 +373,7 @@ def intake_form(workbook, viewer: Viewer) -> str | None:
 
 def _intake_values(prefix: str) -> entry.Intake:
     state = st.session_state.get(f"{prefix}_members") or {}
-    base = [{c: None for c in MEMBER_COLUMNS}] * 2
+    base = [{c: "" for c in MEMBER_COLUMNS}] * 2
     rows = [dict(r) for r in base]
     for index, change in (state.get("edited_rows") or {}).items():
         rows[int(index)].update(change)
