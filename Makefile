@@ -27,6 +27,7 @@ test: install-test browser
 bench: install-test
 	$(PYTHON) -m bench.bench_load
 	$(PYTHON) -m bench.bench_board
+	$(PYTHON) -m bench.bench_save
 
 sample:
 	$(PYTHON) -m sample_data.generate

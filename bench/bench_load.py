@@ -75,7 +75,10 @@ def _child(name: str, path: Path, root: str | None) -> dict:
 
 
 def workbook(n: int) -> Path:
-    path = OUT / f"town_{n}.xlsx"
+    """The generated town of n households (rebuilt when the generator or the schema changed)."""
+    import hashlib
+    code = b"".join((ROOT / p).read_bytes() for p in ("sample_data/generate.py", "lib/workbook/schema.py"))
+    path = OUT / f"town_{n}_{hashlib.sha256(code).hexdigest()[:8]}.xlsx"
     if not path.exists():
         from sample_data import generate
         generate.write_xlsx(generate.build(n), path)

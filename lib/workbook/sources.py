@@ -167,9 +167,10 @@ def _is_loopback(url: str) -> bool:
 
 # ---------------------------------------------------------------- Excel
 
-def read_excel(path: str | Path, data: bytes | None = None) -> RawWorkbook:
+def read_excel(path: str | Path, data: bytes | None = None, only=None) -> RawWorkbook:
     """Every tab of an Excel/ODS file as raw cell values, row 1 first (blank rows kept in place).
-    With `data`, those bytes (already read from `path`) are parsed instead of reading again."""
+    With `data`, those bytes (already read from `path`) are parsed instead of reading again; with
+    `only` (sheet titles), the other tabs come back empty (a save reads just what it checks)."""
     import io
 
     from python_calamine import CalamineError, CalamineWorkbook
@@ -182,7 +183,7 @@ def read_excel(path: str | Path, data: bytes | None = None) -> RawWorkbook:
         book = (CalamineWorkbook.from_path(str(path)) if data is None
                 else CalamineWorkbook.from_filelike(io.BytesIO(data)))
         return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                for name in book.sheet_names}
+                if only is None or name in only else [] for name in book.sheet_names}
     except (CalamineError, OSError, ValueError) as e:
         raise SourceError(f"Excel ファイルとして読めません: {path.name}（{e}）",
                           f"{', '.join(EXCEL_SUFFIXES)} 形式か、ファイルが壊れていないかを確かめてください。") from None
@@ -397,7 +398,7 @@ def _layout(plan, snapshot: Snapshot, raw: RawWorkbook) -> _Layout:
             raise WriteRefused(f"「{tab}」タブを読み込めていないため保存できません。", "「最新の情報に更新」を押してから、もう一度保存してください。")
         titles[tab] = tab
         new_tabs.append(tab)
-    found, rows = locate(plan, validate(raw))
+    found, rows = locate(plan, validate({t: raw[t] for t in _check_titles(plan, titles) if t in raw}))
     if found:
         raise WriteConflict(found)
     headers, new_headers = {}, []
@@ -418,6 +419,15 @@ def _layout(plan, snapshot: Snapshot, raw: RawWorkbook) -> _Layout:
                 free += 1
         headers[tab] = header
     return _Layout(titles, headers, rows, new_tabs, new_headers)
+
+
+def _check_titles(plan, titles: dict[str, str]) -> list[str]:
+    """The sheets a plan's check needs read again: the rows it updates, the tabs where it adds a new
+    ID, and 世帯 (records need their household; 世帯.同意 is read through 同意記録). A tab it only
+    appends to (経過記録, 段階履歴 …) is not needed: nothing in it is compared."""
+    tabs = {t for t, _ in plan.expected} | {c.tab for c in plan.changes} | {a.tab for a in plan.appends if a.unique}
+    tabs |= {schema.HOUSEHOLDS, schema.CONSENTS}
+    return [titles[t] for t in sorted(tabs) if t in titles]
 
 
 def _cells_to_write(plan, layout: _Layout, for_sheets: bool) -> list[tuple[str, int, int, object]]:
@@ -504,7 +514,8 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
                            "Excel などで開いていないか確かめ、閉じてからもう一度保存してください。") from None
     except FileNotFoundError:
         raise SourceNotFound(f"ファイルが見つかりません: {path}") from None
-    raw = read_excel(path, data)        # the conflict check sees exactly the bytes written from
+    titles = snapshot.workbook.titles    # the conflict check sees exactly the bytes written from:
+    raw = read_excel(path, data, only=set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)})
     layout = _layout(plan, snapshot, raw)
     cells = _cells_to_write(plan, layout, for_sheets=False)
     appends = _appended_rows(plan, layout, for_sheets=False)
@@ -602,13 +613,12 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
     client = client or sheets_client(config)
     http = client.http_client
     titles = snapshot.workbook.titles
-    tabs = _tabs_of(plan) | {schema.HOUSEHOLDS}     # records are checked against the households as they are now
-    if schema.CONSENTS in titles:
-        tabs.add(schema.CONSENTS)            # 世帯.同意 is read through the latest 同意記録
-    touched = sorted(titles[t] for t in tabs if t in titles)
+    checked = _check_titles(plan, titles)
+    headers_only = sorted({titles[t] for t in _tabs_of(plan) if t in titles} - set(checked))
+    touched = checked + headers_only         # one batchGet: the rows checked, and the header of tabs appended to
     try:
-        answer = http.values_batch_get(config.location, [_quote(t) for t in touched], params={
-            "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"})
+        answer = http.values_batch_get(config.location, [_quote(t) for t in checked] + [f"{_quote(t)}!1:1" for t in headers_only],
+                                       params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"})
         raw = {t: block.get("values", []) for t, block in zip(touched, answer.get("valueRanges", []))}
         layout = _layout(plan, snapshot, raw)
         cells = _cells_to_write(plan, layout, for_sheets=True)

@@ -31,6 +31,9 @@ DATE_FORMAT_ID = 14
 # Characters XML 1.0 cannot carry (control characters other than tab, LF, CR):
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _REF = re.compile(r"^([A-Z]+)(\d+)$")
+# Deflate level for the saved package: every part is compressed again, and level 1 does it several
+# times faster than the default for a few percent more bytes (the parts' contents are unchanged):
+ZIP_LEVEL = 1
 
 
 class PackageError(Exception):
@@ -169,23 +172,29 @@ class _Sheet:
         if self.data is None:
             raise PackageError("sheetData がありません")
         self.rows: dict[int, etree._Element] = {}
+        # Cells without r (allowed; few writers omit it) follow the previous one: number them first.
+        unnumbered = bool(self.data.xpath("boolean(m:row/m:c[not(@r)])", namespaces={"m": MAIN}))
         n = 0
-        for row in self.data.findall(_q("row")):
-            n = int(row.get("r") or n + 1)
-            row.set("r", str(n))
+        for row in self.data.iterchildren(_q("row")):
+            if row.get("r") is None:
+                row.set("r", str(n + 1))
+            n = int(row.get("r"))
             self.rows[n] = row
+            if not unnumbered:
+                continue
             col = -1
             for c in row.findall(_q("c")):
-                if c.get("r") is None:            # cells without r follow the previous one
+                if c.get("r") is None:
                     c.set("r", f"{column_letters(col + 1)}{n}")
                 col = column_index(_REF.match(c.get("r")).group(1))
 
     def last_used_row(self) -> int:
         """The last row holding a value (formatted empty rows do not count)."""
-        used = [n for n, row in self.rows.items()
-                if any(c.find(_q("v")) is not None or c.find(_q("is")) is not None or c.find(_q("f")) is not None
-                       for c in row.findall(_q("c")))]
-        return max(used, default=0)
+        for n in sorted(self.rows, reverse=True):
+            if any(c.find(_q("v")) is not None or c.find(_q("is")) is not None or c.find(_q("f")) is not None
+                   for c in self.rows[n].findall(_q("c"))):
+                return n
+        return 0
 
     def row(self, n: int) -> etree._Element:
         if n in self.rows:
@@ -323,8 +332,9 @@ def apply(data: bytes, edits: Edits) -> tuple[bytes, int, list[tuple[str, int]]]
     changed["xl/workbook.xml"] = _serialise(book)
 
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zout:
+    with zipfile.ZipFile(out, "w", compresslevel=ZIP_LEVEL) as zout:
         for info in infos:
+            info._compresslevel = ZIP_LEVEL      # read by writestr (3.11–3.12; 3.13's compress_level wraps it)
             zout.writestr(info, changed.get(info.filename, files[info.filename]))
         for part in sorted(changed.keys() - {i.filename for i in infos}):
             zout.writestr(part, changed[part], compress_type=zipfile.ZIP_DEFLATED)
