@@ -178,7 +178,9 @@ else:
         st.caption("会議の記録をシートに保存できるのは、多機関協働の担当者と管理者です。")
     if st.button("シートに保存する", type="primary", icon=":material/save:", key="save_meeting", disabled=not may_write):
         try:
-            result, conflicts = ui.save(plan)
+            # One token per recorded content: a double click (or a second press before the page
+            # caught up) appends the 会議 row once.
+            result, conflicts = ui.save(plan, token=repr((plan.changes, plan.appends)))
         except SourceError as e:
             st.error(f"{ui.esc(e)} {ui.esc(e.advice)}", icon=":material/block:")
         else:
@@ -186,6 +188,8 @@ else:
                 st.error("保存しませんでした。読み込んだ後に、シートで次のセルが変更されています。"
                          "確かめてから「最新の情報に更新」を押し、もう一度保存してください。", icon=":material/block:")
                 ui.conflict_table(conflicts)
+            elif result is None:
+                st.info("この会議の記録は保存済みです（二度押しでも1回だけ保存します）。", icon=":material/check_circle:")
             else:
                 meeting_id = (plan.appends[0].values["会議ID"] if plan.appends else current.meeting_id)
                 st.session_state["_meeting_saved_id"] = meeting_id
