@@ -38,6 +38,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Sheets API の代わりに使う宛先（プロキシや試験用の偽サーバー。例 `http://127.0.0.1:8765`）。ループバックで鍵がなければ匿名で接続"),
     Setting("stale_contact_days", "TSUNAGU_STALE_CONTACT_DAYS", "tsunagu.stale_contact_days", "60",
             "この日数以上接触のない世帯を「接触なし」とする（ケースボードの赤字と会議の「中断検討」で共通）"),
+    Setting("referral_days", "TSUNAGU_REFERRAL_DAYS", "tsunagu.referral_days", "7",
+            "この日数を過ぎても応答のない「つなぎ」の依頼を、ホームとケースボードで目立たせる"),
     Setting("date_style", "TSUNAGU_DATE_STYLE", "tsunagu.date_style", "和暦",
             "画面と書類の日付の書き方: `和暦`（令和8年11月25日）または `西暦`（2026年11月25日）"),
     Setting("state_dir", "TSUNAGU_STATE_DIR", "tsunagu.state_dir", "",

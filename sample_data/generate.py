@@ -310,6 +310,8 @@ def _records(tabs, household_rows, plan_households, rng: random.Random, ref: dt.
             referral += 1
             asked = received + dt.timedelta(days=rng.randint(1, 10))
             state = rng.choices(("受理", "差し戻し", "依頼中"), (8, 1, 1))[0]
+            if state == "依頼中":                # waiting now: asked in the last fortnight
+                asked = max(received, ref - dt.timedelta(days=rng.randint(1, 14)))
             answered = None if state == "依頼中" else min(ref, asked + dt.timedelta(days=rng.randint(1, 9)))
             tabs["つなぎ"].append([f"T-{referral:04d}", hid, asked, lead, hub, "つなぎ", "複合的な課題があり、多機関での検討をお願いします",
                                  state, answered, "森田" if answered else None,
@@ -320,14 +322,20 @@ def _records(tabs, household_rows, plan_households, rng: random.Random, ref: dt.
                 tabs["つなぎ"].append([f"T-{referral:04d}", hid, back, hub, lead, "つなぎもどし",
                                      "プランができたので主担当としてお願いします", "受理", back, staff, None])
     closed_on = {r[0]: r[13] for r in household_rows}
+    watchers = ("民生委員児童委員協議会", "社会福祉協議会", "居宅介護支援事業所 みどりの里")
     for hid, stage, received, members, lead in plan_households:
         if stage != "終結":
             continue
         closed = closed_on[hid]
+        watcher = rng.choice([w for w in watchers if w != lead])
+        referral += 1
+        tabs["つなぎ"].append([f"T-{referral:04d}", hid, closed, lead, watcher, "引継ぎ",
+                             "終結にともなう見守りの引継ぎをお願いします（評価シートをご覧ください）", "受理",
+                             min(ref, closed + dt.timedelta(days=rng.randint(1, 6))), "担当", None])
         for j, (_, _, field, _) in enumerate(members):
             tabs["評価"].append([hid, closed, f"{chr(65 + j)}氏", rng.choice(GOALS[field]),
                                rng.choice(("達成", "達成", "一部達成")), "生活のリズムが整い、相談先ができた",
-                               "目標を達成したため", lead, "森田"])
+                               "目標を達成したため", watcher, "森田"])
 
 
 def write_xlsx(tabs: dict[str, list[list]], path: Path) -> Path:

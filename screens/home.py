@@ -22,6 +22,7 @@ cols[3].metric("データ点検のエラー", summary.errors)
 if viewer.user.role == users.ADMIN:
     due = retention.disposal_due(workbook, ui.today())
     st.metric("保存期間満了の世帯（管理者のみ表示）", f"{len(due)}世帯", help="終結・中断から5年を過ぎた記録。データ点検と管理画面に一覧があります")
+ui.inbox_panel(viewer, workbook)
 st.subheader("段階ごとの世帯数")
 st.dataframe(summary.by_stage, hide_index=True, width="stretch")
 st.subheader("シートの行数")

@@ -6,6 +6,7 @@ Opened from a board card or by URL (?id=世帯ID), so a link can go into a meeti
 import streamlit as st
 
 from lib.casework import household
+from lib.meetings import paperwork
 from lib import ui
 
 # Read data and the household asked for:
@@ -49,6 +50,17 @@ st.subheader("世帯支援プラン")
 st.dataframe(ui.dates(detail.plan), hide_index=True, width="stretch")
 st.subheader("経過記録（新しい順）")
 st.dataframe(ui.dates(detail.contacts), hide_index=True, width="stretch")
+hid = detail.household["世帯ID"]
+if not viewer.projection and (workbook["評価"]["世帯ID"] == hid).any():
+    st.subheader("評価シート（終結時）")
+    sheet = [paperwork.evaluation_sheet(workbook, hid)]
+    left, right = st.columns(2)
+    with left:
+        ui.audited_download("評価シート（Excel）", lambda: paperwork.to_xlsx(sheet), f"評価シート_{hid}.xlsx",
+                            what="評価シート", households=1, icon=":material/table:")
+    with right:
+        ui.audited_download("評価シート（PDF）", lambda: paperwork.to_pdf(sheet), f"評価シート_{hid}.pdf",
+                            what="評価シート", households=1, icon=":material/picture_as_pdf:")
 st.subheader("この世帯を取り上げた会議")
 st.dataframe(ui.dates(detail.meetings), hide_index=True, width="stretch")
 st.subheader("この世帯のデータ点検")

@@ -4,7 +4,8 @@ Every page, export and write-back takes its households through `scope_workbook` 
 function that decides. Roles (lib.access.users.ROLES):
 - 管理者, 多機関協働: every household and meeting.
 - 機関職員: households whose 主担当機関 is their 機関, or whose plan names their 機関 in 役割分担,
-  or that were discussed at a meeting their 機関 attended (参加機関); 支援会議-track (no consent)
+  or that were discussed at a meeting their 機関 attended (参加機関), or that their 機関 accepted
+  from a つなぎ request (a request still 依頼中 shows only in its inbox: `inbox`); 支援会議-track (no consent)
   households only when their 機関 is a 支援会議構成員 (社会福祉法第106条の6, 第159条).
 - 閲覧: everything, but always projected.
 - no role or an unknown 機関: nothing.
@@ -82,9 +83,12 @@ def visible_households(workbook: Workbook, user: User) -> set[str]:
     meetings = workbook[schema.MEETINGS]
     attended = {h for ids, present in zip(meetings["対象世帯"], meetings["参加機関"])
                 if agency in {nfkc(a) for a in present} for h in ids}
+    referrals = workbook[schema.REFERRALS]
+    accepted = set(referrals.loc[(referrals["依頼先機関"].map(nfkc) == agency) & (referrals["状態"] == "受理"), "世帯ID"])
     out = set()
     for hid, lead, consent in zip(hh["世帯ID"], hh["主担当機関"], hh["同意"]):
-        related = (isinstance(lead, str) and nfkc(lead) == agency) or hid in in_plans or hid in attended
+        related = ((isinstance(lead, str) and nfkc(lead) == agency) or hid in in_plans or hid in attended
+                   or hid in accepted)
         if related and (track(consent) != SHIEN_KAIGI or member):
             out.add(hid)
     return out
@@ -187,3 +191,24 @@ def allowed_entries(workbook: Workbook, user: User, household_id: str | None = N
     if isinstance(lead, str) and nfkc(lead) == nfkc(user.agency):
         return frozenset(ENTRIES)
     return frozenset({INTAKE, CONTACT})
+
+
+def inbox(workbook: Workbook, viewer: Viewer, today, overdue_days: int):
+    """The 依頼中 requests to the viewer's 機関, oldest first, with their age: before accepting, the
+    recipient sees only the household's name and the 依頼内容 (pseudonym and no 依頼内容 when
+    projected), whatever its scope. `workbook` is the whole workbook; nothing else leaves here."""
+    from lib.casework import referrals
+    columns = referrals.INBOX_COLUMNS
+    agency = nfkc(viewer.user.agency or "")
+    if viewer.user.role not in (ADMIN, COORDINATOR, STAFF) or not agency:
+        return pd.DataFrame(columns=columns)
+    waiting = referrals.pending(workbook, today)
+    waiting = waiting[waiting["依頼先機関"].map(nfkc) == agency]
+    hh = workbook[schema.HOUSEHOLDS]
+    names = dict(zip(hh["世帯ID"], hh["表示名"]))
+    if viewer.projection:
+        names = pseudonyms(hh[hh["世帯ID"].isin(set(waiting["世帯ID"]))], viewer.pseudonym_key)
+    frame = waiting.assign(表示名=waiting["世帯ID"].map(names), 期限超過=waiting["経過日数"] > overdue_days)
+    if viewer.projection:
+        frame = frame.assign(依頼内容=None)
+    return frame[columns].reset_index(drop=True)

@@ -56,6 +56,8 @@ class Card:
     days_since_contact: int | None
     stale: bool
     complex: bool
+    waiting: int | None = None          # days its oldest unanswered つなぎ request has waited
+    waiting_overdue: bool = False       # … longer than the referral_days setting
 
 
 @dataclass(frozen=True)
@@ -146,9 +148,14 @@ def filter_options(hh: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def build_board(workbook, today: dt.date, filters: Filters = Filters(),
-                soon_days: int = REVIEW_SOON_DAYS, stale_days: int | None = None) -> Board:
+                soon_days: int = REVIEW_SOON_DAYS, stale_days: int | None = None,
+                referral_days: int | None = None) -> Board:
     """Cards per 段階 column for the households that pass `filters`, and the top figures."""
+    from lib.casework.households import referral_days as referral_setting
+    from lib.casework.referrals import waiting_days
     stale_days = stale_contact_days() if stale_days is None else stale_days
+    referral_days = referral_setting() if referral_days is None else referral_days
+    waiting = waiting_days(workbook, today)
     hh = workbook[schema.HOUSEHOLDS]
     contacts = last_contacts(hh, workbook[schema.CONTACTS])
     members = workbook[schema.MEMBERS]
@@ -172,7 +179,8 @@ def build_board(workbook, today: dt.date, filters: Filters = Filters(),
         card = Card(hid, row["表示名"], row["段階"], row["地区"], tuple(row["課題"]), track(row["同意"]),
                     row["主担当機関"], row["担当者"], row["緊急度"], review,
                     review_state(review, today, soon_days) if active else None, days,
-                    active and silent_for >= stale_days, is_complex(row["課題"], ages.get(hid, [])))
+                    active and silent_for >= stale_days, is_complex(row["課題"], ages.get(hid, [])),
+                    waiting.get(hid), waiting.get(hid, -1) > referral_days)
         if active:
             overdue += card.review_state == "overdue"
             stale += card.stale

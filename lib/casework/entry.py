@@ -173,13 +173,19 @@ _ID = re.compile(r"^(.*?)(\d+)$")
 
 def next_household_id(taken: set[str]) -> str:
     """The next free 世帯ID in the town's own pattern (H-061 after H-060; H-00061 in a big town)."""
+    return next_id(taken, FIRST_ID)
+
+
+def next_id(taken: set[str], first: str) -> str:
+    """The next free ID after the highest-numbered one of `taken`, in its own prefix and width
+    (`first` when none has a number)."""
     best = None
     for hid in taken:
         m = _ID.match(hid)
         if m and (best is None or int(m.group(2)) > best[1]):
             best = (m.group(1), int(m.group(2)), len(m.group(2)))
     if best is None:
-        return FIRST_ID
+        return first
     prefix, n, width = best
     candidate = f"{prefix}{n + 1:0{width}d}"
     while candidate in taken:
@@ -285,8 +291,10 @@ def consent(workbook: Workbook, household_id: str, *, day, value, scope, taker, 
 
 # ---------------------------------------------------------------- 段階
 
-def stage_move(workbook: Workbook, household_id: str, *, stage, day, reason, by, today: dt.date) -> WritePlan:
-    """世帯.段階 (with 終結日 / 中断日 for those stages) and a 段階履歴 row; 中断 and 終結 need a reason.
+def stage_move(workbook: Workbook, household_id: str, *, stage, day, reason, by, today: dt.date,
+               evaluated: bool = False) -> WritePlan:
+    """世帯.段階 (with 終結日 / 中断日 for those stages) and a 段階履歴 row; 中断 and 終結 need a reason,
+    and 終結 its 評価 (`evaluated`: lib.casework.referrals.closure adds the 評価 rows to this plan).
     Reopening out of 終結 / 中断 is a move like any other (the earlier dates stay in the sheet)."""
     before = _household(workbook, household_id)
     check = _Checker()
@@ -298,6 +306,8 @@ def stage_move(workbook: Workbook, household_id: str, *, stage, day, reason, by,
     if stage in ("プラン作成", "支援中") and before["同意"] != "あり":
         check.fail("新しい段階", f"同意が「{before['同意']}」の世帯はプランを作れません（支援会議では見守り・情報共有のみ）。"
                    "先に同意を記録してください")
+    if stage == "終結" and not evaluated:
+        check.fail("新しい段階", "終結は評価と一緒に記録します（世帯詳細の「終結と評価」から）")
     if stage in schema.STAGE_DATE_COLUMN and not reason:
         check.fail("理由", f"「{stage}」にするときは理由を書いてください（会議で決めたことなど）")
     if day and before["受付日"] and day < before["受付日"]:

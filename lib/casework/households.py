@@ -18,6 +18,11 @@ def stale_contact_days(secrets=None) -> int:
     return settings.get_int("stale_contact_days", secrets=secrets)
 
 
+def referral_days(secrets=None) -> int:
+    """Requests unanswered for more than this many days are flagged on the home screen and the board."""
+    return settings.get_int("referral_days", secrets=secrets)
+
+
 @dataclass(frozen=True)
 class Summary:
     active: int

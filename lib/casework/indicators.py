@@ -18,6 +18,9 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
   whole 名称 (lib.casework.agencies.named), or whose 取組事項 mentions 参加支援.
 - 訪問件数: 経過記録 rows with 方法 訪問 dated in the year.
 - 社会資源数 (or 社会資源数:サロン・通いの場): 社会資源 rows (of those 種別).
+- つなぎ件数・つなぎもどし件数・引継ぎ件数: つなぎ rows of that 種類 whose 依頼日 falls in the year;
+  差し戻し件数: rows returned (差し戻し) with 応答日 in the year; 平均応答日数: mean days from 依頼日 to
+  応答日 of the requests accepted or returned in the year.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ import datetime as dt
 import pandas as pd
 
 from lib.workbook import schema
+from lib.casework import referrals
 from lib.casework.agencies import named
 from lib.casework.board import last_contacts
 from lib.workbook.cells import fiscal_label, fiscal_range
@@ -48,7 +52,7 @@ def _open_in(hh: pd.DataFrame, year: int) -> pd.Series:
                      index=hh.index, dtype=bool)
 
 
-def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of: dt.date) -> int:
+def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of: dt.date) -> float:
     """One auto-count for a fiscal year (see the module docstring for what each key means)."""
     hh = workbook[schema.HOUSEHOLDS]
     meetings = workbook[schema.MEETINGS]
@@ -95,12 +99,16 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
             return int(contacts["世帯ID"].isin(watched).sum())
         stage_on = stage_timeline(workbook)
         return sum(1 for hid, day in zip(contacts["世帯ID"], contacts["日付"].dt.date) if stage_on(hid, day) == "見守り")
+    if key in REFERRAL_KEYS:
+        return referrals.count(workbook, key, lambda series: _in(series, year))
     if key == "社会資源数":
         resources = workbook[schema.RESOURCES]
         return int(resources["種別"].isin(kinds).sum()) if kinds else len(resources)
     raise KeyError(key)
 
 
+# Keys counted from the つなぎ tab (lib.casework.referrals.count says how):
+REFERRAL_KEYS = ("つなぎ件数", "つなぎもどし件数", "引継ぎ件数", "差し戻し件数", "平均応答日数")
 # 経過記録 方法 that count as アウトリーチ (reaching out to a household that does not come):
 OUTREACH_METHODS = ("訪問", "手紙")
 

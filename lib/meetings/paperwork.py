@@ -215,3 +215,23 @@ def to_pdf(form_list: list[Form]) -> bytes:
     SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                       bottomMargin=15 * mm, title="会議書類").build(story)
     return buffer.getvalue()
+
+
+def evaluation_sheet(workbook, household_id: str) -> Form:
+    """評価シート (美咲町 別紙2-6) of a household's latest closure: one row per goal, with the
+    reason for closing and the agency that keeps watching."""
+    hh = workbook[schema.HOUSEHOLDS]
+    name = hh.loc[hh["世帯ID"] == household_id, "表示名"].iloc[0]
+    rows = workbook[schema.EVALUATIONS]
+    rows = rows[rows["世帯ID"] == household_id]
+    if len(rows):
+        rows = rows[rows["評価日"] == rows["評価日"].max()]
+    first = rows.iloc[0] if len(rows) else None
+    day = to_wareki(first["評価日"].date()) if first is not None else ""
+    goals = [[_text(r["対象"]), _text(r["目標"]), _text(r["達成度"]), _text(r["本人・世帯の変化"])]
+             for r in rows.to_dict("records")]
+    return Form("別紙2-6", f"{name} 評価シート（支援終結）", f"評価シート {household_id}"[:31], [
+        f"評価日　{day}　世帯ID {household_id}　記入者 {_text(first['記入者']) if first is not None else ''}",
+        Table(["対象", "目標", "達成度", "本人・世帯の変化"], goals or [["", "", "", ""]], [1, 3, 1.2, 3.6]),
+        Table(["項目", "内容"], [["終結理由", _text(first["終結理由"]) if first is not None else ""],
+                               ["見守り機関（引継ぎ先）", _text(first["見守り機関"]) if first is not None else ""]], [1.4, 5])])

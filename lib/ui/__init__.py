@@ -11,6 +11,7 @@ from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PR
                             board_column, card_html, conflict_table, date_style, dates, esc, household_link,
                             household_summary_html, indicator_table, left_out_notice)
 from lib.ui.entry_forms import card_menu, flash, household_entries, intake_form, open_card_menu
+from lib.ui.referral_forms import household_referrals, inbox_panel
 
 __all__ = [
     "audit", "audit_once", "audited_download", "backups", "current_snapshot", "current_viewer", "household_exists",
@@ -20,5 +21,5 @@ __all__ = [
     "BOARD_PAGE", "CARD_CSS", "CHECK_PAGE", "HOUSEHOLD_PAGE", "PROJECTION_CSS", "RESOURCES_PAGE", "board_column",
     "card_html", "conflict_table", "date_style", "dates", "esc", "household_link", "household_summary_html",
     "indicator_table", "left_out_notice",
-    "card_menu", "flash", "household_entries", "intake_form", "open_card_menu",
+    "card_menu", "flash", "household_entries", "intake_form", "open_card_menu", "household_referrals", "inbox_panel",
 ]

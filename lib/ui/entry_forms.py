@@ -251,17 +251,19 @@ def household_entries(workbook, household_id: str, viewer: Viewer) -> None:
     allowed = allowed_entries(workbook, viewer.user, household_id)
     if not allowed - {entry.INTAKE}:
         return
+    from lib.ui.referral_forms import closure_form, household_referrals
     st.subheader("記録する")
     flash()
-    names = [n for n in (entry.CONTACT, entry.STAGE, entry.CONSENT, entry.PLAN) if n in allowed]
-    labels = {entry.CONTACT: "経過記録を追加", entry.STAGE: "段階を動かす", entry.CONSENT: "同意を記録",
-              entry.PLAN: "支援プランを編集"}
-    for name, tab in zip(names, st.tabs([labels[n] for n in names])):
+    forms = {"経過記録を追加": (entry.CONTACT, lambda: contact_form(workbook, household_id, viewer.user)),
+             "段階を動かす": (entry.STAGE, lambda: stage_form(workbook, household_id, viewer.user)),
+             "同意を記録": (entry.CONSENT, lambda: consent_form(workbook, household_id, viewer.user)),
+             "支援プランを編集": (entry.PLAN, lambda: plan_editor(workbook, household_id)),
+             "終結と評価": (entry.STAGE, lambda: closure_form(workbook, household_id, viewer.user)),
+             "つなぐ": (entry.CONTACT, lambda: household_referrals(workbook, household_id, viewer))}
+    shown = [label for label, (need, _) in forms.items() if need in allowed]
+    for label, tab in zip(shown, st.tabs(shown)):
         with tab:
-            {entry.CONTACT: lambda: contact_form(workbook, household_id, viewer.user),
-             entry.STAGE: lambda: stage_form(workbook, household_id, viewer.user),
-             entry.CONSENT: lambda: consent_form(workbook, household_id, viewer.user),
-             entry.PLAN: lambda: plan_editor(workbook, household_id)}[name]()
+            forms[label][1]()
     if entry.PLAN not in allowed:
         st.caption("段階・同意・プランは、主担当機関と多機関協働が記録します。")
 

@@ -42,7 +42,7 @@ def today() -> dt.date:
 
 
 def keep_widget_state(prefixes: tuple[str, ...] = ("board_", "check_", "meeting_", "decide_", "plans_", "resources_", "admin_",
-                                                   "entry_")) -> None:
+                                                   "entry_", "agencies_")) -> None:
     """Keep filter widgets' values when staff switch pages (Streamlit forgets unrendered widgets)."""
     from streamlit.errors import StreamlitAPIException
     for key in list(st.session_state.keys()):
@@ -212,6 +212,32 @@ def refresh() -> None:
 def household_ids() -> set[str]:
     """Every 世帯ID in the workbook, whoever may see it (a new 世帯ID must not reuse one): IDs only."""
     return set(st.session_state[_SNAPSHOT].workbook["世帯"]["世帯ID"])
+
+
+def referral_ids() -> set[str]:
+    """Every つなぎID in the workbook (a new request must not reuse one): IDs only."""
+    return set(st.session_state[_SNAPSHOT].workbook["つなぎ"]["つなぎID"])
+
+
+def referral_days() -> int:
+    """Days a つなぎ request may wait before it is flagged (setting referral_days)."""
+    from lib.casework.households import referral_days as days
+    return days(secrets())
+
+
+def referral_inbox(viewer: Viewer):
+    """The requests waiting for the viewer's 機関: only name, 依頼内容 and age of each (lib.access.scope.inbox)."""
+    from lib.access.scope import inbox
+    return inbox(st.session_state[_SNAPSHOT].workbook, viewer, today(), referral_days())
+
+
+def referral_answer(referral_id: str, action: str, comment: str):
+    """The write plan of an answer to a request, planned on the whole workbook (the recipient may not
+    see the household before it accepts); lib.casework.referrals.respond checks who may answer."""
+    from lib.casework import referrals
+    viewer = current_viewer()
+    return referrals.respond(st.session_state[_SNAPSHOT].workbook, referral_id, action=action,
+                             agency=viewer.user.agency, by=viewer.user.name, comment=comment, today=today())
 
 
 def current_viewer() -> Viewer:

@@ -103,6 +103,9 @@ def card_html(card) -> str:
     if card.urgency:
         badges.append(f'<span class="tb-badge tb-urg-{esc(card.urgency)}">緊急度 {esc(card.urgency)}</span>')
     tags = "".join(f'<span class="tb-badge tb-tag">{esc(i)}</span>' for i in card.issues)
+    if card.waiting is not None:
+        badges.append(f'<span class="tb-badge {"tb-urg-高" if card.waiting_overdue else "tb-tag"}">'
+                      f'つなぎ未応答 {card.waiting}日</span>')
     review_class = {"overdue": "tb-overdue", "soon": "tb-soon"}.get(card.review_state, "")
     review_note = {"overdue": "（期限切れ）", "soon": "（まもなく）"}.get(card.review_state, "")
     contact = "接触の記録なし" if card.days_since_contact is None else f"最終接触 {card.days_since_contact}日前"

@@ -1,0 +1,244 @@
+"""つなぎ・つなぎもどし・引継ぎ: requests between agencies and their answers, as write plans (pure).
+
+The seeds' flow: a 相談支援機関 that cannot resolve a case alone つなぐ it to 多機関協働 (or to
+another agency); 多機関協働 つなぎもどす it to a lead agency once a plan exists; at 終結 a lead
+agency keeps accompanying the household (引継ぎ).
+
+- A request is a new つなぎ row (状態 依頼中). Only the requester's own households can be referred,
+  only to an agency of the 機関 tab, and a 支援会議 (no consent) case only to a 支援会議構成員.
+- An answer fills that row's 状態・応答日・応答者・応答コメント, only while it is 依頼中 and only by
+  the recipient agency (受理, 差し戻し with a reason) or the requester (取り下げ); the row is
+  re-read at the save, so a second answer is refused naming the first.
+- Accepting a つなぎもどし or 引継ぎ makes the recipient 主担当機関; the 段階 follows the flow
+  (STAGE_ON_ACCEPT) with a 段階履歴 row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from lib.casework.entry import Invalid, _Checker, next_id
+from lib.casework.households import track
+from lib.workbook import schema
+from lib.workbook.cells import nfkc
+from lib.workbook.validate import Workbook
+from lib.workbook.writeplan import CellChange, NewRow, WritePlan, row_as_read
+
+REFERRAL, RETURN_TO_LEAD, HAND_OVER = schema.REFERRAL_KINDS
+PENDING, ACCEPTED, RETURNED, WITHDRAWN = schema.REFERRAL_STATES
+# Where a household goes when a request of this kind is accepted (DESIGN "Flow of a case"):
+# 相談受付 → つなぎ → インテーク・アセスメント; つなぎもどし once the plan exists → 支援の実施.
+STAGE_ON_ACCEPT = {REFERRAL: {"受付": "アセスメント"}, RETURN_TO_LEAD: {"プラン作成": "支援中"}, HAND_OVER: {}}
+# Kinds whose recipient becomes the household's 主担当機関 when it accepts:
+LEAD_ON_ACCEPT = (RETURN_TO_LEAD, HAND_OVER)
+FIRST_ID = "T-0001"
+INBOX_COLUMNS = ["つなぎID", "世帯ID", "表示名", "種類", "依頼元機関", "依頼内容", "依頼日", "経過日数", "期限超過"]
+
+
+def _member(workbook: Workbook, agency: str) -> bool:
+    agencies = workbook[schema.AGENCIES]
+    return bool(((agencies["機関名"].map(nfkc) == nfkc(agency)) & (agencies["支援会議構成員"] == "はい")).any())
+
+
+def request(workbook: Workbook, household_id: str, *, sender: str, recipient, kind, text, today: dt.date,
+            by: str, taken: set[str]) -> WritePlan:
+    """A new request (依頼中) from `sender` about a household of `workbook` (the requester's scope)."""
+    check = _Checker()
+    household = row_as_read(workbook, schema.HOUSEHOLDS, household_id)
+    if household is None:
+        raise Invalid({"世帯": f"世帯ID「{household_id}」の世帯は、つなげる世帯の中にありません"})
+    recipient = check.cell("依頼先機関", schema.REFERRALS, "依頼先機関", recipient, required=True)
+    kind = check.cell("種類", schema.REFERRALS, "種類", kind, required=True)
+    text = check.cell("依頼内容", schema.REFERRALS, "依頼内容", text, required=True)
+    known = {nfkc(a) for a in workbook[schema.AGENCIES]["機関名"]}
+    if recipient and nfkc(recipient) not in known:
+        check.fail("依頼先機関", f"「{recipient}」は機関タブにありません")
+    elif recipient and nfkc(recipient) == nfkc(sender or ""):
+        check.fail("依頼先機関", "自分の機関にはつなげません")
+    elif recipient and track(household["同意"]) == schema.SHIEN_KAIGI and not _member(workbook, recipient):
+        check.fail("依頼先機関", f"同意のない世帯（支援会議）は、支援会議構成員の機関にだけつなげます（{recipient} は構成員ではありません）")
+    if not sender or nfkc(sender) not in known:
+        check.fail("依頼元機関", "依頼元の機関が機関タブにありません（所属機関を確かめてください）")
+    referrals = workbook[schema.REFERRALS]
+    open_same = referrals[(referrals["世帯ID"] == household_id) & (referrals["依頼先機関"].map(nfkc) == nfkc(recipient or ""))
+                          & (referrals["種類"] == kind) & (referrals["状態"] == PENDING)]
+    if len(open_same):
+        check.fail("依頼先機関", f"同じ依頼がまだ依頼中です（{open_same['つなぎID'].iloc[0]}）")
+    check.done()
+    values = {"つなぎID": next_id(taken, FIRST_ID), "世帯ID": household_id, "依頼日": today, "依頼元機関": sender,
+              "依頼先機関": recipient, "種類": kind, "依頼内容": text, "状態": PENDING}
+    return WritePlan(appends=[NewRow(schema.REFERRALS, values, unique="つなぎID")])
+
+
+def respond(workbook: Workbook, referral_id: str, *, action: str, agency: str | None, by: str, comment: str,
+            today: dt.date) -> WritePlan:
+    """An answer to a request: 受理 or 差し戻し by the recipient agency, 取り下げ by the requester.
+    `workbook` is the whole workbook: the recipient may not see the household before it accepts."""
+    row = row_as_read(workbook, schema.REFERRALS, referral_id)
+    if row is None:
+        raise Invalid({"依頼": f"つなぎID「{referral_id}」の依頼が見つかりません"})
+    check = _Checker()
+    answerer = row["依頼元機関"] if action == WITHDRAWN else row["依頼先機関"]
+    if action not in (ACCEPTED, RETURNED, WITHDRAWN):
+        check.fail("応答", "受理・差し戻し・取り下げのどれかです")
+    elif nfkc(agency or "") != nfkc(answerer or ""):
+        who = "依頼した機関" if action == WITHDRAWN else "依頼先の機関"
+        check.fail("応答", f"この依頼に{action}で応答できるのは{who}（{answerer}）の人だけです")
+    if row["状態"] != PENDING:
+        check.fail("応答", f"この依頼はもう「{row['状態']}」です（{row['応答者'] or ''} {row['応答日'] or ''}）")
+    comment = check.cell("応答コメント", schema.REFERRALS, "応答コメント", comment)
+    if action == RETURNED and not comment:
+        check.fail("応答コメント", "差し戻すときは理由を書いてください")
+    check.done()
+    plan = WritePlan(expected={(schema.REFERRALS, referral_id): row})
+    wanted = {"状態": action, "応答日": today, "応答者": by, "応答コメント": comment}
+    plan.changes = [CellChange(schema.REFERRALS, referral_id, c, row[c], v) for c, v in wanted.items() if v != row[c]]
+    if action != ACCEPTED:
+        return plan
+    hid = row["世帯ID"]
+    household = row_as_read(workbook, schema.HOUSEHOLDS, hid)
+    if household is None:
+        raise Invalid({"世帯": f"依頼の世帯（{hid}）がシートにありません"})
+    changes = {}
+    if row["種類"] in LEAD_ON_ACCEPT:
+        changes.update({"主担当機関": row["依頼先機関"], "担当者": by})
+    stage = STAGE_ON_ACCEPT[row["種類"]].get(household["段階"])
+    if stage:
+        changes["段階"] = stage
+        plan.appends.append(NewRow(schema.STAGE_HISTORY, {
+            "世帯ID": hid, "日付": today, "旧段階": household["段階"], "新段階": stage,
+            "理由": f"{row['種類']}の受理（{row['依頼元機関']} → {row['依頼先機関']}）", "記入者": by}))
+    household_changes = [CellChange(schema.HOUSEHOLDS, hid, c, household[c], v) for c, v in changes.items()
+                         if v != household[c]]
+    if household_changes:
+        plan.expected[(schema.HOUSEHOLDS, hid)] = household
+        plan.changes += household_changes
+    return plan
+
+
+def hand_over(workbook: Workbook, household_id: str, *, sender: str, watcher: str, today: dt.date, by: str,
+              taken: set[str]) -> NewRow:
+    """The 引継ぎ request a closure sends to the agency that keeps watching the household."""
+    return request(workbook, household_id, sender=sender, recipient=watcher, kind=HAND_OVER,
+                   text="終結にともなう見守りの引継ぎをお願いします（評価シートをご覧ください）", today=today,
+                   by=by, taken=taken).appends[0]
+
+
+def pending(workbook: Workbook, today: dt.date) -> pd.DataFrame:
+    """Every 依頼中 request with its age in days (oldest first)."""
+    referrals = workbook[schema.REFERRALS]
+    waiting = referrals[referrals["状態"] == PENDING].copy()
+    waiting["経過日数"] = [(today - d.date()).days for d in waiting["依頼日"]]
+    return waiting.sort_values(["依頼日", "つなぎID"])
+
+
+def waiting_days(workbook: Workbook, today: dt.date) -> dict[str, int]:
+    """世帯ID → days its oldest unanswered request has waited (board and home flag those past the setting)."""
+    waiting = pending(workbook, today)
+    return {hid: int(days) for hid, days in waiting.groupby("世帯ID")["経過日数"].max().items()}
+
+
+def answers_to(workbook: Workbook, agency: str) -> pd.DataFrame:
+    """Requests this agency sent, newest first, with their answers (the requester sees the answer)."""
+    referrals = workbook[schema.REFERRALS]
+    mine = referrals[referrals["依頼元機関"].map(nfkc) == nfkc(agency or "")]
+    return mine.sort_values(["依頼日", "つなぎID"], ascending=False)
+
+
+# ---------------------------------------------------------------- counts (計画指標)
+
+def count(workbook: Workbook, key: str, year_filter) -> float:
+    """つなぎ件数・つなぎもどし件数・引継ぎ件数 (requests made in the year), 差し戻し件数 (returns
+    answered in the year) and 平均応答日数 (mean days from request to answer, of requests answered
+    — accepted or returned — in the year; 0 when none)."""
+    referrals = workbook[schema.REFERRALS]
+    kinds = {"つなぎ件数": REFERRAL, "つなぎもどし件数": RETURN_TO_LEAD, "引継ぎ件数": HAND_OVER}
+    if key in kinds:
+        return int((referrals["種類"].eq(kinds[key]) & year_filter(referrals["依頼日"])).sum())
+    answered = referrals[year_filter(referrals["応答日"])]
+    if key == "差し戻し件数":
+        return int(answered["状態"].eq(RETURNED).sum())
+    if key == "平均応答日数":
+        answered = answered[answered["状態"].isin((ACCEPTED, RETURNED))]
+        days = [(a - r).days for a, r in zip(answered["応答日"], answered["依頼日"])]
+        return round(sum(days) / len(days), 1) if days else 0
+    raise KeyError(key)
+
+
+# ---------------------------------------------------------------- closure (評価シート, 美咲町 別紙2-6)
+
+EVALUATION_FIELDS = ("対象", "目標", "達成度", "本人・世帯の変化")
+
+
+def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goals: list[dict], by: str,
+            today: dt.date, taken: set[str]) -> WritePlan:
+    """終結: the 段階 move (終結日, 段階履歴), one 評価 row per goal, and — when another agency keeps
+    watching the household — the 引継ぎ request to it (依頼中 until it accepts)."""
+    from lib.casework.entry import stage_move
+    check = _Checker()
+    rows = []
+    for i, goal in enumerate((g for g in goals if any(str(g.get(c) or "").strip() for c in EVALUATION_FIELDS)), start=1):
+        label = f"評価{i}（{goal.get('対象') or ''}）"
+        row = {c: check.cell(f"{label}の{c}", schema.EVALUATIONS, c, goal.get(c)) for c in EVALUATION_FIELDS}
+        if not row["達成度"]:
+            check.fail(f"{label}の達成度", "達成・一部達成・未達成から選んでください")
+        rows.append(row)
+    if not rows:
+        check.fail("評価", "目標ごとの評価（達成度）を1つ以上入れてください")
+    watcher = check.cell("見守り機関", schema.EVALUATIONS, "見守り機関", watcher)
+    if watcher and nfkc(watcher) not in {nfkc(a) for a in workbook[schema.AGENCIES]["機関名"]}:
+        check.fail("見守り機関", f"「{watcher}」は機関タブにありません")
+    try:
+        plan = stage_move(workbook, household_id, stage="終結", day=day, reason=reason, by=by, today=today, evaluated=True)
+    except Invalid as e:
+        check.errors.update({k: v for k, v in e.errors.items() if k not in check.errors})
+        plan = None
+    check.done()
+    evaluated_on = next(c.new for c in plan.changes if c.column == "終結日") if any(
+        c.column == "終結日" for c in plan.changes) else plan.appends[0].values["日付"]
+    plan.appends += [NewRow(schema.EVALUATIONS, {"世帯ID": household_id, "評価日": evaluated_on, **row,
+                                                 "終結理由": reason, "見守り機関": watcher, "記入者": by})
+                     for row in rows]
+    lead = row_as_read(workbook, schema.HOUSEHOLDS, household_id)["主担当機関"]
+    if watcher and nfkc(watcher) != nfkc(lead or ""):
+        plan.appends.append(hand_over(workbook, household_id, sender=lead, watcher=watcher, today=today, by=by,
+                                      taken=taken))
+    return plan
+
+
+# ---------------------------------------------------------------- 機関一覧 (directory)
+
+DIRECTORY_COLUMNS = ["機関名", "分野", "事業", "電話", "メール", "所管課", "支援会議構成員", "受けた依頼（依頼中）",
+                     "出した依頼（依頼中）", "主担当の世帯", "期限の近い取組"]
+# Plan items due within this many days (or overdue) count as 期限の近い取組:
+DUE_SOON_DAYS = 14
+
+
+def directory(workbook: Workbook, today: dt.date) -> pd.DataFrame:
+    """The 機関 tab as a directory: contact details, open requests to and from each agency, and its
+    load — active households it leads, and open plan items naming it in 役割分担 that are due within
+    DUE_SOON_DAYS or overdue. Counts come from `workbook` as the viewer may see it."""
+    from lib.casework.agencies import named
+    from lib.casework.plans import OPEN_STATUSES
+    agencies = workbook[schema.AGENCIES]
+    names = list(agencies["機関名"])
+    waiting = workbook[schema.REFERRALS]
+    waiting = waiting[waiting["状態"] == PENDING]
+    to = waiting["依頼先機関"].map(nfkc).value_counts()
+    sent = waiting["依頼元機関"].map(nfkc).value_counts()
+    hh = workbook[schema.HOUSEHOLDS]
+    leads = hh[~hh["段階"].isin(schema.CLOSED_STAGES)]["主担当機関"].dropna().map(nfkc).value_counts()
+    plans = workbook[schema.PLANS]
+    soon = today + dt.timedelta(days=DUE_SOON_DAYS)
+    due = plans[plans["状況"].isin(OPEN_STATUSES) & plans["期限"].notna()]
+    due = due[[d.date() <= soon for d in due["期限"]]]
+    carried = [named(r, names) for r in due["役割分担"]]
+    rows = []
+    for r in agencies.to_dict("records"):
+        key = nfkc(r["機関名"])
+        rows.append({"機関名": r["機関名"], "分野": "、".join(r["分野"]), "事業": "、".join(r["事業"]), "電話": r["電話"],
+                     "メール": r["メール"], "所管課": r["所管課"], "支援会議構成員": r["支援会議構成員"],
+                     "受けた依頼（依頼中）": int(to.get(key, 0)), "出した依頼（依頼中）": int(sent.get(key, 0)),
+                     "主担当の世帯": int(leads.get(key, 0)), "期限の近い取組": sum(key in c for c in carried)})
+    return pd.DataFrame(rows, columns=DIRECTORY_COLUMNS)

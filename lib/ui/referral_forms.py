@@ -1,0 +1,172 @@
+"""つなぎ on screen: a household's requests and the request form (世帯詳細), an agency's inbox and the
+answers to its own requests (ホーム), and the closure with its 評価 (世帯詳細)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lib.access import users
+from lib.access.scope import Viewer
+from lib.casework import entry, referrals
+from lib.ui import session
+from lib.ui.entry_forms import CHOOSE, _errors, _save, _start, _today_text, _token, _value, flash
+from lib.ui.widgets import dates, esc
+from lib.workbook import schema
+from lib.workbook.cells import nfkc
+
+HISTORY_COLUMNS = ["つなぎID", "依頼日", "種類", "依頼元機関", "依頼先機関", "依頼内容", "状態", "応答日", "応答者", "応答コメント"]
+# Rows of the inbox and of the answers list shown at first:
+SHOWN = 20
+
+
+def own_agency(workbook, user: users.User) -> str | None:
+    """The 機関 a person acts for (their own, when the 機関 tab knows it)."""
+    known = {nfkc(a): a for a in workbook[schema.AGENCIES]["機関名"]}
+    return known.get(nfkc(user.agency or ""))
+
+
+def household_referrals(workbook, household_id: str, viewer: Viewer) -> None:
+    """The household's requests and answers; the request form and 取り下げ for its requester."""
+    frame = workbook[schema.REFERRALS]
+    frame = frame[frame["世帯ID"] == household_id].sort_values(["依頼日", "つなぎID"], ascending=False)
+    if len(frame):
+        st.dataframe(dates(frame[HISTORY_COLUMNS]), hide_index=True, width="stretch")
+    else:
+        st.caption("この世帯のつなぎの記録はありません。")
+    agency = own_agency(workbook, viewer.user)
+    if viewer.projection or agency is None:
+        return
+    mine = frame[(frame["状態"] == referrals.PENDING) & (frame["依頼元機関"].map(nfkc) == nfkc(agency))]
+    if len(mine):
+        with st.form(f"entry_withdraw_{household_id}", border=True):
+            st.selectbox("取り下げる依頼", list(mine["つなぎID"]), key=f"entry_withdraw_{household_id}_id",
+                         format_func=lambda t: f"{t}（{mine.set_index('つなぎID').at[t, '依頼先機関']}）")
+            pressed = st.form_submit_button("依頼を取り下げる", icon=":material/undo:")
+        if pressed:
+            answer(_value(f"entry_withdraw_{household_id}", "id"), referrals.WITHDRAWN, "", f"entry_withdraw_{household_id}")
+    request_form(workbook, household_id, viewer.user, agency)
+
+
+def request_form(workbook, household_id: str, user: users.User, agency: str) -> None:
+    prefix = f"entry_refer_{household_id}"
+    _start(prefix, {"kind": referrals.REFERRAL})
+    others = [a for a in workbook[schema.AGENCIES]["機関名"] if nfkc(a) != nfkc(agency)]
+    with st.form(prefix, border=True):
+        st.markdown(f"依頼元: **{esc(agency)}**")
+        c1, c2 = st.columns(2)
+        c1.selectbox("依頼先機関", others, key=f"{prefix}_to", index=None, placeholder=CHOOSE)
+        c2.radio("種類", schema.REFERRAL_KINDS, key=f"{prefix}_kind", horizontal=True,
+                 help="つなぎ: 多機関協働などへ。つなぎもどし: プランができた世帯を主担当の機関へ。引継ぎ: 終結後の見守りを頼む")
+        st.text_area("依頼内容", key=f"{prefix}_text", height=90)
+        submitted = st.form_submit_button("依頼する", type="primary", icon=":material/forward:")
+    if submitted:
+        values = {n: _value(prefix, n) for n in ("to", "kind", "text")}
+        try:
+            plan = referrals.request(workbook, household_id, sender=agency, recipient=values["to"], kind=values["kind"],
+                                     text=values["text"], today=session.today(), by=user.name,
+                                     taken=session.referral_ids())
+        except entry.Invalid as e:
+            _errors(e)
+            return
+        _save(plan, _token(prefix, household_id, values), prefix,
+              f"{values['to']}に{values['kind']}を依頼しました（{plan.appends[0].values['つなぎID']}）。")
+
+
+def answer(referral_id: str, action: str, comment: str, prefix: str) -> None:
+    """Save an answer (受理・差し戻し・取り下げ) planned on the whole workbook (lib.ui.session)."""
+    viewer = session.current_viewer()
+    try:
+        plan = session.referral_answer(referral_id, action, comment)
+    except entry.Invalid as e:
+        _errors(e)
+        return
+    words = {referrals.ACCEPTED: "受理しました", referrals.RETURNED: "差し戻しました", referrals.WITHDRAWN: "取り下げました"}
+    _save(plan, _token(prefix, referral_id, action, comment, viewer.user.username), prefix,
+          f"依頼 {referral_id} を{words[action]}。")
+
+
+def inbox_panel(viewer: Viewer, workbook) -> None:
+    """ホーム: the requests waiting for this person's 機関 (with their age; past the setting in red),
+    the form to accept or return one, and the answers to the requests this 機関 sent."""
+    agency = own_agency(workbook, viewer.user) or viewer.user.agency
+    if viewer.user.role not in (users.ADMIN, users.COORDINATOR, users.STAFF) or not agency:
+        return
+    days = session.referral_days()
+    waiting = session.referral_inbox(viewer)
+    st.subheader(f"つなぎの依頼（{esc(agency)}あて）")
+    flash()
+    if waiting.empty:
+        st.caption("応答を待っている依頼はありません。")
+    else:
+        late = int(waiting["期限超過"].sum())
+        if late:
+            st.warning(f"{late}件の依頼が{days}日を過ぎても応答されていません。", icon=":material/schedule:")
+        shown = waiting.head(SHOWN).assign(期限超過=lambda f: f["期限超過"].map({True: "超過", False: ""}))
+        st.dataframe(dates(shown), hide_index=True, width="stretch")
+        if len(waiting) > SHOWN:
+            st.caption(f"ほかに{len(waiting) - SHOWN}件（古い順に表示）")
+        if not viewer.projection:
+            prefix = "entry_inbox"
+            _start(prefix, {})
+            with st.form(prefix, border=True):
+                c1, c2 = st.columns(2)
+                c1.selectbox("応答する依頼", list(waiting["つなぎID"]), key=f"{prefix}_id", index=None, placeholder=CHOOSE,
+                             format_func=lambda t: _inbox_label(waiting, t))
+                c2.radio("応答", (referrals.ACCEPTED, referrals.RETURNED), key=f"{prefix}_action", horizontal=True, index=None)
+                st.text_input("応答コメント（差し戻すときは理由を必ず）", key=f"{prefix}_comment")
+                pressed = st.form_submit_button("応答を保存", type="primary", icon=":material/reply:")
+            if pressed:
+                if not _value(prefix, "id") or not _value(prefix, "action"):
+                    st.error("応答する依頼と、受理か差し戻しかを選んでください。", icon=":material/edit_off:")
+                else:
+                    answer(_value(prefix, "id"), _value(prefix, "action"), _value(prefix, "comment") or "", prefix)
+    sent = referrals.answers_to(workbook, agency)
+    if len(sent):
+        st.markdown(f"**{esc(agency)}が出した依頼**（新しい順）")
+        columns = ["つなぎID", "世帯ID", "依頼日", "種類", "依頼先機関", "状態", "応答日", "応答者", "応答コメント"]
+        st.dataframe(dates(sent.head(SHOWN)[columns]), hide_index=True, width="stretch")
+
+
+def _inbox_label(waiting: pd.DataFrame, referral_id: str) -> str:
+    row = waiting.set_index("つなぎID").loc[referral_id]
+    return f"{referral_id} {row['表示名']}（{row['世帯ID']}）{row['種類']} {row['依頼元機関']}から・{row['経過日数']}日"
+
+
+# ---------------------------------------------------------------- 終結と評価
+
+def closure_form(workbook, household_id: str, user: users.User) -> None:
+    """終結と評価: one row per goal (達成度・本人と世帯の変化), 終結理由, 見守り機関; saves the 終結,
+    the 評価 rows and the 引継ぎ request to the 見守り機関."""
+    prefix = f"entry_close_{household_id}"
+    _start(prefix, {"day": _today_text()})
+    goals = [{"対象": r["対象"], "目標": r["目標"] or "", "達成度": None, "本人・世帯の変化": ""}
+             for r in entry.plan_rows(workbook, household_id)] or [{"対象": "世帯", "目標": "", "達成度": None, "本人・世帯の変化": ""}]
+    frame = pd.DataFrame(goals, columns=list(referrals.EVALUATION_FIELDS))
+    with st.form(prefix, border=True):
+        st.caption("終結するときは、目標ごとに評価します（美咲町 別紙2-6 評価シート）。見守り機関には引継ぎの依頼が届きます。")
+        st.data_editor(frame, key=f"{prefix}_goals", hide_index=True, width="stretch", num_rows="add",
+                       column_config={"達成度": st.column_config.SelectboxColumn("達成度", options=list(schema.ACHIEVEMENT))})
+        c1, c2 = st.columns(2)
+        c1.text_input("終結日", key=f"{prefix}_day")
+        c2.selectbox("見守り機関（引継ぎ先）", list(workbook[schema.AGENCIES]["機関名"]), key=f"{prefix}_watcher",
+                     index=None, placeholder="なし")
+        st.text_area("終結理由", key=f"{prefix}_reason", height=80)
+        submitted = st.form_submit_button("終結を保存", type="primary", icon=":material/task_alt:")
+    if not submitted:
+        return
+    state = st.session_state.get(f"{prefix}_goals") or {}
+    rows = [dict(r) for r in goals]
+    for index, change in (state.get("edited_rows") or {}).items():
+        rows[int(index)].update(change)
+    rows += [dict(r) for r in state.get("added_rows") or []]
+    values = {n: _value(prefix, n) for n in ("day", "watcher", "reason")}
+    try:
+        plan = referrals.closure(workbook, household_id, day=values["day"], reason=values["reason"],
+                                 watcher=values["watcher"], goals=rows, by=user.name, today=session.today(),
+                                 taken=session.referral_ids())
+    except entry.Invalid as e:
+        _errors(e)
+        return
+    handed = next((a.values["依頼先機関"] for a in plan.appends if a.tab == schema.REFERRALS), None)
+    _save(plan, _token(prefix, household_id, values, rows), prefix,
+          "終結と評価を保存しました。" + (f"{handed}に引継ぎを依頼しました。" if handed else ""))
