@@ -178,7 +178,8 @@ def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goal
     from lib.casework.entry import stage_move
     check = _Checker()
     rows = []
-    for i, goal in enumerate((g for g in goals if any(str(g.get(c) or "").strip() for c in EVALUATION_FIELDS)), start=1):
+    filled = (g for g in goals if any(str(g.get(c) or "").strip() for c in EVALUATION_FIELDS if c != "対象"))
+    for i, goal in enumerate(filled, start=1):
         label = f"評価{i}（{goal.get('対象') or ''}）"
         row = {c: check.cell(f"{label}の{c}", schema.EVALUATIONS, c, goal.get(c)) for c in EVALUATION_FIELDS}
         if not row["達成度"]:

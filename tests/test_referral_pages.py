@@ -1,0 +1,156 @@
+"""つなぎ through Streamlit's AppTest, step by step, on a copy of the sample town: request (世帯詳細),
+the inbox and answers (ホーム), withdrawal, closure with 評価 and its 引継ぎ, the directory and the
+board flag — with the workbook rows checked after each save."""
+import datetime as dt
+import html
+import shutil
+
+import pytest
+
+from lib.workbook import sources
+from tests.conftest import SAMPLE
+from tests.test_entry_pages import messages, press, raw
+from tests.test_pages import open_page, texts
+
+TODAY = dt.date(2026, 11, 24)
+HUB = "福祉課 多機関協働係"
+HOUKATSU = "地域包括支援センター"
+KYOTAKU = "居宅介護支援事業所 みどりの里"
+
+
+@pytest.fixture(autouse=True)
+def town(tmp_path, monkeypatch):
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
+    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "backups"))
+    monkeypatch.setenv("TSUNAGU_TODAY", TODAY.isoformat())
+    return path
+
+
+def houkatsu_household(path):
+    return next(r[0] for r in raw(path, "世帯")[1:] if r[6] == HOUKATSU and r[4] == "あり" and r[5] == "支援中")
+
+
+def request(path, hid, to, text="検討をお願いします", user="houkatsu"):
+    at = open_page("screens/household.py", user=user, id=hid)
+    form = f"entry_refer_{hid}"
+    at.selectbox(key=f"{form}_to").select(to)
+    at.text_area(key=f"{form}_text").input(text)
+    return press(at, "依頼する")
+
+
+def test_request_from_the_household_screen_then_accept_from_the_inbox(town):
+    hid = houkatsu_household(town)
+    at = request(town, hid, HUB)
+    assert not at.exception
+    (done,) = messages(at, "success")
+    referral_id = done.split("（")[1].rstrip("）。")
+    row = raw(town, "つなぎ")[-1]
+    assert row[:8] == [referral_id, hid, TODAY, HOUKATSU, HUB, "つなぎ", "検討をお願いします", "依頼中"]
+
+    home = open_page("screens/home.py", user="kyodo")
+    table = next(d.value for d in home.dataframe if "経過日数" in d.value.columns)
+    assert referral_id in list(table["つなぎID"])
+    home.selectbox(key="entry_inbox_id").select(referral_id)
+    home.radio(key="entry_inbox_action").set_value("受理")
+    home = press(home, "応答を保存")
+    assert messages(home, "success") == [f"依頼 {referral_id} を受理しました。"]
+    row = next(r for r in raw(town, "つなぎ") if r[0] == referral_id)
+    assert row[7:10] == ["受理", TODAY, "多機関協働 森田（見本）"]
+
+
+def test_a_return_needs_a_reason_and_the_requester_sees_it(town):
+    hid = houkatsu_household(town)
+    request(town, hid, HUB)
+    referral_id = raw(town, "つなぎ")[-1][0]
+    home = open_page("screens/home.py", user="kyodo")
+    home.selectbox(key="entry_inbox_id").select(referral_id)
+    home.radio(key="entry_inbox_action").set_value("差し戻し")
+    home = press(home, "応答を保存")
+    assert "**応答コメント**" in messages(home, "error")[0]
+    assert raw(town, "つなぎ")[-1][7] == "依頼中"
+    home.text_input(key="entry_inbox_comment").input("包括で対応できる内容です")
+    home = press(home, "応答を保存")
+    assert raw(town, "つなぎ")[-1][7:11] == ["差し戻し", TODAY, "多機関協働 森田（見本）", "包括で対応できる内容です"]
+    mine = open_page("screens/home.py", user="houkatsu")
+    sent = next(d.value for d in mine.dataframe if "依頼先機関" in d.value.columns and "応答コメント" in d.value.columns)
+    assert sent.iloc[0][["つなぎID", "状態", "応答コメント"]].tolist() == [referral_id, "差し戻し", "包括で対応できる内容です"]
+
+
+def test_the_requester_can_withdraw_while_waiting(town):
+    hid = houkatsu_household(town)
+    at = request(town, hid, HUB)
+    referral_id = raw(town, "つなぎ")[-1][0]
+    at = open_page("screens/household.py", user="houkatsu", id=hid)
+    at.selectbox(key=f"entry_withdraw_{hid}_id").select(referral_id)
+    at = press(at, "依頼を取り下げる")
+    assert messages(at, "success") == [f"依頼 {referral_id} を取り下げました。"]
+    assert raw(town, "つなぎ")[-1][7] == "取り下げ"
+    assert not [b for b in at.button if b.label == "依頼を取り下げる"]
+
+
+def test_a_recipient_who_is_not_a_member_cannot_get_a_secret_case(town):
+    hh = raw(town, "世帯")[1:]
+    hid = next(r[0] for r in hh if r[6] == HOUKATSU and r[4] != "あり")
+    at = request(town, hid, KYOTAKU)
+    assert "支援会議構成員" in messages(at, "error")[0]
+    assert raw(town, "つなぎ")[-1][1] != hid or raw(town, "つなぎ")[-1][4] != KYOTAKU
+
+
+def test_the_inbox_shows_only_name_and_request_before_acceptance(town):
+    hid = houkatsu_household(town)
+    request(town, hid, KYOTAKU, text="ケアプランの見直しをお願いします")
+    home = open_page("screens/home.py", user="kyotaku")
+    table = next(d.value for d in home.dataframe if "経過日数" in d.value.columns)
+    assert list(table.columns) == ["つなぎID", "世帯ID", "表示名", "種類", "依頼元機関", "依頼内容", "依頼日", "経過日数", "期限超過"]
+    assert table.iloc[-1]["依頼内容"] == "ケアプランの見直しをお願いします"
+    detail = open_page("screens/household.py", user="kyotaku", id=hid)
+    assert "表示できる世帯の中にありません" in html.unescape(detail.warning[0].value)
+    projected = open_page("screens/home.py", user="kyotaku", projection=True)
+    shown = next(d.value for d in projected.dataframe if "経過日数" in d.value.columns)
+    assert (shown["依頼内容"].fillna("") == "").all() and shown.iloc[-1]["表示名"] != table.iloc[-1]["表示名"]
+    assert not [b for b in projected.button if b.label == "応答を保存"]
+
+
+def test_closure_with_evaluation_sends_the_hand_over_and_offers_the_sheet(town):
+    hid = houkatsu_household(town)
+    at = open_page("screens/household.py", user="houkatsu", id=hid)
+    form = f"entry_close_{hid}"
+    goals = at.session_state[f"{form}_goals"] if f"{form}_goals" in at.session_state else None
+    assert goals is not None
+    targets = [r[1] for r in raw(town, "支援プラン") if r[0] == hid]
+    at.session_state[f"{form}_goals"] = {"edited_rows": {i: {"達成度": "達成", "本人・世帯の変化": "安定した"}
+                                                         for i in range(len(targets))}, "added_rows": [], "deleted_rows": []}
+    at.selectbox(key=f"{form}_watcher").select(KYOTAKU)
+    at.text_area(key=f"{form}_reason").input("目標を達成したため")
+    at = press(at, "終結を保存")
+    assert not at.exception
+    assert messages(at, "success") == [f"終結と評価を保存しました。{KYOTAKU}に引継ぎを依頼しました。"]
+    h = next(r for r in raw(town, "世帯") if r[0] == hid)
+    assert (h[5], h[13]) == ("終結", TODAY)
+    evaluations = [r for r in raw(town, "評価") if r[0] == hid]
+    assert len(evaluations) == len(targets) and all(r[4] == "達成" and r[7] == KYOTAKU for r in evaluations)
+    hand_over = raw(town, "つなぎ")[-1]
+    assert hand_over[1:8] == [hid, TODAY, HOUKATSU, KYOTAKU, "引継ぎ", hand_over[6], "依頼中"]
+    assert [b.label for b in at.get("download_button")][-2:] == ["評価シート（Excel）", "評価シート（PDF）"]
+
+
+def test_directory_screen_lists_agencies_with_requests_and_load():
+    at = open_page("screens/agencies.py", user="kyodo")
+    table = at.dataframe[0].value.set_index("機関名")
+    assert table.at[HUB, "受けた依頼（依頼中）"] == 2 and table.at[HOUKATSU, "電話"].startswith("0868-")
+    at.text_input(key="agencies_filter").input("包括")
+    at.run()
+    assert list(at.dataframe[0].value["機関名"]) == [HOUKATSU]
+
+
+def test_board_flags_requests_waiting_past_the_setting(monkeypatch):
+    at = open_page("screens/board.py", user="kyodo")
+    assert "つなぎ未応答" in "".join(m.value for m in at.markdown)
+    monkeypatch.setenv("TSUNAGU_REFERRAL_DAYS", "60")
+    at = open_page("screens/board.py", user="kyodo")
+    cards = "".join(m.value for m in at.markdown)
+    assert "つなぎ未応答" in cards and "tb-urg-高\">つなぎ未応答" not in cards
+    home = open_page("screens/home.py", user="kyodo")
+    assert "日を過ぎても応答されていません" not in texts(home)
