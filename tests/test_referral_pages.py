@@ -117,11 +117,12 @@ def test_closure_with_evaluation_sends_the_hand_over_and_offers_the_sheet(town):
     hid = houkatsu_household(town)
     at = open_page("screens/household.py", user="houkatsu", id=hid)
     form = f"entry_close_{hid}"
-    goals = at.session_state[f"{form}_goals"] if f"{form}_goals" in at.session_state else None
-    assert goals is not None
     targets = [r[1] for r in raw(town, "支援プラン") if r[0] == hid]
-    at.session_state[f"{form}_goals"] = {"edited_rows": {i: {"達成度": "達成", "本人・世帯の変化": "安定した"}
-                                                         for i in range(len(targets))}, "added_rows": [], "deleted_rows": []}
+    at = press(at, "終結を保存")                      # nothing evaluated yet: each goal is named
+    assert f"{targets[0]}" in messages(at, "error")[0] and "達成度" in messages(at, "error")[0]
+    for i in range(len(targets)):
+        at.selectbox(key=f"{form}_achieved_{i}").select("達成")
+        at.text_input(key=f"{form}_change_{i}").input("安定した")
     at.selectbox(key=f"{form}_watcher").select(KYOTAKU)
     at.text_area(key=f"{form}_reason").input("目標を達成したため")
     at = press(at, "終結を保存")

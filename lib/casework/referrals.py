@@ -178,6 +178,8 @@ def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goal
     from lib.casework.entry import stage_move
     check = _Checker()
     rows = []
+    # A goal of the plan is evaluated even when left empty (its 達成度 is asked for); an extra line
+    # with nothing typed is skipped:
     filled = (g for g in goals if any(str(g.get(c) or "").strip() for c in EVALUATION_FIELDS if c != "対象"))
     for i, goal in enumerate(filled, start=1):
         label = f"評価{i}（{goal.get('対象') or ''}）"

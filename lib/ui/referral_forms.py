@@ -135,17 +135,24 @@ def _inbox_label(waiting: pd.DataFrame, referral_id: str) -> str:
 # ---------------------------------------------------------------- 終結と評価
 
 def closure_form(workbook, household_id: str, user: users.User) -> None:
-    """終結と評価: one row per goal (達成度・本人と世帯の変化), 終結理由, 見守り機関; saves the 終結,
-    the 評価 rows and the 引継ぎ request to the 見守り機関."""
+    """終結と評価: each plan goal's 達成度 and 本人・世帯の変化 (one line per goal, plus one for a goal
+    not in the plan), 終結理由, 見守り機関; saves the 終結, the 評価 rows and the 引継ぎ request."""
     prefix = f"entry_close_{household_id}"
     _start(prefix, {"day": _today_text()})
-    goals = [{"対象": r["対象"], "目標": r["目標"] or "", "達成度": None, "本人・世帯の変化": ""}
-             for r in entry.plan_rows(workbook, household_id)] or [{"対象": "世帯", "目標": "", "達成度": None, "本人・世帯の変化": ""}]
-    frame = pd.DataFrame(goals, columns=list(referrals.EVALUATION_FIELDS))
+    goals = [{"対象": r["対象"], "目標": r["目標"] or ""} for r in entry.plan_rows(workbook, household_id)]
     with st.form(prefix, border=True):
         st.caption("終結するときは、目標ごとに評価します（美咲町 別紙2-6 評価シート）。見守り機関には引継ぎの依頼が届きます。")
-        st.data_editor(frame, key=f"{prefix}_goals", hide_index=True, width="stretch", num_rows="add",
-                       column_config={"達成度": st.column_config.SelectboxColumn("達成度", options=list(schema.ACHIEVEMENT))})
+        for i, goal in enumerate([*goals, {"対象": "世帯", "目標": None}]):
+            c1, c2, c3 = st.columns([3, 1.3, 3])
+            if goal["目標"] is None:
+                c1.text_input("ほかの目標（あれば）", key=f"{prefix}_goal_{i}", placeholder="ほかの目標（あれば）",
+                              label_visibility="collapsed")
+            else:
+                c1.markdown(f"**{esc(goal['対象'])}**　{esc(goal['目標'])}")
+            c2.selectbox(f"{goal['対象']}の達成度（{i + 1}）", schema.ACHIEVEMENT, key=f"{prefix}_achieved_{i}", index=None,
+                         placeholder="達成度", label_visibility="collapsed")
+            c3.text_input(f"{goal['対象']}の本人・世帯の変化（{i + 1}）", key=f"{prefix}_change_{i}",
+                          placeholder="本人・世帯の変化", label_visibility="collapsed")
         c1, c2 = st.columns(2)
         c1.text_input("終結日", key=f"{prefix}_day")
         c2.selectbox("見守り機関（引継ぎ先）", list(workbook[schema.AGENCIES]["機関名"]), key=f"{prefix}_watcher",
@@ -154,11 +161,9 @@ def closure_form(workbook, household_id: str, user: users.User) -> None:
         submitted = st.form_submit_button("終結を保存", type="primary", icon=":material/task_alt:")
     if not submitted:
         return
-    state = st.session_state.get(f"{prefix}_goals") or {}
-    rows = [dict(r) for r in goals]
-    for index, change in (state.get("edited_rows") or {}).items():
-        rows[int(index)].update(change)
-    rows += [dict(r) for r in state.get("added_rows") or []]
+    rows = [{"対象": g["対象"], "目標": g["目標"] if g["目標"] is not None else _value(prefix, f"goal_{i}"),
+             "達成度": _value(prefix, f"achieved_{i}"), "本人・世帯の変化": _value(prefix, f"change_{i}")}
+            for i, g in enumerate([*goals, {"対象": "世帯", "目標": None}])]
     values = {n: _value(prefix, n) for n in ("day", "watcher", "reason")}
     try:
         plan = referrals.closure(workbook, household_id, day=values["day"], reason=values["reason"],
