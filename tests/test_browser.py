@@ -231,7 +231,7 @@ def test_staff_user_sees_only_their_scope_and_signs_out(page, writable_url):
     page.get_by_role("link", name="ケースボード").click()
     page.get_by_role("heading", name="ケースボード").wait_for()
     wait_ready(page)
-    page.get_by_role("link", name=mine["表示名"].iloc[0]).first.wait_for()
+    page.get_by_role("link", name=mine[~mine["段階"].isin(["終結", "中断"])]["表示名"].iloc[0]).first.wait_for()
     body = page.locator("body").inner_text()
     assert [n for n in hidden if n in body] == []
     assert "支援会議へ\n\n0" in body or "支援会議へ\n0" in body

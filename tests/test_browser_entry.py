@@ -128,7 +128,7 @@ def test_intake_contact_stage_plan_and_withdrawal(page, town):  # noqa: F811 - f
     ready(page)
     contacts = len(town.rows("経過記録"))
     choose(page, "方法", "訪問")
-    page.get_by_label("内容").fill("初回訪問。本人と面談")
+    page.get_by_label("内容", exact=True).fill("初回訪問。本人と面談")
     page.get_by_role("button", name="経過記録を保存").dblclick()
     saved(page, "保存")
     time.sleep(1.5)

@@ -3,24 +3,12 @@ server: 包括 (A) asks 多機関協働 (B), B returns it with a reason, A asks 
 case with its 評価, and the automatic 引継ぎ reaches みどりの里 (C) — rows checked after each step."""
 import time
 
-import pytest
-
-from tests.test_browser import browser, serve, sign_in  # noqa: F401 - fixtures
-from tests.test_browser_entry import TODAY, Excel, Sheets, choose, ready, saved
+from tests.test_browser import browser, sign_in  # noqa: F401 - fixtures
+from tests.test_browser_entry import TODAY, choose, ready, saved, town  # noqa: F401 - town: Excel and Sheets
 
 HUB = "福祉課 多機関協働係"
 HOUKATSU = "地域包括支援センター"
 KYOTAKU = "居宅介護支援事業所 みどりの里"
-
-
-@pytest.fixture(params=["excel", "sheets"])
-def town(request, tmp_path):
-    backend = (Excel if request.param == "excel" else Sheets)(tmp_path)
-    for url in serve(backend.env.pop("TSUNAGU_WORKBOOK"), TSUNAGU_TODAY=TODAY.isoformat(), **backend.env):
-        backend.url = url
-        yield backend
-    if isinstance(backend, Sheets):
-        backend.fake.stop()
 
 
 def person(browser, town, username):  # noqa: F811 - fixture

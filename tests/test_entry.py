@@ -208,7 +208,8 @@ def test_a_consent_dated_before_a_later_record_does_not_change_the_household(wor
     ("見守り", "", [("段階", "支援中", "見守り")]),
 ])
 def test_a_stage_move_writes_the_stage_its_date_and_a_history_row(workbook, stage, reason, cells):
-    plan = entry.stage_move(workbook, "H-004", stage=stage, day="R8.11.24", reason=reason, by="森田", today=TODAY)
+    plan = entry.stage_move(workbook, "H-004", stage=stage, day="R8.11.24", reason=reason, by="森田", today=TODAY,
+                            evaluated=stage == "終結")      # 終結 comes with its 評価 (test_referrals)
     assert [(c.column, c.old, c.new) for c in plan.changes] == cells
     (history,) = plan.appends
     assert history.values == {"世帯ID": "H-004", "日付": TODAY, "旧段階": "支援中", "新段階": stage,
@@ -315,7 +316,7 @@ def test_every_entry_lands_in_the_excel_cells(town):
 
     snapshot = sources.load(config)
     sources.write(config, snapshot, entry.stage_move(snapshot.workbook, "H-004", stage="終結", day="R8.11.24",
-                                                      reason="目標を達成", by="森田", today=TODAY))
+                                                      reason="目標を達成", by="森田", today=TODAY, evaluated=True))
     snapshot = sources.load(config)
     sources.write(config, snapshot, entry.consent(snapshot.workbook, "H-004", day="R8.11.24", value="撤回", scope="両方",
                                                   taker="高野", note="", today=TODAY))

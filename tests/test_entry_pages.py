@@ -98,17 +98,20 @@ def test_a_stage_move_needs_its_reason_then_shows_on_the_board_at_once(town):
     form = "entry_stage_H-004"
     at.selectbox(key=f"{form}_stage").select("終結")
     at = press(at, "段階を保存")
-    assert "**理由**" in messages(at, "error")[0]
-    assert at.selectbox(key=f"{form}_stage").value == "終結"
-    at.text_area(key=f"{form}_reason").input("目標を達成したため")
+    assert "終結と評価" in messages(at, "error")[0]              # 終結 goes with its 評価 (test_referral_pages)
+    at.selectbox(key=f"{form}_stage").select("中断")
     at = press(at, "段階を保存")
-    assert messages(at, "success") == ["段階を「終結」にしました。"]
+    assert "**理由**" in messages(at, "error")[0]
+    assert at.selectbox(key=f"{form}_stage").value == "中断"
+    at.text_area(key=f"{form}_reason").input("連絡が取れなくなったため")
+    at = press(at, "段階を保存")
+    assert messages(at, "success") == ["段階を「中断」にしました。"]
     h004 = next(r for r in raw(town, "世帯") if r[0] == "H-004")
-    assert (h004[5], h004[13]) == ("終結", TODAY)
-    assert raw(town, "段階履歴")[-1] == ["H-004", TODAY, "支援中", "終結", "目標を達成したため", "管理者（見本）"]
+    assert (h004[5], h004[14]) == ("中断", TODAY)
+    assert raw(town, "段階履歴")[-1] == ["H-004", TODAY, "支援中", "中断", "連絡が取れなくなったため", "管理者（見本）"]
     at.switch_page("screens/board.py")
     at.run()
-    closed = next(e for e in at.expander if e.label.startswith("終結"))
+    closed = next(e for e in at.expander if e.label.startswith("中断"))
     assert "木下世帯" in str([link.label for link in closed.get("page_link")])
 
 

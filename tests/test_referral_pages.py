@@ -3,29 +3,14 @@ the inbox and answers (ホーム), withdrawal, closure with 評価 and its 引�
 board flag — with the workbook rows checked after each save."""
 import datetime as dt
 import html
-import shutil
 
-import pytest
-
-from lib.workbook import sources
-from tests.conftest import SAMPLE
-from tests.test_entry_pages import messages, press, raw
+from tests.test_entry_pages import messages, press, raw, town  # noqa: F401 - town: a copy per test (autouse)
 from tests.test_pages import open_page, texts
 
 TODAY = dt.date(2026, 11, 24)
 HUB = "福祉課 多機関協働係"
 HOUKATSU = "地域包括支援センター"
 KYOTAKU = "居宅介護支援事業所 みどりの里"
-
-
-@pytest.fixture(autouse=True)
-def town(tmp_path, monkeypatch):
-    path = tmp_path / "town.xlsx"
-    shutil.copy(SAMPLE, path)
-    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
-    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "backups"))
-    monkeypatch.setenv("TSUNAGU_TODAY", TODAY.isoformat())
-    return path
 
 
 def houkatsu_household(path):

@@ -215,14 +215,20 @@ def test_an_evaluation_row_without_achievement_is_named(workbook):
 
 # ---------------------------------------------------------------- scope, inbox, counts, directory
 
-def test_a_recipient_sees_a_waiting_request_only_in_its_inbox_then_everything_once_accepted(town):
-    path, config = town
+def ask_kyotaku(config) -> str:
+    """包括 asks みどりの里 about one of its households みどりの里 cannot see; returns the 世帯ID."""
     snapshot = sources.load(config)
     wb = snapshot.workbook
-    kyotaku = staff(KYOTAKU)
-    hid = next(h for h in sorted(visible_households(wb, staff(HOUKATSU))) if h not in visible_households(wb, kyotaku)
+    hid = next(h for h in sorted(visible_households(wb, staff(HOUKATSU))) if h not in visible_households(wb, staff(KYOTAKU))
                and wb["世帯"].set_index("世帯ID").at[h, "同意"] == "あり")
     sources.write(config, snapshot, ask(scope_workbook(wb, Viewer(user=staff(HOUKATSU))), hid, to=KYOTAKU))
+    return hid
+
+
+def test_a_recipient_sees_a_waiting_request_only_in_its_inbox_then_everything_once_accepted(town):
+    path, config = town
+    kyotaku = staff(KYOTAKU)
+    hid = ask_kyotaku(config)
     snapshot = sources.load(config)
     wb = snapshot.workbook
     assert hid not in visible_households(wb, kyotaku)
@@ -243,12 +249,8 @@ def test_a_recipient_sees_a_waiting_request_only_in_its_inbox_then_everything_on
 
 def test_a_returned_request_leaves_the_recipient_seeing_nothing(town):
     path, config = town
-    snapshot = sources.load(config)
-    wb = snapshot.workbook
     kyotaku = staff(KYOTAKU)
-    hid = next(h for h in sorted(visible_households(wb, staff(HOUKATSU))) if h not in visible_households(wb, kyotaku)
-               and wb["世帯"].set_index("世帯ID").at[h, "同意"] == "あり")
-    sources.write(config, snapshot, ask(wb, hid, to=KYOTAKU))
+    hid = ask_kyotaku(config)
     snapshot = sources.load(config)
     referral_id = snapshot.workbook["つなぎ"]["つなぎID"].iloc[-1]
     sources.write(config, snapshot, referrals.respond(snapshot.workbook, referral_id, action="差し戻し", agency=KYOTAKU,

@@ -195,8 +195,8 @@ def allowed_entries(workbook: Workbook, user: User, household_id: str | None = N
 
 def inbox(workbook: Workbook, viewer: Viewer, today, overdue_days: int):
     """The 依頼中 requests to the viewer's 機関, oldest first, with their age: before accepting, the
-    recipient sees only the household's name and the 依頼内容 (pseudonym and no 依頼内容 when
-    projected), whatever its scope. `workbook` is the whole workbook; nothing else leaves here."""
+    recipient sees only the household's name and the 依頼内容, whatever its scope. Projected: no
+    支援会議 case, pseudonyms, no 依頼内容. `workbook` is the whole workbook; nothing else leaves here."""
     from lib.casework import referrals
     columns = referrals.INBOX_COLUMNS
     agency = nfkc(viewer.user.agency or "")
@@ -206,7 +206,9 @@ def inbox(workbook: Workbook, viewer: Viewer, today, overdue_days: int):
     waiting = waiting[waiting["依頼先機関"].map(nfkc) == agency]
     hh = workbook[schema.HOUSEHOLDS]
     names = dict(zip(hh["世帯ID"], hh["表示名"]))
-    if viewer.projection:
+    if viewer.projection:                 # on the wall: no 支援会議 case, pseudonyms, no 依頼内容
+        secret = set(hh.loc[hh["同意"].map(track) == SHIEN_KAIGI, "世帯ID"])
+        waiting = waiting[~waiting["世帯ID"].isin(secret)]
         names = pseudonyms(hh[hh["世帯ID"].isin(set(waiting["世帯ID"]))], viewer.pseudonym_key)
     frame = waiting.assign(表示名=waiting["世帯ID"].map(names), 期限超過=waiting["経過日数"] > overdue_days)
     if viewer.projection:

@@ -155,8 +155,8 @@ def count(workbook: Workbook, key: str, year_filter) -> float:
     referrals = workbook[schema.REFERRALS]
     kinds = {"つなぎ件数": REFERRAL, "つなぎもどし件数": RETURN_TO_LEAD, "引継ぎ件数": HAND_OVER}
     if key in kinds:
-        return int((referrals["種類"].eq(kinds[key]) & year_filter(referrals["依頼日"])).sum())
-    answered = referrals[year_filter(referrals["応答日"])]
+        return int((referrals["種類"].eq(kinds[key]) & year_filter(referrals["依頼日"]).astype(bool)).sum())
+    answered = referrals[year_filter(referrals["応答日"]).astype(bool)]      # (an empty mask stays a mask)
     if key == "差し戻し件数":
         return int(answered["状態"].eq(RETURNED).sum())
     if key == "平均応答日数":
