@@ -112,6 +112,30 @@ def _household_of(row: Sequence, index: int) -> str | None:
         return None
 
 
+def _memo(parse: Callable[[object], object]) -> Callable[[object], object]:
+    """`parse` remembered per distinct cell value (a column repeats its values: 段階, 世帯ID, dates …),
+    failures included; lists come back as fresh copies."""
+    known: dict = {}
+
+    def parse_once(value):
+        try:
+            key = (type(value), value)
+            done = known.get(key)
+        except TypeError:                       # an unhashable cell: parse it every time
+            return parse(value)
+        if done is None:
+            try:
+                done = (True, parse(value))
+            except cells.CellError as e:
+                done = (False, e)
+            known[key] = done
+        ok, result = done
+        if not ok:
+            raise cells.CellError(str(result))
+        return list(result) if isinstance(result, list) else result
+    return parse_once
+
+
 def _parser(col: Column) -> Callable[[object], object]:
     return {
         schema.TEXT: cells.parse_text,
@@ -188,7 +212,7 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
                     f"（このタブの{len(data_rows)}行は読めません）")
         return [], list(extras), len(data_rows), frozenset(positions)
 
-    parsers = {name: _parser(tab.column(name)) for name in positions}
+    parsers = {name: _memo(_parser(tab.column(name))) for name in positions}
     id_col = "世帯ID" if "世帯ID" in positions else None
     records: list[dict] = []
     left_out = 0
