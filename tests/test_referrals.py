@@ -316,3 +316,13 @@ def test_sheets_request_then_answer(fake_sheets):
                                                       comment="包括で対応できます", today=TODAY))
     row = fake.books[SHEET_KEY]["つなぎ"][-1]
     assert row[7:11] == ["差し戻し", "2026/11/24", "森田", "包括で対応できます"]
+
+
+def test_directory_and_counts_on_a_workbook_with_nothing_but_households():
+    from lib.workbook.validate import validate
+    wb = validate({"世帯": [["世帯ID", "表示名", "同意", "段階", "受付日"], ["H-1", "a", "あり", "受付", "2025/5/1"]],
+                   "機関": [["機関名"], ["A"]]})
+    table = referrals.directory(wb, TODAY)
+    assert table.to_dict("records")[0]["期限の近い取組"] == 0 and len(table) == 1
+    assert [indicators.count(wb, k, (), 2025, TODAY) for k in indicators.REFERRAL_KEYS] == [0, 0, 0, 0, 0]
+    assert referrals.pending(wb, TODAY).empty and referrals.waiting_days(wb, TODAY) == {}

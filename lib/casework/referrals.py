@@ -235,7 +235,7 @@ def directory(workbook: Workbook, today: dt.date) -> pd.DataFrame:
     plans = workbook[schema.PLANS]
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     due = plans[plans["状況"].isin(OPEN_STATUSES) & plans["期限"].notna()]
-    due = due[[d.date() <= soon for d in due["期限"]]]
+    due = due[due["期限"].dt.date <= soon]
     carried = [named(r, names) for r in due["役割分担"]]
     rows = []
     for r in agencies.to_dict("records"):
