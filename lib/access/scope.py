@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from lib.workbook import schema
-from lib.casework.agencies import names_agency
+from lib.casework.agencies import is_member, names_agency
 from lib.access.pseudonyms import pseudonyms
 from lib.workbook.cells import nfkc
 from lib.casework.households import track
@@ -60,12 +60,6 @@ def known_agency(workbook: Workbook, agency: str | None) -> bool:
     hh = workbook[schema.HOUSEHOLDS]
     known = set(workbook[schema.AGENCIES]["機関名"].map(nfkc)) | {nfkc(a) for a in hh["主担当機関"] if isinstance(a, str)}
     return bool(agency) and nfkc(agency) in known
-
-
-def is_member(workbook: Workbook, agency: str | None) -> bool:
-    """Whether an agency is a 支援会議構成員 (機関 tab says はい)."""
-    agencies = workbook[schema.AGENCIES]
-    return bool(((agencies["機関名"].map(nfkc) == nfkc(agency or "")) & (agencies["支援会議構成員"] == "はい")).any())
 
 
 def visible_households(workbook: Workbook, user: User) -> set[str]:

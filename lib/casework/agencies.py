@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from typing import Iterable
 
+from lib.workbook import schema
 from lib.workbook.cells import nfkc
 
 
@@ -39,3 +40,9 @@ def names_agency(text: object, agency: str | None, names: Iterable[str]) -> bool
     if not agency:
         return False
     return nfkc(agency) in named(text, [*names, agency])
+
+
+def is_member(workbook, agency: str | None) -> bool:
+    """Whether an agency is a 支援会議構成員 (機関 tab says はい)."""
+    agencies = workbook[schema.AGENCIES]
+    return bool(((agencies["機関名"].map(nfkc) == nfkc(agency or "")) & (agencies["支援会議構成員"] == "はい")).any())

@@ -41,7 +41,7 @@ def _in(series: pd.Series, year: int, as_of: dt.date | None = None) -> pd.Series
     if as_of:
         end = min(end, as_of)
     dates = series.dt.date
-    return dates.map(lambda d: d is not None and not pd.isna(d) and start <= d <= end)
+    return dates.map(lambda d: d is not None and not pd.isna(d) and start <= d <= end).astype(bool)
 
 
 def _open_in(hh: pd.DataFrame, year: int) -> pd.Series:

@@ -18,6 +18,7 @@ import datetime as dt
 
 import pandas as pd
 
+from lib.casework.agencies import is_member
 from lib.casework.entry import Invalid, _Checker, next_id
 from lib.casework.households import track
 from lib.workbook import schema
@@ -36,11 +37,6 @@ FIRST_ID = "T-0001"
 INBOX_COLUMNS = ["つなぎID", "世帯ID", "表示名", "種類", "依頼元機関", "依頼内容", "依頼日", "経過日数", "期限超過"]
 
 
-def _member(workbook: Workbook, agency: str) -> bool:
-    agencies = workbook[schema.AGENCIES]
-    return bool(((agencies["機関名"].map(nfkc) == nfkc(agency)) & (agencies["支援会議構成員"] == "はい")).any())
-
-
 def request(workbook: Workbook, household_id: str, *, sender: str, recipient, kind, text, today: dt.date,
             by: str, taken: set[str]) -> WritePlan:
     """A new request (依頼中) from `sender` about a household of `workbook` (the requester's scope)."""
@@ -56,7 +52,7 @@ def request(workbook: Workbook, household_id: str, *, sender: str, recipient, ki
         check.fail("依頼先機関", f"「{recipient}」は機関タブにありません")
     elif recipient and nfkc(recipient) == nfkc(sender or ""):
         check.fail("依頼先機関", "自分の機関にはつなげません")
-    elif recipient and track(household["同意"]) == schema.SHIEN_KAIGI and not _member(workbook, recipient):
+    elif recipient and track(household["同意"]) == schema.SHIEN_KAIGI and not is_member(workbook, recipient):
         check.fail("依頼先機関", f"同意のない世帯（支援会議）は、支援会議構成員の機関にだけつなげます（{recipient} は構成員ではありません）")
     if not sender or nfkc(sender) not in known:
         check.fail("依頼元機関", "依頼元の機関が機関タブにありません（所属機関を確かめてください）")
@@ -155,8 +151,8 @@ def count(workbook: Workbook, key: str, year_filter) -> float:
     referrals = workbook[schema.REFERRALS]
     kinds = {"つなぎ件数": REFERRAL, "つなぎもどし件数": RETURN_TO_LEAD, "引継ぎ件数": HAND_OVER}
     if key in kinds:
-        return int((referrals["種類"].eq(kinds[key]) & year_filter(referrals["依頼日"]).astype(bool)).sum())
-    answered = referrals[year_filter(referrals["応答日"]).astype(bool)]      # (an empty mask stays a mask)
+        return int((referrals["種類"].eq(kinds[key]) & year_filter(referrals["依頼日"])).sum())
+    answered = referrals[year_filter(referrals["応答日"])]
     if key == "差し戻し件数":
         return int(answered["状態"].eq(RETURNED).sum())
     if key == "平均応答日数":
