@@ -20,6 +20,7 @@ PAGES = [
     st.Page("screens/resources.py", title="社会資源マップ", icon=":material/map:", url_path="shigen"),
     st.Page("screens/agencies.py", title="機関一覧", icon=":material/apartment:", url_path="kikan"),
     st.Page("screens/meeting.py", title="会議", icon=":material/groups:", url_path="kaigi"),
+    st.Page("screens/wall.py", title="会議の壁用画面", icon=":material/cast:", url_path="kabe"),
     st.Page("screens/check.py", title="データ点検", icon=":material/fact_check:", url_path="tenken"),
     st.Page("screens/help.py", title="設定・ヘルプ", icon=":material/help:", url_path="settei"),
 ]

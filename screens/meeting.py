@@ -1,44 +1,65 @@
-"""会議: build the agenda, print its paperwork (様式1–4), run it in presenter mode and record it."""
+"""会議: build the agenda within the meeting's length, run it from the operator's view (the wall
+follows in another window), record decisions, minutes and attendance, and print the paperwork
+(様式1–5, 議事録); the 支援会議 member register."""
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
-from lib.meetings import agenda, paperwork
-from lib.casework import household, indicators, resources
-from lib.workbook import schema
 from lib import ui
 from lib.access import users
+from lib.casework import agencies, indicators, resources
+from lib.meetings import agenda, paperwork
 from lib.meetings import writeback as wb
 from lib.meetings.agenda import Agenda, Proposal
+from lib.ui import meeting_forms
+from lib.workbook import schema
 from lib.workbook.cells import fiscal_label, fiscal_year
-from lib.workbook.sources import SourceError
-from lib.workbook.writeplan import describe
 
-VIEWS = ("議題", "書類", "進行（プレゼンター）")
-# Agenda rows drawn with their controls at first (a large town proposes hundreds of households):
+VIEWS = ("議題", "進行（操作）", "書類", "構成員名簿")
+# Agenda rows drawn with their controls at first (a long meeting can hold many households):
 AGENDA_ROWS = 30
-KEEP = "（変えない）"
+DEFAULT_LENGTH = 120
+
+st.title("会議")
+viewer = ui.current_viewer()
+if viewer.user.role == users.VIEWER:
+    # The meeting-room PC: only the wall of a meeting an operator is running.
+    meeting_forms.wall(viewer)
+    st.stop()
 
 # Read the meeting settings:
-st.title("会議")
 today = ui.today()
-st.session_state.setdefault("meeting_date", agenda.next_business_day(today))
+every = agenda.cadence(ui.setting("meeting_cadence"))
 st.session_state.setdefault("meeting_start", agenda.DEFAULT_START)
 st.session_state.setdefault("meeting_minutes", agenda.DEFAULT_MINUTES)
-c1, c2, c3 = st.columns(3)
+st.session_state.setdefault("meeting_length", DEFAULT_LENGTH)
+c1, c2, c3, c4 = st.columns(4)
 kind = c1.selectbox("種別", schema.MEETING_TYPES[:4], key="meeting_kind")
-day = c2.date_input("開催日", key="meeting_date", help="初めは次の開庁日（土日・祝日・年末年始を除く）")
+whole = ui.write_workbook()
+suggested, why = agenda.suggest_date(whole[schema.MEETINGS], kind, today, every)
+st.session_state.setdefault("meeting_date", suggested)
+day = c2.date_input("開催日", key="meeting_date", help=f"次回の目安: {suggested:%Y/%m/%d}（{why}）")
 start = c3.time_input("開始", key="meeting_start", step=dt.timedelta(minutes=5))
+length = c4.number_input("会議の長さ（分）", 15, 480, step=15, key="meeting_length",
+                         help="この長さに入る世帯までを議題にし、残りは「次回へ」に回します")
 minutes = c1.number_input("1世帯あたり（分）", 5, 90, step=5, key="meeting_minutes")
 place = c2.text_input("場所", key="meeting_place", placeholder="例: 役場2階 会議室")
 chair = c3.text_input("議長", key="meeting_chair", placeholder="例: 福祉課長")
+if day != suggested:
+    c4.caption(f"次回の目安: {suggested:%m/%d}（{why}）")
 view = st.radio("画面", VIEWS, horizontal=True, key="meeting_view", label_visibility="collapsed")
 workbook, viewer = ui.workbook_for_page(meeting_context=kind)
 ui.left_out_notice(workbook)
 if kind == agenda.SHIEN:
     st.warning(agenda.SECRECY_NOTICE, icon=":material/lock:")
+    if meeting_forms.shien_closed_to(whole, viewer):
+        st.info("支援会議の議題と書類は、構成員の機関の職員だけが見られます（社会福祉法第106条の6）。"
+                "構成員名簿は事務局（多機関協働）にお問い合わせください。", icon=":material/lock:")
+        st.stop()
 
-# The agenda: proposed again whenever the kind or the date changes, then edited by staff:
+# The agenda: proposed again whenever the kind or the date changes, then edited by staff; the
+# meeting's length decides how many fit, the rest go to 次回へ:
 basis = (kind, day.isoformat())
 if st.session_state.get("_meeting_basis") != basis:
     st.session_state["_meeting_basis"] = basis
@@ -47,7 +68,8 @@ if st.session_state.get("_meeting_basis") != basis:
     st.session_state["_meeting_rows"] = AGENDA_ROWS
     st.session_state["_meeting_saved_id"] = ""
 items: list[Proposal] = st.session_state["_meeting_items"]
-current = Agenda(kind, day, start, int(minutes), place, chair, items, st.session_state["_meeting_saved_id"])
+kept, later = agenda.fit(items, int(length), int(minutes))
+current = Agenda(kind, day, start, int(minutes), place, chair, kept, st.session_state["_meeting_saved_id"])
 names = dict(zip(workbook["世帯"]["世帯ID"], workbook["世帯"]["表示名"]))
 
 
@@ -58,13 +80,7 @@ def set_items(new_items):
 
 if view == VIEWS[0] and kind in agenda.CASE_MEETINGS:
     # Render the agenda with its controls:
-    total = len(items) * current.minutes
-    if current.start.hour * 60 + current.start.minute + total >= 24 * 60:   # the clock would wrap past midnight
-        st.subheader(f"議題（{len(items)}世帯・{current.start:%H:%M}から{total // 60}時間{total % 60}分）")
-        st.warning("1回の会議で話し合える世帯数を超えています。優先度の高い世帯から、外す・次回に回すなどで絞ってください。",
-                   icon=":material/schedule:")
-    else:
-        st.subheader(f"議題（{len(items)}世帯・{current.start:%H:%M}〜{current.end:%H:%M}）")
+    st.subheader(f"議題（{len(kept)}世帯・{current.start:%H:%M}〜{current.end:%H:%M}）")
     if not items:
         st.info("この日の会議で取り上げるべき世帯は見つかりませんでした。下から追加できます。")
     shown_rows = st.session_state.get("_meeting_rows", AGENDA_ROWS)
@@ -80,17 +96,24 @@ if view == VIEWS[0] and kind in agenda.CASE_MEETINGS:
             set_items(agenda.move(items, i, 1))
         if row[6].button("", icon=":material/close:", key=f"drop_{item.household_id}", help="議題から外す"):
             set_items([p for p in items if p.household_id != item.household_id])
-    if len(items) > shown_rows:
-        st.caption(f"ここまで{shown_rows}世帯を表示（優先度の高い順）。残り{len(items) - shown_rows}世帯も議題に入っています。")
+    if len(kept) > shown_rows:
+        st.caption(f"ここまで{shown_rows}世帯を表示。残り{len(kept) - shown_rows}世帯も議題に入っています。")
         if st.button(f"さらに{AGENDA_ROWS}世帯を表示", key="more_agenda_rows"):
             st.session_state["_meeting_rows"] = shown_rows + AGENDA_ROWS
             st.rerun()
+    if later:
+        st.subheader(f"次回へ（{len(later)}世帯）")
+        st.caption(f"会議の長さ{int(length)}分に入らない世帯です（優先度の高い順）。議題から外すか会議を長くすると、上から順に議題に入ります。")
+        st.dataframe(pd.DataFrame({"世帯": [names.get(p.household_id, p.household_id) for p in later],
+                                   "世帯ID": [p.household_id for p in later],
+                                   "理由": ["・".join(p.reasons) for p in later]}),
+                     hide_index=True, width="stretch", height=min(35 * (len(later) + 1) + 3, 400))
     candidates = agenda.addable(workbook, kind, [p.household_id for p in items])
     add_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
     extra = add_col.selectbox("世帯を追加", candidates, index=None, key="meeting_add",
                               format_func=lambda h: f"{names.get(h, h)}（{h}）", placeholder="表示名か世帯ID")
     if button_col.button("議題に加える", disabled=extra is None):
-        set_items([*items, Proposal(extra, ("追加",))])
+        set_items([*kept, Proposal(extra, ("追加",)), *later])
 elif view == VIEWS[0] and kind == schema.TEIREI_KAIGI:
     st.subheader("プランの進み具合（支援中の世帯）")
     st.dataframe(agenda.plan_status(workbook, today), hide_index=True, width="stretch")
@@ -104,94 +127,62 @@ elif view == VIEWS[0]:
     st.subheader(f"{fiscal_label(year)}の計画指標")
     ui.indicator_table(indicators.indicator_table(workbook, year, today))
 
-elif view == VIEWS[1]:
+elif view == VIEWS[2]:
     # The paperwork, from the desk view of the workbook (built only when someone asks for a file):
-    def forms():
-        return paperwork.forms(workbook, current, today)
+    recorded = workbook[schema.MEETINGS]
+    recorded = recorded[recorded["種別"] == kind].sort_values("開催日", ascending=False)
+    saved_ids = list(recorded["会議ID"])
+    default = saved_ids.index(current.meeting_id) + 1 if current.meeting_id in saved_ids else 0
+    source = st.selectbox("もとにする会議", ["", *saved_ids], index=default, key="meeting_paper_source",
+                          format_func=lambda m: "いま準備中の議題（会議の前）" if not m else
+                          f"{m}（{recorded.set_index('会議ID').loc[m, '開催日']:%Y/%m/%d} に開催・記録済み）")
+    saved = wb.saved_meeting(workbook, source) if source else None
+    paper = wb.agenda_of(saved) if saved else current
+    reporter = (viewer.user.agency or "", viewer.user.name or "")
 
-    stem = paperwork.file_stem(current)
+    def forms():
+        return paperwork.forms(workbook, paper, today, saved=saved, reporter=reporter)
+
+    def plan_sheets():
+        return paperwork.plan_sheets(workbook, paper)
+
+    stem = paperwork.file_stem(paper)
     st.subheader("会議の書類")
-    st.caption("開催通知（様式1）・会次第（様式2）・世帯支援プラン検討シート（様式3、世帯ごと）・会議報告シート（様式4）")
+    st.caption("開催通知（様式1）・会次第（様式2）・世帯支援プラン検討シート（様式3、世帯ごと）・会議報告シート（様式4）"
+               + ("・議事録（記録した会議から）" if saved else ""))
     left, right = st.columns(2)
     with left:
         ui.audited_download("Excel でダウンロード", lambda: paperwork.to_xlsx(forms()), f"{stem}.xlsx", what="会議書類",
-                            households=len(items), icon=":material/table_view:", width="stretch",
+                            households=len(paper.items), icon=":material/table_view:", width="stretch",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     with right:
         ui.audited_download("PDF でダウンロード", lambda: paperwork.to_pdf(forms()), f"{stem}.pdf", what="会議書類",
-                            households=len(items), icon=":material/picture_as_pdf:", width="stretch",
+                            households=len(paper.items), icon=":material/picture_as_pdf:", width="stretch",
                             mime="application/pdf")
-    st.markdown("**宛先**: " + ui.esc("、".join(agenda.agencies_to_notify(workbook, current)) or "（機関タブがありません）"))
+    if kind == agenda.JUSOU:
+        st.markdown("**世帯支援プランシート（様式5）** 会議の全世帯の、いまのプラン")
+        left, right = st.columns(2)
+        with left:
+            ui.audited_download("様式5を Excel で", lambda: paperwork.to_xlsx(plan_sheets()), f"{stem}_様式5.xlsx",
+                                what="世帯支援プランシート", households=len(paper.items), icon=":material/table_view:",
+                                width="stretch", key="plan_sheets_xlsx",
+                                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        with right:
+            ui.audited_download("様式5を PDF で", lambda: paperwork.to_pdf(plan_sheets()), f"{stem}_様式5.pdf",
+                                what="世帯支援プランシート", households=len(paper.items), icon=":material/picture_as_pdf:",
+                                width="stretch", key="plan_sheets_pdf", mime="application/pdf")
+    st.markdown("**宛先**: " + ui.esc("、".join(agenda.agencies_to_notify(workbook, paper)) or "（機関タブがありません）"))
 
-elif not items:
+elif view == VIEWS[3]:
+    st.subheader("支援会議の構成員名簿")
+    st.caption("社会福祉法第106条の6の支援会議の構成員です。構成員には守秘義務（同法第159条）があります。"
+               "機関タブの「支援会議構成員」と、構成員名簿タブ（氏名・守秘義務確認日）から作っています。"
+               "所管課が税務の機関は構成員にしません。")
+    st.dataframe(agencies.register(whole), hide_index=True, width="stretch")
+    if whole[schema.MEMBER_REGISTER].empty:
+        st.info("構成員名簿タブに、構成員の氏名と守秘義務を確認した日を入れてください。", icon=":material/info:")
+
+elif not kept:
     st.info("進行する世帯がありません。「議題」で世帯を選んでください。")
 else:
-    # Presenter: always pseudonymised and in large type, one household at a time:
-    st.markdown(ui.PROJECTION_CSS, unsafe_allow_html=True)
-    shown, _ = ui.workbook_for_page(meeting_context=kind, projection=True)
-    pos = min(st.session_state["_meeting_pos"], len(items) - 1)
-    item, begin, end = current.schedule()[pos]
-    detail = household.build_detail(shown, item.household_id, today, projection=True)
-    nav = st.columns([1, 4, 1], vertical_alignment="center")
-    if nav[0].button("前へ", icon=":material/arrow_back:", disabled=pos == 0, shortcut="ArrowLeft", width="stretch"):
-        st.session_state["_meeting_pos"] = pos - 1
-        st.rerun()
-    if nav[2].button("次へ", icon=":material/arrow_forward:", disabled=pos == len(items) - 1,
-                     shortcut="ArrowRight", width="stretch"):
-        st.session_state["_meeting_pos"] = pos + 1
-        st.rerun()
-    title = detail.household["表示名"] if detail else "（この画面では表示できない世帯）"
-    nav[1].markdown(f"### {pos + 1} / {len(items)}　{ui.esc(title)}　{begin:%H:%M}〜{end:%H:%M}")
-    st.info(f"**{ui.esc('・'.join(item.reasons))}**　{ui.esc(item.words)}", icon=":material/flag:")
-    if detail:
-        st.markdown(ui.household_summary_html(detail), unsafe_allow_html=True)
-        left, right = st.columns(2)
-        left.markdown("**プラン**")
-        left.dataframe(detail.plan, hide_index=True, width="stretch")
-        right.markdown("**最近の接触（新しい順）**")
-        right.dataframe(detail.contacts.head(5), hide_index=True, width="stretch")
-    hid = item.household_id
-    agencies = list(workbook["機関"]["機関名"])
-    with st.expander("この世帯の決定を記録する（操作者）", expanded=True, icon=":material/edit_note:"):
-        st.text_area("決定事項", key=f"decide_text_{hid}", height=90)
-        d1, d2, d3 = st.columns(3)
-        d1.selectbox("段階", [KEEP, *schema.STAGES], key=f"decide_stage_{hid}")
-        d2.date_input("次回見直し日", value=None, key=f"decide_review_{hid}")
-        d3.selectbox("主担当機関", [KEEP, *agencies], key=f"decide_agency_{hid}")
-
-    # Record the meeting in the sheet:
-    def decision(h):
-        state = st.session_state
-        stage, agency = state.get(f"decide_stage_{h}", KEEP), state.get(f"decide_agency_{h}", KEEP)
-        return wb.Decision(state.get(f"decide_text_{h}", "") or "", None if stage == KEEP else stage,
-                           state.get(f"decide_review_{h}"), None if agency == KEEP else agency)
-
-    decisions = {p.household_id: decision(p.household_id) for p in items}
-    full = ui.write_workbook()
-    plan = wb.record_meeting(full, current, decisions)
-    st.subheader("会議の記録")
-    lines = describe(plan.changes)
-    action = "会議の行を追加" if plan.appends else f"会議 {current.meeting_id} の行を更新"
-    st.markdown("\n".join(f"- {ui.esc(x)}" for x in [action, *lines]))
-    may_write = viewer.user.role in (users.ADMIN, users.COORDINATOR)
-    if not may_write:
-        st.caption("会議の記録をシートに保存できるのは、多機関協働の担当者と管理者です。")
-    if st.button("シートに保存する", type="primary", icon=":material/save:", key="save_meeting", disabled=not may_write):
-        try:
-            # One token per recorded content: a double click (or a second press before the page
-            # caught up) appends the 会議 row once.
-            result, conflicts = ui.save(plan, token=repr((plan.changes, plan.appends)))
-        except SourceError as e:
-            st.error(f"{ui.esc(e)} {ui.esc(e.advice)}", icon=":material/block:")
-        else:
-            if conflicts:
-                st.error("保存しませんでした。読み込んだ後に、シートで次のセルが変更されています。"
-                         "確かめてから「最新の情報に更新」を押し、もう一度保存してください。", icon=":material/block:")
-                ui.conflict_table(conflicts)
-            elif result is None:
-                st.info("この会議の記録は保存済みです（二度押しでも1回だけ保存します）。", icon=":material/check_circle:")
-            else:
-                meeting_id = (plan.appends[0].values["会議ID"] if plan.appends else current.meeting_id)
-                st.session_state["_meeting_saved_id"] = meeting_id
-                st.success(f"保存しました（{result.cells}セル、会議ID {meeting_id}）。ケースボードにも反映されています。",
-                           icon=":material/check_circle:")
+    meeting_forms.operator(workbook, ui.write_workbook(), current, viewer)

@@ -4,7 +4,8 @@ Every page, export and write-back takes its households through `scope_workbook` 
 function that decides. Roles (lib.access.users.ROLES):
 - 管理者, 多機関協働: every household and meeting.
 - 機関職員: households whose 主担当機関 is their 機関, or whose plan names their 機関 in 役割分担,
-  or that were discussed at a meeting their 機関 attended (参加機関), or that their 機関 accepted
+  or that were discussed at a meeting their 機関 attended (出席者, or 参加機関 where attendance was
+  not recorded), or that their 機関 accepted
   from a つなぎ request (a request still 依頼中 shows only in its inbox: `inbox`); 支援会議-track (no consent)
   households only when their 機関 is a 支援会議構成員 (社会福祉法第106条の6, 第159条).
 - 閲覧: everything, but always projected.
@@ -23,6 +24,7 @@ import pandas as pd
 from lib.workbook import schema
 from lib.casework.agencies import is_member, names_agency
 from lib.access.pseudonyms import pseudonyms
+from lib.meetings.writeback import attended_agencies
 from lib.workbook.cells import nfkc
 from lib.casework.households import track
 from lib.access.users import ADMIN, COORDINATOR, STAFF, VIEWER, User
@@ -41,6 +43,8 @@ class Viewer:
     meeting_context: str | None = None   # "支援会議" lets no-consent households through when projected
     user: User = EVERYONE
     pseudonym_key: str = field(default="", repr=False)   # keys the projected names (from the cookie key)
+    wall: str | None = None              # the 世帯ID a meeting's wall shows now (lib.meetings.live)
+    wall_of_running: bool = field(default=False, repr=False)   # set by scope_workbook for `wall` only
 
     @property
     def sees_everything(self) -> bool:
@@ -75,8 +79,8 @@ def visible_households(workbook: Workbook, user: User) -> set[str]:
     known = list(workbook[schema.AGENCIES]["機関名"])
     in_plans = {h for h, roles in zip(plans["世帯ID"], plans["役割分担"]) if names_agency(roles, agency, known)}
     meetings = workbook[schema.MEETINGS]
-    attended = {h for ids, present in zip(meetings["対象世帯"], meetings["参加機関"])
-                if agency in {nfkc(a) for a in present} for h in ids}
+    attended = {h for row in meetings[["対象世帯", "参加機関", "出席者"]].to_dict("records")
+                if agency in {nfkc(a) for a in attended_agencies(row)} for h in row["対象世帯"]}
     referrals = workbook[schema.REFERRALS]
     accepted = set(referrals.loc[(referrals["依頼先機関"].map(nfkc) == agency) & (referrals["状態"] == "受理"), "世帯ID"])
     out = set()
@@ -88,6 +92,8 @@ def visible_households(workbook: Workbook, user: User) -> set[str]:
     return out
 
 
+# 会議 columns with one 「H-001: …」 line per household (lib.meetings.writeback):
+PER_HOUSEHOLD = ("決定事項", "議事録", "変更プラン")
 _DECISION_LINE = re.compile(r"^\s*([^:：\s]+)\s*[:：]")
 
 
@@ -111,7 +117,7 @@ def _restrict(workbook: Workbook, keep: set[str], member: bool) -> Workbook:
             if not member:
                 frame = frame[frame["種別"] != SHIEN_KAIGI]
             frame = frame.assign(対象世帯=[[h for h in ids if h in keep] for ids in frame["対象世帯"]],
-                                 決定事項=[_own_decisions(t, keep) for t in frame["決定事項"]])
+                                 **{c: [_own_decisions(t, keep) for t in frame[c]] for c in PER_HOUSEHOLD})
         tables[tab.name] = frame.reset_index(drop=True)
     problems = [p for p in workbook.problems if visible_problem(p, keep)]
     return replace(workbook, tables=tables, problems=problems)
@@ -133,8 +139,11 @@ def visible_problem(problem, keep: set[str]) -> bool:
 
 def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
     """The part of the workbook this viewer may see, pseudonymised when projected."""
+    if viewer.wall is not None:
+        return _only(scope_workbook(workbook, replace(viewer, projection=True, wall=None, wall_of_running=True)),
+                     viewer.wall)
     if viewer.user.role == VIEWER:        # the wall account: never a 支援会議 member, always projected
-        viewer = replace(viewer, projection=True, meeting_context=None)
+        viewer = replace(viewer, projection=True, meeting_context=viewer.meeting_context if viewer.wall_of_running else None)
     if not viewer.sees_everything:
         workbook = _restrict(workbook, visible_households(workbook, viewer.user),
                              is_member(workbook, viewer.user.agency))
@@ -163,6 +172,20 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
         tables[tab.name] = frame.reset_index(drop=True)
     problems = [replace(p, value="") for p in workbook.problems if visible_problem(p, keep)]
     return replace(workbook, tables=tables, problems=problems)
+
+
+def _only(workbook: Workbook, household_id: str) -> Workbook:
+    """A projected workbook cut down to the one household a wall shows (if this viewer may see it)."""
+    keep = {household_id} & set(workbook[schema.HOUSEHOLDS]["世帯ID"])
+    cut = _restrict(workbook, keep, member=True)
+    return replace(cut, tables={**cut.tables, schema.MEETINGS: cut[schema.MEETINGS].iloc[0:0]})
+
+
+def wall_viewer(viewer: Viewer, kind: str, household_id: str) -> Viewer:
+    """How a meeting's wall looks at its current item: projected, in the meeting's context, that
+    household only. The 閲覧 account gets a 支援会議 item this way only while an operator runs the
+    meeting (lib.meetings.live); staff see it only within their own scope (構成員 for 支援会議)."""
+    return replace(viewer, projection=True, meeting_context=kind, wall=household_id)
 
 
 def allowed_entries(workbook: Workbook, user: User, household_id: str | None = None) -> frozenset[str]:

@@ -42,7 +42,36 @@ def names_agency(text: object, agency: str | None, names: Iterable[str]) -> bool
     return nfkc(agency) in named(text, [*names, agency])
 
 
-def is_member(workbook, agency: str | None) -> bool:
-    """Whether an agency is a 支援会議構成員 (機関 tab says はい)."""
+def members(workbook) -> list[str]:
+    """The 支援会議構成員 agencies, in the 機関 tab's order: 支援会議構成員 はい, and never a tax
+    office (所管課 税務…: tax information is not shared in 支援会議; データ点検 warns)."""
+    from lib.workbook.validate import tax_office
     agencies = workbook[schema.AGENCIES]
-    return bool(((agencies["機関名"].map(nfkc) == nfkc(agency or "")) & (agencies["支援会議構成員"] == "はい")).any())
+    return [name for name, flag, department in zip(agencies["機関名"], agencies["支援会議構成員"], agencies["所管課"])
+            if flag == "はい" and not tax_office(department)]
+
+
+def is_member(workbook, agency: str | None) -> bool:
+    """Whether an agency is a 支援会議構成員 (see `members`)."""
+    return bool(agency) and nfkc(agency) in {nfkc(a) for a in members(workbook)}
+
+
+def register(workbook):
+    """支援会議の構成員名簿: each member agency with its persons from 構成員名簿 and the date each
+    acknowledged 守秘義務 (法第159条); a member agency with nobody listed gets one row saying so."""
+    import pandas as pd
+    columns = ["機関名", "分野", "所管課", "氏名", "役職", "守秘義務確認日"]
+    agencies = workbook[schema.AGENCIES].set_index("機関名")
+    people = workbook[schema.MEMBER_REGISTER]
+    rows = []
+    for agency in members(workbook):
+        info = agencies.loc[agency]
+        base = {"機関名": agency, "分野": "、".join(info["分野"]), "所管課": info["所管課"] or ""}
+        own = people[people["機関名"].map(nfkc) == nfkc(agency)]
+        if own.empty:
+            rows.append({**base, "氏名": "（名簿に記載なし）", "役職": "", "守秘義務確認日": None})
+        for person in own.to_dict("records"):
+            day = person["守秘義務確認日"]
+            rows.append({**base, "氏名": person["氏名"], "役職": person["役職"] or "",
+                         "守秘義務確認日": None if pd.isna(day) else pd.Timestamp(day).date()})
+    return pd.DataFrame(rows, columns=columns)

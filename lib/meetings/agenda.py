@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from lib.casework.agencies import named as agencies_named
+from lib.casework.agencies import members as agency_members, named as agencies_named
 from lib.casework.plans import DONE_STATUSES, is_overdue
 from lib.workbook import schema
 from lib.casework.board import last_contacts
@@ -95,6 +95,55 @@ class Agenda:
     @property
     def end(self) -> dt.time:
         return (dt.datetime.combine(self.date, self.start) + dt.timedelta(minutes=self.minutes * len(self.items))).time()
+
+
+def fit(items: list[Proposal], length: int | None, minutes: int) -> tuple[list[Proposal], list[Proposal]]:
+    """The items a meeting of `length` minutes has time for (in the agenda's order), and the ones
+    that go to the next meeting (次回へ), most pressing first by the mandatory-moment rules."""
+    if not length or minutes <= 0:
+        return list(items), []
+    room = max(length // minutes, 0)
+    return list(items[:room]), sorted(items[room:], key=lambda p: p.priority)
+
+
+# How often each meeting is held (setting meeting_cadence), as months between meetings; 随時 = as needed:
+CADENCE_MONTHS = {"毎月": 1, "隔月": 2, "四半期": 3, "半年": 6, "毎年": 12, "随時": 0}
+
+
+def cadence(text: str | None) -> dict[str, int]:
+    """種別 → months between meetings, from a setting like 「重層的支援会議=毎月、支援会議=随時」
+    (unknown words are skipped; a kind not named is held as needed)."""
+    out = {}
+    for part in nfkc(text or "").replace(",", "、").split("、"):
+        kind, _, every = part.partition("=")
+        if kind.strip() in schema.MEETING_TYPES and every.strip() in CADENCE_MONTHS:
+            out[kind.strip()] = CADENCE_MONTHS[every.strip()]
+    return out
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    import calendar
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def suggest_date(meetings: pd.DataFrame, kind: str, today: dt.date, every: dict[str, int]) -> tuple[dt.date, str]:
+    """The next date for a meeting of `kind` and why: the last one held plus the cadence, moved to
+    a business day; the next business day when the meeting is held as needed or is already due."""
+    months = every.get(kind, 0)
+    last = previous_meeting(meetings, kind, today + dt.timedelta(days=1))
+    if not months:
+        return next_business_day(today), "随時開催のため、次の開庁日"
+    if last is None:
+        return next_business_day(today), "まだ開催の記録がないため、次の開庁日"
+    due = _add_months(last, months)
+    label = next(k for k, v in CADENCE_MONTHS.items() if v == months)
+    if due <= today:
+        return next_business_day(today), f"前回（{last:%Y/%m/%d}）から{label}の予定を過ぎているため、次の開庁日"
+    while not is_business_day(due):
+        due += dt.timedelta(days=1)
+    return due, f"前回（{last:%Y/%m/%d}）から{label}"
 
 
 def is_business_day(day: dt.date) -> bool:
@@ -215,9 +264,11 @@ def plan_status(workbook, today: dt.date) -> pd.DataFrame:
 
 
 def agencies_to_notify(workbook, agenda: Agenda) -> list[str]:
-    """開催通知の宛先: each household's 主担当機関 and agencies in its plans' 役割分担,
-    plus every 支援会議構成員 for a 支援会議 (every agency for 定例会議・代表者会議);
-    in the order of the 機関 tab where listed."""
+    """開催通知の宛先: for a 支援会議 its 構成員 (no one else may hear its cases); for a
+    重層的支援会議 each household's 主担当機関 and agencies in its plans' 役割分担 (every agency
+    for 定例会議・代表者会議); in the order of the 機関 tab where listed."""
+    if agenda.kind == SHIEN:
+        return agency_members(workbook)
     ids = {p.household_id for p in agenda.items}
     hh = workbook[schema.HOUSEHOLDS]
     agencies = workbook[schema.AGENCIES]
@@ -228,8 +279,6 @@ def agencies_to_notify(workbook, agenda: Agenda) -> list[str]:
     plans = workbook[schema.PLANS]
     in_roles = set().union(*(agencies_named(r, known) for r in plans.loc[plans["世帯ID"].isin(ids), "役割分担"]))
     named += [a for a in known if nfkc(a) in in_roles]
-    if agenda.kind == SHIEN:
-        named += list(agencies.loc[agencies["支援会議構成員"] == "はい", "機関名"])
     unique = list(dict.fromkeys(named))
     rank = {a: i for i, a in enumerate(known)}
     return sorted(unique, key=lambda a: rank.get(a, len(rank)))

@@ -79,36 +79,97 @@ def order_of_business(workbook, a: agenda_rules.Agenda) -> Form:
     return Form("重層会議様式2", f"{a.kind} 会次第", "様式2 会次第", blocks)
 
 
-def review_sheet(workbook, a: agenda_rules.Agenda, household_id: str, start: dt.time, end: dt.time) -> Form:
-    """様式3 世帯支援プラン検討シート, pre-filled from the household's current plan."""
-    hh = workbook[schema.HOUSEHOLDS]
-    name = hh.loc[hh["世帯ID"] == household_id, "表示名"].iloc[0]
+def _plan_table(workbook, household_id: str, header: list[str]) -> Table:
+    """The household's plan in the seeds' layout: one row per 世帯員, then 危機介入 and その他."""
     members = workbook[schema.MEMBERS]
     plans = workbook[schema.PLANS]
     sheet = household.plan_sheet(plans[plans["世帯ID"] == household_id], members[members["世帯ID"] == household_id])
     rows = [[_text(r["対象"]), _text(r["目標"]), _text(r["検討内容"]), _text(r["当面の取組事項"]), _text(r["役割分担"])]
             for r in sheet.to_dict("records")]
+    return Table(header, rows, [1, 2.4, 2.4, 2.4, 2.4])
+
+
+def _household_name(workbook, household_id: str) -> str:
+    hh = workbook[schema.HOUSEHOLDS]
+    found = hh.loc[hh["世帯ID"] == household_id, "表示名"]
+    return str(found.iloc[0]) if len(found) else household_id
+
+
+def review_sheet(workbook, a: agenda_rules.Agenda, household_id: str, start: dt.time, end: dt.time) -> Form:
+    """様式3 世帯支援プラン検討シート, pre-filled from the household's current plan."""
+    name = _household_name(workbook, household_id)
     return Form("重層会議様式3", f"{name}支援プラン検討シート", f"様式3 {household_id}"[:31],
                 [f"{to_wareki(a.date, weekday=True)} {start:%H:%M}〜{end:%H:%M}　世帯ID {household_id}",
-                 Table(["氏名", "目標", "検討内容", "当面の取組事項", "役割分担"], rows, [1, 2.4, 2.4, 2.4, 2.4])])
+                 _plan_table(workbook, household_id, ["氏名", "目標", "検討内容", "当面の取組事項", "役割分担"])])
 
 
-def report_sheet(workbook, a: agenda_rules.Agenda) -> Form:
-    """様式4 会議報告シート: blank for the meeting, agencies pre-filled as participants."""
-    agencies = workbook[schema.AGENCIES].set_index("機関名") if len(workbook[schema.AGENCIES]) else None
-    names = agenda_rules.agencies_to_notify(workbook, a)
-    rows = []
-    for i in range(max(REPORT_PARTICIPANT_ROWS, len(names))):
-        agency = names[i] if i < len(names) else ""
-        fields = ""
-        if agency and agencies is not None and agency in agencies.index:
-            fields = "、".join(agencies.loc[agency, "分野"])
-        rows.append([str(i + 1), fields, agency, ""])
+PLAN_SHEET_HEADER = ["氏名", "目標", "検討内容", "重層的支援会議結果（当面の取組事項）", "重層的支援会議結果（役割分担）"]
+
+
+def plan_sheet(workbook, household_id: str, when: str) -> Form:
+    """様式5 世帯支援プランシート: the plan as the meeting left it (`when`: the meeting's date and time,
+    or the day it is printed), with the household's 主担当機関 and 次回見直し日."""
+    hh = workbook[schema.HOUSEHOLDS]
+    row = hh[hh["世帯ID"] == household_id].iloc[0]
+    review = to_wareki(row["次回見直し日"].date()) if pd.notna(row["次回見直し日"]) else "（未定）"
+    return Form("重層会議様式5", f"{_household_name(workbook, household_id)}支援プランシート",
+                f"様式5 {household_id}"[:31],
+                [f"{when}　世帯ID {household_id}",
+                 f"主担当機関　{_text(row['主担当機関']) or '（未定）'}　　段階　{_text(row['段階'])}　　次回見直し日　{review}",
+                 _plan_table(workbook, household_id, PLAN_SHEET_HEADER)])
+
+
+def plan_sheets(workbook, a: agenda_rules.Agenda) -> list[Form]:
+    """様式5 for every household of a meeting (the plan after the meeting's decisions)."""
+    known = set(workbook[schema.HOUSEHOLDS]["世帯ID"])
+    return [plan_sheet(workbook, p.household_id, _when(a)) for p in a.items if p.household_id in known]
+
+
+def report_sheet(workbook, a: agenda_rules.Agenda, saved=None, reporter: tuple[str, str] = ("", "")) -> Form:
+    """様式4 会議報告シート. From a saved meeting (lib.meetings.writeback.Saved): 報告事項 per household
+    from its recorded decisions and changed plan rows, and 参加者 as recorded — who came, and 欠席
+    for invited agencies that did not. Before the meeting: the invited agencies, 出席者 blank."""
+    table = workbook[schema.AGENCIES]
+    fields = {name: "、".join(f) for name, f in zip(table["機関名"], table["分野"])}
+    if saved is not None and saved.attendance:
+        people = [(x.agency, x.names or "出席") if x.present else (x.agency, "欠席") for x in saved.attendance]
+    else:
+        people = [(name, "") for name in agenda_rules.agencies_to_notify(workbook, a)]
+    rows = [[str(i + 1), fields.get(agency, ""), agency, who] for i, (agency, who) in enumerate(people)]
+    rows += [[str(i + 1), "", "", ""] for i in range(len(rows), REPORT_PARTICIPANT_ROWS)]
+    present = [who for _, who in people if who and who != "欠席"]
+    persons = sum(len([n for n in who.replace("、", "・").split("・") if n.strip()]) if who != "出席" else 1
+                  for who in present)
+    report = ""
+    if saved is not None:
+        lines = []
+        for p in a.items:
+            hid = p.household_id
+            parts = [saved.decisions.get(hid, "").replace("\n", "　")]
+            if saved.plan_changes.get(hid):
+                parts.append("プラン: " + saved.plan_changes[hid])
+            text = "　".join(x for x in parts if x)
+            lines.append(f"{_household_name(workbook, hid)}（{hid}）：{text or '（決定事項の記録なし）'}")
+        report = "\n".join(lines)
     return Form("重層会議様式4", "会議報告シート", "様式4 会議報告シート", [
-        Table(["項目", "内容"], [["所属", ""], ["氏名", ""], ["日時", _when(a)], ["場所", a.place or ""],
-                               ["目的", f"{a.kind}（{len(a.items)}世帯）"], ["報告事項", ""]], [1, 5]),
-        "参加者",
+        Table(["項目", "内容"], [["所属", reporter[0]], ["氏名", reporter[1]], ["日時", _when(a)], ["場所", a.place or ""],
+                               ["目的", f"{_purpose(a.kind)}（{a.kind}・{len(a.items)}世帯）"], ["報告事項", report]], [1, 5]),
+        f"参加者　機関 {len(present)}　人 {persons}" if saved is not None and saved.attendance else "参加者",
         Table(["", "分野", "機関名", "出席者"], rows, [0.4, 1.6, 3, 2])])
+
+
+def minutes_form(workbook, a: agenda_rules.Agenda, saved) -> Form:
+    """議事録: per agenda item, what was discussed (議事録) and decided (決定事項), as recorded."""
+    rows = [[str(i), f"{_household_name(workbook, p.household_id)}（{p.household_id}）", f"{start:%H:%M}〜{end:%H:%M}",
+             saved.minutes.get(p.household_id, ""), saved.decisions.get(p.household_id, "")]
+            for i, (p, start, end) in enumerate(a.schedule(), start=1)]
+    blocks = [f"{a.kind}　{_when(a)}　場所 {a.place or ''}　議長 {a.chair or ''}",
+              Table(["番号", "世帯", "時間", "議事録", "決定事項"], rows or [["", "", "", "", ""]], [0.5, 2, 1.2, 4, 3])]
+    if saved.minutes.get(""):
+        blocks.append("その他: " + saved.minutes[""])
+    if a.kind == agenda_rules.SHIEN:
+        blocks.append("【守秘義務】" + agenda_rules.SECRECY_NOTICE)
+    return Form("議事録", f"{a.kind} 議事録", "議事録", blocks)
 
 
 def _text(value) -> str:
@@ -117,11 +178,16 @@ def _text(value) -> str:
     return str(value)
 
 
-def forms(workbook, a: agenda_rules.Agenda, issued: dt.date, sender: str = "みどり町 福祉課") -> list[Form]:
-    """All paperwork for an agenda: 様式1, 様式2, one 様式3 per household, 様式4."""
+def forms(workbook, a: agenda_rules.Agenda, issued: dt.date, sender: str = "みどり町 福祉課", saved=None,
+          reporter: tuple[str, str] = ("", "")) -> list[Form]:
+    """All paperwork for an agenda: 様式1, 様式2, one 様式3 per household, 様式4 — filled from the
+    saved meeting when there is one, followed by its 議事録."""
+    known = set(workbook[schema.HOUSEHOLDS]["世帯ID"])
     out = [notice(workbook, a, issued, sender), order_of_business(workbook, a)]
-    out += [review_sheet(workbook, a, p.household_id, s, e) for p, s, e in a.schedule()]
-    out.append(report_sheet(workbook, a))
+    out += [review_sheet(workbook, a, p.household_id, s, e) for p, s, e in a.schedule() if p.household_id in known]
+    out.append(report_sheet(workbook, a, saved, reporter))
+    if saved is not None:
+        out.append(minutes_form(workbook, a, saved))
     return out
 
 

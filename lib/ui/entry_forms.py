@@ -197,27 +197,29 @@ def _plan_frame(rows: list[dict]) -> pd.DataFrame:
     return frame.astype(object).assign(**{c: frame[c].astype(object).where(frame[c].notna(), "") for c in text})
 
 
-def plan_editor(workbook, household_id: str) -> None:
-    """The plan in the 様式5 layout: one block per 世帯員, then 危機介入 and その他; rows can be added."""
-    prefix = f"entry_plan_{household_id}"
-    _start(prefix, {})
+PLAN_CONFIG = {"key": None, "目標": st.column_config.TextColumn("目標"),
+               "検討内容": st.column_config.TextColumn("検討内容"),
+               "取組事項": st.column_config.TextColumn("当面の取組事項"),
+               "役割分担": st.column_config.TextColumn("役割分担"),
+               "期限": st.column_config.TextColumn("期限", help="R8.12.15、2026/12/15 など"),
+               "状況": st.column_config.SelectboxColumn("状況", options=list(schema.PLAN_STATUS))}
+
+
+def plan_blocks(workbook, household_id: str, prefix: str) -> dict[str, pd.DataFrame]:
+    """The plan's table editors in the 様式5 layout: one block per 世帯員, then 危機介入 and その他
+    (rows can be added). Returns the frames shown, for `plan_changes`."""
     rows = entry.plan_rows(workbook, household_id)
-    targets = entry.plan_targets(workbook, household_id)
-    config = {"key": None, "目標": st.column_config.TextColumn("目標"),
-              "検討内容": st.column_config.TextColumn("検討内容"), "取組事項": st.column_config.TextColumn("当面の取組事項"),
-              "役割分担": st.column_config.TextColumn("役割分担"),
-              "期限": st.column_config.TextColumn("期限", help="R8.12.15、2026/12/15 など"),
-              "状況": st.column_config.SelectboxColumn("状況", options=list(schema.PLAN_STATUS))}
     frames = {}
-    with st.form(prefix, border=True):
-        for target in targets:
-            st.markdown(f"**{esc(target)}**")
-            frames[target] = _plan_frame([r for r in rows if r["対象"] == target])
-            st.data_editor(frames[target], key=f"{prefix}_{target}", column_config=config, hide_index=True,
-                           num_rows="add", width="stretch")
-        submitted = st.form_submit_button("プランを保存", type="primary", icon=":material/save:")
-    if not submitted:
-        return
+    for target in entry.plan_targets(workbook, household_id):
+        st.markdown(f"**{esc(target)}**")
+        frames[target] = _plan_frame([r for r in rows if r["対象"] == target])
+        st.data_editor(frames[target], key=f"{prefix}_{target}", column_config=PLAN_CONFIG, hide_index=True,
+                       num_rows="add", width="stretch")
+    return frames
+
+
+def plan_changes(prefix: str, frames: dict[str, pd.DataFrame]) -> tuple[dict[str, dict], list[dict]]:
+    """What was typed into `plan_blocks`: changed cells by plan row key, and the added rows."""
     edited, added = {}, []
     for target, frame in frames.items():
         state = st.session_state.get(f"{prefix}_{target}") or {}
@@ -227,6 +229,19 @@ def plan_editor(workbook, household_id: str) -> None:
         for new in state.get("added_rows") or []:
             if any(v not in (None, "") for v in new.values()):
                 added.append({"対象": target, **{c: new.get(c) for c in entry.PLAN_FIELDS}})
+    return edited, added
+
+
+def plan_editor(workbook, household_id: str) -> None:
+    """The household's plan (様式5 blocks) with its own save."""
+    prefix = f"entry_plan_{household_id}"
+    _start(prefix, {})
+    with st.form(prefix, border=True):
+        frames = plan_blocks(workbook, household_id, prefix)
+        submitted = st.form_submit_button("プランを保存", type="primary", icon=":material/save:")
+    if not submitted:
+        return
+    edited, added = plan_changes(prefix, frames)
     if not edited and not added:
         st.info("変更はありません。")
         return

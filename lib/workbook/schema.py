@@ -93,6 +93,9 @@ INDICATOR_KEYS = ("新規相談受付件数", "複合課題世帯数", "重層�
 HOUSEHOLDS, MEMBERS, PLANS, MEETINGS, CONTACTS, RESOURCES, AGENCIES, INDICATORS, AREAS = (
     "世帯", "世帯員", "支援プラン", "会議", "経過記録", "社会資源", "機関", "計画指標", "地区")
 CONSENTS, STAGE_HISTORY, REFERRALS, EVALUATIONS = "同意記録", "段階履歴", "つなぎ", "評価"
+MEMBER_REGISTER = "構成員名簿"
+# 所管課 whose agency may not sit in a 支援会議 (tax information is never shared there, 美咲町 規程):
+TAX_OFFICE = "税務"
 
 C = Column
 TABS: tuple[Tab, ...] = (
@@ -145,7 +148,11 @@ TABS: tuple[Tab, ...] = (
           hint="世帯IDを「、」で区切って"),
         C("議題", TEXT, free_text=True),
         C("参加機関", LIST, references="機関.機関名", aliases=("出席機関",)),
-        C("決定事項", TEXT, free_text=True, aliases=("決定内容",)),
+        C("決定事項", TEXT, free_text=True, aliases=("決定内容",), hint="世帯ごとに「H-001: …」の1行"),
+        C("出席者", TEXT, free_text=True, aliases=("出欠",),
+          hint="機関ごとに「機関名：出席者名」の1行（欠席は「機関名：欠席」）"),
+        C("議事録", TEXT, free_text=True, hint="世帯ごとに「H-001: …」の1行"),
+        C("変更プラン", TEXT, free_text=True, hint="アプリが書きます（この会議で変えた支援プランの行）"),
     )),
     Tab(CONTACTS, description="経過記録（訪問・電話などの記録）", columns=(
         C("日付", DATE, required=True, aliases=("年月日", "対応日")),
@@ -230,6 +237,14 @@ TABS: tuple[Tab, ...] = (
         C("終結理由", TEXT, free_text=True),
         C("見守り機関", TEXT, references="機関.機関名"),
         C("記入者", TEXT),
+    )),
+    Tab(MEMBER_REGISTER, key=("機関名", "氏名"), aliases=("支援会議構成員名簿", "構成員"),
+        description="支援会議の構成員名簿（法第106条の6。守秘義務（法第159条）を確認した日も）", columns=(
+        C("機関名", TEXT, required=True, references="機関.機関名", aliases=("機関",)),
+        C("氏名", TEXT, required=True, aliases=("構成員", "名前")),
+        C("役職", TEXT, aliases=("職名",)),
+        C("守秘義務確認日", DATE, aliases=("守秘義務", "確認日", "誓約日")),
+        C("備考", TEXT),
     )),
     Tab(AREAS, key=("地区名",), description="地区（地図の中心と人口）", columns=(
         C("地区名", TEXT, required=True, aliases=("地区",)),

@@ -489,6 +489,8 @@ def _check_domain_rules(records, titles, problems) -> None:
         if r.get("開始") and r.get("終了") and r["開始"] >= r["終了"]:
             mt.add(WARNING, r[ROW], "終了", r["終了"].strftime("%H:%M"), "終了が開始より前です")
 
+    _check_member_register(records, titles, problems)
+
     for tab_name in (schema.RESOURCES, schema.AREAS):
         out = _Collector(titles[tab_name], problems)
         for r in records[tab_name]:
@@ -499,3 +501,34 @@ def _check_domain_rules(records, titles, problems) -> None:
             elif lat is not None and not (JAPAN_LAT[0] <= lat <= JAPAN_LAT[1] and JAPAN_LON[0] <= lon <= JAPAN_LON[1]):
                 out.add(WARNING, r[ROW], "緯度", f"{lat:g}, {lon:g}",
                         "日本の外の位置です。緯度と経度が入れ替わっていないか確かめてください")
+
+
+def tax_office(department: object) -> bool:
+    """Whether a 所管課 is a tax office (税務課, 税務係 …): such an agency never sits in a 支援会議."""
+    return isinstance(department, str) and schema.TAX_OFFICE in cells.nfkc(department)
+
+
+def _check_member_register(records, titles, problems) -> None:
+    """支援会議の構成員: no tax office among them (美咲町 規程), and every person in 構成員名簿
+    belongs to a member agency and has acknowledged 守秘義務 (法第159条)."""
+    ag = _Collector(titles[schema.AGENCIES], problems)
+    members = set()
+    for r in records[schema.AGENCIES]:
+        if r.get("支援会議構成員") != "はい":
+            continue
+        if tax_office(r.get("所管課")):
+            ag.add(WARNING, r[ROW], "支援会議構成員", "はい",
+                   f"所管課が「{r['所管課']}」の機関は支援会議の構成員にできません（税の情報は支援会議で共有しません）。"
+                   "構成員には数えず、招集もしません。「いいえ」にしてください")
+        else:
+            members.add(cells.nfkc(r["機関名"]))
+    if not records[schema.MEMBER_REGISTER]:
+        return
+    reg = _Collector(titles[schema.MEMBER_REGISTER], problems)
+    for r in records[schema.MEMBER_REGISTER]:
+        if cells.nfkc(r["機関名"]) not in members:
+            reg.add(WARNING, r[ROW], "機関名", r["機関名"],
+                    "この機関は支援会議の構成員ではありません（機関タブの支援会議構成員を「はい」にするか、この行を消してください）")
+        if r.get("守秘義務確認日") is None:
+            reg.add(WARNING, r[ROW], "守秘義務確認日", "",
+                    "守秘義務（社会福祉法第159条）を確認した日を入れてください")

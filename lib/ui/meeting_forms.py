@@ -1,0 +1,228 @@
+"""The running meeting: the operator's view (decisions, minutes, attendance, plan items) and the
+wall that follows it in another window (pseudonyms, large type, no inputs)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from lib.access import users
+from lib.access.scope import scope_workbook, wall_viewer
+from lib.casework import entry, household
+from lib.casework.agencies import is_member
+from lib.meetings import agenda as agenda_rules
+from lib.meetings import live
+from lib.meetings import writeback as wb
+from lib.ui import session
+from lib.ui.entry_forms import _errors, _save, _start, _token, flash, plan_blocks, plan_changes
+from lib.ui.widgets import PROJECTION_CSS, esc, household_summary_html
+from lib.workbook import schema
+from lib.workbook.writeplan import describe
+
+KEEP = "（変えない）"
+WALL_PAGE = "screens/wall.py"
+WALL_PATH = "kabe"
+# Seconds between the wall's looks at the operator's current item:
+WALL_EVERY = 2
+# Stages a meeting may decide here (終結 is recorded with its 評価 on 世帯詳細):
+MEETING_STAGES = tuple(s for s in schema.STAGES if s != "終結")
+
+
+def may_record(user: users.User) -> bool:
+    """Who records meetings in the sheet: 多機関協働 and 管理者 (the 事務局)."""
+    return user.role in (users.ADMIN, users.COORDINATOR)
+
+
+def shien_closed_to(workbook, viewer) -> bool:
+    """A 支援会議's agenda and paperwork are for its members' staff only (法第106条の6)."""
+    return viewer.user.role == users.STAFF and not is_member(workbook, viewer.user.agency)
+
+
+# ---------------------------------------------------------------- attendance
+
+def attendance(workbook, a: agenda_rules.Agenda, kind: str) -> list[wb.Attendance]:
+    """Who came: the invited agencies (absent unless ticked) and any other agency that came along
+    (for a 支援会議 only members may come)."""
+    invited = agenda_rules.agencies_to_notify(workbook, a)
+    allowed = invited if kind == agenda_rules.SHIEN else list(dict.fromkeys([*invited, *workbook[schema.AGENCIES]["機関名"]]))
+    present = st.multiselect("出席した機関", allowed, key="meeting_present", placeholder="出席した機関を選ぶ",
+                             help="招集した機関のうち選ばなかった機関は、会議報告シートに「欠席」と書きます")
+    cols = st.columns(3)
+    names = {}
+    for i, agency in enumerate(present):
+        names[agency] = cols[i % 3].text_input(f"{agency}の出席者", key=f"meeting_who_{agency}",
+                                               placeholder="例: 山田・佐藤")
+    absent = [x for x in invited if x not in present]
+    if absent:
+        st.caption("欠席: " + esc("、".join(absent)))
+    return [*(wb.Attendance(x, True, names.get(x) or "") for x in present), *(wb.Attendance(x, False) for x in absent)]
+
+
+# ---------------------------------------------------------------- the operator
+
+def _decision(hid: str, kind: str, frames: dict | None = None) -> wb.Decision:
+    state = st.session_state
+    text, minutes = state.get(f"decide_text_{hid}") or "", state.get(f"decide_minutes_{hid}") or ""
+    stage, agency = state.get(f"decide_stage_{hid}", KEEP), state.get(f"decide_agency_{hid}", KEEP)
+    edited, added = plan_changes(f"meetingplan_{hid}", frames) if frames else ({}, [])
+    return wb.Decision(text, minutes, None if stage in (KEEP, None) else stage, state.get(f"decide_review_{hid}"),
+                       None if agency in (KEEP, None) else agency, edited, tuple(added))
+
+
+def _texts(items, kind: str) -> dict[str, wb.Decision]:
+    """Every household's typed 決定事項 and 議事録 (nothing else): what a save of the meeting row carries."""
+    return {p.household_id: wb.Decision(st.session_state.get(f"decide_text_{p.household_id}") or "",
+                                        st.session_state.get(f"decide_minutes_{p.household_id}") or "")
+            for p in items}
+
+
+def _save_meeting(full, a: agenda_rules.Agenda, decisions: dict, present: list, prefix: str, label: str) -> None:
+    viewer = session.current_viewer()
+    try:
+        plan = wb.record_meeting(full, a, decisions, attendance=present, by=viewer.user.name or viewer.user.username,
+                                 today=session.today())
+    except entry.Invalid as e:
+        _errors(e)
+        return
+    meeting_id = plan.appends[0].values["会議ID"] if plan.appends and plan.appends[0].tab == schema.MEETINGS \
+        else a.meeting_id or wb.new_meeting_id(full, a)
+    st.session_state["_meeting_saved_id"] = meeting_id
+    changed = [line for line in describe(plan.changes) if not line.startswith("会議")]
+    _save(plan, _token(prefix, meeting_id, plan.changes, [r.values for r in plan.appends]), prefix,
+          f"{label}を保存しました（会議ID {meeting_id}）。" + ("　" + "／".join(changed) if changed else ""))
+
+
+def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
+    """The operator's view of a running meeting: real names at the desk, the current item, its
+    decision (and for a 重層的支援会議 its plan, 段階 and 次回見直し日), minutes and attendance.
+    The wall (another window) follows the current item through lib.meetings.live."""
+    flash()
+    if viewer.projection:
+        st.warning("投影モードでは操作画面を映しません（入力中の内容が見えてしまうため）。"
+                   "壁には「壁用画面を開く」で別のウィンドウを映してください。", icon=":material/visibility_off:")
+    items = a.items
+    pos = min(st.session_state.get("_meeting_pos", 0), len(items) - 1)
+    key = live.meeting_key(a.kind, a.date, viewer.user.username or "local")
+    now = dt.datetime.now()
+    state = live.publish(key, a.kind, a.date, a.start, [(p.household_id, p.reasons) for p in items], pos, a.minutes,
+                         viewer.user.name or viewer.user.username or "事務局", now)
+    top = st.columns([2, 2, 1], vertical_alignment="center")
+    top[0].link_button("壁用画面を開く（別ウィンドウ）", f"{WALL_PATH}?m={key}", icon=":material/cast:",
+                       help="会議室のプロジェクターに映す画面です。仮名・大きな文字で、いまの議題だけを映し、入力欄はありません")
+    top[1].caption(f"壁用画面のコード: {key}　（会議室の端末で「会議の壁用画面」を開き、この会議を選んでも映せます）")
+    if top[2].button("会議を終える", icon=":material/stop_circle:", key="stop_meeting"):
+        live.stop(key)
+        st.info("会議の進行を終えました。壁用画面は「進行中の会議はありません」になります。")
+        return
+    if viewer.projection:
+        return
+
+    names = dict(zip(workbook[schema.HOUSEHOLDS]["世帯ID"], workbook[schema.HOUSEHOLDS]["表示名"]))
+    nav = st.columns([1, 4, 1], vertical_alignment="center")
+    if nav[0].button("前へ", icon=":material/arrow_back:", disabled=pos == 0, shortcut="ArrowLeft", width="stretch"):
+        st.session_state["_meeting_pos"] = pos - 1
+        st.rerun()
+    if nav[2].button("次へ", icon=":material/arrow_forward:", disabled=pos == len(items) - 1,
+                     shortcut="ArrowRight", width="stretch"):
+        st.session_state["_meeting_pos"] = pos + 1
+        st.rerun()
+    item, begin, end = a.schedule()[pos]
+    hid = item.household_id
+    nav[1].markdown(f"### {pos + 1} / {len(items)}　{esc(names.get(hid, hid))}（{esc(hid)}）　{begin:%H:%M}〜{end:%H:%M}")
+    jump = st.selectbox("議題へ移動", range(len(items)), index=None, key="meeting_jump", placeholder="番号か世帯を選ぶ",
+                        format_func=lambda i: f"{i + 1}. {names.get(items[i].household_id, items[i].household_id)}")
+    if jump is not None and jump != pos:
+        st.session_state["_meeting_pos"] = jump
+        del st.session_state["meeting_jump"]
+        st.rerun()
+    st.caption(f"{live.elapsed(state, now)}　{'（時間を過ぎています）' if live.overtime(state, now) else ''}")
+    st.info(f"**{esc('・'.join(item.reasons))}**　{esc(item.words)}", icon=":material/flag:")
+    detail = household.build_detail(workbook, hid, session.today())
+    if detail:
+        st.markdown(household_summary_html(detail), unsafe_allow_html=True)
+
+    st.subheader("この世帯の決定")
+    st.text_area("決定事項", key=f"decide_text_{hid}", height=80,
+                 help="会議報告シート（様式4）の報告事項になります。段階を動かすときはその理由にもなります")
+    st.text_area("議事録", key=f"decide_minutes_{hid}", height=100, help="話し合った内容。議事録として書き出せます")
+    frames = None
+    agencies = list(full[schema.AGENCIES]["機関名"])
+    d1, d2, d3 = st.columns(3)
+    if a.kind == agenda_rules.JUSOU:
+        current = detail.household["段階"] if detail else None
+        d1.selectbox("段階", [KEEP, *(s for s in MEETING_STAGES if s != current)], key=f"decide_stage_{hid}",
+                     help="終結は評価シートと一緒に、世帯詳細の「終結と評価」で記録します")
+        d2.date_input("次回見直し日", value=None, key=f"decide_review_{hid}")
+        d3.selectbox("主担当機関", [KEEP, *agencies], key=f"decide_agency_{hid}")
+        st.markdown("**支援プラン（様式5）**　変えたい欄を書き換え、行を足せます")
+        frames = plan_blocks(full, hid, f"meetingplan_{hid}")
+    else:
+        st.caption("支援会議ではプランや段階は決めません。見守りの担当と、次に確かめる日を記録できます。")
+        d1.selectbox("見守りの担当機関", [KEEP, *agenda_rules.agency_members(full)], key=f"decide_agency_{hid}")
+        d2.date_input("次回見直し日", value=None, key=f"decide_review_{hid}")
+
+    with st.expander("出席（会議報告シートの参加者）", icon=":material/how_to_reg:"):
+        present = attendance(full, a, a.kind)
+    may_write = may_record(viewer.user)
+    if not may_write:
+        st.caption("会議の記録をシートに保存できるのは、多機関協働の担当者と管理者です。")
+    left, right = st.columns(2)
+    if left.button("この世帯の決定を保存", type="primary", icon=":material/save:", key=f"save_decision_{hid}",
+                   disabled=not may_write, width="stretch"):
+        decisions = _texts(items, a.kind)
+        decisions[hid] = _decision(hid, a.kind, frames)
+        _save_meeting(full, a, decisions, present, f"meetingplan_{hid}", f"{names.get(hid, hid)}の決定")
+    if right.button("会議の記録（全議題の決定事項・議事録・出席）を保存", icon=":material/save:", key="save_meeting",
+                    disabled=not may_write, width="stretch"):
+        _save_meeting(full, a, _texts(items, a.kind), present, "meeting_record", "会議の記録")
+
+
+# ---------------------------------------------------------------- the wall
+
+def wall(viewer) -> None:
+    """The projected wall of a running meeting: it follows the operator's current item every
+    WALL_EVERY seconds and shows only that household, pseudonymised, with the item's clock."""
+    st.markdown(PROJECTION_CSS, unsafe_allow_html=True)
+    now = dt.datetime.now()
+    meetings = live.running(now)
+    key = st.query_params.get("m")
+    if key is None and len(meetings) == 1:
+        key = meetings[0].key
+    if key is None and meetings:
+        labels = {m.key: m.label() for m in meetings}
+        key = st.selectbox("映す会議", list(labels), format_func=labels.get, index=None, key="wall_pick",
+                           placeholder="進行中の会議を選ぶ")
+    _wall_item(viewer, key)
+
+
+@st.fragment(run_every=WALL_EVERY)
+def _wall_item(viewer, key: str | None) -> None:
+    now = dt.datetime.now()
+    state = live.get(key, now) if key else None
+    if state is None or state.current is None:
+        st.info("いま進行中の会議はありません。会議の画面で「進行（操作）」を開くと、ここに映ります。",
+                icon=":material/cast:")
+        return
+    hid, reasons = state.current
+    if state.kind == agenda_rules.SHIEN:
+        _, snapshot, _ = session.current_snapshot()
+        if shien_closed_to(snapshot.workbook, viewer):
+            st.warning("この会議は支援会議です。構成員の機関の職員だけが見られます（社会福祉法第106条の6）。",
+                       icon=":material/lock:")
+            return
+    _, snapshot, _ = session.current_snapshot()
+    shown = scope_workbook(snapshot.workbook, wall_viewer(viewer, state.kind, hid))
+    detail = household.build_detail(shown, hid, session.today(), projection=True)
+    title = detail.household["表示名"] if detail else "（この画面では表示できない世帯）"
+    late = live.overtime(state, now)
+    st.markdown(f"### {state.pos + 1} / {len(state.items)}　{esc(title)}")
+    st.markdown(f"**{state.kind}**　{'⚠ ' if late else ''}{live.elapsed(state, now)}")
+    words = "／".join(agenda_rules.REASONS[r].words for r in reasons if r in agenda_rules.REASONS)
+    st.info(f"**{esc('・'.join(reasons))}**　{esc(words)}", icon=":material/flag:")
+    if detail:
+        st.markdown(household_summary_html(detail), unsafe_allow_html=True)
+        left, right = st.columns(2)
+        left.markdown("**プラン**")
+        left.dataframe(detail.plan, hide_index=True, width="stretch")
+        right.markdown("**最近の接触（新しい順）**")
+        right.dataframe(detail.contacts.head(5), hide_index=True, width="stretch")
