@@ -231,7 +231,12 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
                              "みどり町役場 3階大会議室", "副町長", None, "実施計画の進捗報告",
                              "福祉課 多機関協働係、社会福祉協議会、地域包括支援センター、民生委員児童委員協議会", "計画どおり進める" if past else None])
         month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    tabs["会議"].extend(meetings)
+    tabs["会議"].extend(_recorded(meetings, ref))
+    for name, *_, section, member in AGENCIES:
+        if member == "はい":
+            for i, person in enumerate(STAFF.get(name, ("担当",))[:2]):
+                tabs["構成員名簿"].append([name, person, "係長" if i == 0 else "主任",
+                                      fy_start + dt.timedelta(days=7 + i), None])
 
     agency_names = [a[0] for a in AGENCIES]
     for row in household_rows:
@@ -273,6 +278,25 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
             tabs["計画指標"].append([fy, programme, indicator, target * scale, actual and actual * scale, unit, key or None, None])
     _records(tabs, household_rows, plan_households, random.Random(seed + 1), ref)
     return tabs
+
+
+def _recorded(meetings: list[list], ref: dt.date) -> list[list]:
+    """Past case meetings as the app records them: who attended (every third meeting one agency
+    was absent), and for the last 重層的支援会議 its minutes and the plan rows it changed."""
+    last = max((i for i, m in enumerate(meetings) if m[1] == "重層的支援会議" and m[2] <= ref), default=None)
+    out = []
+    for i, m in enumerate(meetings):
+        attended = minutes = changed = None
+        if m[2] <= ref and m[1] in ("支援会議", "重層的支援会議"):
+            invited = m[9].split("、")
+            absent = invited[-1] if i % 3 == 0 and len(invited) > 1 else None
+            attended = "\n".join(f"{a}：{'欠席' if a == absent else STAFF.get(a, ('担当',))[0]}" for a in invited)
+        if i == last and m[7]:
+            ids = m[7].split("、")
+            minutes = "\n".join(f"{h}: 前回からの変化を共有。 ／ 本人の意向を確認し、役割分担を見直した" for h in ids)
+            changed = f"{ids[0]}: A氏「本人の意向を確認しながら進める」更新"
+        out.append([*m, attended, minutes, changed])
+    return out
 
 
 # The way a case usually goes, stage by stage (見守り, 終結 and 中断 branch off it):

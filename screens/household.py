@@ -8,6 +8,7 @@ import streamlit as st
 from lib.casework import household
 from lib.meetings import paperwork
 from lib import ui
+from lib.workbook.cells import to_wareki
 
 # Read data and the household asked for:
 workbook, viewer = ui.workbook_for_page()
@@ -51,6 +52,20 @@ st.dataframe(ui.dates(detail.plan), hide_index=True, width="stretch")
 st.subheader("経過記録（新しい順）")
 st.dataframe(ui.dates(detail.contacts), hide_index=True, width="stretch")
 hid = detail.household["世帯ID"]
+if not viewer.projection and (workbook["支援プラン"]["世帯ID"] == hid).any():
+    st.subheader("世帯支援プランシート（様式5）")
+
+    def plan_sheet():
+        return [paperwork.plan_sheet(workbook, hid, f"{to_wareki(ui.today())} 現在")]
+
+    left, right = st.columns(2)
+    with left:
+        ui.audited_download("様式5（Excel）", lambda: paperwork.to_xlsx(plan_sheet()), f"世帯支援プランシート_{hid}.xlsx",
+                            what="世帯支援プランシート", households=1, icon=":material/table:", key="plan_sheet_xlsx")
+    with right:
+        ui.audited_download("様式5（PDF）", lambda: paperwork.to_pdf(plan_sheet()), f"世帯支援プランシート_{hid}.pdf",
+                            what="世帯支援プランシート", households=1, icon=":material/picture_as_pdf:",
+                            key="plan_sheet_pdf")
 if not viewer.projection and (workbook["評価"]["世帯ID"] == hid).any():
     st.subheader("評価シート（終結時）")
     sheet = [paperwork.evaluation_sheet(workbook, hid)]

@@ -39,10 +39,83 @@ def test_plan_appends_the_meeting_and_changes_only_what_differs(sample_raw):
     assert (row.values["開始"], row.values["終了"]) == (dt.time(13, 30), dt.time(14, 0))
 
 
-def test_closing_a_case_sets_its_end_date_to_the_meeting_day(sample_raw):
+@pytest.mark.parametrize("kind, decision, field, words", [
+    ("重層的支援会議", wb.Decision("終結とする", stage="終結"), "H-007 新しい段階", "評価"),
+    ("支援会議", wb.Decision("プランを作る", stage="プラン作成"), "H-007 支援会議", "プランや段階を決めません"),
+    ("支援会議", wb.Decision(plan_added=({"対象": "A氏", "目標": "通院"},)), "H-007 支援会議", "プランや段階を決めません"),
+])
+def test_a_meeting_decides_only_what_it_may(sample_raw, kind, decision, field, words):
+    """終結 needs its 評価 (世帯詳細); a 支援会議 decides no plan and no 段階 (DESIGN)."""
+    from lib.casework.entry import Invalid
     from lib.workbook.validate import validate
-    plan = wb.record_meeting(validate(sample_raw), meeting("H-007"), {"H-007": wb.Decision(stage="終結")})
-    assert [(c.column, c.new) for c in plan.changes] == [("段階", "終結"), ("終結日", DAY)]
+    with pytest.raises(Invalid) as refused:
+        wb.record_meeting(validate(sample_raw), meeting("H-007", kind=kind), {"H-007": decision}, today=DAY)
+    assert words in refused.value.errors[field]
+
+
+def test_a_decision_changes_plan_items_stage_and_review_in_one_plan(sample_raw):
+    from lib.casework import entry
+    from lib.workbook.validate import validate
+    workbook = validate(sample_raw)
+    rows = entry.plan_rows(workbook, "H-007")
+    first = rows[0]
+    status = "達成" if first["状況"] != "達成" else "実施中"
+    decision = wb.Decision("就労の準備を始める\n母の介護は包括が継続", minutes="本人は前向き", stage="プラン作成",
+                           review=dt.date(2027, 1, 10), plan_edited={first["key"]: {"状況": status}},
+                           plan_added=({"対象": "危機介入", "目標": "夜間の連絡先を決める", "取組事項": "包括が連絡網をつくる"},))
+    plan = wb.record_meeting(workbook, meeting("H-007", "H-009"), {"H-007": decision}, by="森田", today=DAY)
+    changed = {(c.tab, c.key, c.column): c.new for c in plan.changes}
+    assert changed[("世帯", "H-007", "段階")] == "プラン作成"
+    assert changed[("世帯", "H-007", "次回見直し日")] == dt.date(2027, 1, 10)
+    assert changed[("支援プラン", first["key"], "状況")] == status
+    assert changed[("支援プラン", first["key"], "更新日")] == DAY
+    tabs = [r.tab for r in plan.appends]
+    assert tabs == ["会議", "段階履歴", "支援プラン"]
+    history = plan.appends[1].values
+    assert (history["旧段階"], history["新段階"], history["記入者"]) == ("支援中", "プラン作成", "森田")
+    row = plan.appends[0].values
+    assert row["決定事項"] == "H-007: 就労の準備を始める ／ 母の介護は包括が継続"
+    assert row["議事録"] == "H-007: 本人は前向き"
+    assert row["変更プラン"] == (f"H-007: {first['対象']}「{first['目標']}」更新（{first['key']}行目）、"
+                             "危機介入「夜間の連絡先を決める」追加")
+    assert wb.per_household(row["決定事項"]) == {"H-007": "就労の準備を始める\n母の介護は包括が継続"}
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("H-001: 見守り継続\nH-002: 訪問 ／ 月2回", {"H-001": "見守り継続", "H-002": "訪問\n月2回"}),
+    ("全体: 次回は1月\nH-001：継続", {"": "全体: 次回は1月", "H-001": "継続"}),
+    ("ＨＡ-００３: 全角", {"HA-003": "全角"}),
+    (None, {}),
+])
+def test_per_household_lines_read_back(cell, expected):
+    assert wb.per_household(cell) == expected
+
+
+def test_attendance_lines_round_trip_and_decide_scope():
+    present = [wb.Attendance("地域包括支援センター", True, "高野・石井"), wb.Attendance("社会福祉協議会", True),
+               wb.Attendance("保健センター", False)]
+    text = "\n".join(a.line() for a in present)
+    assert text == "地域包括支援センター：高野・石井\n社会福祉協議会：出席\n保健センター：欠席"
+    assert wb.attendance_lines(text) == present
+    row = {"出席者": text, "参加機関": ["地域包括支援センター", "社会福祉協議会", "保健センター"]}
+    assert wb.attended_agencies(row) == ["地域包括支援センター", "社会福祉協議会"]
+    assert wb.attended_agencies({"出席者": None, "参加機関": ["保健センター"]}) == ["保健センター"]
+
+
+def test_a_second_save_keeps_other_households_lines(sample_raw):
+    """Saving the decision for the next household never drops what was saved for the first."""
+    from lib.workbook.validate import validate
+    workbook = validate(sample_raw)
+    existing = workbook["会議"].iloc[-1]
+    ids = list(existing["対象世帯"])
+    a = meeting(*ids, kind=existing["種別"], meeting_id=existing["会議ID"])
+    row = {**writeplan.row_as_read(workbook, "会議", existing["会議ID"]), "決定事項": f"{ids[0]}: 見守り継続\n手書きのメモ"}
+    plan = wb.record_meeting(workbook.__class__(**{**workbook.__dict__, "tables": {
+        **workbook.tables, "会議": workbook["会議"].assign(決定事項=[row["決定事項"] if m == existing["会議ID"] else d
+                                                                  for m, d in zip(workbook["会議"]["会議ID"], workbook["会議"]["決定事項"])])}}),
+        a, {ids[1]: wb.Decision("訪問を月2回に"), ids[0]: wb.Decision("")})
+    (change,) = [c for c in plan.changes if c.column == "決定事項"]
+    assert change.new == f"手書きのメモ\n{ids[0]}: 見守り継続\n{ids[1]}: 訪問を月2回に"
 
 
 def test_existing_meeting_id_updates_its_row_instead_of_appending(sample_raw):
