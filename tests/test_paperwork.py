@@ -97,3 +97,85 @@ def test_formula_like_text_is_neutralised_in_excel(workbook):
 
 def test_file_names_carry_date_and_kind():
     assert paperwork.file_stem(Agenda("支援会議", DAY)) == "20261125_支援会議_会議書類"
+
+
+# ---------------------------------------------------------------- after the meeting: 様式4 filled, 議事録, 様式5
+
+@pytest.fixture
+def recorded(tmp_path):
+    """A 重層的支援会議 recorded through the real Excel write: decisions, minutes, a plan item
+    changed and one added, attendance with an absent agency; then read back from the file."""
+    import shutil
+    from lib.casework import entry
+    from lib.meetings import writeback as wb
+    from lib.workbook import sources
+    from tests.conftest import SAMPLE
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
+    snapshot = sources.load(config)
+    a = Agenda("重層的支援会議", DAY, dt.time(13, 30), 15, "役場2階 会議室", "福祉課長",
+               [Proposal("H-001", ("見直し期限",)), Proposal("H-004", ("プラン評価",))])
+    first = entry.plan_rows(snapshot.workbook, "H-001")[0]
+    decisions = {
+        "H-001": wb.Decision("就労体験を始める\n家計は生活自立相談センター", minutes="本人は就労に前向き",
+                             review=dt.date(2027, 2, 1), plan_edited={first["key"]: {"取組事項": "週1回 就労体験に同行"}},
+                             plan_added=({"対象": "危機介入", "目標": "夜間の連絡先を決める", "役割分担": "地域包括支援センター"},)),
+        "H-004": wb.Decision("見守りを継続", minutes="変化なし")}
+    present = [wb.Attendance("福祉課 多機関協働係", True, "森田"), wb.Attendance("地域包括支援センター", True, "高野・石井"),
+               wb.Attendance("社会福祉協議会", False)]
+    plan = wb.record_meeting(snapshot.workbook, a, decisions, attendance=present, by="森田", today=DAY)
+    sources.write(config, snapshot, plan)
+    after = sources.load(config).workbook
+    meeting_id = plan.appends[0].values["会議ID"]
+    saved = wb.saved_meeting(after, meeting_id)
+    return after, saved, wb.agenda_of(saved)
+
+
+def sheet_text(book, name):
+    return "\n".join(str(c) for row in book[name].iter_rows(values_only=True) for c in row if c)
+
+
+def test_report_sheet_and_minutes_come_from_the_saved_meeting(recorded):
+    workbook, saved, a = recorded
+    forms = paperwork.forms(workbook, a, ISSUED, saved=saved, reporter=("福祉課 多機関協働係", "森田"))
+    assert [f.code for f in forms][-2:] == ["重層会議様式4", "議事録"]
+    book = load_workbook(io.BytesIO(paperwork.to_xlsx(forms)))
+    report = [tuple(c or "" for c in r) for r in book["様式4 会議報告シート"].iter_rows(values_only=True)]
+    fields = {r[0]: r[1] for r in report if len(r) > 1}
+    names = workbook["世帯"].set_index("世帯ID")["表示名"]
+    assert fields["日時"] == "令和8年11月25日（水） 13:30〜14:00"
+    assert fields["場所"] == "役場2階 会議室"
+    assert fields["所属"] == "福祉課 多機関協働係" and fields["氏名"] == "森田"
+    assert fields["報告事項"].splitlines() == [
+        f"{names['H-001']}（H-001）：就労体験を始める　家計は生活自立相談センター　プラン: "
+        + saved.plan_changes["H-001"],
+        f"{names['H-004']}（H-004）：見守りを継続"]
+    assert "危機介入「夜間の連絡先を決める」追加" in saved.plan_changes["H-001"]
+    people = [r[2:4] for r in report if r and str(r[0]).isdigit() and r[2]]
+    assert people == [("福祉課 多機関協働係", "森田"), ("地域包括支援センター", "高野・石井"), ("社会福祉協議会", "欠席")]
+    assert "参加者　機関 2　人 3" in sheet_text(book, "様式4 会議報告シート")
+    minutes = [r for r in book["議事録"].iter_rows(values_only=True) if r[0] in ("1", "2")]
+    assert [(r[1], r[3], r[4]) for r in minutes] == [
+        (f"{names['H-001']}（H-001）", "本人は就労に前向き", "就労体験を始める\n家計は生活自立相談センター"),
+        (f"{names['H-004']}（H-004）", "変化なし", "見守りを継続")]
+    pdf = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(paperwork.to_pdf(forms))).pages)
+    for text in ("就労体験を始める", "高野・石井", "欠席", "本人は就労に前向き", "夜間の連絡先を決める"):
+        assert text in pdf, text
+
+
+def test_plan_sheet_shows_the_plan_as_the_meeting_left_it(recorded):
+    workbook, saved, a = recorded
+    sheets = paperwork.plan_sheets(workbook, a)
+    assert [f.code for f in sheets] == ["重層会議様式5", "重層会議様式5"]
+    book = load_workbook(io.BytesIO(paperwork.to_xlsx(sheets)))
+    assert book.sheetnames == ["様式5 H-001", "様式5 H-004"]
+    rows = list(book["様式5 H-001"].iter_rows(values_only=True))
+    header = rows.index(tuple(paperwork.PLAN_SHEET_HEADER))
+    body = rows[header + 1:]
+    assert body[0][0] == "A氏" and body[-1][0] == "その他"
+    assert ("危機介入", "夜間の連絡先を決める", None, None, "地域包括支援センター") in body
+    assert any(r[3] == "週1回 就労体験に同行" for r in body)
+    assert "次回見直し日　令和9年2月1日" in sheet_text(book, "様式5 H-001")
+    pdf = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(paperwork.to_pdf(sheets))).pages)
+    assert "支援プランシート" in pdf and "週1回就労体験に同行" in pdf and "重層的支援会議結果" in pdf
