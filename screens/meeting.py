@@ -25,6 +25,7 @@ st.title("会議")
 viewer = ui.current_viewer()
 if viewer.user.role == users.VIEWER:
     # The meeting-room PC: only the wall of a meeting an operator is running.
+    ui.left_out_notice(ui.workbook_for_page(projection=True)[0])
     meeting_forms.wall(viewer)
     st.stop()
 

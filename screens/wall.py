@@ -5,4 +5,6 @@ from lib import ui
 from lib.ui import meeting_forms
 
 st.title("会議")
-meeting_forms.wall(ui.current_viewer())
+workbook, viewer = ui.workbook_for_page(projection=True)
+ui.left_out_notice(workbook)
+meeting_forms.wall(viewer)

@@ -60,4 +60,7 @@ def signed_in_setup(monkeypatch, tmp_path):
     monkeypatch.setenv("TSUNAGU_USERS_FILE", str(DEMO_USERS_FILE))
     monkeypatch.setenv("TSUNAGU_COOKIE_KEY", TEST_COOKIE_KEY)
     monkeypatch.setenv("TSUNAGU_AUDIT_DIR", str(tmp_path / "audit"))
+    from lib.meetings import live
+    for meeting in live.running(__import__("datetime").datetime.now()):   # no meeting left running by another test
+        live.stop(meeting.key)
     return tmp_path / "audit"

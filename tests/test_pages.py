@@ -1,6 +1,7 @@
 """Every page through Streamlit's AppTest: on the sample town, on the bad-input fixture, projected,
 and on Google Sheets through the fake server (refresh, stale-data banner, error page)."""
 import ast
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,10 @@ from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
 PAGES = ["screens/home.py", "screens/board.py", "screens/household.py", "screens/intake.py", "screens/plans.py",
-         "screens/resources.py", "screens/agencies.py", "screens/meeting.py", "screens/check.py", "screens/help.py"]
+         "screens/resources.py", "screens/agencies.py", "screens/meeting.py", "screens/wall.py", "screens/check.py", "screens/help.py"]
 TITLES = {"screens/home.py": "つなぐボード", "screens/board.py": "ケースボード", "screens/household.py": "世帯詳細",
           "screens/intake.py": "相談受付", "screens/agencies.py": "機関一覧",
-          "screens/plans.py": "プラン進捗", "screens/resources.py": "社会資源マップ", "screens/meeting.py": "会議", "screens/check.py": "データ点検",
+          "screens/plans.py": "プラン進捗", "screens/resources.py": "社会資源マップ", "screens/meeting.py": "会議", "screens/wall.py": "会議", "screens/check.py": "データ点検",
           "screens/help.py": "設定・ヘルプ"}
 
 
@@ -362,10 +363,15 @@ def test_meeting_builder_proposes_and_staff_edit_the_agenda(monkeypatch, sample_
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("screens/meeting.py")
     assert at.selectbox(key="meeting_kind").value == "支援会議"
-    assert str(at.date_input(key="meeting_date").value) == "2026-11-25"
+    assert str(at.date_input(key="meeting_date").value) == "2026-11-25"     # 随時: the next business day
     assert "社会福祉法第106条の6" in at.warning[0].value
+    # 120 minutes hold 8 households of 15 minutes; the other 8 go to 次回へ, most pressing first:
+    assert agenda_ids(at)[:1] == ["H-008"] and len(agenda_ids(at)) == 8
+    assert [s.value for s in at.subheader] == ["議題（8世帯・13:30〜15:30）", "次回へ（8世帯）"]
+    later = list(at.dataframe[0].value["世帯ID"])
+    at.number_input(key="meeting_length").set_value(240).run()
     ids = agenda_ids(at)
-    assert len(ids) == 16 and ids[0] == "H-008"
+    assert len(ids) == 16 and ids[8:] == later
     assert at.subheader[0].value == "議題（16世帯・13:30〜17:30）"
     at.button(key=f"drop_{ids[0]}").click().run()
     assert agenda_ids(at) == ids[1:]
@@ -381,7 +387,7 @@ def test_meeting_builder_proposes_and_staff_edit_the_agenda(monkeypatch, sample_
     from lib.meetings import agenda
     from lib.workbook.validate import validate
     expected = agenda.propose(validate(sample_raw), "重層的支援会議", dt.date(2026, 11, 25))
-    assert agenda_ids(at) == [p.household_id for p in expected]
+    assert agenda_ids(at) == [p.household_id for p in expected][:16]
 
 
 def test_meeting_paperwork_and_regular_meetings_render(monkeypatch):
@@ -398,56 +404,133 @@ def test_meeting_paperwork_and_regular_meetings_render(monkeypatch):
     assert len(at.dataframe[0].value) == 7
 
 
-def test_presenter_is_pseudonymised_steps_and_records_to_the_sheet(writable_town):
-    at = open_page("screens/meeting.py")
+def operator_view(at, kind="支援会議"):
+    if at.selectbox(key="meeting_kind").value != kind:
+        at.selectbox(key="meeting_kind").set_value(kind).run()
     first = agenda_ids(at)[0]
-    at.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
-    shown = rendered_text(at)
+    at.radio(key="meeting_view").set_value("進行（操作）").run()
+    assert not at.exception, at.exception
+    return first
+
+
+def position(at):
+    return next(m.value for m in at.markdown if m.value.startswith("### "))
+
+
+def test_operator_steps_and_the_wall_follows_without_names_or_typed_text(writable_town):
     from lib.workbook.sources import read_excel
     from lib.workbook.validate import validate
-    names = set(validate(read_excel(writable_town))["世帯"]["表示名"])
-    assert not [n for n in names if n in shown]
-    def position():
-        return next(m.value for m in at.markdown if m.value.startswith("### "))
-
-    assert position().startswith("### 1 / 16")
+    at = open_page("screens/meeting.py", user="kyodo")
+    first = operator_view(at)
+    names = validate(read_excel(writable_town))["世帯"].set_index("世帯ID")["表示名"]
+    assert position(at).startswith(f"### 1 / 8　{names[first]}")          # the operator's desk: real names
     next(b for b in at.button if b.label == "次へ").click().run()
-    assert position().startswith("### 2 / 16")
+    next(b for b in at.button if b.label == "次へ").click().run()
+    third = position(at)
+    assert third.startswith("### 3 / 8")
+    at.text_area(key=f"decide_text_{agenda_ids_in_operator(at)}").input("見守りを月2回に（ひみつの決定）").run()
+    wall = open_page("screens/wall.py", user="eturan")                  # the meeting-room PC
+    shown = rendered_text(wall)
+    assert "### 3 / 8" in shown and "世帯" in shown
+    assert [n for n in names if n in shown] == []                        # no real name
+    assert "ひみつの決定" not in shown                                   # nothing being typed
+    assert wall.get("text_area") == [] and wall.get("selectbox") == []
+    assert [b.label for b in wall.button] == ["最新の情報に更新", "サインアウト"]        # the sidebar's own only
     next(b for b in at.button if b.label == "前へ").click().run()
-    at.text_area(key=f"decide_text_{first}").input("見守りを月2回に").run()
-    at.selectbox(key=f"decide_stage_{first}").set_value("アセスメント").run()
-    at.button(key="save_meeting").click().run()
-    assert not at.exception
-    assert "保存しました" in at.success[0].value
+    wall.run()
+    assert "### 2 / 8" in rendered_text(wall)
+    at.button(key="stop_meeting").click().run()
+    wall.run()
+    assert "いま進行中の会議はありません" in wall.info[0].value
+
+
+def agenda_ids_in_operator(at):
+    return next(t.key for t in at.text_area if t.key.startswith("decide_text_")).removeprefix("decide_text_")
+
+
+def test_operator_records_decision_plan_and_stage_in_one_save(writable_town):
+    from lib.casework import entry
+    from lib.workbook.sources import read_excel
+    from lib.workbook.validate import validate
+    at = open_page("screens/meeting.py")
+    hid = operator_view(at, "重層的支援会議")
+    before = validate(read_excel(writable_town))
+    stage = before["世帯"].set_index("世帯ID").loc[hid, "段階"]
+    wanted = "プラン作成" if stage != "プラン作成" else "支援中"
+    at.text_area(key=f"decide_text_{hid}").input("就労体験を始める").run()
+    at.text_area(key=f"decide_minutes_{hid}").input("本人は前向き").run()
+    at.selectbox(key=f"decide_stage_{hid}").set_value(wanted).run()
+    at.date_input(key=f"decide_review_{hid}").set_value(dt.date(2027, 2, 1)).run()
+    assert "終結" not in at.selectbox(key=f"decide_stage_{hid}").options
+    rows = entry.plan_rows(before, hid)
+    target = rows[0]["対象"]
+    editor = f"meetingplan_{hid}_{target}"
+    at.session_state[editor] = {"edited_rows": {0: {"取組事項": "週1回 同行する"}}, "added_rows": [], "deleted_rows": []}
+    at.multiselect(key="meeting_present").set_value(["福祉課 多機関協働係"]).run()
+    at.button(key=f"save_decision_{hid}").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "決定を保存しました" in at.success[0].value
     after = validate(read_excel(writable_town))
-    assert after["世帯"].set_index("世帯ID").loc[first, "段階"] == "アセスメント"
-    assert after["会議"].iloc[-1]["決定事項"] == f"{first}: 見守りを月2回に"
-    # A second save updates the same meeting row instead of adding another:
-    at.text_area(key=f"decide_text_{first}").input("見守りを週1回に").run()
-    at.button(key="save_meeting").click().run()
+    household_row = after["世帯"].set_index("世帯ID").loc[hid]
+    assert household_row["段階"] == wanted and household_row["次回見直し日"].date() == dt.date(2027, 2, 1)
+    history = after["段階履歴"].iloc[-1]
+    assert (history["世帯ID"], history["旧段階"], history["新段階"], history["理由"]) == (hid, stage, wanted, "就労体験を始める")
+    plan = after["支援プラン"]
+    assert plan.loc[plan["_row"] == int(rows[0]["key"]), "取組事項"].iloc[0] == "週1回 同行する"
+    meeting = after["会議"].iloc[-1]
+    assert meeting["決定事項"] == f"{hid}: 就労体験を始める" and meeting["議事録"] == f"{hid}: 本人は前向き"
+    assert meeting["変更プラン"].startswith(f"{hid}: {target}「")
+    assert meeting["出席者"].splitlines()[0] == "福祉課 多機関協働係：出席"
+    assert any(line.endswith("：欠席") for line in meeting["出席者"].splitlines())
+    # The next household's save updates the same 会議 row and keeps the first household's lines:
+    next(b for b in at.button if b.label == "次へ").click().run()
+    second = agenda_ids_in_operator(at)
+    at.text_area(key=f"decide_text_{second}").input("見守り継続").run()
+    at.button(key=f"save_decision_{second}").click().run()
     again = validate(read_excel(writable_town))
     assert len(again["会議"]) == len(after["会議"])
-    assert again["会議"].iloc[-1]["決定事項"] == f"{first}: 見守りを週1回に"
-    board = open_page("screens/board.py")
-    assert any(h.startswith("アセスメント（") for h in column_headers(board))
+    assert again["会議"].iloc[-1]["決定事項"] == f"{hid}: 就労体験を始める\n{second}: 見守り継続"
+    # The paperwork view offers the saved meeting, with 様式5:
+    at.radio(key="meeting_view").set_value("書類").run()
+    assert at.selectbox(key="meeting_paper_source").value == meeting["会議ID"]
+    assert len(at.get("download_button")) == 4
 
 
-def test_presenter_refuses_when_the_row_changed_meanwhile(writable_town):
+def test_operator_refuses_when_the_row_changed_meanwhile(writable_town):
     from openpyxl import load_workbook
     at = open_page("screens/meeting.py")
-    first = agenda_ids(at)[0]
-    at.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
-    at.selectbox(key=f"decide_stage_{first}").set_value("アセスメント").run()
+    first = operator_view(at)
+    at.text_area(key=f"decide_text_{first}").input("見守り継続").run()
+    at.selectbox(key=f"decide_agency_{first}").set_value("社会福祉協議会").run()
     book = load_workbook(writable_town)
     row = next(r for r in book["世帯"].iter_rows(min_row=2) if r[0].value == first)
     row[7].value = "同僚が変更"
     book.save(writable_town)
     before = writable_town.read_bytes()
-    at.button(key="save_meeting").click().run()
-    assert "保存しませんでした" in at.error[0].value
+    at.button(key=f"save_decision_{first}").click().run()
+    assert "保存していません" in at.error[0].value
     table = at.dataframe[-1].value
     assert list(table["列"]) == ["担当者"] and list(table["いまの値"]) == ["同僚が変更"]
     assert writable_town.read_bytes() == before
+    assert at.text_area(key=f"decide_text_{first}").value == "見守り継続"      # what was typed stays
+
+
+def test_shien_kaigi_is_closed_to_staff_of_non_member_agencies(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("screens/meeting.py", user="kyotaku")
+    assert "構成員の機関の職員だけが見られます" in at.info[0].value
+    assert agenda_ids(at) == [] and at.get("download_button") == []
+    at.selectbox(key="meeting_kind").set_value("重層的支援会議").run()
+    assert not at.exception and at.radio(key="meeting_view")
+
+
+def test_member_register_view(monkeypatch):
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("screens/meeting.py")
+    at.radio(key="meeting_view").set_value("構成員名簿").run()
+    table = at.dataframe[0].value
+    assert "税務課 収納係" not in set(table["機関名"])
+    assert table["守秘義務確認日"].notna().all() and len(table) == 15
 
 
 # ---------------------------------------------------------------- プラン進捗
@@ -694,8 +777,8 @@ def test_viewer_account_is_always_projected(monkeypatch):
 def test_only_coordinators_and_admins_may_record_a_meeting(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("screens/meeting.py", user="houkatsu")
-    at.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
-    assert at.button(key="save_meeting").proto.disabled
+    first = operator_view(at)
+    assert at.button(key="save_meeting").proto.disabled and at.button(key=f"save_decision_{first}").proto.disabled
 
 
 def test_downloads_and_writes_are_audited(writable_town, signed_in_setup):
@@ -703,15 +786,14 @@ def test_downloads_and_writes_are_audited(writable_town, signed_in_setup):
     buttons = at.get("download_button")
     assert buttons and all(b.proto.HasField("deferred_file_id") for b in buttons)   # built only when asked for
     meeting = open_page("screens/meeting.py", user="kyodo")
-    first = agenda_ids(meeting)[0]
-    meeting.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
-    meeting.selectbox(key=f"decide_stage_{first}").set_value("アセスメント").run()
-    meeting.button(key="save_meeting").click().run()
+    first = operator_view(meeting)
+    meeting.selectbox(key=f"decide_agency_{first}").set_value("社会福祉協議会").run()
+    meeting.button(key=f"save_decision_{first}").click().run()
     from lib.access import audit
     log = audit.read(signed_in_setup)
     assert "download" not in set(log["event"])           # nothing built or audited until someone clicks
     write = log[log["event"] == "write"].iloc[0]
-    assert write["user"] == "kyodo" and ["世帯", first, "段階", "見守り", "アセスメント"] in write["cells"]
+    assert write["user"] == "kyodo" and ["世帯", first, "主担当機関"] in [c[:3] for c in write["cells"]]
     views = log[log["event"] == "view_plans"]
     assert list(views["user"]) == ["kyodo"]             # once per session, not on every rerun
 
@@ -787,16 +869,19 @@ def test_every_multiselect_and_selectbox_has_a_japanese_placeholder():
                 assert any(k.arg == "placeholder" for k in call.keywords), f"{path.name}:{call.lineno}"
 
 
-def test_the_wall_account_sees_no_shien_kaigi_household_on_the_meeting_screen(monkeypatch):
+def test_the_wall_account_sees_only_a_running_meetings_wall(monkeypatch, sample_raw):
+    from lib.workbook.validate import validate
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
-    kyodo = open_page("screens/meeting.py", user="kyodo")
-    kyodo.selectbox(key="meeting_kind").set_value("支援会議").run()
-    assert agenda_ids(kyodo)                                     # there are 支援会議 households to propose
     wall = open_page("screens/meeting.py", user="eturan")
-    wall.selectbox(key="meeting_kind").set_value("支援会議").run()
-    assert agenda_ids(wall) == []
-    wall.radio(key="meeting_view").set_value("進行（プレゼンター）").run()
-    assert not wall.exception and "進行する世帯がありません" in wall.info[0].value
+    assert agenda_ids(wall) == [] and wall.get("selectbox") == [] and wall.get("download_button") == []
+    assert "いま進行中の会議はありません" in wall.info[0].value
+    kyodo = open_page("screens/meeting.py", user="kyodo")
+    first = operator_view(kyodo)                                    # a 支援会議 is running now
+    wall.run()
+    shown = rendered_text(wall)
+    name = validate(sample_raw)["世帯"].set_index("世帯ID").loc[first, "表示名"]
+    assert "### 1 / 8" in shown and name not in shown                 # the 支援会議 item, pseudonymised
+    assert [m.value for m in wall.markdown if m.value.startswith("### ")][0].endswith("世帯")
 
 
 def test_links_and_images_typed_into_the_sheet_stay_plain_text(monkeypatch, sample_raw):
