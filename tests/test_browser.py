@@ -173,40 +173,6 @@ def test_board_card_opens_household_and_projection_hides_names(page, app_url):
     assert dialogs == []
 
 
-def test_meeting_agenda_presenter_decision_updates_the_board(page, writable_url):
-    sign_in(page, writable_url, "kyodo")
-    page.get_by_role("link", name="会議").click()
-    page.get_by_role("heading", name="会議").first.wait_for()
-    wait_ready(page)
-    page.get_by_text("議題（16世帯").wait_for()
-    link_text = page.locator('[data-testid="stPageLink"]').filter(has_text="世帯").nth(0).inner_text()
-    first_name = link_text.strip().split("\n")[-1].strip()   # the icon's ligature text comes first
-    page.get_by_text("進行（プレゼンター）").click()
-    page.get_by_text("1 / 16").wait_for()
-    wait_ready(page)
-    assert first_name not in page.locator("body").inner_text()      # pseudonymised on the wall
-    page.get_by_role("button", name="次へ").click()
-    page.get_by_text("2 / 16").wait_for()
-    page.get_by_role("button", name="前へ").click()
-    page.get_by_text("1 / 16").wait_for()
-    wait_ready(page)
-    page.get_by_label("決定事項").fill("見守りを月2回に")
-    page.get_by_label("決定事項").blur()
-    wait_ready(page)
-    page.get_by_test_id("stSelectbox").filter(has_text="段階").click()
-    page.get_by_role("option", name="アセスメント", exact=True).click()
-    wait_ready(page)
-    page.get_by_text("段階: 見守り → アセスメント").wait_for()
-    page.get_by_role("button", name="シートに保存する").click()
-    page.get_by_text("保存しました").wait_for()
-    page.get_by_role("link", name="ケースボード").click()
-    page.get_by_role("heading", name="ケースボード").wait_for()
-    wait_ready(page)
-    page.get_by_role("heading", name="アセスメント（8）").wait_for()
-    page.get_by_role("heading", name="見守り（9）").wait_for()
-    assert page.get_by_role("link", name=first_name).count() == 1
-
-
 def test_tile_free_map_renders_points_and_the_gap_matrix_offline(page, writable_url):
     sign_in(page, writable_url, "houkatsu")
     page.get_by_role("link", name="社会資源マップ").click()

@@ -1,0 +1,109 @@
+"""A meeting in two browser windows, in a real headless Chromium against `streamlit run` (Excel
+copy and Google Sheets through the fake server): the operator moves to item 3 and the wall —
+signed in as the meeting-room 閲覧 account — follows; the wall's page and its WebSocket frames
+carry no real name and nothing typed; the operator's one save writes the decision, the new plan
+row and the 会議 row, checked in the workbook."""
+import re
+import time
+
+from lib.workbook import sources
+from lib.workbook.validate import validate
+from tests.conftest import DEMO_PASSWORDS, SAMPLE
+from tests.test_browser import READY, browser  # noqa: F401 - fixtures
+from tests.test_browser_entry import choose, ready, saved, town, type_in_grid  # noqa: F401 - fixtures
+
+SECRET_TEXT = "長男は夜に外出できるようになった（入力中）"
+
+
+def open_window(browser, url, username):  # noqa: F811 - fixture
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    page.wait_for_selector(READY)
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(DEMO_PASSWORDS[username])
+    page.get_by_role("button", name="サインイン").click()
+    page.get_by_text("サインイン中:").wait_for()
+    page.wait_for_selector(READY)
+    return context, page
+
+
+def test_the_wall_follows_the_operator_and_the_save_reaches_the_workbook(browser, town):  # noqa: F811 - fixtures
+    names = set(validate(sources.read_excel(SAMPLE))["世帯"]["表示名"])
+    operator_context, operator = open_window(browser, town.url, "kyodo")
+    wall_context, wall = open_window(browser, town.url, "eturan")
+    frames = []
+    wall.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
+        payload if isinstance(payload, bytes) else payload.encode())))
+    try:
+        operator.goto(town.url + "/kaigi")
+        ready(operator)
+        choose(operator, "種別", "重層的支援会議")
+        ready(operator)
+        operator.get_by_text("進行（操作）").click()
+        operator.get_by_text("1 / 8").wait_for()
+        ready(operator)
+
+        wall.goto(town.url + "/kabe")
+        wall.get_by_text("1 / 8").wait_for()
+        for _ in range(2):
+            operator.get_by_role("button", name="次へ").click()
+            ready(operator)
+        header = operator.locator("h3").filter(has_text="3 / 8").inner_text()
+        hid = re.search(r"（(H-\d+)）", header).group(1)
+        real_name = header.split("　")[1].split("（")[0]
+        assert real_name in names                                     # the operator's desk shows the name
+        started = time.time()
+        wall.get_by_text("3 / 8").wait_for(timeout=10_000)             # the wall follows within seconds
+        follow = time.time() - started
+        assert follow < 6, follow
+
+        operator.get_by_role("textbox", name="決定事項").fill(SECRET_TEXT)
+        operator.get_by_role("textbox", name="決定事項").blur()
+        ready(operator)
+        operator.get_by_role("textbox", name="議事録").fill("本人は前向き")
+        operator.get_by_role("textbox", name="議事録").blur()
+        ready(operator)
+        # A new plan row in the first block (様式5): typed into the table editor.
+        grid = operator.locator('[data-testid="stDataFrame"]:visible').first
+        grid.scroll_into_view_if_needed()
+        grid.hover()
+        # (the toolbar sits over the grid here, which would take a real click: dispatch it)
+        grid.locator("xpath=..").get_by_role("button", name="Add row").dispatch_event("click")
+        time.sleep(0.5)
+        operator.keyboard.press("Escape")
+        from lib.casework import entry
+        book = validate(sources.read_excel(SAMPLE))
+        target = entry.plan_targets(book, hid)[0]
+        below = len([r for r in entry.plan_rows(book, hid) if r["対象"] == target])   # the added row's index
+        type_in_grid(operator, grid, below, 0, 6, "夜間の連絡先を決める")
+        ready(operator)
+        time.sleep(3)                                                 # two more looks of the wall at least
+        body = wall.locator("body").inner_text()
+        assert "3 / 8" in body and "世帯" in body
+        assert [n for n in names if n in body] == []
+        assert SECRET_TEXT not in body and "夜間の連絡先" not in body
+        raw = b"".join(frames)
+        assert raw, "the wall received no WebSocket frame"
+        assert [n for n in names if n.encode() in raw] == []
+        assert SECRET_TEXT.encode() not in raw and "夜間の連絡先".encode() not in raw
+        assert wall.locator("textarea, input[type=text]").count() == 0   # no inputs on the wall
+
+        plans, meetings = len(town.rows("支援プラン")), len(town.rows("会議"))
+        operator.get_by_role("button", name="この世帯の決定を保存").click()
+        saved(operator, "決定を保存しました")
+        new_plan = town.rows("支援プラン")
+        assert len(new_plan) == plans + 1 and new_plan[-1][:3] == [hid, target, "夜間の連絡先を決める"]
+        rows = town.rows("会議")
+        assert len(rows) == meetings + 1
+        header_row = rows[0]
+        meeting = dict(zip(header_row, rows[-1]))
+        assert meeting["決定事項"] == f"{hid}: {SECRET_TEXT}"
+        assert meeting["議事録"] == f"{hid}: 本人は前向き"
+        assert meeting["変更プラン"] == f"{hid}: {target}「夜間の連絡先を決める」追加"
+        assert hid in str(meeting["対象世帯"])
+        wall.get_by_text("3 / 8").wait_for()                          # still there after the save
+    finally:
+        operator_context.close()
+        wall_context.close()
