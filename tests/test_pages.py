@@ -281,7 +281,7 @@ def test_household_detail_by_url(monkeypatch):
     at = open_page("screens/household.py", id="H-001")
     assert at.title[0].value == "泉世帯"
     assert [s.value for s in at.subheader] == ["記録する", "世帯員", "家族構成図", "世帯支援プラン", "経過記録（新しい順）",
-                                               "評価シート（終結時）", "この世帯を取り上げた会議", "この世帯のデータ点検"]
+                                               "世帯支援プランシート（様式5）", "評価シート（終結時）", "この世帯を取り上げた会議", "この世帯のデータ点検"]
     tables = [d.value for d in at.dataframe if not d.proto.editing_mode]     # not the plan editor
     members = next(t for t in tables if "記号" in t.columns)
     plan = next(t for t in tables if "当面の取組事項" in t.columns)
