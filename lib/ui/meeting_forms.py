@@ -155,6 +155,8 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
         d2.date_input("次回見直し日", value=None, key=f"decide_review_{hid}")
         d3.selectbox("主担当機関", [KEEP, *agencies], key=f"decide_agency_{hid}")
         st.markdown("**支援プラン（様式5）**　変えたい欄を書き換え、行を足せます")
+        st.caption("プランの変更は「この世帯の決定を保存」を押したときに保存します（保存の前にほかの議題へ移ると、表の変更は消えます。"
+                   "決定事項・議事録は残ります）")
         frames = plan_blocks(full, hid, f"meetingplan_{hid}")
     else:
         st.caption("支援会議ではプランや段階は決めません。見守りの担当と、次に確かめる日を記録できます。")
