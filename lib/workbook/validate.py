@@ -509,11 +509,15 @@ def tax_office(department: object) -> bool:
 
 
 def _check_member_register(records, titles, problems) -> None:
-    """支援会議の構成員: no tax office among them (美咲町 規程), and every person in 構成員名簿
+    """Every agency has a mail address (the notify command reports the ones that have not).
+    支援会議の構成員: no tax office among them (美咲町 規程), and every person in 構成員名簿
     belongs to a member agency and has acknowledged 守秘義務 (法第159条)."""
     ag = _Collector(titles[schema.AGENCIES], problems)
     members = set()
     for r in records[schema.AGENCIES]:
+        if not r.get("メール"):
+            ag.add(WARNING, r[ROW], "メール", "", "メールアドレスがないため、この機関には毎日のお知らせと会議の開催通知を"
+                   "送れません（python -m lib.notify）")
         if r.get("支援会議構成員") != "はい":
             continue
         if tax_office(r.get("所管課")):

@@ -1,0 +1,5 @@
+import sys
+
+from lib.notify.run import run
+
+sys.exit(run())
