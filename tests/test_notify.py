@@ -127,7 +127,7 @@ def test_digest_content_per_agency_with_ids_and_links_only(env, smtp):
     assert "H-002" in changes and "プラン作成 → 支援中" in changes
     assert "出したつなぎの依頼に「受理」（社会福祉協議会" in changes
     assert "H-005" in changes and "新しく主担当" in changes
-    assert "ありません" in section(houkatsu, "応答していない")
+    assert "H-003" in section(houkatsu, "応答していない") and "出したつなぎ（社会福祉協議会へ、10日経過・応答待ち）" in houkatsu
     assert "T-0001" not in houkatsu
     waiting = section(shakyo, "応答していない")
     assert "H-003" in waiting and "つなぎ（地域包括支援センターから、10日経過）" in waiting

@@ -98,6 +98,9 @@ def agency_digest(workbook, agency: str, address: str | None, today: dt.date, si
         # Before it accepts, the recipient may know only that a request waits (scope.inbox):
         waiting.lines.append(f"{row['世帯ID']} {link(app_url, row['世帯ID'])}　{row['種類']}（{row['依頼元機関']}から、"
                              f"{row['経過日数']}日経過）")
+    for row in requests[requests["依頼元機関"].map(nfkc) == key].to_dict("records"):
+        waiting.lines.append(f"{row['世帯ID']} {link(app_url, row['世帯ID'])}　出した{row['種類']}（{row['依頼先機関']}へ、"
+                             f"{row['経過日数']}日経過・応答待ち）")
 
     stale = Section(f"{stale_days}日以上接触のない世帯")
     last = last_contacts(active, workbook[schema.CONTACTS])
