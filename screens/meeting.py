@@ -135,6 +135,7 @@ elif view == VIEWS[2]:
     saved_ids = list(recorded["会議ID"])
     default = saved_ids.index(current.meeting_id) + 1 if current.meeting_id in saved_ids else 0
     source = st.selectbox("もとにする会議", ["", *saved_ids], index=default, key="meeting_paper_source",
+                          placeholder="会議を選ぶ",
                           format_func=lambda m: "いま準備中の議題（会議の前）" if not m else
                           f"{m}（{recorded.set_index('会議ID').loc[m, '開催日']:%Y/%m/%d} に開催・記録済み）")
     saved = wb.saved_meeting(workbook, source) if source else None

@@ -50,7 +50,7 @@ def sheets_env(fake_sheets, monkeypatch):
 # Demo users' passwords, as README lists them (demo only):
 DEMO_PASSWORDS = {"admin": "tsunagu-admin-demo", "kyodo": "tsunagu-kyodo-demo", "houkatsu": "tsunagu-houkatsu-demo",
                   "kyotaku": "tsunagu-kyotaku-demo", "eturan": "tsunagu-eturan-demo"}
-TEST_COOKIE_KEY = "test-cookie-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+from bench.server import TEST_COOKIE_KEY  # noqa: E402,F401 - one key for tests and benchmarks
 
 
 @pytest.fixture(autouse=True)

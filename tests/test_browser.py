@@ -1,10 +1,5 @@
 """A person's flow in a real headless Chromium (Debian's /usr/bin/chromium) against `streamlit run`."""
-import os
 import re
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 
@@ -16,43 +11,17 @@ CHROMIUM = "/usr/bin/chromium"
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve(workbook, **extra_env):
-    """Start `streamlit run app.py` on a free port for `workbook`; yields its URL."""
-    port = free_port()
-    from lib.access.users import DEMO_USERS_FILE
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
-    env.update(TSUNAGU_WORKBOOK=str(workbook), TSUNAGU_USERS_FILE=str(DEMO_USERS_FILE),
-               TSUNAGU_COOKIE_KEY=TEST_COOKIE_KEY, TSUNAGU_AUDIT_DIR=tempfile.mkdtemp(prefix="audit"))
-    env.update(extra_env)
-    log = tempfile.TemporaryFile()     # a file, not a pipe: a full pipe would stall the server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        log.seek(0)
-        pytest.fail("streamlit did not start: " + log.read().decode(errors="replace")[-2000:])
+    """Start `streamlit run app.py` on a free port for `workbook` (bench.server); yields its URL."""
+    from bench.server import NotStarted, start
     try:
-        yield url
+        server = start(workbook, **extra_env)
+    except NotStarted as e:
+        pytest.fail(str(e))
+    try:
+        yield server.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -936,6 +936,8 @@ def test_a_large_agenda_draws_its_first_rows_and_more_on_request(monkeypatch, tm
                    cwd=ROOT, check=True, capture_output=True, timeout=120)
     monkeypatch.setenv("TSUNAGU_WORKBOOK", str(town))
     at = open_page("screens/meeting.py", user="kyodo")
+    at.number_input(key="meeting_minutes").set_value(5).run()
+    at.number_input(key="meeting_length").set_value(480).run()          # a whole day: 96 households fit
     total = int(at.subheader[0].value.split("（")[1].split("世帯")[0])
     assert total > 60 and len(agenda_ids(at)) == 30
     at.button(key="more_agenda_rows").click().run()

@@ -1,0 +1,157 @@
+"""Every screen in a real headless Chromium, at several town sizes: figures, not a timed test.
+
+    python -m bench.bench_screens                       # 60 and 3,000 households
+    python -m bench.bench_screens --sizes 60 3000 10000 --rounds 3
+
+For each size the app is started on a generated town (sample_data/generate.py) and a person signed
+in as 多機関協働 opens every screen. Per screen (median over the rounds):
+- first paint: from asking for the page to the script having finished with the page's title shown;
+- warm rerun: the same page run again (Streamlit's 「R」), to the script having finished;
+- WebSocket: bytes the server sent the browser for the first paint (and for a rerun);
+- heap: the tab's JavaScript heap after the page; server RSS after the page.
+Each row checks that it measured the screen it names (its title is on the page) and fails loudly
+otherwise. Ratios are against the smallest size.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RUNNING = "document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'running'"
+TODAY = "2026-11-24"
+USER = "kyodo"
+# (title on the page, path):
+SCREENS = (("つなぐボード", "/top"), ("ケースボード", "/case-board"), ("世帯詳細", "/setai?id=H-001"),
+           ("相談受付", "/uketsuke"), ("プラン進捗", "/shinchoku"), ("社会資源マップ", "/shigen"),
+           ("機関一覧", "/kikan"), ("会議", "/kaigi"), ("データ点検", "/tenken"), ("設定・ヘルプ", "/settei"))
+
+
+class NotMeasured(AssertionError):
+    pass
+
+
+@dataclass
+class Figures:
+    paint: list[float] = field(default_factory=list)
+    rerun: list[float] = field(default_factory=list)
+    ws_paint: list[int] = field(default_factory=list)
+    ws_rerun: list[int] = field(default_factory=list)
+    heap_mb: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+
+    def median(self, name: str) -> float:
+        values = getattr(self, name)
+        return statistics.median(values) if values else float("nan")
+
+
+def _settled(page, timeout: float = 300) -> None:
+    """Wait until a run that may just have started has finished."""
+    try:
+        page.wait_for_function(RUNNING, timeout=1500)
+    except Exception:            # noqa: BLE001 - the run was quicker than the poll
+        pass
+    page.wait_for_selector(READY, timeout=timeout * 1000)
+
+
+def sign_in(page, url: str) -> None:
+    from tests.conftest import DEMO_PASSWORDS
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=120_000)
+    page.get_by_label("ユーザー名").fill(USER)
+    page.get_by_label("パスワード").fill(DEMO_PASSWORDS[USER])
+    page.get_by_role("button", name="サインイン").click()
+    page.get_by_text("サインイン中:").wait_for(timeout=300_000)
+    page.wait_for_selector(READY, timeout=300_000)
+
+
+def measure(size: int, rounds: int, browser, only: tuple[str, ...]) -> dict[str, Figures]:
+    from bench.bench_load import workbook
+    from bench.server import start
+    server = start(workbook(size), TSUNAGU_TODAY=TODAY, TSUNAGU_CACHE_TTL="3600")
+    figures: dict[str, Figures] = {}
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ja-JP")
+        page = context.new_page()
+        page.set_default_timeout(300_000)
+        received = [0]
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda p: received.__setitem__(
+            0, received[0] + len(p if isinstance(p, (bytes, bytearray)) else p.encode()))))
+        sign_in(page, server.url)
+        for title, path in SCREENS:
+            if only and title not in only:
+                continue
+            f = figures.setdefault(title, Figures())
+            for _ in range(rounds):
+                page.goto(server.url + "/top")          # leave the screen, so the next visit is a first paint
+                _settled(page)
+                before = received[0]
+                start_at = time.perf_counter()
+                page.goto(server.url + path)
+                page.get_by_role("heading", name=title).first.wait_for(timeout=600_000)
+                _settled(page, 600)
+                f.paint.append(time.perf_counter() - start_at)
+                f.ws_paint.append(received[0] - before)
+                if title not in page.locator("h1").first.inner_text():
+                    raise NotMeasured(f"{path}: the page's title is not 「{title}」")
+                page.mouse.click(5, 5)                   # focus the page, not an input, for the R key
+                before = received[0]
+                start_at = time.perf_counter()
+                page.keyboard.press("r")
+                _settled(page, 600)
+                f.rerun.append(time.perf_counter() - start_at)
+                f.ws_rerun.append(received[0] - before)
+                f.heap_mb.append(page.evaluate("performance.memory.usedJSHeapSize") / 2 ** 20)
+                f.rss_mb.append(server.rss_mb())
+        context.close()
+    finally:
+        server.stop()
+    return figures
+
+
+def table(results: dict[int, dict[str, Figures]]) -> str:
+    sizes = sorted(results)
+    base = sizes[0]
+    lines = [f"{'screen':<12} {'households':>10} {'first paint s':>13} {'rerun s':>8} {'WS paint KB':>11} "
+             f"{'WS rerun KB':>11} {'heap MB':>8} {'server RSS MB':>13} {'paint ×':>8}"]
+    for title, _ in SCREENS:
+        for n in sizes:
+            f = results[n].get(title)
+            if f is None:
+                continue
+            ratio = f.median("paint") / results[base][title].median("paint") if title in results[base] else float("nan")
+            lines.append(f"{title:<12} {n:>10} {f.median('paint'):>13.2f} {f.median('rerun'):>8.2f} "
+                         f"{f.median('ws_paint') / 1024:>11.0f} {f.median('ws_rerun') / 1024:>11.0f} "
+                         f"{f.median('heap_mb'):>8.0f} {f.median('rss_mb'):>13.0f} {ratio:>8.1f}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="*", default=[60, 3000])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=[], help="screen titles to measure (default: all)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+    print(f"machine: {os.cpu_count()} cores; Chromium headless; signed in as {USER}; median of {args.rounds} rounds")
+    results = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--enable-precise-memory-info"])
+        for n in args.sizes:
+            results[n] = measure(n, args.rounds, browser, tuple(args.only))
+            print(table(results), flush=True)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
