@@ -48,7 +48,7 @@ if result.shown != result.total:
 st.markdown(ui.CARD_CSS, unsafe_allow_html=True)
 
 if table_view:
-    st.dataframe(ui.dates(board.board_table(result)), hide_index=True, width="stretch")
+    ui.paged_table(ui.dates(board.board_table(result)), key="board_table_page")
 else:
     for stage, column in zip(board.OPEN_STAGES, st.columns(len(board.OPEN_STAGES))):
         ui.board_column(column, stage, result.columns[stage], CARDS_PER_COLUMN, menu=menu)

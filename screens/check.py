@@ -42,7 +42,7 @@ else:
     # Problems grouped by tab, and the download (not on a projector):
     for tab, group in shown.groupby("タブ", sort=False):
         with st.expander(f"{ui.esc(tab)}（{len(group)}件）", expanded=True):
-            st.dataframe(group.drop(columns=["タブ"]), hide_index=True, width="stretch")
+            ui.paged_table(group.drop(columns=["タブ"]), key=f"check_page_{tab}")
     if not viewer.projection:
         ui.audited_download("Excel でダウンロード", lambda: export.to_xlsx({"データ点検": problems}),
                             f"データ点検_{dt.date.today():%Y%m%d}.xlsx", what="データ点検",
@@ -58,4 +58,4 @@ if due.empty:
 else:
     st.warning(f"{len(due)}世帯の記録が保存期間を過ぎています。個人情報の取扱規程に沿って廃棄してください。",
                icon=":material/auto_delete:")
-    st.dataframe(ui.dates(due), hide_index=True, width="stretch")
+    ui.paged_table(ui.dates(due), key="check_due_page")

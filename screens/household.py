@@ -19,10 +19,8 @@ detail = household.build_detail(workbook, wanted, ui.today(), projection=viewer.
 st.title(ui.esc(detail.household["表示名"]) if detail else "世帯詳細")
 ui.left_out_notice(workbook)
 if not wanted:
-    ids = list(workbook["世帯"]["世帯ID"])
     names = dict(zip(workbook["世帯"]["世帯ID"], workbook["世帯"]["表示名"]))
-    picked = st.selectbox("世帯を選ぶ", ids, index=None, format_func=lambda h: f"{names[h]}（{h}）",
-                          placeholder="表示名か世帯IDを入力", key="detail_pick")
+    picked = ui.household_choice("世帯を選ぶ", names, key="detail_pick", placeholder="表示名か世帯IDを入力")
     if picked:
         st.query_params["id"] = picked
         st.rerun()

@@ -105,19 +105,18 @@ if view == VIEWS[0] and kind in agenda.CASE_MEETINGS:
     if later:
         st.subheader(f"次回へ（{len(later)}世帯）")
         st.caption(f"会議の長さ{int(length)}分に入らない世帯です（優先度の高い順）。議題から外すか会議を長くすると、上から順に議題に入ります。")
-        st.dataframe(pd.DataFrame({"世帯": [names.get(p.household_id, p.household_id) for p in later],
-                                   "世帯ID": [p.household_id for p in later],
-                                   "理由": ["・".join(p.reasons) for p in later]}),
-                     hide_index=True, width="stretch", height=min(35 * (len(later) + 1) + 3, 400))
+        ui.paged_table(pd.DataFrame({"世帯": [names.get(p.household_id, p.household_id) for p in later],
+                                     "世帯ID": [p.household_id for p in later],
+                                     "理由": ["・".join(p.reasons) for p in later]}), key="meeting_later_page")
     candidates = agenda.addable(workbook, kind, [p.household_id for p in items])
     add_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
-    extra = add_col.selectbox("世帯を追加", candidates, index=None, key="meeting_add",
-                              format_func=lambda h: f"{names.get(h, h)}（{h}）", placeholder="表示名か世帯ID")
+    extra = ui.household_choice("世帯を追加", {h: names.get(h, h) for h in candidates}, key="meeting_add",
+                                placeholder="表示名か世帯ID", container=add_col)
     if button_col.button("議題に加える", disabled=extra is None):
         set_items([*kept, Proposal(extra, ("追加",)), *later])
 elif view == VIEWS[0] and kind == schema.TEIREI_KAIGI:
     st.subheader("プランの進み具合（支援中の世帯）")
-    st.dataframe(agenda.plan_status(workbook, today), hide_index=True, width="stretch")
+    ui.paged_table(agenda.plan_status(workbook, today), key="meeting_status_page")
     st.subheader("社会資源の充足状況")
     gaps = resources.gap_summary(workbook)
     st.markdown("\n".join(f"- {ui.esc(line)}" for line in gaps) or "足りない種別のある地区はありません。")

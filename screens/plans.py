@@ -54,8 +54,8 @@ if view == VIEWS[0]:
     st.dataframe(plans.agency_load(workbook, result.items), hide_index=True, width="stretch")
 
     st.subheader(f"取組の一覧（{len(result.items)}件）")
-    st.dataframe(result.items, hide_index=True, width="stretch",
-                 column_config={"期限切れ": st.column_config.CheckboxColumn("期限切れ")})
+    ui.paged_table(result.items, key="plans_items_page",
+                   column_config={"期限切れ": st.column_config.CheckboxColumn("期限切れ")})
     if not viewer.projection:
         ui.audited_download("この一覧を Excel でダウンロード", lambda: export.to_xlsx({"プラン取組": result.items}),
                             f"プラン取組_{today:%Y%m%d}.xlsx", what="プラン取組の一覧",
@@ -67,10 +67,9 @@ if view == VIEWS[0]:
     filtered = any((filters.areas, filters.agencies, filters.statuses, filters.overdue_only))
     listed = result.households[result.households["世帯ID"].isin(set(result.items["世帯ID"]))] if filtered \
         else result.households
-    st.dataframe(ui.dates(listed), hide_index=True, width="stretch")
+    ui.paged_table(ui.dates(listed), key="plans_households_page")
     names = dict(zip(listed["世帯ID"], listed["表示名"]))
-    picked = st.selectbox("プランを開く世帯", list(names), index=None, key="plans_open", placeholder="世帯を選ぶ",
-                          format_func=lambda h: f"{names.get(h, h)}（{h}）")
+    picked = ui.household_choice("プランを開く世帯", names, key="plans_open")
     if picked:
         members, plan_rows = workbook["世帯員"], workbook["支援プラン"]
         sheet = household.plan_sheet(plan_rows[plan_rows["世帯ID"] == picked], members[members["世帯ID"] == picked])

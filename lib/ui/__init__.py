@@ -9,7 +9,8 @@ from lib.ui.session import (audit, audit_once, audited_download, backups, curren
 from lib.ui.signin import auth_settings, current_user, sign_in_form
 from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PROJECTION_CSS, RESOURCES_PAGE,
                             board_column, card_html, conflict_table, date_style, dates, esc, household_link,
-                            household_summary_html, indicator_table, left_out_notice)
+                            household_summary_html, household_choice, indicator_table, left_out_notice,
+                            paged_table)
 from lib.ui.entry_forms import card_menu, flash, household_entries, intake_form, open_card_menu
 from lib.ui.referral_forms import household_referrals, inbox_panel
 
@@ -20,6 +21,6 @@ __all__ = [
     "auth_settings", "current_user", "sign_in_form",
     "BOARD_PAGE", "CARD_CSS", "CHECK_PAGE", "HOUSEHOLD_PAGE", "PROJECTION_CSS", "RESOURCES_PAGE", "board_column",
     "card_html", "conflict_table", "date_style", "dates", "esc", "household_link", "household_summary_html",
-    "indicator_table", "left_out_notice",
+    "household_choice", "indicator_table", "left_out_notice", "paged_table",
     "card_menu", "flash", "household_entries", "intake_form", "open_card_menu", "household_referrals", "inbox_panel",
 ]

@@ -180,3 +180,45 @@ def household_summary_html(detail) -> str:
 
 
 
+
+
+# Rows of a long table sent at once (a town's whole list on every rerun would be megabytes):
+PAGE_ROWS = 100
+# Households offered at once in a chooser (typing narrows them on the server):
+CHOICES = 50
+
+
+def paged_table(frame, key: str, rows: int = PAGE_ROWS, **kwargs) -> None:
+    """A long table one page at a time, with where this page sits in the whole."""
+    pages = max(1, -(-len(frame) // rows))
+    page = 1
+    if pages > 1:
+        if st.session_state.get(key, 1) > pages:        # the filter shortened the table
+            st.session_state[key] = pages
+        left, right = st.columns([1, 3], vertical_alignment="bottom")
+        page = int(left.number_input(f"ページ（全{pages}ページ）", 1, pages, step=1, key=key))
+        right.caption(f"{len(frame)}件のうち {(page - 1) * rows + 1}〜{min(page * rows, len(frame))}件目")
+    st.dataframe(frame.iloc[(page - 1) * rows: page * rows], hide_index=True, width="stretch", **kwargs)
+
+
+def household_choice(label: str, names: dict[str, str], key: str, placeholder: str = "世帯を選ぶ",
+                     container=None) -> str | None:
+    """Choose one household among thousands: up to CHOICES are offered, narrowed by what is typed
+    into the search box (表示名 or 世帯ID, full-width allowed)."""
+    from lib.workbook.cells import nfkc
+    box = container or st
+    if len(names) > CHOICES:
+        typed = nfkc(box.text_input(f"{label}（表示名か世帯IDの一部で探す）", key=f"{key}_search",
+                                    placeholder="例: 山田、H-012"))
+        found = [h for h, n in names.items() if typed and (typed in nfkc(h) or typed in nfkc(n))]
+        options = found[:CHOICES] if typed else list(names)[:CHOICES]
+        if typed and len(found) > CHOICES:
+            box.caption(f"{len(found)}世帯が当てはまります。はじめの{CHOICES}世帯です。もう少し詳しく入れてください。")
+        elif typed and not found:
+            box.caption("当てはまる世帯がありません。")
+        if st.session_state.get(key) not in (None, *options):
+            st.session_state[key] = None
+    else:
+        options = list(names)
+    return box.selectbox(label, options, index=None, key=key, placeholder=placeholder,
+                         format_func=lambda h: f"{names.get(h, h)}（{h}）")
