@@ -28,6 +28,7 @@ bench: install-test
 	$(PYTHON) -m bench.bench_load
 	$(PYTHON) -m bench.bench_board
 	$(PYTHON) -m bench.bench_save
+	$(PYTHON) -m bench.bench_screens
 
 sample:
 	$(PYTHON) -m sample_data.generate

@@ -39,7 +39,7 @@ def answer(page, town, referral_id, action, comment=""):
     ready(page)
     page.locator('[data-testid="stSelectbox"]:visible').filter(has_text="応答する依頼").click()
     page.get_by_role("option").filter(has_text=referral_id).click()
-    page.get_by_text(action, exact=True).click()
+    page.get_by_test_id("stRadioGroup").get_by_text(action, exact=True).click()   # (table cells say 受理 too)
     if comment:
         page.get_by_label("応答コメント（差し戻すときは理由を必ず）").fill(comment)
     page.get_by_role("button", name="応答を保存").click()

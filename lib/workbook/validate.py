@@ -337,7 +337,7 @@ def validate(raw: RawWorkbook) -> Workbook:
     titles = {name: sheets[name][0] if name in sheets else name for name in records}
     _check_references(records, titles, problems, left_out, sheets)
     _follow_consent_records(records, titles, problems)
-    _check_domain_rules(records, titles, problems)
+    _check_domain_rules(records, titles, problems, present)
     tables = {tab.name: _frame(tab, records[tab.name], extras[tab.name]) for tab in schema.TABS}
     order = {t.name: i for i, t in enumerate(schema.TABS)}
     title_order = {title: order.get(name, 99) for name, title in titles.items()}
@@ -448,7 +448,7 @@ def _reference_message(tab: str, column: str, value: str, typed: set[str]) -> st
     return f"「{tab}」タブに{column}「{value}」がありません（つづり・全角半角・ハイフンを確かめてください）"
 
 
-def _check_domain_rules(records, titles, problems) -> None:
+def _check_domain_rules(records, titles, problems, present=None) -> None:
     """Warnings about combinations the seeds' rules do not allow (the rows are still shown)."""
     hh = _Collector(titles[schema.HOUSEHOLDS], problems)
     for r in records[schema.HOUSEHOLDS]:
@@ -489,7 +489,7 @@ def _check_domain_rules(records, titles, problems) -> None:
         if r.get("開始") and r.get("終了") and r["開始"] >= r["終了"]:
             mt.add(WARNING, r[ROW], "終了", r["終了"].strftime("%H:%M"), "終了が開始より前です")
 
-    _check_member_register(records, titles, problems)
+    _check_member_register(records, titles, problems, "メール" in (present or {}).get(schema.AGENCIES, ()))
 
     for tab_name in (schema.RESOURCES, schema.AREAS):
         out = _Collector(titles[tab_name], problems)
@@ -508,14 +508,15 @@ def tax_office(department: object) -> bool:
     return isinstance(department, str) and schema.TAX_OFFICE in cells.nfkc(department)
 
 
-def _check_member_register(records, titles, problems) -> None:
-    """Every agency has a mail address (the notify command reports the ones that have not).
+def _check_member_register(records, titles, problems, mails: bool = True) -> None:
+    """Every agency has a mail address where the 機関 tab has a メール column (a town that keeps
+    none sends no mail; the notify command reports agencies without one).
     支援会議の構成員: no tax office among them (美咲町 規程), and every person in 構成員名簿
     belongs to a member agency and has acknowledged 守秘義務 (法第159条)."""
     ag = _Collector(titles[schema.AGENCIES], problems)
     members = set()
     for r in records[schema.AGENCIES]:
-        if not r.get("メール"):
+        if mails and not r.get("メール"):
             ag.add(WARNING, r[ROW], "メール", "", "メールアドレスがないため、この機関には毎日のお知らせと会議の開催通知を"
                    "送れません（python -m lib.notify）")
         if r.get("支援会議構成員") != "はい":
