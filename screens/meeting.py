@@ -186,4 +186,4 @@ elif view == VIEWS[3]:
 elif not kept:
     st.info("進行する世帯がありません。「議題」で世帯を選んでください。")
 else:
-    meeting_forms.operator(workbook, ui.write_workbook(), current, viewer)
+    meeting_forms.operator(workbook, whole, current, viewer)

@@ -16,7 +16,6 @@ Projected (投影モード), no personal data leaves this function: 表示名 be
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -24,7 +23,7 @@ import pandas as pd
 from lib.workbook import schema
 from lib.casework.agencies import is_member, names_agency
 from lib.access.pseudonyms import pseudonyms
-from lib.meetings.writeback import attended_agencies
+from lib.meetings.writeback import HOUSEHOLD_LINE, attended_agencies
 from lib.workbook.cells import nfkc
 from lib.casework.households import track
 from lib.access.users import ADMIN, COORDINATOR, STAFF, VIEWER, User
@@ -44,7 +43,6 @@ class Viewer:
     user: User = EVERYONE
     pseudonym_key: str = field(default="", repr=False)   # keys the projected names (from the cookie key)
     wall: str | None = None              # the 世帯ID a meeting's wall shows now (lib.meetings.live)
-    wall_of_running: bool = field(default=False, repr=False)   # set by scope_workbook for `wall` only
 
     @property
     def sees_everything(self) -> bool:
@@ -94,7 +92,6 @@ def visible_households(workbook: Workbook, user: User) -> set[str]:
 
 # 会議 columns with one 「H-001: …」 line per household (lib.meetings.writeback):
 PER_HOUSEHOLD = ("決定事項", "議事録", "変更プラン")
-_DECISION_LINE = re.compile(r"^\s*([^:：\s]+)\s*[:：]")
 
 
 def _own_decisions(text, keep: set[str]):
@@ -102,7 +99,7 @@ def _own_decisions(text, keep: set[str]):
     if not isinstance(text, str):
         return text
     lines = [line for line in text.splitlines()
-             if (m := _DECISION_LINE.match(line)) and nfkc(m.group(1)) in keep]
+             if (m := HOUSEHOLD_LINE.match(line)) and nfkc(m.group(1)) in keep]
     return "\n".join(lines) or None
 
 
@@ -139,11 +136,11 @@ def visible_problem(problem, keep: set[str]) -> bool:
 
 def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
     """The part of the workbook this viewer may see, pseudonymised when projected."""
+    if viewer.user.role == VIEWER:        # the wall account: never a 支援会議 member, always projected;
+        # a running meeting's wall (`wall`) shows its item in the meeting's context:
+        viewer = replace(viewer, projection=True, meeting_context=viewer.meeting_context if viewer.wall else None)
     if viewer.wall is not None:
-        return _only(scope_workbook(workbook, replace(viewer, projection=True, wall=None, wall_of_running=True)),
-                     viewer.wall)
-    if viewer.user.role == VIEWER:        # the wall account: never a 支援会議 member, always projected
-        viewer = replace(viewer, projection=True, meeting_context=viewer.meeting_context if viewer.wall_of_running else None)
+        return _only(scope_workbook(workbook, replace(viewer, projection=True, wall=None)), viewer.wall)
     if not viewer.sees_everything:
         workbook = _restrict(workbook, visible_households(workbook, viewer.user),
                              is_member(workbook, viewer.user.agency))

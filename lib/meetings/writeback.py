@@ -28,7 +28,8 @@ HOUSEHOLD_FIELDS = ("段階", "次回見直し日", "主担当機関")
 PLAN_DECISIONS = ("段階", "支援プラン")
 ABSENT = "欠席"
 LINE_BREAK = " ／ "
-_LINE = re.compile(r"^\s*([^:：\s]+)\s*[:：]\s?(.*)$")
+# One 「H-001: …」 line of a 会議 cell (lib.access.scope reads the same lines):
+HOUSEHOLD_LINE = re.compile(r"^\s*([^:：\s]+)\s*[:：]\s?(.*)$")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def per_household(text) -> dict[str, str]:
     if not isinstance(text, str):
         return out
     for line in text.splitlines():
-        m = _LINE.match(line)
+        m = HOUSEHOLD_LINE.match(line)
         if m and re.fullmatch(r"[A-Za-z]*-?\d+|[A-Za-z0-9_-]+-\d+", nfkc(m.group(1))):
             key, value = nfkc(m.group(1)), m.group(2).replace(LINE_BREAK, "\n")
         else:

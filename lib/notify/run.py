@@ -83,8 +83,8 @@ def _message(sender: str, to: str, subject: str, body: str, domain: str) -> Emai
 
 def plan(workbook, today: dt.date, log: dict, env, secrets, now: dt.datetime) -> tuple[list[Outgoing], list[str]]:
     """The messages due today (not yet in the sent log) and the agencies that have no address."""
-    sender = formataddr(("つなぐボード", settings.get("mail_from", env, secrets) or "tsunagu@localhost"))
-    domain = (settings.get("mail_from", env, secrets) or "tsunagu@localhost").rsplit("@", 1)[-1]
+    from_address = settings.get("mail_from", env, secrets) or "tsunagu@localhost"
+    sender, domain = formataddr(("つなぐボード", from_address)), from_address.rsplit("@", 1)[-1]
     app_url = settings.get("app_url", env, secrets)
     sent_digests = log.get("digest", {})
     out: list[Outgoing] = []

@@ -3,6 +3,7 @@ wall that follows it in another window (pseudonyms, large type, no inputs)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import streamlit as st
 
@@ -40,11 +41,11 @@ def shien_closed_to(workbook, viewer) -> bool:
 
 # ---------------------------------------------------------------- attendance
 
-def attendance(workbook, a: agenda_rules.Agenda, kind: str) -> list[wb.Attendance]:
+def attendance(workbook, a: agenda_rules.Agenda) -> list[wb.Attendance]:
     """Who came: the invited agencies (absent unless ticked) and any other agency that came along
     (for a 支援会議 only members may come)."""
     invited = agenda_rules.agencies_to_notify(workbook, a)
-    allowed = invited if kind == agenda_rules.SHIEN else list(dict.fromkeys([*invited, *workbook[schema.AGENCIES]["機関名"]]))
+    allowed = invited if a.kind == agenda_rules.SHIEN else list(dict.fromkeys([*invited, *workbook[schema.AGENCIES]["機関名"]]))
     present = st.multiselect("出席した機関", allowed, key="meeting_present", placeholder="出席した機関を選ぶ",
                              help="招集した機関のうち選ばなかった機関は、会議報告シートに「欠席」と書きます")
     cols = st.columns(3)
@@ -60,7 +61,7 @@ def attendance(workbook, a: agenda_rules.Agenda, kind: str) -> list[wb.Attendanc
 
 # ---------------------------------------------------------------- the operator
 
-def _decision(hid: str, kind: str, frames: dict | None = None) -> wb.Decision:
+def _decision(hid: str, frames: dict | None = None) -> wb.Decision:
     state = st.session_state
     text, minutes = state.get(f"decide_text_{hid}") or "", state.get(f"decide_minutes_{hid}") or ""
     stage, agency = state.get(f"decide_stage_{hid}", KEEP), state.get(f"decide_agency_{hid}", KEEP)
@@ -69,7 +70,7 @@ def _decision(hid: str, kind: str, frames: dict | None = None) -> wb.Decision:
                        None if agency in (KEEP, None) else agency, edited, tuple(added))
 
 
-def _texts(items, kind: str) -> dict[str, wb.Decision]:
+def _texts(items) -> dict[str, wb.Decision]:
     """Every household's typed 決定事項 and 議事録 (nothing else): what a save of the meeting row carries."""
     return {p.household_id: wb.Decision(st.session_state.get(f"decide_text_{p.household_id}") or "",
                                         st.session_state.get(f"decide_minutes_{p.household_id}") or "")
@@ -78,14 +79,13 @@ def _texts(items, kind: str) -> dict[str, wb.Decision]:
 
 def _save_meeting(full, a: agenda_rules.Agenda, decisions: dict, present: list, prefix: str, label: str) -> None:
     viewer = session.current_viewer()
+    meeting_id = a.meeting_id or wb.new_meeting_id(full, a)
     try:
-        plan = wb.record_meeting(full, a, decisions, attendance=present, by=viewer.user.name or viewer.user.username,
-                                 today=session.today())
+        plan = wb.record_meeting(full, replace(a, meeting_id=meeting_id), decisions, attendance=present,
+                                 by=viewer.user.name or viewer.user.username, today=session.today())
     except entry.Invalid as e:
         _errors(e)
         return
-    meeting_id = plan.appends[0].values["会議ID"] if plan.appends and plan.appends[0].tab == schema.MEETINGS \
-        else a.meeting_id or wb.new_meeting_id(full, a)
     st.session_state["_meeting_saved_id"] = meeting_id
     changed = [line for line in describe(plan.changes) if not line.startswith("会議")]
     _save(plan, _token(prefix, meeting_id, plan.changes, [r.values for r in plan.appends]), prefix,
@@ -164,19 +164,19 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
         d2.date_input("次回見直し日", value=None, key=f"decide_review_{hid}")
 
     with st.expander("出席（会議報告シートの参加者）", icon=":material/how_to_reg:"):
-        present = attendance(full, a, a.kind)
+        present = attendance(full, a)
     may_write = may_record(viewer.user)
     if not may_write:
         st.caption("会議の記録をシートに保存できるのは、多機関協働の担当者と管理者です。")
     left, right = st.columns(2)
     if left.button("この世帯の決定を保存", type="primary", icon=":material/save:", key=f"save_decision_{hid}",
                    disabled=not may_write, width="stretch"):
-        decisions = _texts(items, a.kind)
-        decisions[hid] = _decision(hid, a.kind, frames)
+        decisions = _texts(items)
+        decisions[hid] = _decision(hid, frames)
         _save_meeting(full, a, decisions, present, f"meetingplan_{hid}", f"{names.get(hid, hid)}の決定")
     if right.button("会議の記録（全議題の決定事項・議事録・出席）を保存", icon=":material/save:", key="save_meeting",
                     disabled=not may_write, width="stretch"):
-        _save_meeting(full, a, _texts(items, a.kind), present, "meeting_record", "会議の記録")
+        _save_meeting(full, a, _texts(items), present, "meeting_record", "会議の記録")
 
 
 # ---------------------------------------------------------------- the wall
@@ -206,13 +206,11 @@ def _wall_item(viewer, key: str | None) -> None:
                 icon=":material/cast:")
         return
     hid, reasons = state.current
-    if state.kind == agenda_rules.SHIEN:
-        _, snapshot, _ = session.current_snapshot()
-        if shien_closed_to(snapshot.workbook, viewer):
-            st.warning("この会議は支援会議です。構成員の機関の職員だけが見られます（社会福祉法第106条の6）。",
-                       icon=":material/lock:")
-            return
     _, snapshot, _ = session.current_snapshot()
+    if state.kind == agenda_rules.SHIEN and shien_closed_to(snapshot.workbook, viewer):
+        st.warning("この会議は支援会議です。構成員の機関の職員だけが見られます（社会福祉法第106条の6）。",
+                   icon=":material/lock:")
+        return
     shown = scope_workbook(snapshot.workbook, wall_viewer(viewer, state.kind, hid))
     detail = household.build_detail(shown, hid, session.today(), projection=True)
     title = detail.household["表示名"] if detail else "（この画面では表示できない世帯）"

@@ -489,7 +489,7 @@ def _check_domain_rules(records, titles, problems, present=None) -> None:
         if r.get("開始") and r.get("終了") and r["開始"] >= r["終了"]:
             mt.add(WARNING, r[ROW], "終了", r["終了"].strftime("%H:%M"), "終了が開始より前です")
 
-    _check_member_register(records, titles, problems, "メール" in (present or {}).get(schema.AGENCIES, ()))
+    _check_agencies(records, titles, problems, "メール" in (present or {}).get(schema.AGENCIES, ()))
 
     for tab_name in (schema.RESOURCES, schema.AREAS):
         out = _Collector(titles[tab_name], problems)
@@ -508,7 +508,7 @@ def tax_office(department: object) -> bool:
     return isinstance(department, str) and schema.TAX_OFFICE in cells.nfkc(department)
 
 
-def _check_member_register(records, titles, problems, mails: bool = True) -> None:
+def _check_agencies(records, titles, problems, mails: bool = True) -> None:
     """Every agency has a mail address where the 機関 tab has a メール column (a town that keeps
     none sends no mail; the notify command reports agencies without one).
     支援会議の構成員: no tax office among them (美咲町 規程), and every person in 構成員名簿
