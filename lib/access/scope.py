@@ -140,7 +140,11 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
         # a running meeting's wall (`wall`) shows its item in the meeting's context:
         viewer = replace(viewer, projection=True, meeting_context=viewer.meeting_context if viewer.wall else None)
     if viewer.wall is not None:
-        return _only(scope_workbook(workbook, replace(viewer, projection=True, wall=None)), viewer.wall)
+        return _only(_scoped(workbook, replace(viewer, projection=True)), viewer.wall)
+    return _scoped(workbook, viewer)
+
+
+def _scoped(workbook: Workbook, viewer: Viewer) -> Workbook:
     if not viewer.sees_everything:
         workbook = _restrict(workbook, visible_households(workbook, viewer.user),
                              is_member(workbook, viewer.user.agency))
