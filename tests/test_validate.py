@@ -94,6 +94,45 @@ def test_blank_rows_are_skipped_silently():
     assert list(workbook["世帯"]["_row"]) == [3]
 
 
+@pytest.mark.parametrize("cell, age, problem", [
+    (1, 1, None),
+    (1.0, 1, None),
+    (True, None, "数字を入れてください"),        # TRUE equals 1 in Python; it is judged apart
+    ("１", 1, None),
+    ("1", 1, None),
+])
+def test_equal_looking_cells_of_different_types_are_judged_apart(cell, age, problem):
+    # Each distinct cell is parsed once per column; a column holding 1, 1.0 and TRUE must not
+    # hand TRUE the verdict of 1 (or the other way round), whatever comes first.
+    rows = [["H-1", name, v] for name, v in zip(("A氏", "B氏", "C氏", "D氏"), (1, True, 1.0, cell))]
+    workbook = validate({**households(["H-1", "a", "あり", "受付", "2025/4/1"]),
+                         "世帯員": [["世帯ID", "記号", "年齢"], *rows]})
+    ages = workbook["世帯員"]["年齢"].astype(object)
+    assert [None if a is pd.NA else a for a in ages][-1] == age
+    mine = [p.message for p in workbook.problems if p.row == 5]
+    assert (mine[0].startswith(problem) if problem else mine == []), mine
+    assert [p.row for p in workbook.problems] == [3] + ([5] if problem else [])
+
+
+def test_ragged_rows_read_missing_cells_as_blank():
+    # Google Sheets leaves out trailing blank cells; a row can also be longer than the header.
+    workbook = validate(households(["H-1", "a", "あり"], ["H-2", "b", "なし", "受付", "2025/4/1", "余り"],
+                                   header=["世帯ID", "表示名", "同意", "段階", "受付日"]))
+    assert list(workbook["世帯"]["世帯ID"]) == ["H-2"]
+    assert [(p.row, p.column, p.severity) for p in workbook.problems] == [(2, "段階", ERROR), (2, "受付日", ERROR)]
+
+
+def test_excel_tabs_read_in_threads_are_the_file_as_calamine_reads_it():
+    from python_calamine import CalamineWorkbook
+
+    from tests.conftest import SAMPLE as sample_workbook_path
+    book = CalamineWorkbook.from_path(str(sample_workbook_path))
+    serial = {n: book.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in book.sheet_names}
+    raw = read_excel(sample_workbook_path)
+    assert list(raw) == book.sheet_names
+    assert dict(raw) == serial
+
+
 def test_columns_in_any_order_and_header_variants_are_read():
     header = ["受付日", " 世帯ＩＤ ", "ステージ", "本人同意", "氏名"]
     workbook = validate({"世帯": [header, ["R7.4.1", "Ｈ１", "受付", "不明", "テスト世帯"]]})

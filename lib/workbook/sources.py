@@ -167,6 +167,39 @@ def _is_loopback(url: str) -> bool:
 
 # ---------------------------------------------------------------- Excel
 
+# Tabs of an Excel file are parsed by this many threads at once (python-calamine lets other
+# threads run while it parses, so validation of one tab overlaps the reading of the next):
+READ_THREADS = 2
+
+
+class _ExcelTabs(Mapping):
+    """Tab title → rows of an Excel file, each tab parsed in a worker thread; a tab's rows are
+    waited for only when asked for (validation starts on the first tab while the others are read)."""
+
+    def __init__(self, titles: list[str], read_tab, name: str):
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="tsunagu-read")
+        self._futures = {title: pool.submit(read_tab, title) for title in titles}
+        pool.shutdown(wait=False)
+        self._name = name
+
+    def __getitem__(self, title: str) -> list:
+        from python_calamine import CalamineError
+
+        try:
+            return self._futures[title].result()
+        except (CalamineError, OSError, ValueError) as e:
+            raise SourceError(f"Excel ファイルとして読めません: {self._name}（{e}）",
+                              f"{', '.join(EXCEL_SUFFIXES)} 形式か、ファイルが壊れていないかを確かめてください。") from None
+
+    def __iter__(self):
+        return iter(self._futures)
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+
 def read_excel(path: str | Path, data: bytes | None = None, only=None) -> RawWorkbook:
     """Every tab of an Excel/ODS file as raw cell values, row 1 first (blank rows kept in place).
     With `data`, those bytes (already read from `path`) are parsed instead of reading again; with
@@ -179,14 +212,24 @@ def read_excel(path: str | Path, data: bytes | None = None, only=None) -> RawWor
     if data is None and not path.is_file():
         raise SourceNotFound(f"ファイルが見つかりません: {path}",
                              "パスのつづりと、共有フォルダに接続できているかを確かめてください。")
+    problem = SourceError(f"Excel ファイルとして読めません: {path.name}",
+                          f"{', '.join(EXCEL_SUFFIXES)} 形式か、ファイルが壊れていないかを確かめてください。")
     try:
-        book = (CalamineWorkbook.from_path(str(path)) if data is None
-                else CalamineWorkbook.from_filelike(io.BytesIO(data)))
-        return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                if only is None or name in only else [] for name in book.sheet_names}
+        if data is None:
+            data = path.read_bytes()
+        titles = CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names
     except (CalamineError, OSError, ValueError) as e:
-        raise SourceError(f"Excel ファイルとして読めません: {path.name}（{e}）",
-                          f"{', '.join(EXCEL_SUFFIXES)} 形式か、ファイルが壊れていないかを確かめてください。") from None
+        raise SourceError(f"{problem}（{e}）", problem.advice) from None
+    books = threading.local()       # one parser per thread: a CalamineWorkbook is not shared
+
+    def read_tab(title: str) -> list:
+        if only is not None and title not in only:
+            return []
+        if not hasattr(books, "book"):
+            books.book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return books.book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+
+    return _ExcelTabs(titles, read_tab, path.name)
 
 
 # ---------------------------------------------------------------- Google Sheets

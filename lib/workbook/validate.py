@@ -6,9 +6,13 @@ unknown columns are kept and listed as info; missing optional tabs are fine.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import gc
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Callable, Mapping, Sequence
 
 import pandas as pd
@@ -101,39 +105,13 @@ def cut(value):
     return value
 
 
-def _household_of(row: Sequence, index: int) -> str | None:
+def _household_of(value: object) -> str | None:
     """The 世帯ID a row belongs to, for locating its problems; None when the cell is unusable
     (TRUE/FALSE, a number …): that cell's own problem is reported where the column is parsed."""
-    if index >= len(row):
-        return None
     try:
-        return cells.parse_id(row[index])
+        return cells.parse_id(value)
     except cells.CellError:
         return None
-
-
-def _memo(parse: Callable[[object], object]) -> Callable[[object], object]:
-    """`parse` remembered per distinct cell value (a column repeats its values: 段階, 世帯ID, dates …),
-    failures included; lists come back as fresh copies."""
-    known: dict = {}
-
-    def parse_once(value):
-        try:
-            key = (type(value), value)
-            done = known.get(key)
-        except TypeError:                       # an unhashable cell: parse it every time
-            return parse(value)
-        if done is None:
-            try:
-                done = (True, parse(value))
-            except cells.CellError as e:
-                done = (False, e)
-            known[key] = done
-        ok, result = done
-        if not ok:
-            raise cells.CellError(str(result))
-        return list(result) if isinstance(result, list) else result
-    return parse_once
 
 
 def _parser(col: Column) -> Callable[[object], object]:
@@ -161,25 +139,112 @@ class _Collector:
         self.problems.append(Problem(self.tab, row, column, _shown(value), severity, message, household))
 
 
-def _match_sheets(raw: RawWorkbook, problems: list[Problem]) -> dict[str, tuple[str, Sequence]]:
+class _Sheets(dict):
+    """Schema tab name → (sheet title, rows), the rows asked of the raw workbook only when used
+    (an Excel file's tabs are still being read while the first ones are checked)."""
+
+    def __init__(self, raw: RawWorkbook, titles: dict[str, str]):
+        super().__init__(titles)
+        self.raw = raw
+
+    def __getitem__(self, name: str) -> tuple[str, Sequence]:
+        title = super().__getitem__(name)
+        return title, self.raw[title]
+
+    def title(self, name: str) -> str:
+        return super().__getitem__(name)
+
+
+def _match_sheets(raw: RawWorkbook, problems: list[Problem]) -> _Sheets:
     """Schema tab name → (sheet title, rows); unknown sheets reported as info."""
-    found: dict[str, tuple[str, Sequence]] = {}
-    for title, rows in raw.items():
+    found: dict[str, str] = {}
+    for title in raw:
         tab = schema.tab_for_title(title)
         if tab is None:
             problems.append(Problem(title, None, "", "", INFO,
                                     "このタブはつなぐボードでは使いません（そのまま残ります）"))
         elif tab.name in found:
             problems.append(Problem(title, None, "", "", WARNING,
-                                    f"「{tab.name}」タブが2つあります。「{found[tab.name][0]}」だけを読みました"))
+                                    f"「{tab.name}」タブが2つあります。「{found[tab.name]}」だけを読みました"))
         else:
-            found[tab.name] = (title, rows)
-    return found
+            found[tab.name] = title
+    return _Sheets(raw, found)
+
+
+def _filled(row: Sequence[object]) -> bool:
+    """Whether a row has anything in it (the fast form of `not all(is_blank)`; most rows
+    answer at their first cell)."""
+    for v in row:
+        if v is None or v == "":
+            continue
+        if v.__class__ is str:
+            if v.strip():
+                return True
+            continue
+        if v.__class__ is float and v != v:     # NaN
+            continue
+        return True
+    return False
+
+
+class _Outcome:
+    """What one distinct raw value of a column becomes: the value, or the error it raised, and
+    the notes it always gets (words not in the vocabulary, a very long text)."""
+
+    __slots__ = ("value", "error", "notes")
+
+    def __init__(self, value, error: str | None = None, notes: tuple = ()):
+        self.value, self.error, self.notes = value, error, notes
+
+
+def _outcome(col: Column, parse: Callable[[object], object], raw) -> _Outcome:
+    empty = [] if col.type in (schema.LIST, schema.IDLIST) else None
+    try:
+        value = _check_range(col, parse(raw))
+    except cells.CellError as e:
+        hint = f"（{col.hint}）" if col.hint and col.hint not in str(e) else ""
+        if col.required:
+            return _Outcome(empty, f"{e}{hint}。この行は表示できません")
+        return _Outcome(empty, f"{e}{hint}。このセルは空として扱います")
+    notes = []
+    error = None
+    if col.required and value is None:
+        error = f"必須の「{col.name}」が空です{('（' + col.hint + '）') if col.hint else ''}。この行は表示できません"
+    if col.type == schema.LIST and col.vocabulary:
+        notes += [(raw, f"「{word}」は決まった言葉にありません（そのまま表示します）")
+                  for word in value if word not in col.vocabulary]
+    if isinstance(value, str) and len(value) > MAX_SHOWN_CHARS:
+        notes.append((value[:40], f"{len(value):,}文字の長い入力です。画面では先頭の{MAX_SHOWN_CHARS:,}文字だけを表示します"
+                                  "（シートの全文はそのまま残ります）"))
+        value = cut(value)
+    return _Outcome(value, error, tuple(notes))
+
+
+def _map_once(fn: Callable[[object], object], values: list) -> list:
+    """[fn(v) for v in values], with fn called once per distinct value (a column repeats its
+    values: 段階, 世帯ID, dates …); 1, 1.0 and TRUE stay apart."""
+    keys = list(zip(map(type, values), values))
+    try:
+        distinct = dict.fromkeys(keys)
+    except TypeError:                            # an unhashable cell: call fn for every cell
+        return [fn(v) for v in values]
+    done = {key: fn(key[1]) for key in distinct}
+    return [done[key] for key in keys]
+
+
+def _column(col: Column, raw: list) -> tuple[list, list[_Outcome]]:
+    """One column's raw cells → (typed values, the outcome of each cell)."""
+    parse = _parser(col)
+    outcomes = _map_once(lambda v: _outcome(col, parse, v), raw)
+    if col.type in (schema.LIST, schema.IDLIST):
+        return [list(o.value) for o in outcomes], outcomes
+    return [o.value for o in outcomes], outcomes
 
 
 def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: list[Problem]
               ) -> tuple[list[dict], list[str], int, frozenset]:
-    """Parse one tab's rows: (usable records, extra column names, rows left out, schema columns found)."""
+    """Parse one tab's rows: (usable records, extra column names, rows left out, schema columns found).
+    Column by column: each distinct value of a column is parsed once."""
     out = _Collector(title, problems)
     header = list(rows[0]) if rows else []
     positions: dict[str, int] = {}
@@ -203,64 +268,52 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
             if label != col.name and schema.header_key(label) != schema.header_key(col.name):
                 out.add(INFO, 1, label, cell, f"見出し「{label}」を「{col.name}」として読みました")
 
-    data_rows = [(n, r) for n, r in enumerate(rows[1:], start=2)
-                 if any(not cells.is_blank(v) for v in r)]
+    numbers: list[int] = []
+    data: list[Sequence[object]] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if _filled(row):
+            numbers.append(number)
+            data.append(row)
     missing = [c.name for c in tab.columns if c.required and c.name not in positions]
     if missing:
         for name in missing:
             out.add(ERROR, 1, name, "", f"必須の列「{name}」が見つかりません。1行目に見出し「{name}」を入れてください"
-                    f"（このタブの{len(data_rows)}行は読めません）")
-        return [], list(extras), len(data_rows), frozenset(positions)
+                    f"（このタブの{len(data)}行は読めません）")
+        return [], list(extras), len(data), frozenset(positions)
 
-    parsers = {name: _memo(_parser(tab.column(name))) for name in positions}
-    id_col = "世帯ID" if "世帯ID" in positions else None
-    records: list[dict] = []
-    left_out = 0
-    for number, row in data_rows:
-        household = _household_of(row, positions[id_col]) if id_col else None
-        record: dict[str, object] = {ROW: number}
-        usable = True
-        for col in tab.columns:
-            if col.name not in positions:
-                record[col.name] = [] if col.type in (schema.LIST, schema.IDLIST) else None
+    by_column = list(zip_longest(*data)) if data else []   # rows may be ragged (Sheets trims them)
+
+    def cells_of(i: int) -> list:
+        return list(by_column[i]) if i < len(by_column) else [None] * len(data)
+
+    households = (_map_once(_household_of, cells_of(positions["世帯ID"])) if "世帯ID" in positions
+                  else [None] * len(data))
+    usable = [True] * len(data)
+    columns: list[list] = [numbers]
+    for col in tab.columns:
+        if col.name not in positions:
+            columns.append([[] for _ in data] if col.type in (schema.LIST, schema.IDLIST) else [None] * len(data))
+            continue
+        raw = cells_of(positions[col.name])
+        values, outcomes = _column(col, raw)
+        columns.append(values)
+        flagged = {o for o in set(outcomes) if o.error or o.notes}
+        for k, o in enumerate(outcomes) if flagged else ():
+            if o not in flagged:
                 continue
-            i = positions[col.name]
-            raw = row[i] if i < len(row) else None
-            try:
-                value = _check_range(col, parsers[col.name](raw))
-            except cells.CellError as e:
-                hint = f"（{col.hint}）" if col.hint and col.hint not in str(e) else ""
-                if col.required:
-                    out.add(ERROR, number, col.name, raw, f"{e}{hint}。この行は表示できません", household)
-                    usable = False
-                else:
-                    out.add(ERROR, number, col.name, raw, f"{e}{hint}。このセルは空として扱います", household)
-                value = [] if col.type in (schema.LIST, schema.IDLIST) else None
-            else:
-                if col.required and value is None:
-                    out.add(ERROR, number, col.name, raw,
-                            f"必須の「{col.name}」が空です{('（' + col.hint + '）') if col.hint else ''}。この行は表示できません",
-                            household)
-                    usable = False
-                if col.type == schema.LIST and col.vocabulary:
-                    for word in value:
-                        if word not in col.vocabulary:
-                            out.add(INFO, number, col.name, raw,
-                                    f"「{word}」は決まった言葉にありません（そのまま表示します）", household)
-            if isinstance(value, str) and len(value) > MAX_SHOWN_CHARS:
-                out.add(INFO, number, col.name, value[:40],
-                        f"{len(value):,}文字の長い入力です。画面では先頭の{MAX_SHOWN_CHARS:,}文字だけを表示します"
-                        "（シートの全文はそのまま残ります）", household)
-                value = cut(value)
-            record[col.name] = value
-        for label, i in extras.items():
-            record[label] = cut(cells.parse_text(row[i])) if i < len(row) else None
-        if usable:
-            records.append(record)
-        else:
-            left_out += 1
+            number, household = numbers[k], households[k]
+            if o.error:
+                out.add(ERROR, number, col.name, raw[k], o.error, household)
+                if o.error.endswith("この行は表示できません"):
+                    usable[k] = False
+            for value, message in o.notes:
+                out.add(INFO, number, col.name, value, message, household)
+    for i in extras.values():
+        columns.append(_map_once(lambda v: cut(cells.parse_text(v)), cells_of(i)))
+    names = [ROW, *tab.column_names, *extras]
+    records = [dict(zip(names, values)) for values, ok in zip(zip(*columns), usable) if ok]
     records, dupes = _drop_duplicate_keys(tab, records, out)
-    return records, list(extras), left_out + dupes, frozenset(positions)
+    return records, list(extras), usable.count(False) + dupes, frozenset(positions)
 
 
 def _check_range(col: Column, value):
@@ -316,8 +369,27 @@ def _frame(tab: Tab, records: list[dict], extras: list[str]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=columns)
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while a workbook is converted: a town's million cells are
+    new objects without cycles, and each collection would walk them all again (a third of the
+    time at 10,000 households)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def validate(raw: RawWorkbook) -> Workbook:
     """Check and convert a whole raw workbook; never raises on what staff typed."""
+    with _collector_paused():
+        return _validate(raw)
+
+
+def _validate(raw: RawWorkbook) -> Workbook:
     problems: list[Problem] = []
     sheets = _match_sheets(raw, problems)
     records: dict[str, list[dict]] = {}
@@ -334,7 +406,7 @@ def validate(raw: RawWorkbook) -> Workbook:
         title, rows = sheets[tab.name]
         records[tab.name], extras[tab.name], left_out[tab.name], present[tab.name] = _read_tab(tab, title, rows, problems)
 
-    titles = {name: sheets[name][0] if name in sheets else name for name in records}
+    titles = {name: sheets.title(name) if name in sheets else name for name in records}
     _check_references(records, titles, problems, left_out, sheets)
     _follow_consent_records(records, titles, problems)
     _check_domain_rules(records, titles, problems, present)
@@ -343,7 +415,7 @@ def validate(raw: RawWorkbook) -> Workbook:
     title_order = {title: order.get(name, 99) for name, title in titles.items()}
     problems.sort(key=lambda p: (title_order.get(p.tab, 100), p.row or 0))
     return Workbook(tables, problems, {k: v for k, v in left_out.items() if v},
-                    {name: sheets[name][0] for name in sorted(sheets, key=order.get)}, present)
+                    {name: sheets.title(name) for name in sorted(sheets, key=order.get)}, present)
 
 
 def parse_cell(tab: str, column: str, value: object) -> object:
@@ -412,29 +484,38 @@ def _check_references(records, titles, problems, left_out, sheets) -> None:
                 continue   # optional tab not kept: nothing to check against
             # Compared after NFKC: （社協） typed in one tab matches (社協) in a list cell of another.
             known = {cells.nfkc(r[target_col]) for r in records[target_tab]}
-            typed = _raw_ids(sheets, target_tab, target_col)
+            found: dict[str, bool] = {}          # value → whether it names a row (each value once)
+
+            def names_row(value) -> bool:
+                if value not in found:
+                    found[value] = cells.nfkc(value) in known
+                return found[value]
+
+            typed = functools.cache(lambda: _raw_ids(sheets, target_tab, target_col))  # only to explain
             out = _Collector(titles[tab.name], problems)
             kept = []
             for r in records[tab.name]:
                 value = r.get(col.name)
-                household = r.get("世帯ID")
                 if col.type in (schema.LIST, schema.IDLIST):
-                    unknown = [v for v in value if cells.nfkc(v) not in known]
-                    for v in unknown:
+                    if all(map(names_row, value)):
+                        kept.append(r)
+                        continue
+                    household = r.get("世帯ID")
+                    for v in (v for v in value if not names_row(v)):
                         sev = ERROR if col.type == schema.IDLIST else WARNING
-                        out.add(sev, r[ROW], col.name, v, _reference_message(target_tab, target_col, v, typed)
+                        out.add(sev, r[ROW], col.name, v, _reference_message(target_tab, target_col, v, typed())
                                 + ("（この値は使いません）" if col.type == schema.IDLIST else ""), household)
                     if col.type == schema.IDLIST:
-                        r[col.name] = [v for v in value if cells.nfkc(v) in known]
+                        r[col.name] = [v for v in value if names_row(v)]
                     kept.append(r)
-                elif value is None or cells.nfkc(value) in known:
+                elif value is None or names_row(value):
                     kept.append(r)
                 elif col.required:
-                    out.add(ERROR, r[ROW], col.name, value,
-                            _reference_message(target_tab, target_col, value, typed) + "。この行は表示できません", household)
+                    out.add(ERROR, r[ROW], col.name, value, _reference_message(target_tab, target_col, value, typed())
+                            + "。この行は表示できません", r.get("世帯ID"))
                 else:
                     out.add(WARNING, r[ROW], col.name, value,
-                            _reference_message(target_tab, target_col, value, typed), household)
+                            _reference_message(target_tab, target_col, value, typed()), r.get("世帯ID"))
                     kept.append(r)
             dropped = len(records[tab.name]) - len(kept)
             if dropped:
