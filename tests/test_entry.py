@@ -525,3 +525,33 @@ def test_sheets_two_people_adding_at_once_keep_both_rows(fake_sheets):
     for t in threads:
         t.join()
     assert sorted(r[5] for r in fake.books[SHEET_KEY]["経過記録"] if str(r[5]).startswith("同時")) == ["同時0", "同時1", "同時2"]
+
+
+@pytest.mark.parametrize("save", ["intake", "stage_move", "contact"])
+def test_a_save_on_the_unchanged_file_writes_what_a_save_after_a_fresh_read_writes(tmp_path, save):
+    # When the file is byte for byte the one the snapshot was read from, a save skips reading it
+    # again (nobody changed anything); it must write exactly the cells the full re-read path writes,
+    # with a hand-added column and a heading typed twice in the sheet.
+    import dataclasses
+    data, _, _ = xlsx_cells.apply(SAMPLE.read_bytes(), xlsx_cells.Edits(cells=[
+        ("経過記録", 1, 9, "独自メモ"), ("経過記録", 1, 10, "内容"), ("世帯", 1, 30, "備考2")]))
+    plan = None
+    results = []
+    for fresh_read in (False, True):
+        path = tmp_path / f"{fresh_read}.xlsx"
+        path.write_bytes(data)
+        config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
+        snapshot = sources.load(config)
+        assert snapshot.digest == sources._file_hash(data)
+        if fresh_read:
+            snapshot = dataclasses.replace(snapshot, digest=None)
+        wb = snapshot.workbook
+        plan = plan or {  # one plan for both files (a contact's 記録ID is random)
+            "intake": lambda: entry.intake(wb, intake_form(), taken=set(wb["世帯"]["世帯ID"]), today=TODAY, by="高野")[0],
+            "stage_move": lambda: entry.stage_move(wb, "H-004", stage="見守り", day="R8.11.24", reason="落ち着いた",
+                                                   by="森田", today=TODAY),
+            "contact": lambda: entry.contact(wb, "H-004", **CONTACT_OK, today=TODAY)}[save]()
+        written = sources.write(config, snapshot, plan)
+        results.append((written.cells, written.rows, dict(sources.read_excel(path))))
+    assert results[0] == results[1]
+    assert results[0][0] > 0 and results[0][2] != dict(sources.read_excel(SAMPLE))

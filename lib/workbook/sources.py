@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from lib import settings
 from lib.workbook import schema, xlsx_cells
-from lib.workbook.validate import RawWorkbook, Workbook, validate
+from lib.workbook.validate import Header, RawWorkbook, Workbook, validate
 from lib.workbook.writeplan import cell_value, locate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +103,7 @@ class Snapshot:
     read_at: dt.datetime
     label: str
     requests: int = 0              # HTTP requests the read took (Sheets only)
+    digest: str | None = None      # sha256 of the Excel file's bytes read (None for Sheets)
 
 
 def secrets_from_files(cwd: Path | None = None) -> dict:
@@ -176,8 +177,10 @@ class _ExcelTabs(Mapping):
     """Tab title → rows of an Excel file, each tab parsed in a worker thread; a tab's rows are
     waited for only when asked for (validation starts on the first tab while the others are read)."""
 
-    def __init__(self, titles: list[str], read_tab, name: str):
+    def __init__(self, titles: list[str], read_tab, name: str, digest: str):
         from concurrent.futures import ThreadPoolExecutor
+
+        self.digest = digest          # of the bytes read: a save knows whether the file is still these
 
         pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="tsunagu-read")
         self._futures = {title: pool.submit(read_tab, title) for title in titles}
@@ -229,7 +232,7 @@ def read_excel(path: str | Path, data: bytes | None = None, only=None) -> RawWor
             books.book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         return books.book.get_sheet_by_name(title).to_python(skip_empty_area=False)
 
-    return _ExcelTabs(titles, read_tab, path.name)
+    return _ExcelTabs(titles, read_tab, path.name, _file_hash(data))
 
 
 # ---------------------------------------------------------------- Google Sheets
@@ -358,7 +361,7 @@ def read_raw(config: SourceConfig) -> tuple[RawWorkbook, int]:
 def load(config: SourceConfig, now: dt.datetime | None = None) -> Snapshot:
     """Read and validate the configured workbook."""
     raw, requests_made = read_raw(config)
-    return Snapshot(validate(raw), now or dt.datetime.now(), config.label, requests_made)
+    return Snapshot(validate(raw), now or dt.datetime.now(), config.label, requests_made, getattr(raw, "digest", None))
 
 
 # ---------------------------------------------------------------- writing back
@@ -384,18 +387,6 @@ class WriteConflict(WriteRefused):
         super().__init__(f"保存しませんでした。読み込んだ後に、シートの{len(conflicts)}か所が変更されています。",
                          advice or "変更を確かめてから「最新の情報に更新」を押し、もう一度保存してください。")
         self.conflicts = conflicts
-
-
-def _fresh_rows(raw: RawWorkbook, title: str) -> tuple[dict[str, int], list]:
-    """Header positions (schema column → 0-based index) and rows of one tab as it is now."""
-    rows = raw.get(title) or []
-    tab = schema.tab_for_title(title)
-    header = {}
-    for i, cell in enumerate(rows[0] if rows else []):
-        col = schema.column_for_header(tab, cell)
-        if col and col.name not in header:
-            header[col.name] = i
-    return header, rows
 
 
 @dataclass
@@ -424,37 +415,43 @@ def _tabs_of(plan) -> set[str]:
     return {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}
 
 
-def _layout(plan, snapshot: Snapshot, raw: RawWorkbook) -> _Layout:
+def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None) -> _Layout:
     """Check the plan against the sheet as it is now and lay it out; refuses (WriteConflict) when a
     touched row changed or a new ID was taken, and (WriteRefused) when a row it updates has no tab.
     A tab the plan appends to that the sheet lacks is added with the schema's header row, and a
-    column it writes that a header lacks is added after the last header cell: nothing moves."""
+    column it writes that a header lacks is added after the last header cell: nothing moves.
+    `raw` is the sheet read again; None when the file is byte for byte the one `snapshot` was
+    read from (nobody saved since), so the snapshot is what a re-read would give."""
     titles = dict(snapshot.workbook.titles)
+    present = set(raw) if raw is not None else set(titles.values())
     new_tabs = []
     for tab in sorted(_tabs_of(plan)):
-        if tab in titles and titles[tab] in raw:
+        if tab in titles and titles[tab] in present:
             continue
         if any(c.tab == tab for c in plan.changes) or any(t == tab for t, _ in plan.expected):
             raise WriteRefused(f"「{tab}」タブが見つからないため保存できません。",
                                f"スプレッドシートに「{tab}」タブ（1行目に見出し）を戻してから、もう一度保存してください。")
-        if tab in titles.values() or tab in raw:
+        if tab in titles.values() or tab in present:
             raise WriteRefused(f"「{tab}」タブを読み込めていないため保存できません。", "「最新の情報に更新」を押してから、もう一度保存してください。")
         titles[tab] = tab
         new_tabs.append(tab)
-    found, rows = locate(plan, validate({t: raw[t] for t in _check_titles(plan, titles) if t in raw}))
+    fresh = (snapshot.workbook if raw is None
+             else validate({t: raw[t] for t in _check_titles(plan, titles) if t in raw}))
+    found, rows = locate(plan, fresh)
     if found:
         raise WriteConflict(found)
     headers, new_headers = {}, []
     for tab in _tabs_of(plan):
         title = titles[tab]
-        header, sheet_rows = _fresh_rows(raw, title) if tab not in new_tabs else ({}, [])
         if tab in new_tabs:
-            header = {c: i for i, c in enumerate(schema.TABS_BY_NAME[tab].column_names)}
+            header, free = {c: i for i, c in enumerate(schema.TABS_BY_NAME[tab].column_names)}, 0
             new_headers += [(title, i, c) for c, i in header.items()]
+        else:
+            known = (snapshot.workbook.headers[tab] if raw is None
+                     else Header.of(schema.TABS_BY_NAME[tab], (raw.get(title) or [[]])[0]))
+            header, free = dict(known.positions), known.free
         wanted = [c.column for c in plan.changes if c.tab == tab]
         wanted += [c for a in plan.appends if a.tab == tab for c, v in a.values.items() if v not in (None, "", ())]
-        first_row = sheet_rows[0] if sheet_rows else []
-        free = max((i for i, v in enumerate(first_row) if v not in (None, "")), default=-1) + 1
         for column in dict.fromkeys(wanted):
             if column not in header:
                 header[column] = free
@@ -558,7 +555,10 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
     except FileNotFoundError:
         raise SourceNotFound(f"ファイルが見つかりません: {path}") from None
     titles = snapshot.workbook.titles    # the conflict check sees exactly the bytes written from:
-    raw = read_excel(path, data, only=set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)})
+    if snapshot.digest is not None and snapshot.digest == _file_hash(data):
+        raw = None                       # nobody saved since the snapshot: it is the re-read
+    else:
+        raw = read_excel(path, data, only=set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)})
     layout = _layout(plan, snapshot, raw)
     cells = _cells_to_write(plan, layout, for_sheets=False)
     appends = _appended_rows(plan, layout, for_sheets=False)

@@ -47,6 +47,23 @@ class Problem:
                 "severity": self.severity, "message": self.message}
 
 
+@dataclass(frozen=True)
+class Header:
+    """Where a tab's columns are in its row 1: schema column → 0-based index (the left one when a
+    heading is there twice), and the first column after the last heading (where a new one goes)."""
+
+    positions: dict[str, int]
+    free: int
+
+    @classmethod
+    def of(cls, tab: Tab, first_row: Sequence[object]) -> "Header":
+        positions: dict[str, int] = {}
+        for i, cell in enumerate(first_row):
+            if not cells.is_blank(cell) and (col := schema.column_for_header(tab, cell)) and col.name not in positions:
+                positions[col.name] = i
+        return cls(positions, max((i for i, v in enumerate(first_row) if v not in (None, "")), default=-1) + 1)
+
+
 @dataclass
 class Workbook:
     """The typed, validated workbook: one DataFrame per schema tab plus every problem found."""
@@ -56,6 +73,7 @@ class Workbook:
     left_out: dict[str, int] = field(default_factory=dict)   # rows not usable, per tab
     titles: dict[str, str] = field(default_factory=dict)      # schema tab → the sheet's own title
     columns: dict[str, frozenset] = field(default_factory=dict)  # schema tab → schema columns its header has
+    headers: dict[str, "Header"] = field(default_factory=dict)    # schema tab → where its columns are
 
     def has(self, tab: str, column: str | None = None) -> bool:
         """Whether the sheet has this tab (and this column in its header): counts that need a
@@ -242,12 +260,13 @@ def _column(col: Column, raw: list) -> tuple[list, list[_Outcome]]:
 
 
 def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: list[Problem]
-              ) -> tuple[list[dict], list[str], int, frozenset]:
-    """Parse one tab's rows: (usable records, extra column names, rows left out, schema columns found).
+              ) -> tuple[list[dict], list[str], int, Header]:
+    """Parse one tab's rows: (usable records, extra column names, rows left out, its header).
     Column by column: each distinct value of a column is parsed once."""
     out = _Collector(title, problems)
     header = list(rows[0]) if rows else []
-    positions: dict[str, int] = {}
+    head = Header.of(tab, header)
+    positions = head.positions
     extras: dict[str, int] = {}
     for i, cell in enumerate(header):
         if cells.is_blank(cell):
@@ -260,13 +279,11 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
                 continue
             extras[label] = i
             out.add(INFO, 1, label, cell, "つなぐボードの決まった列ではありません（値はそのまま残し、表示だけします）")
-        elif col.name in positions:
+        elif positions[col.name] != i:
             out.add(WARNING, 1, label, cell,
                     f"「{col.name}」にあたる列が2つあります。左の列だけを読みました")
-        else:
-            positions[col.name] = i
-            if label != col.name and schema.header_key(label) != schema.header_key(col.name):
-                out.add(INFO, 1, label, cell, f"見出し「{label}」を「{col.name}」として読みました")
+        elif label != col.name and schema.header_key(label) != schema.header_key(col.name):
+            out.add(INFO, 1, label, cell, f"見出し「{label}」を「{col.name}」として読みました")
 
     numbers: list[int] = []
     data: list[Sequence[object]] = []
@@ -279,7 +296,7 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
         for name in missing:
             out.add(ERROR, 1, name, "", f"必須の列「{name}」が見つかりません。1行目に見出し「{name}」を入れてください"
                     f"（このタブの{len(data)}行は読めません）")
-        return [], list(extras), len(data), frozenset(positions)
+        return [], list(extras), len(data), head
 
     by_column = list(zip_longest(*data)) if data else []   # rows may be ragged (Sheets trims them)
 
@@ -313,7 +330,7 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
     names = [ROW, *tab.column_names, *extras]
     records = [dict(zip(names, values)) for values, ok in zip(zip(*columns), usable) if ok]
     records, dupes = _drop_duplicate_keys(tab, records, out)
-    return records, list(extras), usable.count(False) + dupes, frozenset(positions)
+    return records, list(extras), usable.count(False) + dupes, head
 
 
 def _check_range(col: Column, value):
@@ -396,6 +413,7 @@ def _validate(raw: RawWorkbook) -> Workbook:
     extras: dict[str, list[str]] = {}
     left_out: dict[str, int] = {}
     present: dict[str, frozenset] = {}
+    headers: dict[str, Header] = {}
     for tab in schema.TABS:
         if tab.name not in sheets:
             if tab.required:
@@ -404,7 +422,8 @@ def _validate(raw: RawWorkbook) -> Workbook:
             records[tab.name], extras[tab.name] = [], []
             continue
         title, rows = sheets[tab.name]
-        records[tab.name], extras[tab.name], left_out[tab.name], present[tab.name] = _read_tab(tab, title, rows, problems)
+        records[tab.name], extras[tab.name], left_out[tab.name], headers[tab.name] = _read_tab(tab, title, rows, problems)
+        present[tab.name] = frozenset(headers[tab.name].positions)
 
     titles = {name: sheets.title(name) if name in sheets else name for name in records}
     _check_references(records, titles, problems, left_out, sheets)
@@ -415,7 +434,7 @@ def _validate(raw: RawWorkbook) -> Workbook:
     title_order = {title: order.get(name, 99) for name, title in titles.items()}
     problems.sort(key=lambda p: (title_order.get(p.tab, 100), p.row or 0))
     return Workbook(tables, problems, {k: v for k, v in left_out.items() if v},
-                    {name: sheets.title(name) for name in sorted(sheets, key=order.get)}, present)
+                    {name: sheets.title(name) for name in sorted(sheets, key=order.get)}, present, headers)
 
 
 def parse_cell(tab: str, column: str, value: object) -> object:
