@@ -31,24 +31,31 @@ tiles = st.toggle("インターネットの地図を背景にする", key="resou
 shown = resources.filter_resources(located, filters)
 
 # Render the map:
-st.caption(f"地図に出ている社会資源: {len(shown)}件（全{len(workbook['社会資源'])}件）")
+dots, cell = resources.thin(shown)
+st.caption(f"地図に出ている社会資源: {len(shown)}件（全{len(workbook['社会資源'])}件）"
+           + (f"。点が多いため、近く（約{cell * 111:.1f}km四方）の同じ種別を1つの点にまとめています"
+              "（点の大きさが件数。絞り込むと1件ずつ出ます）" if cell else ""))
 centres = workbook["地区"].dropna(subset=["緯度", "経度"])[["地区名", "緯度", "経度"]]
 if tiles:
     import pydeck as pdk
     colours = {k: [int(v[i:i + 2], 16) for i in (1, 3, 5)] for k, v in resources.KIND_COLOURS.items()}
+    count = dots["件数"] if cell else pd.Series(1, index=dots.index)
     # deck.gl expressions want ASCII field names:
-    data = pd.DataFrame({"name": shown["名称"], "kind": shown["種別"], "address": shown["住所"].fillna(""),
-                         "hours": shown["開設日時"].fillna(""), "phone": shown["電話"].fillna(""),
-                         "lat": shown["緯度"], "lon": shown["経度"], "color": shown["種別"].map(colours)})
+    data = pd.DataFrame({"name": dots["名称"], "kind": dots["種別"],
+                         "address": dots["住所"].fillna("") if "住所" in dots else "",
+                         "hours": dots["開設日時"].fillna("") if "開設日時" in dots else "",
+                         "phone": dots["電話"].fillna("") if "電話" in dots else "",
+                         "lat": dots["緯度"], "lon": dots["経度"], "color": dots["種別"].map(colours),
+                         "radius": 80 * count.pow(0.5)})
     view = pdk.ViewState(latitude=float(data["lat"].mean() if len(data) else centres["緯度"].mean()),
                          longitude=float(data["lon"].mean() if len(data) else centres["経度"].mean()), zoom=12)
     layer = pdk.Layer("ScatterplotLayer", data=data, get_position=["lon", "lat"], get_fill_color="color",
-                      get_radius=80, pickable=True)
+                      get_radius="radius", pickable=True)
     # "text" tooltips are shown as plain text, so sheet values cannot inject HTML:
     st.pydeck_chart(pdk.Deck(layers=[layer], initial_view_state=view, map_style="light",
                              tooltip={"text": "{name}\n{kind}\n{address}\n{hours}\n{phone}"}))
 else:
-    st.altair_chart(charts.resource_map(shown, centres), width="stretch")
+    st.altair_chart(charts.resource_map(dots, centres), width="stretch")
 if len(unusable):
     st.subheader("地図に出せない社会資源")
     st.dataframe(unusable, hide_index=True, width="stretch")

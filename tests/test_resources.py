@@ -1,5 +1,6 @@
 """社会資源: coverage and gap sentences, the 課題 → 種別 mapping, distance ordering of suggestions,
 and resources that cannot go on the map listed with their reason."""
+import pandas as pd
 import pytest
 
 from lib.casework import charts, resources
@@ -117,3 +118,37 @@ def test_map_spec_needs_no_tiles():
     assert "http" not in text and "tile" not in text     # nothing to fetch: no basemap, no remote data
     empty = charts.resource_map(shown.iloc[0:0], workbook["地区"][["地区名", "緯度", "経度"]]).to_dict()
     assert len(empty["layer"]) == 3
+
+
+def _points(n: int, kinds=("サロン", "居場所")) -> pd.DataFrame:
+    # n resources on a 1 km × 1 km patch, kinds alternating
+    return pd.DataFrame({"名称": [f"資源{i}" for i in range(n)], "種別": [kinds[i % len(kinds)] for i in range(n)],
+                         "緯度": [35.0 + (i % 50) * 0.0002 for i in range(n)],
+                         "経度": [134.0 + (i // 50) * 0.0002 for i in range(n)]})
+
+
+@pytest.mark.parametrize("n, limit, merged", [(0, 10, False), (10, 10, False), (11, 10, True), (3000, 1000, True),
+                                              (7000, 1000, True)])
+def test_the_map_shows_at_most_limit_dots_and_counts_every_resource(n, limit, merged):
+    points = _points(n)
+    dots, cell = resources.thin(points, limit)
+    assert len(dots) <= limit
+    assert (cell is not None) == merged
+    if not merged:
+        assert dots is points
+        return
+    assert dots["件数"].sum() == n
+    assert set(dots["種別"]) == set(points["種別"])          # a dot never mixes kinds
+    for kind in ("サロン", "居場所"):
+        assert dots.loc[dots["種別"] == kind, "件数"].sum() == (points["種別"] == kind).sum()
+    assert dots["緯度"].between(points["緯度"].min(), points["緯度"].max()).all()
+    assert all("ほか" in name for name, k in zip(dots["名称"], dots["件数"]) if k > 1)
+
+
+def test_merged_dots_are_sized_by_their_count_on_the_map():
+    dots, _ = resources.thin(_points(300), 20)
+    spec = charts.resource_map(dots, pd.DataFrame({"地区名": ["中央"], "緯度": [35.0], "経度": [134.0]})).to_dict()
+    assert spec["layer"][0]["encoding"]["size"]["field"] == "件数"
+    single, _ = resources.thin(_points(5), 20)
+    spec = charts.resource_map(single, pd.DataFrame({"地区名": ["中央"], "緯度": [35.0], "経度": [134.0]})).to_dict()
+    assert "field" not in spec["layer"][0]["encoding"]["size"]

@@ -63,13 +63,15 @@ def resource_map(points: pd.DataFrame, centres: pd.DataFrame) -> alt.LayerChart:
     """The tile-free map: resources as dots coloured by 種別 on a Mercator projection, 地区 names at
     their centres. Needs no network (no basemap tiles)."""
     from lib.casework.resources import KIND_COLOURS
-    shown = [c for c in ("名称", "種別", "住所", "開設日時", "電話", "対象") if c in points.columns]
+    shown = [c for c in ("名称", "種別", "件数", "住所", "開設日時", "電話", "対象") if c in points.columns]
     points = points[[*shown, "緯度", "経度"]]           # only what the map shows reaches the browser
-    base = alt.Chart(points).mark_circle(size=160, opacity=0.85, stroke="#ffffff", strokeWidth=1).encode(
-        longitude="経度:Q", latitude="緯度:Q",
+    size = (alt.Size("件数:Q", scale=alt.Scale(range=[160, 900]), legend=alt.Legend(title="件数"))
+            if "件数" in points.columns else alt.value(160))     # dots merged by resources.thin
+    base = alt.Chart(points).mark_circle(opacity=0.85, stroke="#ffffff", strokeWidth=1).encode(
+        longitude="経度:Q", latitude="緯度:Q", size=size,
         color=alt.Color("種別:N", scale=alt.Scale(domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values())),
                         legend=alt.Legend(title="種別", orient="right")),
-        tooltip=[alt.Tooltip(f"{c}:N") for c in shown])
+        tooltip=[alt.Tooltip(f"{c}:{'Q' if c == '件数' else 'N'}") for c in shown])
     labels = alt.Chart(centres).mark_text(fontSize=18, fontWeight="bold", color="#37474f", dy=-14).encode(
         longitude="経度:Q", latitude="緯度:Q", text="地区名:N")
     marks = alt.Chart(centres).mark_point(shape="cross", size=120, color="#37474f").encode(

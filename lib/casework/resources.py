@@ -44,6 +44,10 @@ SENIOR_KINDS = ("サロン", "通いの場")
 CORE_KINDS = ("相談窓口", "居場所", "サロン", "通いの場", "子育て支援拠点", "子ども食堂")
 # A resource farther than this from every 地区 centre is treated as mistyped, not plotted:
 FAR_FROM_TOWN_KM = 30.0
+# More dots than this cannot be told apart on the map: nearby resources of one 種別 become one
+# dot with their count (a grid of cells, each side doubled until the dots fit):
+MAP_DOTS = 1_000
+FIRST_CELL_DEGREES = 0.002          # about 200 m
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -59,6 +63,25 @@ def _centres(workbook) -> dict[str, tuple[float, float]]:
     areas = workbook[schema.AREAS]
     return {n: (la, lo) for n, la, lo in zip(areas["地区名"], areas["緯度"], areas["経度"])
             if not pd.isna(la) and not pd.isna(lo)}
+
+
+def thin(points: pd.DataFrame, limit: int = MAP_DOTS) -> tuple[pd.DataFrame, float | None]:
+    """At most `limit` dots for the map: the points as they are when they fit; otherwise one dot
+    per 種別 and grid cell at the mean position of its resources, 名称 saying how many (件数), and
+    the cell side in degrees (None when nothing was merged)."""
+    if len(points) <= limit:
+        return points, None
+    cell = FIRST_CELL_DEGREES
+    while True:
+        keys = [points["種別"].fillna("その他"), (points["緯度"] // cell).astype(int), (points["経度"] // cell).astype(int)]
+        groups = points.groupby(keys, sort=False)
+        if groups.ngroups <= limit:
+            break
+        cell *= 2
+    dots = groups.agg(緯度=("緯度", "mean"), 経度=("経度", "mean"), 件数=("緯度", "size"),
+                      一例=("名称", "first")).reset_index(level=[1, 2], drop=True).reset_index()
+    dots["名称"] = [f"{name}（ほか{n - 1}件）" if n > 1 else name for name, n in zip(dots["一例"], dots["件数"])]
+    return dots[["名称", "種別", "件数", "緯度", "経度"]], cell
 
 
 def locate(workbook) -> tuple[pd.DataFrame, pd.DataFrame]:
