@@ -1,12 +1,22 @@
-"""Load+validate benchmark: figures, not a timed test.
+"""Load + validate against the peers: figures, not a timed test.
 
-    python -m bench.bench_load            # 1k and 10k households
-    python -m bench.bench_load --sizes 1000
+    python -m bench.bench_load                        # 60, 3,000 and 10,000 households
+    python -m bench.bench_load --sizes 3000 --repeats 5
 
-For each size: our Excel path (calamine read + validate), our Sheets path through real gspread
-against the local fake server (HTTP calls per refresh), and the naive ways side by side
-(pandas.read_excel with its default engine; one gspread get_all_records per tab). Each case
-runs in a fresh child process so its peak memory (max RSS) is its own.
+For each size, every case runs in a fresh child process (so its peak memory is its own), the cases
+interleaved (A B C … A B C …, `--repeats` times); each row prints min and median seconds and the
+ratio of its median to our whole load (`excel` for files, `sheets` for Google Sheets):
+- `excel` — our load: python-calamine read (tabs in two threads) + validation into typed tables;
+  `validation` is the validation alone on a workbook already read (same child).
+- `excel-raw` — our read alone, no validation.
+- `pandas-calamine` — `pandas.read_excel(sheet_name=None, engine="calamine")`: the fastest peer,
+  reading only (no validation, dtypes guessed).
+- `pandas-openpyxl` — `pandas.read_excel(sheet_name=None)` with its default engine.
+- `sheets` — our Google Sheets path through real gspread over HTTP to tests/fake_sheets.py
+  (metadata + one values batchGet), then validation; HTTP = requests per refresh.
+- `gspread-get-all-values` — plain gspread: `open_by_key`, `worksheets()`, `get_all_values()` per tab.
+- `gspread-get-all-records` — the same with `get_all_records()` (it also turns ID "007" into 7).
+Each row checks that it read every row of the town (the generator's count) and fails otherwise.
 """
 from __future__ import annotations
 
@@ -21,6 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 KEY = "1BenchKey0123456789abcdefghijklmnopqrstuvwxyz"
+CASES = ("excel", "excel-raw", "pandas-calamine", "pandas-openpyxl", "sheets", "gspread-get-all-values",
+         "gspread-get-all-records")
+# The case each row is compared with (ratio of medians):
+OURS = {"excel": "excel", "excel-raw": "excel", "pandas-calamine": "excel", "pandas-openpyxl": "excel",
+        "sheets": "sheets", "gspread-get-all-values": "sheets", "gspread-get-all-records": "sheets"}
 
 
 def _status_mb(field: str) -> float:
@@ -33,44 +48,57 @@ def _status_mb(field: str) -> float:
 
 
 def case(name: str, path: str, root: str | None) -> dict:
-    """Run one case in this process; returns seconds, requests and memory figures."""
+    """Run one case in this process; returns seconds, requests, rows and memory figures."""
     import pandas  # noqa: F401  (imports are not part of the figure)
 
-    from lib.workbook import sources
+    from lib.workbook import sources, validate
     base = _status_mb("VmRSS")
     start = time.perf_counter()
     requests = 0
     rows = 0
+    validation = None
     if name == "excel":
         snap = sources.load(sources.resolve({"TSUNAGU_WORKBOOK": path}, {}))
+        seconds = time.perf_counter() - start
         rows = sum(len(t) for t in snap.workbook.tables.values())
+        raw = dict(sources.read_excel(path))
+        begun = time.perf_counter()
+        validate.validate(raw)
+        validation = time.perf_counter() - begun
     elif name == "excel-raw":
-        raw = sources.read_excel(path)
-        rows = sum(len(r) - 1 for r in raw.values())
-    elif name == "pandas-read-excel":
+        raw = dict(sources.read_excel(path))
+        rows = sum(sum(1 for r in t[1:] if any(v not in (None, "") for v in r)) for t in raw.values())
+    elif name.startswith("pandas-"):
         import pandas as pd
-        frames = pd.read_excel(path, sheet_name=None)
-        rows = sum(len(f) for f in frames.values())
+        frames = pd.read_excel(path, sheet_name=None, engine="calamine" if name == "pandas-calamine" else None)
+        rows = sum(len(f.dropna(how="all")) for f in frames.values())
     elif name == "sheets":
         snap = sources.load(sources.resolve({"TSUNAGU_WORKBOOK": KEY, "TSUNAGU_SHEETS_API_ROOT": root}, {}))
         requests = snap.requests
         rows = sum(len(t) for t in snap.workbook.tables.values())
-    elif name == "gspread-get-all-records":
+    elif name.startswith("gspread-"):
         config = sources.resolve({"TSUNAGU_WORKBOOK": KEY, "TSUNAGU_SHEETS_API_ROOT": root}, {})
         client = sources.sheets_client(config)
         book = client.open_by_key(KEY)
         for sheet in book.worksheets():
-            rows += len(sheet.get_all_records())
+            if name == "gspread-get-all-values":
+                rows += sum(1 for r in sheet.get_all_values()[1:] if any(r))
+            else:
+                rows += len(sheet.get_all_records())
         requests = client.http_client.session.calls
-    seconds = time.perf_counter() - start
-    return {"case": name, "seconds": round(seconds, 3), "requests": requests, "rows": rows,
-            "peak_rss_mb": round(_status_mb("VmHWM"), 1),
-            "rss_growth_mb": round(_status_mb("VmHWM") - base, 1)}
+    else:
+        raise ValueError(name)
+    if name != "excel":
+        seconds = time.perf_counter() - start
+    return {"case": name, "seconds": seconds, "validation": validation, "requests": requests, "rows": rows,
+            "peak_rss_mb": round(_status_mb("VmHWM"), 1), "rss_growth_mb": round(_status_mb("VmHWM") - base, 1)}
 
 
 def _child(name: str, path: Path, root: str | None) -> dict:
     out = subprocess.run([sys.executable, "-m", "bench.bench_load", "--case", name, "--path", str(path),
-                          "--root", root or ""], cwd=ROOT, capture_output=True, text=True, check=True)
+                          "--root", root or ""], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{name} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -85,9 +113,60 @@ def workbook(n: int) -> Path:
     return path
 
 
-def main(argv=None) -> None:
+def run(sizes: list[int], repeats: int) -> list[dict]:
+    """One row per size and case: min/median seconds, ratio to ours, HTTP, rows, peak memory."""
+    from bench.common import NotMeasured, interleaved, median, minimum, ratio
+    from lib.workbook.sources import read_excel
+    from tests.fake_sheets import FakeSheets
+
+    rows = []
+    for n in sizes:
+        path = workbook(n)
+        expected = sum(sum(1 for r in t[1:] if any(v not in (None, "") for v in r))
+                       for t in read_excel(path).values())
+        fake = FakeSheets({KEY: dict(read_excel(path))})
+        root = fake.start()
+        last: dict[str, dict] = {}
+        validation: list[float] = []
+
+        def variant(name):
+            def go():
+                r = _child(name, path, root if name.startswith(("sheets", "gspread")) else None)
+                last[name] = r
+                if r["validation"] is not None:
+                    validation.append(r["validation"])
+                return r["seconds"]
+            return go
+        try:
+            times = interleaved({name: variant(name) for name in CASES}, repeats)
+        finally:
+            fake.stop()
+        for name in CASES:
+            r = last[name]
+            if r["rows"] != expected:
+                raise NotMeasured(f"{name} at {n} households read {r['rows']} rows, the town has {expected}")
+            rows.append({"households": n, "case": name, "min": minimum(times[name]), "median": median(times[name]),
+                         "ratio": ratio(times[name], times[OURS[name]]), "compared_with": OURS[name],
+                         "validation": median(validation) if name == "excel" else None, "requests": r["requests"],
+                         "rows": r["rows"], "peak_mb": r["peak_rss_mb"], "growth_mb": r["rss_growth_mb"],
+                         "file_mb": path.stat().st_size / 1e6})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = [f"{'households':>10} {'case':<24} {'min s':>6} {'median s':>8} {'× ours':>7} {'valid. s':>8} "
+             f"{'HTTP':>5} {'rows':>7} {'peak MB':>8} {'peak-base MB':>12}"]
+    for r in rows:
+        valid = f"{r['validation']:.2f}" if r["validation"] is not None else ""
+        lines.append(f"{r['households']:>10} {r['case']:<24} {r['min']:>6.2f} {r['median']:>8.2f} {r['ratio']:>7.2f} "
+                     f"{valid:>8} {r['requests']:>5} {r['rows']:>7} {r['peak_mb']:>8.0f} {r['growth_mb']:>12.0f}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[60, 3000, 10000])
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--case")
     parser.add_argument("--path")
     parser.add_argument("--root")
@@ -95,32 +174,12 @@ def main(argv=None) -> None:
     sys.path.insert(0, str(ROOT))
     if args.case:
         print(json.dumps(case(args.case, args.path, args.root or None)))
-        return
-
-    from lib.workbook.sources import read_excel
-    from tests.fake_sheets import FakeSheets
-
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    header = f"{'households':>10} {'case':<26} {'seconds':>8} {'HTTP':>5} {'rows':>7} {'peak MB':>8} {'peak-base MB':>13}"
-    results = {}
-    for n in args.sizes:
-        path = workbook(n)
-        fake = FakeSheets({KEY: read_excel(path)})
-        root = fake.start()
-        print(f"\n{n} households: {path.name} ({path.stat().st_size / 1e6:.1f} MB)")
-        print(header)
-        for name in ("excel", "excel-raw", "pandas-read-excel", "sheets", "gspread-get-all-records"):
-            r = _child(name, path, root if name.startswith(("sheets", "gspread")) else None)
-            results[(n, name)] = r
-            print(f"{n:>10} {name:<26} {r['seconds']:>8.2f} {r['requests']:>5} {r['rows']:>7} "
-                  f"{r['peak_rss_mb']:>8.1f} {r['rss_growth_mb']:>13.1f}")
-        fake.stop()
-        ours_raw, naive = results[(n, "excel-raw")], results[(n, "pandas-read-excel")]
-        sheets, naive_sheets = results[(n, "sheets")], results[(n, "gspread-get-all-records")]
-        print(f"  ratio: pandas.read_excel / our raw read = {naive['seconds'] / ours_raw['seconds']:.1f}x slower; "
-              f"pandas.read_excel / our read+validate = {naive['seconds'] / results[(n, 'excel')]['seconds']:.1f}x")
-        print(f"  ratio: get_all_records per tab = {naive_sheets['requests']} HTTP calls vs ours {sheets['requests']} "
-              f"({naive_sheets['requests'] / sheets['requests']:.0f}x); time {naive_sheets['seconds'] / sheets['seconds']:.1f}x")
+        return []
+    from bench.common import machine
+    rows = run(args.sizes, args.repeats)
+    print(f"machine: {machine()}; {args.repeats} interleaved runs per case; × ours = median / median of ours")
+    print(table(rows))
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Save → board benchmark: figures, not a timed test.
 
-    python -m bench.bench_save                  # 1k and 10k households, Excel and Google Sheets
-    python -m bench.bench_save --sizes 1000 --repeat 3
+    python -m bench.bench_save                  # 3,000 and 10,000 households, Excel and Google Sheets
+    python -m bench.bench_save --sizes 3000 --repeats 5
 
 For each size and source, and for an append (経過記録) and a conflict-checked update (段階 move:
 世帯.段階 + a 段階履歴 row), it times what happens between pressing 保存 and the board showing the
@@ -47,6 +47,7 @@ def _shows(board, workbook, hid: str, what: str) -> bool:
 
 def run(size: int, source: str, repeat: int) -> list[dict]:
     from bench.bench_load import workbook as town
+    from bench.common import NotMeasured
     from lib.casework import board
     from lib.workbook import sources
     from tests.fake_sheets import FakeSheets
@@ -79,7 +80,7 @@ def run(size: int, source: str, repeat: int) -> list[dict]:
             shown = board.build_board(snapshot.workbook, TODAY)
             t3 = time.perf_counter()
             if not _shows(shown, snapshot.workbook, hid, what):
-                raise SystemExit(f"the board does not show the {kind} for {hid}: this row measured nothing")
+                raise NotMeasured(f"the board does not show the {kind} for {hid}: this row measured nothing")
             times[kind].append((t1 - t0, t2 - t1, t3 - t2))
     if fake:
         fake.stop()
@@ -93,26 +94,29 @@ def run(size: int, source: str, repeat: int) -> list[dict]:
     return rows
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
-    parser.add_argument("--sources", nargs="*", default=["excel", "sheets"])
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
-    rows = [r for size in args.sizes for source in args.sources for r in run(size, source, args.repeat)]
-    print(f"save → board showing the change ({args.repeat} rounds each, append and update interleaved; seconds)")
-    print(f"{'households':>10} {'source':<7} {'kind':<7} {'min':>6} {'median':>7} {'write':>6} {'re-read':>7} {'board':>6} "
-          f"{'requests':>8}")
+def table(rows: list[dict]) -> str:
+    lines = [f"{'households':>10} {'source':<7} {'kind':<7} {'min s':>6} {'median s':>8} {'write':>6} {'re-read':>7} "
+             f"{'board':>6} {'requests':>8}"]
     for r in rows:
         target = f" (target ≤ {TARGET_REQUESTS[r['kind']]})" if r["source"] == "sheets" else ""
-        print(f"{r['size']:>10} {r['source']:<7} {r['kind']:<7} {r['min']:>6.2f} {r['median']:>7.2f} {r['write']:>6.2f} "
-              f"{r['reread']:>7.2f} {r['board']:>6.2f} {r['requests']:>8}{target}")
-    base = {(r["source"], r["kind"]): r["median"] for r in rows if r["size"] == min(args.sizes)}
-    for r in rows:
-        if r["size"] != min(args.sizes):
-            print(f"  ratio {r['source']} {r['kind']}: {r['size']} / {min(args.sizes)} households = "
-                  f"{r['median'] / base[(r['source'], r['kind'])]:.1f}x")
+        lines.append(f"{r['size']:>10} {r['source']:<7} {r['kind']:<7} {r['min']:>6.2f} {r['median']:>8.2f} "
+                     f"{r['write']:>6.2f} {r['reread']:>7.2f} {r['board']:>6.2f} {r['requests']:>8}{target}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="*", default=[3000, 10000])
+    parser.add_argument("--sources", nargs="*", default=["excel", "sheets"])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from bench.common import machine
+    rows = [r for size in args.sizes for source in args.sources for r in run(size, source, args.repeats)]
+    print(f"machine: {machine()}")
+    print(f"save → board showing the change ({args.repeats} rounds each, append and update interleaved; seconds)")
+    print(table(rows))
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Every screen in a real headless Chromium, at several town sizes: figures, not a timed test.
 
-    python -m bench.bench_screens                       # 60 and 3,000 households
-    python -m bench.bench_screens --sizes 60 3000 10000 --rounds 3
+    python -m bench.bench_screens                       # 60, 3,000 and 10,000 households
+    python -m bench.bench_screens --sizes 60 3000 --rounds 5
 
 For each size the app is started on a generated town (sample_data/generate.py) and a person signed
-in as 多機関協働 opens every screen. Per screen (median over the rounds):
+in as 多機関協働 opens every screen. Per screen (min and median over the rounds):
 - first paint: from choosing the screen in the sidebar menu (世帯詳細: opening a link to one
   household, which loads the whole page) to the script having finished with the screen drawn;
 - warm rerun: the same page run again (Streamlit's 「R」), to the script having finished;
@@ -35,10 +35,6 @@ SCREENS = (("ホーム", "/top", "つなぐボード"), ("ケースボード", "
            ("プラン進捗", "/shinchoku", "プラン進捗"), ("社会資源マップ", "/shigen", "社会資源マップ"),
            ("機関一覧", "/kikan", "機関一覧"), ("会議", "/kaigi", "会議"), ("データ点検", "/tenken", "データ点検"),
            ("設定・ヘルプ", "/settei", "設定・ヘルプ"))
-
-
-class NotMeasured(AssertionError):
-    pass
 
 
 @dataclass
@@ -104,6 +100,7 @@ def sign_in(page, url: str, user: str = USER) -> None:
 
 def measure(size: int, rounds: int, browser, only: tuple[str, ...], timeout: float = 180) -> dict[str, Figures]:
     from bench.bench_load import workbook
+    from bench.common import NotMeasured
     from bench.server import start
     from lib.workbook.sources import read_excel
     path_of_town = workbook(size)
@@ -157,41 +154,58 @@ def measure(size: int, rounds: int, browser, only: tuple[str, ...], timeout: flo
     return figures
 
 
-def table(results: dict[int, dict[str, Figures]]) -> str:
-    sizes = sorted(results)
-    base = sizes[0]
-    lines = [f"{'screen':<12} {'households':>10} {'first paint s':>13} {'rerun s':>8} {'WS paint KB':>11} "
-             f"{'WS rerun KB':>11} {'heap MB':>8} {'server RSS MB':>13} {'paint ×':>8}"]
-    for title, *_ in SCREENS:
-        for n in sizes:
-            f = results[n].get(title)
-            if f is None:
-                continue
-            ratio = f.median("paint") / results[base][title].median("paint") if title in results[base] else float("nan")
-            lines.append(f"{title:<12} {n:>10} {f.median('paint'):>13.2f} {f.median('rerun'):>8.2f} "
-                         f"{f.median('ws_paint') / 1024:>11.0f} {f.median('ws_rerun') / 1024:>11.0f} "
-                         f"{f.median('heap_mb'):>8.0f} {f.median('rss_mb'):>13.0f} {ratio:>8.1f}")
+def table(rows: list[dict]) -> str:
+    lines = [f"{'screen':<12} {'households':>10} {'paint min s':>11} {'paint s':>8} {'rerun min s':>11} {'rerun s':>8} "
+             f"{'WS paint KB':>11} {'WS rerun KB':>11} {'heap MB':>8} {'RSS MB':>7} {'paint ×':>8}"]
+    lines += [f"{r['screen']:<12} {r['households']:>10} {r['paint_min']:>11.2f} {r['paint']:>8.2f} {r['rerun_min']:>11.2f} "
+              f"{r['rerun']:>8.2f} {r['ws_paint_kb']:>11.0f} {r['ws_rerun_kb']:>11.0f} {r['heap_mb']:>8.0f} "
+              f"{r['rss_mb']:>7.0f} {r['ratio']:>8.1f}" for r in rows]
     return "\n".join(lines)
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="*", default=[60, 3000])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", nargs="*", default=[], help="screen titles to measure (default: all)")
-    args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
+def rows(results: dict[int, dict[str, Figures]]) -> list[dict]:
+    """One row per screen and size: min and median first paint and rerun, WebSocket KB, heap, RSS."""
+    base = min(results)
+    out = []
+    for title, *_ in SCREENS:
+        for n in sorted(results):
+            f = results[n].get(title)
+            if f is None:
+                continue
+            first = results[base].get(title)
+            out.append({"screen": title, "households": n, "paint_min": min(f.paint), "paint": f.median("paint"),
+                        "rerun_min": min(f.rerun), "rerun": f.median("rerun"), "ws_paint_kb": f.median("ws_paint") / 1024,
+                        "ws_rerun_kb": f.median("ws_rerun") / 1024, "heap_mb": f.median("heap_mb"),
+                        "rss_mb": f.median("rss_mb"),
+                        "ratio": f.median("paint") / first.median("paint") if first else float("nan")})
+    return out
+
+
+def run(sizes: list[int], rounds: int, only: tuple[str, ...] = ()) -> list[dict]:
     from playwright.sync_api import sync_playwright
-    print(f"machine: {os.cpu_count()} cores; Chromium headless; signed in as {USER}; median of {args.rounds} rounds")
     results = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run", "--enable-precise-memory-info"])
-        for n in args.sizes:
-            results[n] = measure(n, args.rounds, browser, tuple(args.only))
-            print(table(results), flush=True)
+        for n in sizes:
+            results[n] = measure(n, rounds, browser, only)
         browser.close()
+    return rows(results)
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="*", default=[60, 3000, 10000])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", nargs="*", default=[], help="screen titles to measure (default: all)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from bench.common import machine
+    out = run(args.sizes, args.rounds, tuple(args.only))
+    print(f"machine: {machine()}; Chromium headless; signed in as {USER}; {args.rounds} rounds")
+    print(table(out))
+    return out
 
 
 if __name__ == "__main__":

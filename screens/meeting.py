@@ -125,7 +125,7 @@ elif view == VIEWS[0] and kind == schema.TEIREI_KAIGI:
 elif view == VIEWS[0]:
     year = fiscal_year(day)
     st.subheader(f"{fiscal_label(year)}の計画指標")
-    ui.indicator_table(indicators.indicator_table(workbook, year, today))
+    ui.indicator_table(ui.shared(indicators.indicator_table, workbook, year, today))
 
 elif view == VIEWS[2]:
     # The paperwork, from the desk view of the workbook (built only when someone asks for a file):

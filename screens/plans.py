@@ -29,7 +29,7 @@ if view == VIEWS[0]:
             agencies=tuple(c2.multiselect("機関（主担当または役割分担）", options["機関"], placeholder="すべて", key="plans_agencies")),
             statuses=tuple(c3.multiselect("状況", schema.PLAN_STATUS, placeholder="すべて", key="plans_statuses")),
             overdue_only=c1.toggle("期限切れだけ", key="plans_overdue"))
-    result = plans.portfolio(workbook, today, filters)
+    result = ui.shared(plans.portfolio, workbook, today, filters)
     ui.audit_once("view_plans", households=int(result.households["世帯ID"].nunique()))
 
     # Figures across all plans:
@@ -81,7 +81,7 @@ else:
     default = fiscal_year(today) if fiscal_year(today) in years else years[0]
     st.session_state.setdefault("plans_year", default)
     year = st.selectbox("年度", years, key="plans_year", format_func=fiscal_label)
-    table = indicators.indicator_table(workbook, year, today)
+    table = ui.shared(indicators.indicator_table, workbook, year, today)
     st.subheader(f"{fiscal_label(year)}の計画指標")
     if table.empty:
         st.info("この年度の計画指標がありません。「計画指標」タブに年度・指標・目標値を入れてください。")

@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import streamlit as st
 
@@ -17,6 +17,8 @@ from lib.access.scope import Viewer, known_agency, scope_workbook
 from lib.ui.widgets import PROJECTION_CSS, esc
 from lib.workbook import sources
 from lib.workbook.validate import Workbook
+
+T = TypeVar("T")
 
 # Where this run keeps the unscoped snapshot and the viewer (private to this module):
 _SNAPSHOT, _VIEWER = "_snapshot", "_viewer"
@@ -174,7 +176,21 @@ def workbook_for_page(meeting_context: str | None = None, projection: bool | Non
     snapshot, viewer = st.session_state[_SNAPSHOT], st.session_state[_VIEWER]
     viewer = replace(viewer, meeting_context=meeting_context,
                      projection=viewer.projection if projection is None else projection)
-    return scope_workbook(snapshot.workbook, viewer), viewer
+    return snapshot.derived.get(("scope", viewer), lambda: scope_workbook(snapshot.workbook, viewer)), viewer
+
+
+def shared(fn: Callable[..., T], workbook: Workbook, *args, **kwargs) -> T:
+    """fn(workbook, *args, **kwargs) computed once per read of the workbook and shared by every
+    session asking for it with the same (scoped) workbook and arguments (arguments hashable).
+    The result is shared: read it, never change it."""
+    if fn.__name__ == "<lambda>":
+        raise TypeError("shared() needs a named function: lambdas of one module share a name")
+    snapshot = st.session_state[_SNAPSHOT]
+    key = (fn.__module__, fn.__qualname__, id(workbook), args, tuple(sorted(kwargs.items())))
+    owner, value = snapshot.derived.get(key, lambda: (workbook, fn(workbook, *args, **kwargs)))
+    if owner is not workbook:          # an id reused by a newer object: compute, do not share
+        return fn(workbook, *args, **kwargs)
+    return value
 
 
 def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, list]:

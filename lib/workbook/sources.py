@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from lib import settings
 from lib.workbook import schema, xlsx_cells
+from lib.workbook.derived import Derived
 from lib.workbook.validate import Header, RawWorkbook, Workbook, validate
 from lib.workbook.writeplan import cell_value, locate
 
@@ -104,6 +105,8 @@ class Snapshot:
     label: str
     requests: int = 0              # HTTP requests the read took (Sheets only)
     digest: str | None = None      # sha256 of the Excel file's bytes read (None for Sheets)
+    # What sessions derive from this read (scoped copies, the board …), computed once for all:
+    derived: Derived = field(default_factory=Derived, compare=False, repr=False)
 
 
 def secrets_from_files(cwd: Path | None = None) -> dict:
