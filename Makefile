@@ -5,7 +5,7 @@ PYTHON ?= python3
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test browser bench sample
+.PHONY: run test install install-test browser bench bench-quick sample
 
 install:
 	$(PYTHON) -m pip install -q -r requirements.txt
@@ -24,11 +24,13 @@ run: install
 test: install-test browser
 	$(PYTHON) -m pytest -q
 
-bench: install-test
-	$(PYTHON) -m bench.bench_load
-	$(PYTHON) -m bench.bench_board
-	$(PYTHON) -m bench.bench_save
-	$(PYTHON) -m bench.bench_screens
+# Every benchmark (about 40 minutes): one summary table, and bench/README.md written from the run.
+bench: install-test browser
+	$(PYTHON) -m bench.run
+
+# The same at 60 and 3,000 households with fewer repeats (a check that every bench still runs).
+bench-quick: install-test browser
+	$(PYTHON) -m bench.run --quick --no-readme
 
 sample:
 	$(PYTHON) -m sample_data.generate
