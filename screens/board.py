@@ -29,7 +29,7 @@ table_view = st.toggle("一覧表で表示", key="board_table_view", help="世�
 
 # Build the board:
 stale = ui.stale_days()
-result = ui.shared(board.build_board, workbook, ui.today(), filters, stale_days=stale)
+result = ui.shared(board.build_board, workbook, ui.today(), filters, stale_days=stale, referral_days=ui.referral_days())
 figures = result.figures
 
 # Render the figures, then the columns (each card with its 「記録」 menu for those who may record):

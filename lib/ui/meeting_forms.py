@@ -211,8 +211,10 @@ def _wall_item(viewer, key: str | None) -> None:
         st.warning("この会議は支援会議です。構成員の機関の職員だけが見られます（社会福祉法第106条の6）。",
                    icon=":material/lock:")
         return
-    shown = scope_workbook(snapshot.workbook, wall_viewer(viewer, state.kind, hid))
-    detail = household.build_detail(shown, hid, session.today(), projection=True)
+    seen_as = wall_viewer(viewer, state.kind, hid)     # every wall look of this item shares one scoping:
+    shown = snapshot.derived.get(("scope", seen_as), lambda: scope_workbook(snapshot.workbook, seen_as))
+    detail = snapshot.derived.get(("wall", seen_as, session.today()),
+                                  lambda: household.build_detail(shown, hid, session.today(), projection=True))
     title = detail.household["表示名"] if detail else "（この画面では表示できない世帯）"
     late = live.overtime(state, now)
     st.markdown(f"### {state.pos + 1} / {len(state.items)}　{esc(title)}")

@@ -182,7 +182,8 @@ def workbook_for_page(meeting_context: str | None = None, projection: bool | Non
 def shared(fn: Callable[..., T], workbook: Workbook, *args, **kwargs) -> T:
     """fn(workbook, *args, **kwargs) computed once per read of the workbook and shared by every
     session asking for it with the same (scoped) workbook and arguments (arguments hashable).
-    The result is shared: read it, never change it."""
+    Everything the result depends on must be an argument — pass settings (stale_days,
+    referral_days …) explicitly, never let fn read them. The result is shared: read it, never change it."""
     if fn.__name__ == "<lambda>":
         raise TypeError("shared() needs a named function: lambdas of one module share a name")
     snapshot = st.session_state[_SNAPSHOT]
