@@ -363,26 +363,22 @@ def _records(tabs, household_rows, plan_households, rng: random.Random, ref: dt.
 
 
 def write_xlsx(tabs: dict[str, list[list]], path: Path) -> Path:
-    """Save tabs as an .xlsx; date columns get the 和暦 display format staff are used to."""
+    """Save tabs as an .xlsx the way Excel saves one (text in the shared strings table, not inline);
+    date columns get the 和暦 display format staff are used to."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
-    book = Workbook(write_only=True)
+    book = Workbook()
+    book.remove(book.active)
     for title, rows in tabs.items():
         sheet = book.create_sheet(title)
         tab = schema.TABS_BY_NAME[title]
         era_cols = {i for i, c in enumerate(tab.columns) if c.type == schema.DATE}
-        sheet.append(rows[0])
-        for row in rows[1:]:
-            out = []
-            for i, value in enumerate(row):
-                if i in era_cols and isinstance(value, dt.date):
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.number_format = ERA_FORMAT if i == 8 or title != "世帯" else "yyyy/m/d"
-                    out.append(cell)
-                else:
-                    out.append(value)
-            sheet.append(out)
+        for row in rows:
+            sheet.append(row)
+        for row in sheet.iter_rows(min_row=2):
+            for i in era_cols:
+                if i < len(row) and isinstance(row[i].value, dt.date):
+                    row[i].number_format = ERA_FORMAT if i == 8 or title != "世帯" else "yyyy/m/d"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
