@@ -204,3 +204,26 @@ def test_writes_through_gspread_reach_the_fake_as_raw_input(fake_sheets):
               for r in fake.requests if r.method in ("PUT", "POST")]
     assert inputs == ["RAW", "RAW", "RAW"]
     assert sources.load(sheets_config(root)).workbook["世帯"]["世帯ID"].iloc[-1] == "H-999"
+
+
+def test_an_unchanged_file_is_not_converted_again_and_a_changed_one_is(tmp_path):
+    import shutil
+
+    from lib.workbook import xlsx_cells
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path)}, {})
+    first = sources.load(config, dt.datetime(2026, 11, 24, 9, 0))
+    again = sources.load(config, dt.datetime(2026, 11, 24, 9, 5), previous=first)
+    assert again.workbook is first.workbook and again.derived is first.derived   # shared work kept too
+    assert again.read_at == dt.datetime(2026, 11, 24, 9, 5) and first.read_at == dt.datetime(2026, 11, 24, 9, 0)
+
+    data, _, _ = xlsx_cells.apply(path.read_bytes(), xlsx_cells.Edits(cells=[("世帯", 2, 1, "手で直した名前")]))
+    path.write_bytes(data)                                 # the 事務局 saved the file meanwhile
+    changed = sources.load(config, dt.datetime(2026, 11, 24, 9, 10), previous=again)
+    assert changed.workbook is not first.workbook and changed.digest != first.digest
+    assert changed.workbook["世帯"]["表示名"].iloc[0] == "手で直した名前"
+
+    path.unlink()                                          # and a file gone is still said in Japanese
+    with pytest.raises(sources.SourceNotFound):
+        sources.load(config, previous=changed)

@@ -77,7 +77,8 @@ def secrets() -> dict:
 
 
 def current_snapshot(force: bool = False) -> tuple[sources.SourceConfig, sources.Snapshot, sources.SourceError | None]:
-    """The workbook as last read, re-read when older than the TTL or when `force` is set.
+    """The workbook as last read, re-read when older than the TTL or when `force` is set (an
+    Excel file nobody changed meanwhile is not converted again: see sources.load).
 
     If a re-read fails and an earlier read exists, that earlier read is returned with the
     error (the page shows a banner); with no earlier read the error is raised.
@@ -93,7 +94,7 @@ def current_snapshot(force: bool = False) -> tuple[sources.SourceConfig, sources
         if entry.snapshot is None or force or not fresh:
             entry.tried_at = now
             try:
-                entry.snapshot, entry.error = sources.load(config, now), None
+                entry.snapshot, entry.error = sources.load(config, now, previous=entry.snapshot), None
             except sources.SourceError as e:
                 entry.error = e
                 if entry.snapshot is None:
