@@ -94,7 +94,7 @@ def test_a_correction_is_a_new_row_pointing_at_the_original(town):
 
 
 def test_a_stage_move_needs_its_reason_then_shows_on_the_board_at_once(town):
-    at = open_page("screens/household.py", id="H-004")
+    at = open_page("screens/household.py", id="H-004", entry_tab="段階を動かす")
     form = "entry_stage_H-004"
     at.selectbox(key=f"{form}_stage").select("終結")
     at = press(at, "段階を保存")
@@ -120,6 +120,7 @@ def test_consent_withdrawal_moves_the_household_to_shien_kaigi_on_the_board(town
     before = {m.label: m.value for m in at.metric}
     at.switch_page("screens/household.py")
     at.query_params["id"] = "H-004"
+    at.session_state["entry_tab_H-004"] = "同意を記録"
     at.run()
     form = "entry_consent_H-004"
     at.radio(key=f"{form}_value").set_value("撤回")
@@ -136,7 +137,7 @@ def test_consent_withdrawal_moves_the_household_to_shien_kaigi_on_the_board(town
 
 
 def test_plan_editor_changes_a_cell_and_adds_a_crisis_row(town):
-    at = open_page("screens/household.py", id="H-004")
+    at = open_page("screens/household.py", id="H-004", entry_tab="支援プランを編集")
     first = next(r for r in raw(town, "支援プラン") if r[0] == "H-004" and r[1] == "A氏")
     status = "中止" if first[7] != "中止" else "見直し"
     at.session_state["entry_plan_H-004_A氏"] = {"edited_rows": {0: {"状況": status, "期限": "R9.1.31"}},
@@ -153,7 +154,7 @@ def test_plan_editor_changes_a_cell_and_adds_a_crisis_row(town):
 
 
 def test_a_row_changed_in_the_sheet_meanwhile_refuses_the_save_and_says_what_changed(town):
-    at = open_page("screens/household.py", id="H-004")
+    at = open_page("screens/household.py", id="H-004", entry_tab="段階を動かす")
     row = next(n for n, r in enumerate(raw(town, "世帯"), start=1) if r[0] == "H-004")
     town.write_bytes(xlsx_cells.apply(town.read_bytes(), xlsx_cells.Edits(cells=[("世帯", row, 5, "見守り")]))[0])
     form = "entry_stage_H-004"
@@ -224,15 +225,23 @@ def test_a_board_card_menu_records_a_contact(town):
     assert messages(at, "success") == ["経過記録を保存しました。"]
 
 
+ALL_FORMS = ["経過記録を追加", "段階を動かす", "同意を記録", "支援プランを編集", "終結と評価", "つなぐ"]
+
+
 @pytest.mark.parametrize("user, hid, forms", [
-    ("houkatsu", "H-004", {"経過記録を保存", "段階を保存", "同意を保存", "プランを保存"}),   # its own lead household
-    ("kyodo", "H-004", {"経過記録を保存", "段階を保存", "同意を保存", "プランを保存"}),
-    ("eturan", "H-004", set()),
+    ("houkatsu", "H-004", ALL_FORMS),   # its own lead household
+    ("kyodo", "H-004", ALL_FORMS),
+    ("eturan", "H-004", []),
 ])
 def test_each_role_sees_only_the_forms_it_may_use(user, hid, forms):
     at = open_page("screens/household.py", user=user, id=hid)
-    shown = {b.label for b in at.button} & {"経過記録を保存", "段階を保存", "同意を保存", "プランを保存"}
-    assert shown == forms
+    assert [t.label for t in at.tabs] == forms
+    buttons = {b.label for b in at.button} & {"経過記録を保存", "段階を保存", "同意を保存", "プランを保存"}
+    assert buttons == ({"経過記録を保存"} if forms else set())        # only the open tab's form is drawn
+    if forms:
+        at.session_state["entry_tab_H-004"] = "支援プランを編集"
+        at.run()
+        assert {b.label for b in at.button} & {"経過記録を保存", "プランを保存"} == {"プランを保存"}
 
 
 def test_staff_of_a_partner_agency_only_add_contacts_and_fixed_to_their_agency():

@@ -33,12 +33,18 @@ def sign_in(at: AppTest, username: str = "admin", password: str | None = None) -
     return at.run()
 
 
-def open_page(page: str, projection: bool = False, user: str = "admin", **params) -> AppTest:
+def open_page(page: str, projection: bool = False, user: str = "admin", entry_tab: str | None = None,
+              **params) -> AppTest:
+    """The page signed in as `user`; `entry_tab`: the 「記録する」 tab of 世帯詳細 to open (only the open
+    tab's form is drawn)."""
     at = AppTest.from_file(APP, default_timeout=60)
     if projection:
         at.query_params["mode"] = "projection"
     at.run()
     sign_in(at, user)
+    if entry_tab:
+        from lib.ui.entry_forms import entry_tab_key
+        at.session_state[entry_tab_key(params["id"])] = entry_tab
     if page != "screens/home.py":
         at.switch_page(page)
         for key, value in params.items():

@@ -18,7 +18,7 @@ def houkatsu_household(path):
 
 
 def request(path, hid, to, text="検討をお願いします", user="houkatsu"):
-    at = open_page("screens/household.py", user=user, id=hid)
+    at = open_page("screens/household.py", user=user, id=hid, entry_tab="つなぐ")
     form = f"entry_refer_{hid}"
     at.selectbox(key=f"{form}_to").select(to)
     at.text_area(key=f"{form}_text").input(text)
@@ -67,7 +67,7 @@ def test_the_requester_can_withdraw_while_waiting(town):
     hid = houkatsu_household(town)
     at = request(town, hid, HUB)
     referral_id = raw(town, "つなぎ")[-1][0]
-    at = open_page("screens/household.py", user="houkatsu", id=hid)
+    at = open_page("screens/household.py", user="houkatsu", id=hid, entry_tab="つなぐ")
     at.selectbox(key=f"entry_withdraw_{hid}_id").select(referral_id)
     at = press(at, "依頼を取り下げる")
     assert messages(at, "success") == [f"依頼 {referral_id} を取り下げました。"]
@@ -100,7 +100,7 @@ def test_the_inbox_shows_only_name_and_request_before_acceptance(town):
 
 def test_closure_with_evaluation_sends_the_hand_over_and_offers_the_sheet(town):
     hid = houkatsu_household(town)
-    at = open_page("screens/household.py", user="houkatsu", id=hid)
+    at = open_page("screens/household.py", user="houkatsu", id=hid, entry_tab="終結と評価")
     form = f"entry_close_{hid}"
     targets = [r[1] for r in raw(town, "支援プラン") if r[0] == hid]
     at = press(at, "終結を保存")                      # nothing evaluated yet: each goal is named

@@ -259,6 +259,11 @@ def plan_editor(workbook, household_id: str) -> None:
 
 # ---------------------------------------------------------------- the household screen's entry area
 
+def entry_tab_key(household_id: str) -> str:
+    """Session key of the open tab of 世帯詳細's 「記録する」 (its label)."""
+    return f"entry_tab_{household_id}"
+
+
 def household_entries(workbook, household_id: str, viewer: Viewer) -> None:
     """The forms this person may use for this household (none when projected)."""
     if viewer.projection:
@@ -276,9 +281,12 @@ def household_entries(workbook, household_id: str, viewer: Viewer) -> None:
              "終結と評価": (entry.STAGE, lambda: closure_form(workbook, household_id, viewer.user)),
              "つなぐ": (entry.CONTACT, lambda: household_referrals(workbook, household_id, viewer))}
     shown = [label for label, (need, _) in forms.items() if need in allowed]
-    for label, tab in zip(shown, st.tabs(shown)):
-        with tab:
-            forms[label][1]()
+    # Only the open tab's form is drawn (a tab change reruns): six forms drawn on every run made
+    # each rerun of 世帯詳細 slow, whatever the size of the town.
+    for label, tab in zip(shown, st.tabs(shown, key=entry_tab_key(household_id), on_change="rerun")):
+        if tab.open:
+            with tab:
+                forms[label][1]()
     if entry.PLAN not in allowed:
         st.caption("段階・同意・プランは、主担当機関と多機関協働が記録します。")
 
