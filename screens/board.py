@@ -9,7 +9,7 @@ from lib.casework import entry
 from lib.workbook import schema
 
 # Cards shown per column at first, and how many more 「さらに表示」 adds:
-CARDS_PER_COLUMN = 20
+CARDS_PER_COLUMN = 10
 
 # Read data and widgets:
 st.title("ケースボード")

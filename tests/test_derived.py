@@ -53,6 +53,7 @@ def test_different_keys_are_computed_apart():
 def test_two_people_on_the_board_share_its_computation(monkeypatch):
     from tests.test_pages import open_page
     from lib.ui import session
+    session._store.clear()                                   # a fresh read: nothing derived yet
     first = open_page("screens/board.py", user="kyodo")
     from lib.workbook import sources
     entries, _ = session._store()

@@ -242,7 +242,8 @@ def test_board_columns_and_figures_on_sample_town(monkeypatch):
     assert column_headers(at) == ["受付（6）", "アセスメント（7）", "プラン作成（6）", "支援中（19）", "見守り（10）"]
     assert [e.label for e in at.expander][-2:] == ["終結（8）", "中断（4）"]
     cards = [m.value for m in at.markdown if 'class="tb-card"' in m.value]
-    assert len(cards) == 6 + 7 + 6 + 19 + 10 + 8 + 4
+    assert len(cards) == 6 + 7 + 6 + 10 + 10 + 8 + 4        # 10 cards a column at first (支援中: 19)
+    assert next(b for b in at.button if b.key == "more_支援中").label == "さらに表示（残り9）"
 
 
 def test_board_filters_narrow_cards_and_survive_page_switches(monkeypatch):
@@ -266,11 +267,12 @@ def test_board_shows_more_cards_on_request(monkeypatch, tmp_path):
     at = open_page("screens/board.py")
     assert "支援中（39）" in column_headers(at)
 
-    button = next(b for b in at.button if b.key == "more_支援中")
-    assert button.label == "さらに表示（残り19）"
-    before = sum('class="tb-card"' in m.value for m in at.markdown)
-    button.click().run()
-    assert sum('class="tb-card"' in m.value for m in at.markdown) == before + 19
+    for left in (29, 19, 9):                          # 10 cards a column, 10 more a press
+        button = next(b for b in at.button if b.key == "more_支援中")
+        assert button.label == f"さらに表示（残り{left}）"
+        before = sum('class="tb-card"' in m.value for m in at.markdown)
+        button.click().run()
+        assert sum('class="tb-card"' in m.value for m in at.markdown) == before + min(left, 10)
     assert not any(b.key == "more_支援中" for b in at.button)
 
 
