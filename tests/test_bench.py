@@ -29,3 +29,15 @@ def test_interleaving_runs_variants_in_turn():
     assert order == ["a", "b"] * 3 and times["b"] == [0.5] * 3
     assert common.ratio([2, 4, 6], [1, 2, 3]) == 2.0
 
+
+
+def test_the_summary_says_which_targets_this_run_met():
+    from bench.run import summary
+    screens = [{"screen": "ケースボード", "households": n, "paint": p, "rerun": r, "ws_paint_kb": 94, "rss_mb": 250}
+               for n, p, r in ((3000, 0.52, 0.29), (10000, 1.2, 0.3))] + \
+              [{"screen": "世帯詳細", "households": 3000, "paint": 1.2, "rerun": 0.2, "ws_paint_kb": 25, "rss_mb": 250}]
+    load = [{"case": "excel", "households": 10000, "median": 1.75, "validation": 1.0, "requests": 0, "peak_mb": 400},
+            {"case": "sheets", "households": 10000, "median": 2.1, "validation": None, "requests": 2, "peak_mb": 338}]
+    lines = summary(load, screens).splitlines()[1:]
+    assert [line.split("  ")[-1].strip().split(" (")[0] for line in lines] == ["met", "met", "NOT met", "NOT met", "met"]
+    assert "2.3×" in lines[1]

@@ -65,7 +65,7 @@ def resource_map(points: pd.DataFrame, centres: pd.DataFrame) -> alt.LayerChart:
     from lib.casework.resources import KIND_COLOURS
     shown = [c for c in ("名称", "種別", "件数", "住所", "開設日時", "電話", "対象") if c in points.columns]
     points = points[[*shown, "緯度", "経度"]]           # only what the map shows reaches the browser
-    size = (alt.Size("件数:Q", scale=alt.Scale(range=[160, 900]), legend=alt.Legend(title="件数"))
+    size = (alt.Size("件数:Q", scale=alt.Scale(zero=False, range=[160, 900]), legend=alt.Legend(title="件数", format="d"))
             if "件数" in points.columns else alt.value(160))     # dots merged by resources.thin
     base = alt.Chart(points).mark_circle(opacity=0.85, stroke="#ffffff", strokeWidth=1).encode(
         longitude="経度:Q", latitude="緯度:Q", size=size,
