@@ -32,3 +32,10 @@ def test_named_agencies_are_whole_known_names_longest_first(text, expected):
 ])
 def test_names_agency(text, agency, expected):
     assert names_agency(text, agency, KNOWN) is expected
+
+
+@pytest.mark.parametrize("text", ["社協ボランティアセンターと地域包括支援センター北部", "（社協）", "", None, "名前なし", "サロンＡ、サロンA"])
+def test_a_namer_finds_what_named_finds(text):
+    from lib.casework.agencies import named, namer
+    names = ["社協", "社協ボランティアセンター", "地域包括支援センター", "地域包括支援センター北部", "(社協)", "サロンA"]
+    assert namer(names)(text) == named(text, names) == named(text, tuple(names))

@@ -30,7 +30,7 @@ import pandas as pd
 
 from lib.workbook import schema
 from lib.casework import referrals
-from lib.casework.agencies import named
+from lib.casework.agencies import namer
 from lib.casework.board import last_contacts
 from lib.workbook.cells import fiscal_label, fiscal_range
 from lib.workbook.validate import Workbook
@@ -83,9 +83,9 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
         end = fiscal_range(year)[1]
         return int(sum(1 for s, r in zip(hh["段階"], hh["受付日"].dt.date) if s == "見守り" and r <= end))
     if key == "参加支援マッチング件数":
-        names = list(workbook[schema.RESOURCES]["名称"])
+        names_resource = namer(workbook[schema.RESOURCES]["名称"])
         updated = _in(plans["更新日"], year)
-        matched = [bool(named(roles, names)) or "参加支援" in (task or "")
+        matched = [bool(names_resource(roles)) or "参加支援" in (task or "")
                    for roles, task in zip(plans["役割分担"].fillna(""), plans["取組事項"].fillna(""))]
         return int((updated & pd.Series(matched, index=plans.index, dtype=bool)).sum())
     if key == "訪問件数":
