@@ -15,7 +15,7 @@ TILES_DEFAULT = ui.setting("map_tiles").lower() in ("on", "true", "1", "yes", "�
 st.title("社会資源マップ")
 workbook, viewer = ui.workbook_for_page()
 ui.left_out_notice(workbook)
-located, unusable = resources.locate(workbook)
+located, unusable = ui.shared(resources.locate, workbook)
 areas = list(workbook["地区"]["地区名"])
 with st.expander("絞り込み", icon=":material/filter_alt:"):
     c1, c2, c3 = st.columns(3)
@@ -62,13 +62,13 @@ if len(unusable):
 
 # Render the gaps:
 st.subheader("地区ごとの充足状況")
-gaps = resources.gap_summary(workbook)
+gaps = ui.shared(resources.gap_summary, workbook)
 st.markdown("\n".join(f"- {ui.esc(line)}" for line in gaps) or "足りない種別のある地区はありません。")
-table = resources.coverage(workbook)
+table = ui.shared(resources.coverage, workbook)
 kinds = [c for c in table.columns if c not in ("地区", "合計")]
 st.dataframe(table.style.map(lambda v: "background-color: #ffcdd2; color: #b71c1c; font-weight: 700"
                              if v == 0 else "", subset=kinds), hide_index=True, width="stretch")
-capita = resources.per_capita(workbook)
+capita = ui.shared(resources.per_capita, workbook)
 if len(capita):
     st.dataframe(capita, hide_index=True, width="stretch")
 
