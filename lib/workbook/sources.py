@@ -176,6 +176,11 @@ def _is_loopback(url: str) -> bool:
 READ_THREADS = 2
 
 
+def _unreadable(name: str, e: Exception) -> SourceError:
+    return SourceError(f"Excel ファイルとして読めません: {name}（{e}）",
+                       f"{', '.join(EXCEL_SUFFIXES)} 形式か、ファイルが壊れていないかを確かめてください。")
+
+
 class _ExcelTabs(Mapping):
     """Tab title → rows of an Excel file, each tab parsed in a worker thread; a tab's rows are
     waited for only when asked for (validation starts on the first tab while the others are read)."""
@@ -196,8 +201,7 @@ class _ExcelTabs(Mapping):
         try:
             return self._futures[title].result()
         except (CalamineError, OSError, ValueError) as e:
-            raise SourceError(f"Excel ファイルとして読めません: {self._name}（{e}）",
-                              f"{', '.join(EXCEL_SUFFIXES)} 形式か、ファイルが壊れていないかを確かめてください。") from None
+            raise _unreadable(self._name, e) from None
 
     def __iter__(self):
         return iter(self._futures)
@@ -218,14 +222,12 @@ def read_excel(path: str | Path, data: bytes | None = None, only=None) -> RawWor
     if data is None and not path.is_file():
         raise SourceNotFound(f"ファイルが見つかりません: {path}",
                              "パスのつづりと、共有フォルダに接続できているかを確かめてください。")
-    problem = SourceError(f"Excel ファイルとして読めません: {path.name}",
-                          f"{', '.join(EXCEL_SUFFIXES)} 形式か、ファイルが壊れていないかを確かめてください。")
     try:
         if data is None:
             data = path.read_bytes()
         titles = CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names
     except (CalamineError, OSError, ValueError) as e:
-        raise SourceError(f"{problem}（{e}）", problem.advice) from None
+        raise _unreadable(path.name, e) from None
     books = threading.local()       # one parser per thread: a CalamineWorkbook is not shared
 
     def read_tab(title: str) -> list:

@@ -189,22 +189,6 @@ def _match_sheets(raw: RawWorkbook, problems: list[Problem]) -> _Sheets:
     return _Sheets(raw, found)
 
 
-def _filled(row: Sequence[object]) -> bool:
-    """Whether a row has anything in it (the fast form of `not all(is_blank)`; most rows
-    answer at their first cell)."""
-    for v in row:
-        if v is None or v == "":
-            continue
-        if v.__class__ is str:
-            if v.strip():
-                return True
-            continue
-        if v.__class__ is float and v != v:     # NaN
-            continue
-        return True
-    return False
-
-
 class _Outcome:
     """What one distinct raw value of a column becomes: the value, or the error it raised, and
     the notes it always gets (words not in the vocabulary, a very long text)."""
@@ -215,15 +199,19 @@ class _Outcome:
         self.value, self.error, self.notes = value, error, notes
 
 
+def _with_hint(col: Column, e: cells.CellError) -> str:
+    """A cell's error message followed by its column's hint (unless the message already has it)."""
+    return f"{e}（{col.hint}）" if col.hint and col.hint not in str(e) else str(e)
+
+
 def _outcome(col: Column, parse: Callable[[object], object], raw) -> _Outcome:
     empty = [] if col.type in (schema.LIST, schema.IDLIST) else None
     try:
         value = _check_range(col, parse(raw))
     except cells.CellError as e:
-        hint = f"（{col.hint}）" if col.hint and col.hint not in str(e) else ""
         if col.required:
-            return _Outcome(empty, f"{e}{hint}。この行は表示できません")
-        return _Outcome(empty, f"{e}{hint}。このセルは空として扱います")
+            return _Outcome(empty, f"{_with_hint(col, e)}。この行は表示できません")
+        return _Outcome(empty, f"{_with_hint(col, e)}。このセルは空として扱います")
     notes = []
     error = None
     if col.required and value is None:
@@ -288,7 +276,7 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
     numbers: list[int] = []
     data: list[Sequence[object]] = []
     for number, row in enumerate(rows[1:], start=2):
-        if _filled(row):
+        if not all(map(cells.is_blank, row)):     # stops at the first filled cell
             numbers.append(number)
             data.append(row)
     missing = [c.name for c in tab.columns if c.required and c.name not in positions]
@@ -321,8 +309,7 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
             number, household = numbers[k], households[k]
             if o.error:
                 out.add(ERROR, number, col.name, raw[k], o.error, household)
-                if o.error.endswith("この行は表示できません"):
-                    usable[k] = False
+                usable[k] = usable[k] and not col.required      # an error in a required cell leaves the row out
             for value, message in o.notes:
                 out.add(INFO, number, col.name, value, message, household)
     for i in extras.values():
@@ -444,8 +431,7 @@ def parse_cell(tab: str, column: str, value: object) -> object:
     try:
         parsed = _check_range(col, _parser(col)(value))
     except cells.CellError as e:
-        hint = f"（{col.hint}）" if col.hint and col.hint not in str(e) else ""
-        raise cells.CellError(f"{e}{hint}") from None
+        raise cells.CellError(_with_hint(col, e)) from None
     if col.required and parsed in (None, []):
         raise cells.CellError(f"「{column}」を入れてください" + (f"（{col.hint}）" if col.hint else ""))
     return parsed
