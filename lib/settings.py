@@ -60,6 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
             "画面と書類の日付の書き方: `和暦`（令和8年11月25日）または `西暦`（2026年11月25日）"),
     Setting("state_dir", "TSUNAGU_STATE_DIR", "tsunagu.state_dir", "",
             "サインインの失敗回数・廃棄の記録などアプリの状態を置く場所（空なら監査ログと同じフォルダ）"),
+    Setting("trusted_proxies", "TSUNAGU_TRUSTED_PROXIES", "auth.trusted_proxies", "",
+            "利用者のアドレスを `X-Forwarded-For` で伝えてよいプロキシのアドレス（`,` 区切り。例 `127.0.0.1`）。"
+            "空ならこの見出しは信じず、つないできた相手のアドレスを使う"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -62,10 +62,7 @@ def signed_in_setup(monkeypatch, tmp_path):
     monkeypatch.setenv("TSUNAGU_AUDIT_DIR", str(tmp_path / "audit"))
     # AppTest has no browser that must store the sign-in cookie first (a real browser still waits:
     # the browser tests run the app in its own process):
-    # nor a cookie component whose answer streamlit-authenticator waits 0.7 s for on every run
-    # before sign-in:
     monkeypatch.setattr("lib.ui.signin.SIGN_IN_SETTLE_SECONDS", 0.0)
-    monkeypatch.setattr("streamlit_authenticator.params.PRE_LOGIN_SLEEP_TIME", 0.0)
     from lib.meetings import live
     for meeting in live.running(__import__("datetime").datetime.now()):   # no meeting left running by another test
         live.stop(meeting.key)

@@ -59,10 +59,118 @@ def test_delays_grow_after_a_few_failures(failures, delay):
 
 
 def test_failures_from_one_address_do_not_hold_back_another(tmp_path):
-    for _ in range(10):
+    for _ in range(5):
         sessions.record_attempt(tmp_path, "admin", "10.0.0.66", ok=False, now=NOW)
-    assert sessions.wait_seconds(tmp_path, "admin", "10.0.0.66", NOW) == 256
+    assert sessions.wait_seconds(tmp_path, "admin", "10.0.0.66", NOW) == 8
     assert sessions.wait_seconds(tmp_path, "admin", "127.0.0.1", NOW) == 0
-    assert sessions.wait_seconds(tmp_path, "admin", "10.0.0.66", NOW + dt.timedelta(seconds=300)) == 0
+    assert sessions.wait_seconds(tmp_path, "admin", "10.0.0.66", NOW + dt.timedelta(seconds=9)) == 0
     sessions.record_attempt(tmp_path, "admin", "10.0.0.66", ok=True, now=NOW)
     assert sessions.wait_seconds(tmp_path, "admin", "10.0.0.66", NOW) == 0
+
+
+def test_a_new_address_for_every_try_still_meets_the_per_user_cap(tmp_path):
+    for i in range(sessions.USER_FREE_ATTEMPTS + 2):
+        sessions.record_attempt(tmp_path, "admin", f"203.0.113.{i}", ok=False, now=NOW)
+    # every address has failed once only, yet a never-seen address waits: 12 failures → 2 × 2²
+    assert sessions.wait_seconds(tmp_path, "admin", "198.51.100.99", NOW) == 8
+    assert sessions.wait_seconds(tmp_path, "someone-else", "198.51.100.99", NOW) == 0
+
+
+def test_throttle_entries_are_forgotten_after_a_day(tmp_path):
+    sessions.record_attempt(tmp_path, "admin", "10.0.0.1", ok=False, now=NOW)
+    sessions.record_attempt(tmp_path, "other", "10.0.0.2", ok=False, now=NOW + dt.timedelta(days=2))
+    assert "admin" not in (tmp_path / sessions.THROTTLE).read_text()
+
+
+def users_with(password="right-password-1", **extra):
+    from lib.access import users
+    return {"usernames": {"tanaka": {"name": "田中", "password": users.hash_password(password), **extra}}}
+
+
+HELD_BACK = [("10.0.0.7", 0)] * sessions.FREE_ATTEMPTS          # three failures from this address
+
+
+@pytest.mark.parametrize("history, username, password, outcome", [
+    ([], "tanaka", "right-password-1", sessions.OK),
+    ([], "tanaka", "wrong-password-1", sessions.WRONG),
+    ([], "nobody", "right-password-1", sessions.WRONG),
+    ([], "tanaka", "", sessions.EMPTY),
+    ([], "", "right-password-1", sessions.EMPTY),
+    ([], " tanaka ", "right-password-1", sessions.OK),
+    (HELD_BACK, "tanaka", "right-password-1", sessions.HELD),      # the right password, too soon
+    (HELD_BACK, "tanaka", "wrong-password-1", sessions.HELD),      # and a wrong one: the same answer
+    (HELD_BACK, "nobody", "x" * 20, sessions.WRONG),               # another user is not held
+])
+def test_an_attempt_checks_the_hold_before_the_password(tmp_path, history, username, password, outcome):
+    for address, _ in history:
+        sessions.record_attempt(tmp_path, "tanaka", address, ok=False, now=NOW)
+    result = sessions.attempt(tmp_path, users_with(), username, password, "10.0.0.7", KEY, 8, NOW)
+    assert result.outcome == outcome
+    assert (result.token is not None) == (outcome == sessions.OK)
+    if outcome == sessions.HELD:       # nothing in the answer tells a right password from a wrong one
+        assert (result.token, result.expires, result.failures) == (None, None, 0) and result.wait > 0
+    if outcome == sessions.OK:
+        check = sessions.check_cookie(result.token, KEY, users_with(), set(), NOW)
+        assert check.username == "tanaka" and check.expires == NOW + dt.timedelta(hours=8)
+
+
+def test_a_held_attempt_never_looks_at_the_password(tmp_path, monkeypatch):
+    for _ in range(sessions.FREE_ATTEMPTS):
+        sessions.record_attempt(tmp_path, "tanaka", "10.0.0.7", ok=False, now=NOW)
+    looked = []
+    monkeypatch.setattr(sessions, "password_matches", lambda *a: looked.append(a) or True)
+    assert sessions.attempt(tmp_path, users_with(), "tanaka", "right-password-1", "10.0.0.7", KEY, 8, NOW).outcome \
+        == sessions.HELD
+    assert looked == []
+
+
+def test_a_disabled_user_cannot_sign_in_with_the_right_password(tmp_path):
+    result = sessions.attempt(tmp_path, users_with(disabled=True), "tanaka", "right-password-1", None, KEY, 8, NOW)
+    assert result.outcome == sessions.WRONG and result.token is None
+
+
+def test_every_sign_in_has_its_own_token_and_signing_one_out_leaves_the_other(tmp_path):
+    first, _ = sessions.issue("admin", KEY, NOW, 8)
+    second, _ = sessions.issue("admin", KEY, NOW, 8)
+    assert first != second
+    sessions.revoke(tmp_path, first, NOW + dt.timedelta(hours=8), NOW)
+    revoked = sessions.revoked(tmp_path, NOW)
+    assert sessions.check_cookie(first, KEY, CREDENTIALS, revoked, NOW).reason == "signed out"
+    assert sessions.check_cookie(second, KEY, CREDENTIALS, revoked, NOW).username == "admin"
+
+
+def test_state_files_are_private(tmp_path):
+    import stat
+    where = tmp_path / "state"
+    sessions.record_attempt(where, "admin", "10.0.0.1", ok=False, now=NOW)
+    sessions.revoke(where, GOOD, None, NOW)
+    assert stat.S_IMODE(where.stat().st_mode) == 0o700
+    for name in (sessions.THROTTLE, sessions.REVOKED):
+        assert stat.S_IMODE((where / name).stat().st_mode) == 0o600, name
+
+
+# ---------------------------------------------------------------- the client address
+
+FORWARDED = [("X-Forwarded-For", "203.0.113.7")]
+
+
+@pytest.mark.parametrize("remote, headers, trusted, server_trust, expected", [
+    (None, [], "", "127.0.0.1,::1", "127.0.0.1"),                              # on this machine, no proxy
+    ("10.0.0.5", [], "", "127.0.0.1,::1", "10.0.0.5"),                          # a PC on the office network
+    # uvicorn believed a header sent straight to it on 127.0.0.1: the town trusts no proxy → the peer
+    ("203.0.113.7", FORWARDED, "", "127.0.0.1,::1", "127.0.0.1"),
+    ("203.0.113.7", [("x-forwarded-for", "1.2.3.4, 203.0.113.7")], "", "127.0.0.1,::1", "127.0.0.1"),
+    # a PC on the network sending the header itself: uvicorn did not believe it, nor do we
+    ("10.0.0.5", FORWARDED, "", "127.0.0.1,::1", "10.0.0.5"),
+    # nginx on this machine, configured as trusted: the address it wrote
+    ("203.0.113.7", FORWARDED, "127.0.0.1", "127.0.0.1,::1", "203.0.113.7"),
+    ("203.0.113.7", [("X-Forwarded-For", "6.6.6.6, 203.0.113.7")], "127.0.0.1", "127.0.0.1,::1", "203.0.113.7"),
+    # a proxy on another machine that uvicorn does not trust but the town does
+    ("10.0.0.2", FORWARDED, "10.0.0.0/24", "127.0.0.1,::1", "203.0.113.7"),
+    ("10.0.0.2", [("X-Forwarded-For", "10.0.0.9:5000")], "10.0.0.2", "127.0.0.1,::1", "10.0.0.9"),
+    # uvicorn told to trust everyone (FORWARDED_ALLOW_IPS=*), the town nobody
+    ("6.6.6.6", [("X-Forwarded-For", "6.6.6.6")], "", "*", "*"),
+])
+def test_the_client_address_believes_only_a_configured_proxy(remote, headers, trusted, server_trust, expected):
+    from lib.access.clients import client_address
+    assert client_address(remote, headers, trusted, server_trust) == expected

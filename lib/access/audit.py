@@ -19,12 +19,15 @@ DEFAULT_DIR_NAME = "つなぐボード_監査ログ"
 EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗", "sign_out": "サインアウト",
           "open_household": "世帯を開いた", "refused_household": "世帯の閲覧を拒否", "download": "ダウンロード",
           "write": "シートへの書き戻し", "write_refused": "書き戻しの拒否", "dispose": "保存期間満了の廃棄",
-          "view_plans": "プラン進捗を見た", "sign_in_throttled": "待ち時間中のサインイン", "sign_in_refused": "停止・削除されたユーザーのサインイン"}
+          "view_plans": "プラン進捗を見た", "sign_in_throttled": "待ち時間中のサインイン", "sign_in_refused": "停止・削除されたユーザーのサインイン",
+          "sign_in_cookie": "クッキーでサインイン（開き直し）", "session_ended": "サインインの終了",
+          "download_refused": "ダウンロードの拒否"}
 
 # Japanese headings for the log's columns on screen (the file keeps the English keys):
 COLUMN_LABELS = {"time": "日時", "user": "ユーザー", "event": "種類", "household": "世帯ID", "projection": "投影",
                  "what": "何を", "file": "ファイル", "households": "世帯数", "cells": "書いたセル",
-                 "appended": "追加した行", "conflicts": "重なった変更", "backups": "バックアップ"}
+                 "appended": "追加した行", "conflicts": "重なった変更", "backups": "バックアップ",
+                 "address": "アドレス", "reason": "理由"}
 
 
 def folder(env=None, secrets=None) -> Path:
@@ -38,7 +41,9 @@ def append_line(path: Path, record: dict) -> bool:
     (0600) when created; False (never an exception) when it cannot be written."""
     line = json.dumps(record, ensure_ascii=False, default=str)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():             # who looked at what: the app's account only
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path.parent, 0o700)
         fresh = not path.exists()
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")

@@ -24,12 +24,23 @@ def read_json(where: Path, name: str, default):
         return default
 
 
+def private_folder(where: Path) -> None:
+    """Make the folder (and missing parents) readable by the app's account only (0700) when created."""
+    if not where.is_dir():
+        where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(where, 0o700)               # mkdir's mode is cut by the umask
+
+
 def write_json(where: Path, name: str, data) -> bool:
-    """Replace a JSON file atomically; False (never an exception) when it cannot be written."""
+    """Replace a JSON file atomically, readable by the app's account only (0600: usernames and
+    addresses); False (never an exception) when it cannot be written."""
     try:
-        where.mkdir(parents=True, exist_ok=True)
+        private_folder(where)
         temp = where / f".{name}.tmp"
-        temp.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(json.dumps(data, ensure_ascii=False, default=str))
+        os.chmod(temp, 0o600)                # an older temp file may have had another mode
         os.replace(temp, where / name)
         return True
     except OSError:

@@ -15,6 +15,7 @@ from lib.meetings import agenda as agenda_rules
 from lib.meetings import live
 from lib.meetings import writeback as wb
 from lib.ui import session
+from lib.ui.signin import still_signed_in
 from lib.ui.entry_forms import _errors, _save, _start, _token, flash, plan_blocks, plan_changes
 from lib.ui.widgets import PROJECTION_CSS, esc, household_summary_html
 from lib.workbook import schema
@@ -199,6 +200,8 @@ def wall(viewer) -> None:
 
 @st.fragment(run_every=WALL_EVERY)
 def _wall_item(viewer, key: str | None) -> None:
+    if not still_signed_in():            # disabled, removed or signed out since the wall opened
+        return
     now = dt.datetime.now()
     state = live.get(key, now) if key else None
     if state is None or state.current is None:

@@ -1,17 +1,33 @@
-"""Sign-in: the authenticator, which cookies count (lib.access.sessions), absolute session
-expiry, throttled attempts per user and address, and the sign-in form."""
+"""Sign-in: the form (the hold is checked before the password: lib.access.sessions.attempt), the
+token each session lives on and checks again on every run (full reruns, fragment reruns and the
+building of a download), the browser's re-login cookie, and sign-out.
+
+A session is signed in while st.session_state holds its token (_token) and that token still passes
+lib.access.sessions.check_cookie: not signed out anywhere, user neither removed nor disabled, not
+expired. The browser keeps the same token as a cookie so that a reload or a second tab signs in
+again (audited); signing out revokes the token itself, so every tab and session on it ends.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import os
 import time
+from typing import Callable
 
 import streamlit as st
 
-from lib.access import sessions, users
+from lib import settings as app_settings
+from lib.access import clients, sessions, users
 from lib.ui.session import SIGN_IN_SETTLE_SECONDS, audit, secrets, state_folder
 from lib.ui.widgets import esc
 from lib.workbook import sources
+
+# Where this session keeps its sign-in (the token never leaves the server but as the cookie):
+_TOKEN = "_token"
+# What the rest of the app reads (the names streamlit-authenticator used):
+SIGNED_IN_KEYS = ("authentication_status", "username", "name", "roles")
+EXPIRED_TEXT = "サインインの有効期限が切れました。もう一度サインインしてください。"
+ENDED_TEXT = "このサインインは終わりました（サインアウト、またはユーザーの停止・削除）。もう一度サインインしてください。"
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,83 +44,144 @@ def auth_settings() -> users.AuthSettings:
     return users.auth_settings(os.environ, secrets(), sample_open)
 
 
-def _authenticator():
-    """The configured authenticator and its shared credentials (or the 始められません page)."""
-    import streamlit_authenticator as stauth
+def _auth(stop: bool = True) -> tuple[users.AuthSettings, dict] | None:
+    """The sign-in settings and the users file as it is now (or the 始められません page)."""
     try:
         settings = auth_settings()
         path = settings.users_file
         config = _user_store(str(path), path.stat().st_mtime if path.exists() else 0.0)
     except (users.AuthConfigError, users.UsersFileError) as e:
+        if not stop:
+            return None
         st.title("つなぐボードを始められません")
         st.error(str(e), icon=":material/lock:")
         st.markdown("サインインの設定（README「サインインとユーザー」）を確かめてください。")
         st.stop()
     st.session_state["_demo"] = settings.demo
-    authenticator = stauth.Authenticate(config["credentials"], users.COOKIE_NAME, settings.cookie_key,
-                                        cookie_expiry_days=settings.session_hours / 24, auto_hash=False)
-    st.session_state["_authenticator"] = authenticator
-    st.session_state["_auth_bundle"] = (authenticator, settings, config)
-    return authenticator, settings, config
+    return settings, config
 
 
 def _cookie() -> str | None:
+    """The re-login cookie the browser sent when this page's connection opened."""
     cookies = st.context.cookies or {}
     return cookies.get(users.COOKIE_NAME)
 
 
-def end_session(expired: bool = False) -> None:
-    """Sign out here and revoke this browser's re-login cookie on the server."""
-    now = dt.datetime.now()
-    sessions.revoke(state_folder(), _cookie(), st.session_state.get("_cookie_expires"), now)
-    authenticator = st.session_state.get("_authenticator")
-    if authenticator is not None and st.session_state.get("authentication_status"):
-        authenticator.logout(location="unrendered")
-    for key in ("_signed_in_at", "_cookie_expires"):
+def _client() -> str:
+    """The address a sign-in comes from (lib.access.clients: X-Forwarded-For only from a trusted proxy)."""
+    try:
+        remote, headers = st.context.ip_address, list((st.context.headers or {}).items())
+    except Exception:       # noqa: BLE001 — no request context (AppTest): this machine
+        remote, headers = None, []
+    return clients.client_address(remote if isinstance(remote, str) else None, headers,
+                                  app_settings.get("trusted_proxies", secrets=secrets()),
+                                  os.environ.get("FORWARDED_ALLOW_IPS", clients.SERVER_DEFAULT_TRUST))
+
+
+def _cookie_component(method: str, **kwargs) -> None:
+    """Set or delete the re-login cookie in the browser (extra-streamlit-components' cookie
+    component, the one streamlit-authenticator used; its getAll is not needed: cookies are read
+    from the request)."""
+    from extra_streamlit_components.CookieManager import _component_func
+    _component_func(method=method, cookie=users.COOKIE_NAME, key=f"tsunagu_cookie_{method}", default=False,
+                    **kwargs)
+
+
+def _begin(username: str, config: dict, token: str) -> None:
+    """This session is now signed in as `username` on `token`."""
+    entry = config["credentials"]["usernames"][username]
+    st.session_state.update({_TOKEN: token, "authentication_status": True, "username": username,
+                             "name": entry.get("name") or username, "roles": list(entry.get("roles") or [])})
+
+
+def _forget() -> None:
+    for key in (_TOKEN, *SIGNED_IN_KEYS):
         st.session_state.pop(key, None)
-    if expired:
-        st.session_state["_expired"] = True
+
+
+def token_check(token: str | None = None) -> sessions.CookieCheck:
+    """Whether this session's token (or `token`) still signs its user in, read afresh: the users
+    file as it is now and the sign-outs so far."""
+    auth = _auth(stop=False)
+    if auth is None:
+        return sessions.CookieCheck(None, reason="sign-in settings unreadable")
+    settings, config = auth
+    now = dt.datetime.now()
+    return sessions.check_cookie(token if token is not None else st.session_state.get(_TOKEN), settings.cookie_key,
+                                 config["credentials"], sessions.revoked(state_folder(), now), now)
+
+
+def end_session(reason: str = "") -> None:
+    """Sign out here: revoke this session's token (and the cookie its connection opened with) on the
+    server for every tab, delete the browser's cookie, and forget the sign-in."""
+    now = dt.datetime.now()
+    try:
+        hours = auth_settings().session_hours
+    except users.AuthConfigError:
+        hours = users.DEFAULT_SESSION_HOURS
+    # Kept until any token issued so far would have expired anyway:
+    until = now + dt.timedelta(hours=hours)
+    for token in {st.session_state.get(_TOKEN), _cookie()} - {None}:
+        sessions.revoke(state_folder(), token, until, now)
+    if st.session_state.get(_TOKEN) or _cookie():
+        _cookie_component("delete")
+    _forget()
+    if reason:
+        st.session_state["_ended"] = reason
 
 
 def current_user() -> users.User | None:
-    """Who is signed in (this session, or a re-login cookie that lib.access.sessions accepts), or
-    None. A session ends at sign-in time + session_hours, however many tabs were opened."""
-    authenticator, settings, config = _authenticator()
-    now = dt.datetime.now()
-    if not st.session_state.get("authentication_status"):
-        check = sessions.check_cookie(_cookie(), settings.cookie_key, config["credentials"],
-                                      sessions.revoked(state_folder(), now), now)
-        if check.username is None:
-            st.session_state["logout"] = True          # the authenticator must not read this cookie
-        else:
-            st.session_state["_cookie_expires"] = check.expires
-    authenticator.login(location="unrendered")
-    if not st.session_state.get("authentication_status"):
+    """Who is signed in, or None. Checked on every run: this session's token must still be good
+    (not signed out anywhere, user present and enabled, not expired); a new session may sign in
+    with the browser's re-login cookie (audited)."""
+    settings, config = _auth()
+    if _TOKEN not in st.session_state:
+        cookie = _cookie()
+        if cookie and not st.session_state.get("_ended"):
+            check = token_check(cookie)
+            if check.username is not None:
+                _begin(check.username, config, cookie)
+                audit("sign_in_cookie", user=check.username, address=_client())
+            elif check.reason == "expired":
+                st.session_state["_ended"] = "expired"
+        if _TOKEN not in st.session_state:
+            return None
+    check = token_check()
+    if check.username is None or check.username != st.session_state.get("username"):
+        audit("session_ended", user=st.session_state.get("username") or "", reason=check.reason)
+        end_session("expired" if check.reason == "expired" else "ended")
         return None
-    username = st.session_state.get("username") or ""
-    user = users.user(config, username)
-    if user is None or config["credentials"]["usernames"][username].get("disabled"):
-        audit("sign_in_refused", user=username)
-        end_session()
-        return None
-    if "_signed_in_at" not in st.session_state:
-        expires = st.session_state.get("_cookie_expires")
-        by_form = st.session_state.pop("_form_sign_in", False)
-        st.session_state["_signed_in_at"] = (now if by_form or not expires
-                                             else expires - dt.timedelta(hours=settings.session_hours))
-    if (now - st.session_state["_signed_in_at"]).total_seconds() > settings.session_hours * 3600:
-        end_session(expired=True)
-        return None
-    return user
+    return users.user(config, check.username)
 
 
-def _client() -> str | None:
-    """The address a sign-in attempt comes from (None where unknown, e.g. in tests)."""
+def guard() -> Callable[[], sessions.CookieCheck]:
+    """A check of this session's sign-in that works outside the script run (a download built when
+    clicked has no session state): the token is taken now, the users file and sign-outs are read
+    when the check runs."""
+    token, where = st.session_state.get(_TOKEN), state_folder()
     try:
-        address = st.context.ip_address
-    except Exception:       # noqa: BLE001 — no request context: one shared bucket
-        return None
-    return address if isinstance(address, str) else None
+        settings = auth_settings()
+    except users.AuthConfigError:
+        return lambda: sessions.CookieCheck(None, reason="sign-in settings unreadable")
+
+    def check() -> sessions.CookieCheck:
+        now = dt.datetime.now()
+        try:
+            credentials = users.load(settings.users_file)["credentials"]
+        except users.UsersFileError:
+            return sessions.CookieCheck(None, reason="users file unreadable")
+        return sessions.check_cookie(token, settings.cookie_key, credentials, sessions.revoked(where, now), now)
+    return check
+
+
+def still_signed_in() -> bool:
+    """For fragment reruns (app.py does not run then): whether this session's sign-in still holds.
+    When it does not, the whole page is run again, which shows the sign-in form."""
+    if _TOKEN in st.session_state and token_check().username == st.session_state.get("username"):
+        return True
+    if _TOKEN in st.session_state:
+        st.rerun(scope="app")
+    return False
 
 
 def _wait_text(seconds: int) -> str:
@@ -113,51 +190,49 @@ def _wait_text(seconds: int) -> str:
 
 def sign_in_form() -> None:
     """The sign-in form; reruns once someone signs in. Failed attempts slow down further ones for
-    that user from that address (growing delays, kept across restarts); an attempt made while
-    held back is refused even with the right password, and audited.
-    Call after current_user() in the same run (the authenticator's cookie component is made once)."""
-    authenticator, settings, config = st.session_state["_auth_bundle"]   # made by current_user()
-    credentials = config["credentials"]
-    before = {n: e.get("failed_login_attempts", 0) for n, e in credentials["usernames"].items()}
-    where, address, now = state_folder(), _client(), dt.datetime.now()
+    that user from that address and, past a cap, from every address (growing delays, kept across
+    restarts); an attempt made while held back is refused before the password is looked at, the
+    same for a right and a wrong one, and audited."""
+    settings, config = _auth()
     st.title("つなぐボード")
-    if st.session_state.pop("_expired", False):
-        st.info("一定の時間がたったので、サインアウトしました。もう一度サインインしてください。")
+    ended = st.session_state.pop("_ended", None)
+    if ended == "expired":
+        st.info(EXPIRED_TEXT, icon=":material/timer_off:")
+    elif ended == "ended":
+        st.info(ENDED_TEXT, icon=":material/logout:")
     if settings.demo:
         st.warning(DEMO_NOTICE, icon=":material/science:")
-    authenticator.attrs["login_sleep_time"] = 0       # the cookie was already waited for in current_user()
-    authenticator.login(location="main", fields={
-        "Form name": "サインイン", "Username": "ユーザー名", "Password": "パスワード", "Login": "サインイン"})
-    failed = [n for n, e in credentials["usernames"].items() if e.get("failed_login_attempts", 0) > before.get(n, 0)]
-    tried = st.session_state.get("username") if st.session_state.get("authentication_status") else \
-        (failed[0] if failed else None)
-    held = sessions.wait_seconds(where, tried, address, now) if tried else 0
-    if held:
-        audit("sign_in_throttled", user=tried, address=address)
-        if st.session_state.get("authentication_status"):
-            authenticator.logout(location="unrendered")      # the right password, but too soon
-        sessions.record_attempt(where, tried, address, ok=False, now=now)
-        st.error(f"サインインに続けて失敗したため、しばらくサインインできません。あと{_wait_text(held)}ほど"
-                 "待ってから、もう一度お試しください。", icon=":material/lock_clock:")
-    elif st.session_state.get("authentication_status") is False:
-        st.error("ユーザー名かパスワードが違います。", icon=":material/error:")
-        for name in failed:
-            audit("sign_in_failed", user=name, address=address)
-            count = sessions.record_attempt(where, name, address, ok=False, now=now)
-            if sessions.delay_after(count):
-                st.warning(f"続けて間違えたため、次に試せるのは{_wait_text(sessions.delay_after(count))}後です。",
-                           icon=":material/lock_clock:")
-    if not st.session_state.get("authentication_status"):
-        st.caption("パスワードを忘れたときは、つなぐボードの管理者（多機関協働の担当課）に連絡してください。")
+    with st.form("sign_in"):
+        st.subheader("サインイン")
+        username = st.text_input("ユーザー名", autocomplete="username")
+        password = st.text_input("パスワード", type="password", autocomplete="current-password")
+        pressed = st.form_submit_button("サインイン")
+    st.caption("パスワードを忘れたときは、つなぐボードの管理者（多機関協働の担当課）に連絡してください。")
+    if not pressed:
         return
-    # Signed in just now with the form: the one sign-in the audit records (cookie re-logins are
-    # the same session going on). Give the browser a moment to store the re-login cookie (set by a
-    # component in this run), then draw the page afresh without the form.
-    username = st.session_state.get("username") or ""
-    sessions.record_attempt(where, username, address, ok=True, now=now)
-    audit("sign_in", user=username, address=address)
-    st.session_state["_form_sign_in"] = True
-    st.session_state.pop("_signed_in_at", None)
+    address, now = _client(), dt.datetime.now()
+    result = sessions.attempt(state_folder(), config["credentials"], username, password, address,
+                              settings.cookie_key, settings.session_hours, now)
+    if result.outcome == sessions.EMPTY:
+        st.error("ユーザー名とパスワードを入れてください。", icon=":material/error:")
+        return
+    if result.outcome == sessions.HELD:
+        audit("sign_in_throttled", user=result.username, address=address)
+        st.error(f"サインインに続けて失敗したため、しばらくサインインできません。あと{_wait_text(result.wait)}ほど"
+                 "待ってから、もう一度お試しください。", icon=":material/lock_clock:")
+        return
+    if result.outcome == sessions.WRONG:
+        audit("sign_in_failed", user=result.username, address=address)
+        st.error("ユーザー名かパスワードが違います。", icon=":material/error:")
+        if result.wait:
+            st.warning(f"続けて間違えたため、次に試せるのは{_wait_text(result.wait)}後です。", icon=":material/lock_clock:")
+        return
+    # Signed in with the form: the browser stores the same token as its re-login cookie (the
+    # component needs a moment), then the page is drawn afresh without the form.
+    _begin(result.username, config, result.token)
+    audit("sign_in", user=result.username, address=address)
+    _cookie_component("set", value=result.token,
+                      options={"path": "/", "expires": result.expires.isoformat(), "sameSite": "strict"})
     time.sleep(SIGN_IN_SETTLE_SECONDS)
     st.rerun()
 
@@ -167,7 +242,7 @@ DEMO_NOTICE = ("デモモードです。見本の町（みどり町）と見本�
 
 
 def sign_out_button(user: users.User) -> None:
-    """The signed-in user in the sidebar, and サインアウト (which revokes this browser's cookie)."""
+    """The signed-in user in the sidebar, and サインアウト (which revokes this sign-in everywhere)."""
     with st.sidebar:
         st.caption(f"サインイン中: {esc(user.name)}（{user.role or '役割なし'}）")
         if st.button("サインアウト", icon=":material/logout:", key="sign_out", width="stretch"):

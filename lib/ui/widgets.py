@@ -1,6 +1,8 @@
 """Small shared Streamlit pieces: escaping, notices, board cards, links, audited downloads."""
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from lib import settings
@@ -32,10 +34,18 @@ _INERT = str.maketrans({**{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~:$=@"},
                         "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
 
 
+# Where Streamlit's markdown would make a link of plain text (GFM autolink literals: http://, https://,
+# www. and mail addresses — found in the text *after* character references are decoded), a word
+# joiner (U+2060, invisible) goes between the letters so that no pattern matches:
+_LINK_START = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"
+
+
 def esc(value: object) -> str:
     """Make a sheet value inert in HTML *and* markdown (every value shown in st.markdown,
-    labels, titles and unsafe_allow_html blocks goes through here): it always reads as typed."""
-    return ("" if value is None else str(value)).translate(_INERT)
+    labels, titles and unsafe_allow_html blocks goes through here): it always reads as typed,
+    and never becomes a link."""
+    return _LINK_START.sub(WORD_JOINER, "" if value is None else str(value)).translate(_INERT)
 
 
 def left_out_notice(workbook: Workbook) -> None:

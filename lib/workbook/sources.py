@@ -595,7 +595,7 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
         shutil.copy2(path, backups / f"{path.stem}_{stamp}{path.suffix}")
         for old in sorted(backups.glob(f"{path.stem}_*{path.suffix}"))[:-BACKUP_KEEP]:
             old.unlink()
-        os.replace(temp, path)
+        _replace_keeping_access(temp, path)
     except PermissionError:
         raise WriteRefused("ファイルが使用中のため書き込めません。", "Excel を閉じてから、もう一度保存してください。") from None
     finally:
@@ -611,6 +611,28 @@ def _result(plan, layout: _Layout, written: int, appended: list[tuple[str, int]]
                        [(by_title.get(t, t), name) for t, _, name in layout.new_headers if by_title.get(t, t) not in layout.new_tabs])
 
 
+# Windows keeps who may open a file in its ACL, which a replacing file would not carry over: there
+# the saved bytes are written into the original file itself (after its backup was made).
+WRITE_IN_PLACE = os.name == "nt"
+
+
+def _replace_keeping_access(temp: Path, path: Path) -> None:
+    """Put the saved workbook in place of the original so that who may read it stays as it was
+    (a 0600 workbook stays 0600, its owner stays its owner)."""
+    if WRITE_IN_PLACE:
+        with open(path, "r+b") as handle:
+            handle.write(temp.read_bytes())
+            handle.truncate()
+        return
+    before = path.stat()
+    os.chmod(temp, before.st_mode & 0o7777)
+    try:
+        os.chown(temp, before.st_uid, before.st_gid)
+    except (OSError, AttributeError):          # not allowed to give it away: the mode still holds
+        pass
+    os.replace(temp, path)
+
+
 def backup_path(path: Path, configured: str | None) -> Path:
     """Where backups of this workbook go (not created)."""
     return Path(configured) if configured else Path(path).parent / BACKUP_DIR_NAME
@@ -621,7 +643,9 @@ def backup_folder(path: Path, configured: str | None) -> Path:
     A setting that names a file, or a folder that cannot be made, refuses the save in Japanese."""
     folder = backup_path(path, configured)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.exists():              # copies of the whole workbook: the app's account only
+            folder.mkdir(parents=True, mode=0o700)
+            os.chmod(folder, 0o700)
     except (FileExistsError, NotADirectoryError):
         pass                                 # a file stands in the way: refused just below
     except OSError as e:
