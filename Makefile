@@ -19,7 +19,7 @@ browser:
 	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-noto-cjk)
 
 run: install
-	$(PYTHON) -m streamlit run app.py --server.port $(PORT)
+	$(PYTHON) -m streamlit run serve.py --server.port $(PORT)
 
 test: install-test browser
 	$(PYTHON) -m pytest -q

@@ -1,4 +1,4 @@
-"""Start `streamlit run app.py` on a free port for a workbook (browser tests and the screen bench)."""
+"""Start `streamlit run serve.py` (app.py behind lib.web.guard) on a free port for a workbook (browser tests and the screen bench)."""
 from __future__ import annotations
 
 import os
@@ -59,7 +59,7 @@ def start(workbook, **extra_env) -> Server:
     env.update(extra_env)
     log = tempfile.TemporaryFile()     # a file, not a pipe: a full pipe would stall the server
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -187,6 +187,7 @@ FIRST_LINKS = [   # (the link a person opens first, the heading shown after sign
         ("resources", "社会資源マップ", "shigen"), ("meeting", "会議", "kaigi"), ("check", "データ点検", "tenken"),
         ("help", "設定・ヘルプ", "settei"), ("admin", "管理", "kanri"))],
     ("/no-such-screen", "つなぐボード", "/top"),
+    ("/a/b", "つなぐボード", "/top"), ("/setai/extra", "つなぐボード", "/top"),   # a path with a slash
 ]
 
 

@@ -716,6 +716,35 @@ def test_sign_out_returns_to_the_form_and_is_audited(monkeypatch, signed_in_setu
         ("houkatsu", "sign_in"), ("houkatsu", "sign_out")]
 
 
+def test_a_sign_in_that_runs_out_says_so_and_is_audited(monkeypatch, signed_in_setup):
+    import time
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    monkeypatch.setenv("TSUNAGU_SESSION_HOURS", str(8 / 3600))          # eight seconds
+    started = time.time()
+    at = open_page("screens/home.py", user="kyodo")
+    assert at.metric                                                     # signed in
+    time.sleep(max(0.0, started + 8.5 - time.time()))
+    at.run()
+    assert "サインインの有効期限が切れました。もう一度サインインしてください。" in [i.value for i in at.info]
+    assert not at.metric and {t.label for t in at.text_input} == {"ユーザー名", "パスワード"}
+    assert [e for e in audit_events(signed_in_setup) if e[0] == "kyodo"] == [("kyodo", "sign_in"), ("kyodo", "session_ended")]
+
+
+def test_a_user_disabled_while_signed_in_is_signed_out_at_the_next_move(monkeypatch, tmp_path, signed_in_setup):
+    import shutil
+    from lib.access import users
+    path = tmp_path / "users.yaml"
+    shutil.copy(users.DEMO_USERS_FILE, path)
+    monkeypatch.setenv("TSUNAGU_USERS_FILE", str(path))
+    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+    at = open_page("screens/home.py", user="houkatsu")
+    assert at.metric
+    assert users.main(["--file", str(path), "disable", "houkatsu"]) == 0
+    at.run()
+    assert not at.metric and {t.label for t in at.text_input} == {"ユーザー名", "パスワード"}
+    assert any("このサインインは終わりました" in i.value for i in at.info)
+
+
 def test_demo_mode_says_so_on_every_page(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     monkeypatch.delenv("TSUNAGU_USERS_FILE", raising=False)

@@ -21,6 +21,25 @@ def test_escape_makes_values_inert_in_html_and_markdown(raw, expected):
     assert ui.esc(raw) == expected
 
 
+@pytest.mark.parametrize("typed", [
+    "https://evil.example/login", "http://evil.example", "HTTPS://EVIL.EXAMPLE", "www.evil.example",
+    "WWW.evil.example", "help@evil.example", "連絡先 a.b+c@evil.example まで", "見て https://x.jp と www.y.jp",
+])
+def test_escaped_text_has_no_link_markdown_could_find(typed):
+    """GFM finds links in the text after character references are decoded: the decoded text
+    must hold no http(s)://, www. or mail address, and read as typed without the word joiners."""
+    import html
+    import re
+    shown = html.unescape(ui.esc(typed))
+    assert shown.replace("\u2060", "") == typed
+    assert not re.search(r"(?i)https?://|www\.|[-.\w+]+@[-\w]+\.", shown)
+
+
+@pytest.mark.parametrize("typed", ["midori_town.xlsx", "山田世帯", "R8.11.24", "10:30"])
+def test_text_that_is_no_link_is_escaped_as_before(typed):
+    assert "\u2060" not in ui.esc(typed)
+
+
 def card(**changes):
     base = dict(household_id="H-1", name="山田世帯", stage="支援中", area=None, issues=(), track="支援会議",
                 agency=None, staff=None, urgency=None, review=None, review_state=None, days_since_contact=None,

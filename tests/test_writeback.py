@@ -233,6 +233,24 @@ def test_backups_are_bounded(town_file, monkeypatch, tmp_path):
         "M-20261125-J1", "M-20261125-J2", "M-20261125-J3", "M-20261125-J4"]
 
 
+@pytest.mark.parametrize("in_place", [False, True], ids=["replace", "in-place (Windows)"])
+def test_a_save_keeps_who_may_read_the_workbook(town_file, monkeypatch, tmp_path, in_place):
+    """A 0600 workbook stays 0600 after the app's save (the temp file took the umask before), and the
+    backup folder the save makes is the app's account's only; on Windows the file itself is written."""
+    import os
+    import stat
+    path, config = town_file
+    os.chmod(path, 0o600)
+    inode = path.stat().st_ino
+    monkeypatch.setattr(sources, "WRITE_IN_PLACE", in_place)
+    snapshot = sources.load(config)
+    sources.write(config, snapshot, wb.record_meeting(snapshot.workbook, meeting("H-007"), {"H-007": wb.Decision("記録")}))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "backups").stat().st_mode) == 0o700
+    assert (path.stat().st_ino == inode) == in_place
+    assert list(sources.load(config).workbook["会議"]["会議ID"])[-1] == "M-20261125-J1"
+
+
 def test_a_missing_column_gets_its_header_after_the_last_one_and_nothing_moves(tmp_path, monkeypatch):
     from openpyxl import Workbook
     path = tmp_path / "small.xlsx"
