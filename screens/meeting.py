@@ -81,14 +81,16 @@ def set_items(new_items):
 
 if view == VIEWS[0] and kind in agenda.CASE_MEETINGS:
     # Render the agenda with its controls:
-    st.subheader(f"議題（{len(kept)}世帯・{current.start:%H:%M}〜{current.end:%H:%M}）")
+    st.subheader(f"議題（{len(kept)}世帯・{current.when()}）")
+    if current.past_midnight:
+        st.warning(agenda.PAST_MIDNIGHT_NOTICE, icon=":material/schedule:")
     if not items:
         st.info("この日の会議で取り上げるべき世帯は見つかりませんでした。下から追加できます。")
     shown_rows = st.session_state.get("_meeting_rows", AGENDA_ROWS)
     for i, (item, begin, end) in enumerate(current.schedule()[:shown_rows]):
         row = st.columns([0.4, 1.2, 2.2, 5.2, 0.5, 0.5, 0.5], vertical_alignment="center")
         row[0].markdown(f"**{i + 1}**")
-        row[1].markdown(f"{begin:%H:%M}〜{end:%H:%M}")
+        row[1].markdown(agenda.clock_range(begin, end, current.date))
         ui.household_link(row[2], item.household_id, names.get(item.household_id, item.household_id))
         row[3].markdown(f"**{ui.esc('・'.join(item.reasons))}**　{ui.esc(item.words)}")
         if row[4].button("", icon=":material/arrow_upward:", key=f"up_{item.household_id}", help="上へ"):

@@ -106,10 +106,40 @@ def test_stale_days_is_a_setting():
 
 def test_schedule_times_follow_start_and_minutes():
     a = Agenda("支援会議", MEETING_DAY, dt.time(13, 30), 20, items=[Proposal(h, ("緊急",)) for h in ("A", "B", "C")])
-    assert [(p.household_id, s, e) for p, s, e in a.schedule()] == [
+    assert [(p.household_id, s.time(), e.time()) for p, s, e in a.schedule()] == [
         ("A", dt.time(13, 30), dt.time(13, 50)), ("B", dt.time(13, 50), dt.time(14, 10)),
         ("C", dt.time(14, 10), dt.time(14, 30))]
     assert a.end == dt.time(14, 30)
+
+
+def agenda_of(start, end=None, households=0, minutes=20):
+    return Agenda("支援会議", MEETING_DAY, start, minutes, items=[Proposal(f"H{i}", ()) for i in range(households)],
+                  ends=end)
+
+
+@pytest.mark.parametrize("a, when, slots", [
+    # a recorded meeting: the 会議 row's 開始〜終了, and the last household ends with it
+    (agenda_of(dt.time(13, 30), dt.time(14, 50), 3), "13:30〜14:50", ["13:30〜13:56", "13:56〜14:23", "14:23〜14:50"]),
+    (agenda_of(dt.time(13, 30), dt.time(14, 50), 7), "13:30〜14:50", None),
+    (agenda_of(dt.time(14, 0), dt.time(15, 30), 0), "14:00〜15:30", []),          # 定例会議: no households
+    (agenda_of(dt.time(14, 0), None, 0), "14:00〜", []),                            # and no 終了 typed
+    # an agenda being prepared: minutes per household
+    (agenda_of(dt.time(13, 30), None, 3), "13:30〜14:30", ["13:30〜13:50", "13:50〜14:10", "14:10〜14:30"]),
+    # across midnight: said, never wrapped
+    (agenda_of(dt.time(22, 50), None, 6), "22:50〜翌00:50", ["22:50〜23:10", "23:10〜23:30", "23:30〜23:50",
+                                                            "23:50〜翌00:10", "翌00:10〜翌00:30", "翌00:30〜翌00:50"]),
+    (agenda_of(dt.time(23, 0), dt.time(0, 30), 1), "23:00〜翌00:30", ["23:00〜翌00:30"]),
+])
+def test_times_are_the_times_of_the_meeting(a, when, slots):
+    from lib.meetings.agenda import clock_range
+    assert a.when() == when
+    shown = [clock_range(s, e, a.date) for _, s, e in a.schedule()]
+    if slots is not None:
+        assert shown == slots
+    if a.items:
+        assert a.schedule()[-1][2] == a.end_at() and a.schedule()[0][1].time() == a.start
+        assert all(e1 == s2 for (_, _, e1), (_, s2, _) in zip(a.schedule(), a.schedule()[1:]))
+    assert a.past_midnight == ("翌" in when)
 
 
 @pytest.mark.parametrize("index, step, expected", [

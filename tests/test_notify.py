@@ -109,6 +109,17 @@ def body(message):
     return message.get_body(("plain",)).get_content()
 
 
+def decoded(message) -> str:
+    """Every header and every part as a reader gets it (base64 undone: encoded bytes can hold any
+    digits by chance, and hide what they carry)."""
+    parts = [f"{k}: {v}" for k, v in message.items()]
+    for part in message.walk():
+        if not part.is_multipart():
+            content = part.get_content()
+            parts.append(content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content))
+    return "\n".join(parts)
+
+
 def test_digest_content_per_agency_with_ids_and_links_only(env, smtp):
     assert send(env) == 0
     digests, _ = by_kind(smtp)
@@ -134,7 +145,7 @@ def test_digest_content_per_agency_with_ids_and_links_only(env, smtp):
     assert "H-003" in section(shakyo, "60日以上接触のない世帯") and "116日前" in shakyo
     assert "H-001" in section(shakyo, "期限を過ぎた取組") and "その他の取組 期限 令和8年11月1日（実施中）" in shakyo
     for message in smtp.messages:
-        raw = message.as_string() + body(message)
+        raw = decoded(message)
         assert [n for n in HOUSEHOLD_NAMES if n in raw] == []                  # no 表示名 by default
         assert [s for s in SECRETS if s in raw] == []                          # no 課題, no free text
 
@@ -215,3 +226,24 @@ def test_an_agency_without_an_address_is_reported(env, capsys):
     assert "居宅介護支援事業所" in capsys.readouterr().err
     problems = validate(sources.read_excel(env["TSUNAGU_WORKBOOK"])).problems
     assert [(p.tab, p.column) for p in problems if "お知らせ" in p.message] == [("機関", "メール")]
+
+
+@pytest.mark.parametrize("written", ["地域包括　支援センター", "地域包括 支援センター", " 地域包括支援センター ", "ちいき"])
+def test_an_agency_written_another_way_in_the_meeting_gets_its_invitation(env, smtp, written, capsys):
+    """会議.参加機関 spelled with a space (full or half width) is the 機関 tab's agency: it gets the
+    invitation at the tab's address, addressed as the tab spells it; an unknown name is reported."""
+    from pathlib import Path
+    meeting = ["M-1", "重層的支援会議", dt.date(2026, 12, 3), dt.time(13, 30), dt.time(15, 0), "役場2階", "福祉課長",
+               "H-001、H-002", None, f"{written}、社会福祉協議会", None]
+    hand_built_town(Path(env["TSUNAGU_WORKBOOK"]), extra_meeting=meeting)
+    assert send(env) == 0
+    _, invitations = by_kind(smtp)
+    jusou = [m for m in invitations if "重層的支援会議" in m["Subject"]]
+    known = written != "ちいき"
+    assert sorted(m["To"] for m in jusou) == (["houkatsu@town.example", "shakyo@town.example"] if known
+                                             else ["shakyo@town.example"])
+    if known:
+        assert "地域包括支援センター 様" in body(jusou[0])              # the 機関 tab's spelling
+        assert "地域包括" not in capsys.readouterr().err
+    else:
+        assert "ちいき" in capsys.readouterr().err                      # no address: said, not silently dropped

@@ -179,3 +179,32 @@ def test_plan_sheet_shows_the_plan_as_the_meeting_left_it(recorded):
     assert "次回見直し日　令和9年2月1日" in sheet_text(book, "様式5 H-001")
     pdf = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(paperwork.to_pdf(sheets))).pages)
     assert "支援プランシート" in pdf and "週1回就労体験に同行" in pdf and "重層的支援会議結果" in pdf
+
+
+def saved_row(kind, start, end, households):
+    from lib.meetings import writeback as wb
+    row = {"会議ID": "M-20261201-X", "種別": kind, "開催日": dt.date(2026, 12, 1), "開始": start, "終了": end,
+           "場所": "役場2階", "議長": "課長", "対象世帯": tuple(households), "参加機関": ("地域包括支援センター",)}
+    return wb.Saved(row, {}, {}, {}, [])
+
+
+@pytest.mark.parametrize("kind, start, end, households, when", [
+    ("支援会議", dt.time(13, 30), dt.time(14, 50), ["H-003", "H-008", "H-012"], "13:30〜14:50"),
+    ("定例会議", dt.time(14, 0), dt.time(15, 30), [], "14:00〜15:30"),
+    ("代表者会議", dt.time(14, 0), None, [], "14:00〜"),
+])
+def test_every_paper_and_the_invitation_give_the_meetings_own_times(workbook, kind, start, end, households, when):
+    from lib.meetings import writeback as wb
+    from lib.notify import invite
+    saved = saved_row(kind, start, end, households)
+    a = wb.agenda_of(saved)
+    _, text = invite.notice_text(workbook, saved, dt.date(2026, 11, 24), "福祉課")
+    assert f"令和8年12月1日（火） {when}" in text
+    papers = [paperwork.notice(workbook, a, dt.date(2026, 11, 24), "福祉課"), paperwork.report_sheet(workbook, a, saved),
+              paperwork.minutes_form(workbook, a, saved)]
+    for form in papers:
+        assert when in "\n".join(b if isinstance(b, str) else "\n".join(map(str, [*b.header, *b.rows]))
+                                 for b in form.blocks), form.title
+    if households:
+        minutes = paperwork.minutes_form(workbook, a, saved).blocks[1].rows
+        assert minutes[-1][2].endswith(f"〜{end:%H:%M}")       # the last household ends with the meeting

@@ -75,3 +75,22 @@ def test_another_town_key_gives_other_names(sample):
 def test_pseudonyms_function_is_deterministic(sample):
     hh = sample["世帯"]
     assert pseudonyms(hh, KEY) == pseudonyms(hh.iloc[::-1], KEY)
+
+
+def test_one_pseudonym_names_one_household_on_every_screen_for_hundreds_of_keys(sample):
+    """The board (重層 only), a 支援会議's projected view, the wall of one household and a staff
+    member's projected board, side by side: no name is shared by two households, for 200 keys."""
+    from lib.access import users
+    staff = users.user(users.load(users.DEMO_USERS_FILE), "houkatsu")
+    shien = [h for h, c in zip(sample["世帯"]["世帯ID"], sample["世帯"]["同意"]) if c != "あり"]
+    for n in range(200):
+        key = f"town-key-{n:03d}-0123456789abcdefghijklmnop"
+        views = [Viewer(projection=True, pseudonym_key=key),
+                 Viewer(projection=True, pseudonym_key=key, meeting_context="支援会議"),
+                 Viewer(projection=True, pseudonym_key=key, meeting_context="支援会議", wall=shien[n % len(shien)]),
+                 Viewer(projection=True, pseudonym_key=key, user=staff)]
+        seen: dict[str, str] = {}
+        for viewer in views:
+            hh = scope_workbook(sample, viewer)["世帯"]
+            for hid, name in zip(hh["世帯ID"], hh["表示名"]):
+                assert seen.setdefault(name, hid) == hid, f"key {n}: {name} names {seen[name]} and {hid}"

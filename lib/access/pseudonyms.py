@@ -3,9 +3,10 @@
 A household's pseudonym comes from a keyed hash of its 世帯ID alone, so it survives stage changes,
 name corrections, refreshes, reruns and other rows being added or deleted; the key (derived from
 the town's cookie key) means the name says nothing about the 世帯ID, its order or the initials.
-When two households on one screen draw the same name, the one received first (受付日, then 世帯ID)
-keeps it and the other takes its next draw, so names stay unique and a newly added household
-never renames an existing one.
+When two households of the town draw the same name, the one received first (受付日, then 世帯ID)
+keeps it and the other takes its next draw. Collisions are settled over the whole town (every
+household, both tracks: lib.access.scope.town_pseudonyms), never within what one screen shows, so a
+pseudonym names one household on every screen; a newly added household never renames an existing one.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def _draws(household_id: str, key: bytes):
 
 
 def pseudonyms(households: pd.DataFrame, key: str) -> dict[str, str]:
-    """世帯ID → pseudonym for the households of one screen (unique among them)."""
+    """世帯ID → pseudonym for these households (unique among them; pass the whole town)."""
     secret = hashlib.sha256(("tsunagu-pseudonym\x00" + (key or "")).encode()).digest()
     order = sorted(zip(households["世帯ID"], households["受付日"]),
                    key=lambda r: (as_date(r[1]) or pd.Timestamp.max.date(), r[0]))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from lib.workbook import schema
-from lib.casework.agencies import is_member, names_agency
+from lib.casework.agencies import is_member, key as agency_key, names_agency, same
 from lib.access.pseudonyms import pseudonyms
 from lib.meetings.writeback import HOUSEHOLD_LINE, attended_agencies
 from lib.workbook.cells import nfkc
@@ -60,8 +60,8 @@ def age_band(age) -> str | None:
 def known_agency(workbook: Workbook, agency: str | None) -> bool:
     """Whether an agency is one the workbook knows (機関 tab, or some household's 主担当機関)."""
     hh = workbook[schema.HOUSEHOLDS]
-    known = set(workbook[schema.AGENCIES]["機関名"].map(nfkc)) | {nfkc(a) for a in hh["主担当機関"] if isinstance(a, str)}
-    return bool(agency) and nfkc(agency) in known
+    known = set(workbook[schema.AGENCIES]["機関名"].map(agency_key)) | {agency_key(a) for a in hh["主担当機関"] if isinstance(a, str)}
+    return bool(agency_key(agency)) and agency_key(agency) in known
 
 
 def visible_households(workbook: Workbook, user: User) -> set[str]:
@@ -71,19 +71,19 @@ def visible_households(workbook: Workbook, user: User) -> set[str]:
         return set(hh["世帯ID"])
     if user.role != STAFF or not known_agency(workbook, user.agency):
         return set()
-    agency = nfkc(user.agency)
+    agency = agency_key(user.agency)
     member = is_member(workbook, agency)
     plans = workbook[schema.PLANS]
     known = list(workbook[schema.AGENCIES]["機関名"])
     in_plans = {h for h, roles in zip(plans["世帯ID"], plans["役割分担"]) if names_agency(roles, agency, known)}
     meetings = workbook[schema.MEETINGS]
     attended = {h for row in meetings[["対象世帯", "参加機関", "出席者"]].to_dict("records")
-                if agency in {nfkc(a) for a in attended_agencies(row)} for h in row["対象世帯"]}
+                if agency in {agency_key(a) for a in attended_agencies(row)} for h in row["対象世帯"]}
     referrals = workbook[schema.REFERRALS]
-    accepted = set(referrals.loc[(referrals["依頼先機関"].map(nfkc) == agency) & (referrals["状態"] == "受理"), "世帯ID"])
+    accepted = set(referrals.loc[(referrals["依頼先機関"].map(agency_key) == agency) & (referrals["状態"] == "受理"), "世帯ID"])
     out = set()
     for hid, lead, consent in zip(hh["世帯ID"], hh["主担当機関"], hh["同意"]):
-        related = ((isinstance(lead, str) and nfkc(lead) == agency) or hid in in_plans or hid in attended
+        related = ((isinstance(lead, str) and agency_key(lead) == agency) or hid in in_plans or hid in attended
                    or hid in accepted)
         if related and (track(consent) != SHIEN_KAIGI or member):
             out.add(hid)
@@ -134,6 +134,12 @@ def visible_problem(problem, keep: set[str]) -> bool:
     return problem.row is None or problem.row <= 1 or problem.tab not in PERSONAL_TABS
 
 
+def town_pseudonyms(workbook: Workbook, key: str) -> dict[str, str]:
+    """世帯ID → pseudonym for every household of the town (both tracks), so that one pseudonym
+    never stands for two households on any two screens. `workbook` must be the whole town."""
+    return pseudonyms(workbook[schema.HOUSEHOLDS], key)
+
+
 def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
     """The part of the workbook this viewer may see, pseudonymised when projected."""
     if viewer.user.role == VIEWER:        # the wall account: never a 支援会議 member, always projected;
@@ -145,6 +151,7 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
 
 
 def _scoped(workbook: Workbook, viewer: Viewer) -> Workbook:
+    town = workbook
     if not viewer.sees_everything:
         workbook = _restrict(workbook, visible_households(workbook, viewer.user),
                              is_member(workbook, viewer.user.agency))
@@ -154,7 +161,7 @@ def _scoped(workbook: Workbook, viewer: Viewer) -> Workbook:
     if viewer.meeting_context != SHIEN_KAIGI:
         hh = hh[hh["同意"].map(track) != SHIEN_KAIGI]
     keep = set(hh["世帯ID"])
-    names = pseudonyms(hh, viewer.pseudonym_key)
+    names = town_pseudonyms(town, viewer.pseudonym_key)        # settled over the whole town, both tracks
     tables = {}
     for tab in schema.TABS:
         frame = workbook[tab.name]
@@ -206,7 +213,7 @@ def allowed_entries(workbook: Workbook, user: User, household_id: str | None = N
         return frozenset({INTAKE})
     hh = workbook[schema.HOUSEHOLDS]
     lead = hh.loc[hh["世帯ID"] == household_id, "主担当機関"].iloc[0]
-    if isinstance(lead, str) and nfkc(lead) == nfkc(user.agency):
+    if isinstance(lead, str) and same(lead, user.agency):
         return frozenset(ENTRIES)
     return frozenset({INTAKE, CONTACT})
 
@@ -217,17 +224,17 @@ def inbox(workbook: Workbook, viewer: Viewer, today, overdue_days: int):
     支援会議 case, pseudonyms, no 依頼内容. `workbook` is the whole workbook; nothing else leaves here."""
     from lib.casework import referrals
     columns = referrals.INBOX_COLUMNS
-    agency = nfkc(viewer.user.agency or "")
+    agency = agency_key(viewer.user.agency or "")
     if viewer.user.role not in (ADMIN, COORDINATOR, STAFF) or not agency:
         return pd.DataFrame(columns=columns)
     waiting = referrals.pending(workbook, today)
-    waiting = waiting[waiting["依頼先機関"].map(nfkc) == agency]
+    waiting = waiting[waiting["依頼先機関"].map(agency_key) == agency]
     hh = workbook[schema.HOUSEHOLDS]
     names = dict(zip(hh["世帯ID"], hh["表示名"]))
     if viewer.projection:                 # on the wall: no 支援会議 case, pseudonyms, no 依頼内容
         secret = set(hh.loc[hh["同意"].map(track) == SHIEN_KAIGI, "世帯ID"])
         waiting = waiting[~waiting["世帯ID"].isin(secret)]
-        names = pseudonyms(hh[hh["世帯ID"].isin(set(waiting["世帯ID"]))], viewer.pseudonym_key)
+        names = town_pseudonyms(workbook, viewer.pseudonym_key)
     frame = waiting.assign(表示名=waiting["世帯ID"].map(names), 期限超過=waiting["経過日数"] > overdue_days)
     if viewer.projection:
         frame = frame.assign(依頼内容=None)

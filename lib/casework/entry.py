@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib.workbook import schema
+from lib.casework.agencies import key as agency_key
 from lib.workbook.cells import CellError, nfkc
 from lib.workbook.validate import ROW, Workbook, parse_cell
 from lib.workbook.writeplan import CellChange, NewRow, WritePlan, plain, row_as_read, row_key
@@ -85,7 +86,7 @@ def _household(workbook: Workbook, household_id: str) -> dict:
 
 
 def _agencies(workbook: Workbook) -> set[str]:
-    return {nfkc(a) for a in workbook[schema.AGENCIES]["機関名"]}
+    return {agency_key(a) for a in workbook[schema.AGENCIES]["機関名"]}
 
 
 def new_record_id(day: dt.date) -> str:
@@ -108,7 +109,7 @@ def contact(workbook: Workbook, household_id: str, *, day, method, agency, staff
     day = check.date("日付", schema.CONTACTS, "日付", day, today)
     method = check.cell("方法", schema.CONTACTS, "方法", method, required=True)
     agency = check.cell("機関", schema.CONTACTS, "機関", agency)
-    if agency and nfkc(agency) not in _agencies(workbook):
+    if agency and agency_key(agency) not in _agencies(workbook):
         check.fail("機関", f"「{agency}」は機関タブにありません")
     staff = check.cell("担当者", schema.CONTACTS, "担当者", staff)
     text = check.cell("内容", schema.CONTACTS, "内容", text, required=True)
@@ -227,7 +228,7 @@ def intake(workbook: Workbook, form: Intake, *, taken: set[str], today: dt.date,
     if form.consent not in INTAKE_CONSENT:
         check.fail("同意", "同意する／同意しない／不明 から選んでください")
     agency = check.cell("主担当機関", schema.HOUSEHOLDS, "主担当機関", form.agency)
-    if agency and nfkc(agency) not in _agencies(workbook):
+    if agency and agency_key(agency) not in _agencies(workbook):
         check.fail("主担当機関", f"「{agency}」は機関タブにありません")
     received = check.date("受付日", schema.HOUSEHOLDS, "受付日", form.received, today)
     urgency = check.cell("緊急度", schema.HOUSEHOLDS, "緊急度", form.urgency)

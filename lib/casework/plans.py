@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib.casework import board
-from lib.casework.agencies import named
+from lib.casework.agencies import key as agency_key, named
 from lib.workbook import schema
-from lib.workbook.cells import as_date, nfkc
+from lib.workbook.cells import as_date
 
 # Plans whose newest 更新日 is this many days old are listed as 停滞 (not updated):
 STALE_PLAN_DAYS = 90
@@ -92,8 +92,8 @@ def _filter(items: pd.DataFrame, f: PlanFilters, known: list[str]) -> pd.DataFra
     if f.areas:
         keep &= items["地区"].isin(f.areas)
     if f.agencies:
-        wanted = {nfkc(a) for a in f.agencies}
-        keep &= pd.Series([nfkc(lead) in wanted or bool(wanted & named(roles, known))
+        wanted = {agency_key(a) for a in f.agencies}
+        keep &= pd.Series([agency_key(lead) in wanted or bool(wanted & named(roles, known))
                            for lead, roles in zip(items["主担当機関"], items["役割分担"])],
                           index=items.index, dtype=bool)
     if f.statuses:
@@ -112,7 +112,7 @@ def agency_load(workbook, items: pd.DataFrame) -> pd.DataFrame:
     open_items = items[items["状況"].isin(OPEN_STATUSES)]
     names = list(dict.fromkeys([*agencies, *[a for a in leads.index if a not in agencies]]))
     carried = [named(r, names) for r in open_items["役割分担"]]
-    rows = [{"機関": a, "担当中の取組": sum(nfkc(a) in c for c in carried),
+    rows = [{"機関": a, "担当中の取組": sum(agency_key(a) in c for c in carried),
              "主担当の世帯": int(leads.get(a, 0))} for a in names]
     frame = pd.DataFrame(rows, columns=["機関", "担当中の取組", "主担当の世帯"])
     return frame[(frame["担当中の取組"] > 0) | (frame["主担当の世帯"] > 0)].sort_values(

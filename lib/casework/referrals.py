@@ -18,11 +18,10 @@ import datetime as dt
 
 import pandas as pd
 
-from lib.casework.agencies import is_member
+from lib.casework.agencies import directory as agency_directory, is_member, key as agency_key, same
 from lib.casework.entry import Invalid, _Checker, next_id
 from lib.casework.households import track
 from lib.workbook import schema
-from lib.workbook.cells import nfkc
 from lib.workbook.validate import Workbook
 from lib.workbook.writeplan import CellChange, NewRow, WritePlan, row_as_read
 
@@ -47,17 +46,17 @@ def request(workbook: Workbook, household_id: str, *, sender: str, recipient, ki
     recipient = check.cell("依頼先機関", schema.REFERRALS, "依頼先機関", recipient, required=True)
     kind = check.cell("種類", schema.REFERRALS, "種類", kind, required=True)
     text = check.cell("依頼内容", schema.REFERRALS, "依頼内容", text, required=True)
-    known = {nfkc(a) for a in workbook[schema.AGENCIES]["機関名"]}
-    if recipient and nfkc(recipient) not in known:
+    tab = agency_directory(workbook)
+    if recipient and not tab.known(recipient):
         check.fail("依頼先機関", f"「{recipient}」は機関タブにありません")
-    elif recipient and nfkc(recipient) == nfkc(sender or ""):
+    elif recipient and same(recipient, sender):
         check.fail("依頼先機関", "自分の機関にはつなげません")
     elif recipient and track(household["同意"]) == schema.SHIEN_KAIGI and not is_member(workbook, recipient):
         check.fail("依頼先機関", f"同意のない世帯（支援会議）は、支援会議構成員の機関にだけつなげます（{recipient} は構成員ではありません）")
-    if not sender or nfkc(sender) not in known:
+    if not sender or not tab.known(sender):
         check.fail("依頼元機関", "依頼元の機関が機関タブにありません（所属機関を確かめてください）")
     referrals = workbook[schema.REFERRALS]
-    open_same = referrals[(referrals["世帯ID"] == household_id) & (referrals["依頼先機関"].map(nfkc) == nfkc(recipient or ""))
+    open_same = referrals[(referrals["世帯ID"] == household_id) & (referrals["依頼先機関"].map(agency_key) == agency_key(recipient))
                           & (referrals["種類"] == kind) & (referrals["状態"] == PENDING)]
     if len(open_same):
         check.fail("依頼先機関", f"同じ依頼がまだ依頼中です（{open_same['つなぎID'].iloc[0]}）")
@@ -78,7 +77,7 @@ def respond(workbook: Workbook, referral_id: str, *, action: str, agency: str | 
     answerer = row["依頼元機関"] if action == WITHDRAWN else row["依頼先機関"]
     if action not in (ACCEPTED, RETURNED, WITHDRAWN):
         check.fail("応答", "受理・差し戻し・取り下げのどれかです")
-    elif nfkc(agency or "") != nfkc(answerer or ""):
+    elif not same(agency, answerer):
         who = "依頼した機関" if action == WITHDRAWN else "依頼先の機関"
         check.fail("応答", f"この依頼に{action}で応答できるのは{who}（{answerer}）の人だけです")
     if row["状態"] != PENDING:
@@ -138,7 +137,7 @@ def waiting_days(workbook: Workbook, today: dt.date) -> dict[str, int]:
 def answers_to(workbook: Workbook, agency: str) -> pd.DataFrame:
     """Requests this agency sent, newest first, with their answers (the requester sees the answer)."""
     referrals = workbook[schema.REFERRALS]
-    mine = referrals[referrals["依頼元機関"].map(nfkc) == nfkc(agency or "")]
+    mine = referrals[referrals["依頼元機関"].map(agency_key) == agency_key(agency)]
     return mine.sort_values(["依頼日", "つなぎID"], ascending=False)
 
 
@@ -186,7 +185,7 @@ def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goal
     if not rows:
         check.fail("評価", "目標ごとの評価（達成度）を1つ以上入れてください")
     watcher = check.cell("見守り機関", schema.EVALUATIONS, "見守り機関", watcher)
-    if watcher and nfkc(watcher) not in {nfkc(a) for a in workbook[schema.AGENCIES]["機関名"]}:
+    if watcher and not agency_directory(workbook).known(watcher):
         check.fail("見守り機関", f"「{watcher}」は機関タブにありません")
     try:
         plan = stage_move(workbook, household_id, stage="終結", day=day, reason=reason, by=by, today=today, evaluated=True)
@@ -200,7 +199,7 @@ def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goal
                                                  "終結理由": reason, "見守り機関": watcher, "記入者": by})
                      for row in rows]
     lead = row_as_read(workbook, schema.HOUSEHOLDS, household_id)["主担当機関"]
-    if watcher and nfkc(watcher) != nfkc(lead or ""):
+    if watcher and not same(watcher, lead):
         plan.appends.append(hand_over(workbook, household_id, sender=lead, watcher=watcher, today=today, by=by,
                                       taken=taken))
     return plan
@@ -224,10 +223,10 @@ def directory(workbook: Workbook, today: dt.date) -> pd.DataFrame:
     names = list(agencies["機関名"])
     waiting = workbook[schema.REFERRALS]
     waiting = waiting[waiting["状態"] == PENDING]
-    to = waiting["依頼先機関"].map(nfkc).value_counts()
-    sent = waiting["依頼元機関"].map(nfkc).value_counts()
+    to = waiting["依頼先機関"].map(agency_key).value_counts()
+    sent = waiting["依頼元機関"].map(agency_key).value_counts()
     hh = workbook[schema.HOUSEHOLDS]
-    leads = hh[~hh["段階"].isin(schema.CLOSED_STAGES)]["主担当機関"].dropna().map(nfkc).value_counts()
+    leads = hh[~hh["段階"].isin(schema.CLOSED_STAGES)]["主担当機関"].dropna().map(agency_key).value_counts()
     plans = workbook[schema.PLANS]
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     due = plans[plans["状況"].isin(OPEN_STATUSES) & plans["期限"].notna()]
@@ -235,7 +234,7 @@ def directory(workbook: Workbook, today: dt.date) -> pd.DataFrame:
     carried = [named(r, names) for r in due["役割分担"]]
     rows = []
     for r in agencies.to_dict("records"):
-        key = nfkc(r["機関名"])
+        key = agency_key(r["機関名"])
         rows.append({"機関名": r["機関名"], "分野": "、".join(r["分野"]), "事業": "、".join(r["事業"]), "電話": r["電話"],
                      "メール": r["メール"], "所管課": r["所管課"], "支援会議構成員": r["支援会議構成員"],
                      "受けた依頼（依頼中）": int(to.get(key, 0)), "出した依頼（依頼中）": int(sent.get(key, 0)),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from lib.casework.agencies import members as agency_members, named as agencies_named
+from lib.casework.agencies import directory as agency_directory, key as agency_key, members as agency_members, named as agencies_named
 from lib.casework.plans import DONE_STATUSES, is_overdue
 from lib.workbook import schema
 from lib.casework.board import last_contacts
@@ -71,7 +71,11 @@ class Proposal:
 
 @dataclass
 class Agenda:
-    """A meeting being prepared: its settings and the ordered households."""
+    """A meeting being prepared or recorded: its settings and the ordered households.
+
+    `ends` is the 会議 row's 終了 of a recorded meeting: the meeting ends then, and its households
+    share the time from `start` to `ends` (the last one ends at `ends`). Without it, each household
+    takes `minutes` one after another."""
 
     kind: str
     date: dt.date
@@ -81,20 +85,61 @@ class Agenda:
     chair: str = ""
     items: list[Proposal] = field(default_factory=list)
     meeting_id: str = ""
+    ends: dt.time | None = None
 
-    def schedule(self) -> list[tuple[Proposal, dt.time, dt.time]]:
-        """Each item with its start and end time, one after another from `start`."""
-        clock = dt.datetime.combine(self.date, self.start)
-        out = []
-        for item in self.items:
-            end = clock + dt.timedelta(minutes=self.minutes)
-            out.append((item, clock.time(), end.time()))
-            clock = end
-        return out
+    def _begin(self) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.start)
+
+    def end_at(self) -> dt.datetime | None:
+        """When the meeting ends (None: not known — no households and no 終了); after midnight
+        it is on the next day, never a wrapped time."""
+        if self.ends is not None:
+            end = dt.datetime.combine(self.date, self.ends)
+            return end if end >= self._begin() else end + dt.timedelta(days=1)
+        if not self.items:
+            return None
+        return self._begin() + dt.timedelta(minutes=self.minutes * len(self.items))
 
     @property
-    def end(self) -> dt.time:
-        return (dt.datetime.combine(self.date, self.start) + dt.timedelta(minutes=self.minutes * len(self.items))).time()
+    def end(self) -> dt.time | None:
+        end = self.end_at()
+        return None if end is None else end.time()
+
+    @property
+    def past_midnight(self) -> bool:
+        end = self.end_at()
+        return end is not None and end.date() > self.date
+
+    def schedule(self) -> list[tuple[Proposal, dt.datetime, dt.datetime]]:
+        """Each item with its start and end: one after another from `start`, `minutes` each, or
+        sharing the recorded meeting's span so that the last one ends with the meeting."""
+        begin, end, n = self._begin(), self.end_at(), len(self.items)
+        if self.ends is not None and n:
+            span = (end - begin).total_seconds() // 60
+            bounds = [begin + dt.timedelta(minutes=span * i // n) for i in range(n)] + [end]
+        else:
+            bounds = [begin + dt.timedelta(minutes=self.minutes * i) for i in range(n + 1)]
+        return [(item, bounds[i], bounds[i + 1]) for i, item in enumerate(self.items)]
+
+    def when(self) -> str:
+        """「13:30〜14:50」 for the whole meeting (「14:00〜」 when its end is not known)."""
+        end = self.end_at()
+        return f"{self.start:%H:%M}〜" if end is None else clock_range(self._begin(), end, self.date)
+
+
+# Said of a time on the day after the meeting's date (never a wrapped 00:50):
+NEXT_DAY = "翌"
+PAST_MIDNIGHT_NOTICE = "会議の終わりが日付をまたぎます（翌日の時刻は「翌」を付けて書いています）。開始か長さを見直してください。"
+
+
+def clock(moment: dt.datetime, day: dt.date) -> str:
+    """HH:MM of a moment of a meeting held on `day`, 「翌」 in front when it falls on the next day."""
+    return f"{NEXT_DAY if moment.date() > day else ''}{moment:%H:%M}"
+
+
+def clock_range(begin: dt.datetime, end: dt.datetime, day: dt.date) -> str:
+    """「13:30〜13:45」, or 「23:50〜翌0:05」 across midnight: the one way every paper and screen writes a span."""
+    return f"{clock(begin, day)}〜{clock(end, day)}"
 
 
 def fit(items: list[Proposal], length: int | None, minutes: int) -> tuple[list[Proposal], list[Proposal]]:
@@ -278,7 +323,8 @@ def agencies_to_notify(workbook, agenda: Agenda) -> list[str]:
     named = [a for a in hh.loc[hh["世帯ID"].isin(ids), "主担当機関"] if isinstance(a, str) and a]
     plans = workbook[schema.PLANS]
     in_roles = set().union(*(agencies_named(r, known) for r in plans.loc[plans["世帯ID"].isin(ids), "役割分担"]))
-    named += [a for a in known if nfkc(a) in in_roles]
-    unique = list(dict.fromkeys(named))
+    named += [a for a in known if agency_key(a) in in_roles]
+    tab = agency_directory(workbook)
+    unique = list({agency_key(a): tab.spelling(a) for a in named}.values())     # each agency once, as the 機関 tab spells it
     rank = {a: i for i, a in enumerate(known)}
     return sorted(unique, key=lambda a: rank.get(a, len(rank)))

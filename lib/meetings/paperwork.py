@@ -14,6 +14,7 @@ import pandas as pd
 
 from lib.meetings import agenda as agenda_rules
 from lib.casework import household
+from lib.casework.agencies import directory
 from lib.workbook import schema
 from lib.workbook.cells import to_wareki
 from lib.workbook.export import neutralise
@@ -41,7 +42,7 @@ class Form:
 
 
 def _when(a: agenda_rules.Agenda) -> str:
-    return f"{to_wareki(a.date, weekday=True)} {a.start:%H:%M}〜{a.end:%H:%M}"
+    return f"{to_wareki(a.date, weekday=True)} {a.when()}"
 
 
 def _purpose(kind: str) -> str:
@@ -67,7 +68,7 @@ def order_of_business(workbook, a: agenda_rules.Agenda) -> Form:
     """様式2 会次第: time per household and the agencies taking part."""
     names = dict(zip(workbook[schema.HOUSEHOLDS]["世帯ID"], workbook[schema.HOUSEHOLDS]["表示名"]))
     rows = [[str(i), f"{names.get(p.household_id, p.household_id)}（{p.household_id}）",
-             f"{start:%H:%M}〜{end:%H:%M}", "・".join(p.reasons)]
+             agenda_rules.clock_range(start, end, a.date), "・".join(p.reasons)]
             for i, (p, start, end) in enumerate(a.schedule(), start=1)]
     agencies = agenda_rules.agencies_to_notify(workbook, a)
     blocks = [f"日時　{_when(a)}", f"場所　{a.place or '（未定）'}", f"議長　{a.chair or ''}",
@@ -95,11 +96,11 @@ def _household_name(workbook, household_id: str) -> str:
     return str(found.iloc[0]) if len(found) else household_id
 
 
-def review_sheet(workbook, a: agenda_rules.Agenda, household_id: str, start: dt.time, end: dt.time) -> Form:
+def review_sheet(workbook, a: agenda_rules.Agenda, household_id: str, start: dt.datetime, end: dt.datetime) -> Form:
     """様式3 世帯支援プラン検討シート, pre-filled from the household's current plan."""
     name = _household_name(workbook, household_id)
     return Form("重層会議様式3", f"{name}支援プラン検討シート", f"様式3 {household_id}"[:31],
-                [f"{to_wareki(a.date, weekday=True)} {start:%H:%M}〜{end:%H:%M}　世帯ID {household_id}",
+                [f"{to_wareki(a.date, weekday=True)} {agenda_rules.clock_range(start, end, a.date)}　世帯ID {household_id}",
                  _plan_table(workbook, household_id, ["氏名", "目標", "検討内容", "当面の取組事項", "役割分担"])])
 
 
@@ -129,13 +130,12 @@ def report_sheet(workbook, a: agenda_rules.Agenda, saved=None, reporter: tuple[s
     """様式4 会議報告シート. From a saved meeting (lib.meetings.writeback.Saved): 報告事項 per household
     from its recorded decisions and changed plan rows, and 参加者 as recorded — who came, and 欠席
     for invited agencies that did not. Before the meeting: the invited agencies, 出席者 blank."""
-    table = workbook[schema.AGENCIES]
-    fields = {name: "、".join(f) for name, f in zip(table["機関名"], table["分野"])}
+    tab = directory(workbook)
     if saved is not None and saved.attendance:
         people = [(x.agency, x.names or "出席") if x.present else (x.agency, "欠席") for x in saved.attendance]
     else:
         people = [(name, "") for name in agenda_rules.agencies_to_notify(workbook, a)]
-    rows = [[str(i + 1), fields.get(agency, ""), agency, who] for i, (agency, who) in enumerate(people)]
+    rows = [[str(i + 1), tab.fields(agency), tab.spelling(agency), who] for i, (agency, who) in enumerate(people)]
     rows += [[str(i + 1), "", "", ""] for i in range(len(rows), REPORT_PARTICIPANT_ROWS)]
     present = [who for _, who in people if who and who != "欠席"]
     persons = sum(len([n for n in who.replace("、", "・").split("・") if n.strip()]) if who != "出席" else 1
@@ -160,7 +160,8 @@ def report_sheet(workbook, a: agenda_rules.Agenda, saved=None, reporter: tuple[s
 
 def minutes_form(workbook, a: agenda_rules.Agenda, saved) -> Form:
     """議事録: per agenda item, what was discussed (議事録) and decided (決定事項), as recorded."""
-    rows = [[str(i), f"{_household_name(workbook, p.household_id)}（{p.household_id}）", f"{start:%H:%M}〜{end:%H:%M}",
+    rows = [[str(i), f"{_household_name(workbook, p.household_id)}（{p.household_id}）",
+             agenda_rules.clock_range(start, end, a.date),
              saved.minutes.get(p.household_id, ""), saved.decisions.get(p.household_id, "")]
             for i, (p, start, end) in enumerate(a.schedule(), start=1)]
     blocks = [f"{a.kind}　{_when(a)}　場所 {a.place or ''}　議長 {a.chair or ''}",

@@ -144,7 +144,7 @@ def meeting_values(workbook: Workbook, a: agenda_rules.Agenda, decisions: dict[s
         before = per_household(existing["変更プラン"])
         changed = {hid: "、".join(dict.fromkeys([*filter(None, before.get(hid, "").split("、")), *text.split("、")]))
                    for hid, text in changed.items()}
-    values = {"会議ID": meeting_id, "種別": a.kind, "開催日": a.date, "開始": a.start, "終了": a.end,
+    values = {"会議ID": meeting_id, "種別": a.kind, "開催日": a.date, "開始": a.start, "終了": None if a.past_midnight else a.end,
               "場所": a.place or None, "議長": a.chair or None,
               "対象世帯": tuple(p.household_id for p in a.items),
               "議題": "、".join(dict.fromkeys(r for p in a.items for r in p.reasons)) or None,
@@ -249,9 +249,5 @@ def agenda_of(saved: Saved) -> agenda_rules.Agenda:
     row = saved.row
     items = [agenda_rules.Proposal(h, ()) for h in row.get("対象世帯") or []]
     start = row.get("開始") or agenda_rules.DEFAULT_START
-    a = agenda_rules.Agenda(row["種別"], row["開催日"], start, agenda_rules.DEFAULT_MINUTES, row.get("場所") or "",
-                            row.get("議長") or "", items, row["会議ID"])
-    if row.get("終了") and items:
-        span = dt.datetime.combine(a.date, row["終了"]) - dt.datetime.combine(a.date, start)
-        a.minutes = max(int(span.total_seconds() // 60) // len(items), 1)
-    return a
+    return agenda_rules.Agenda(row["種別"], row["開催日"], start, agenda_rules.DEFAULT_MINUTES, row.get("場所") or "",
+                               row.get("議長") or "", items, row["会議ID"], ends=row.get("終了"))

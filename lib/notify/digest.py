@@ -14,13 +14,13 @@ import pandas as pd
 
 from lib.access.scope import visible_households
 from lib.access.users import STAFF, User
-from lib.casework.agencies import names_agency
+from lib.casework.agencies import key as agency_key, names_agency
 from lib.casework.board import last_contacts
 from lib.casework.households import CLOSED_STAGES
 from lib.casework.plans import is_overdue
 from lib.casework.referrals import pending
 from lib.workbook import schema
-from lib.workbook.cells import as_date, nfkc, to_wareki
+from lib.workbook.cells import as_date, to_wareki
 
 # Reviews due within this many days are listed (and every overdue one):
 REVIEW_AHEAD_DAYS = 14
@@ -74,10 +74,10 @@ def agency_digest(workbook, agency: str, address: str | None, today: dt.date, si
     households it leads, requests waiting for its answer, overdue plan items it holds a role in,
     and what changed since `since` (moves of 段階, answers to its requests, households newly led)."""
     keep = visible_households(workbook, User("", "", STAFF, agency))
-    key = nfkc(agency)
+    key = agency_key(agency)
     hh = workbook[schema.HOUSEHOLDS]
     hh = hh[hh["世帯ID"].isin(keep)]
-    led = hh[(hh["主担当機関"].map(lambda a: nfkc(a) if isinstance(a, str) else "") == key)]
+    led = hh[(hh["主担当機関"].map(agency_key) == key)]
     active = led[~led["段階"].isin(CLOSED_STAGES)]
     names = dict(zip(hh["世帯ID"], hh["表示名"])) if with_names else None
 
@@ -94,11 +94,11 @@ def agency_digest(workbook, agency: str, address: str | None, today: dt.date, si
 
     waiting = Section("応答していない「つなぎ」の依頼")
     requests = pending(workbook, today)
-    for row in requests[requests["依頼先機関"].map(nfkc) == key].to_dict("records"):
+    for row in requests[requests["依頼先機関"].map(agency_key) == key].to_dict("records"):
         # Before it accepts, the recipient may know only that a request waits (scope.inbox):
         waiting.lines.append(f"{row['世帯ID']} {link(app_url, row['世帯ID'])}　{row['種類']}（{row['依頼元機関']}から、"
                              f"{row['経過日数']}日経過）")
-    for row in requests[requests["依頼元機関"].map(nfkc) == key].to_dict("records"):
+    for row in requests[requests["依頼元機関"].map(agency_key) == key].to_dict("records"):
         waiting.lines.append(f"{row['世帯ID']} {link(app_url, row['世帯ID'])}　出した{row['種類']}（{row['依頼先機関']}へ、"
                              f"{row['経過日数']}日経過・応答待ち）")
 
@@ -125,7 +125,7 @@ def agency_digest(workbook, agency: str, address: str | None, today: dt.date, si
         changed.lines.append(f"{label(row['世帯ID'])}　段階 {row['旧段階'] or '（新規）'} → {row['新段階']}"
                              f"（{to_wareki(row['日付'].date())}）")
     referrals = workbook[schema.REFERRALS]
-    answered = referrals[(referrals["依頼元機関"].map(nfkc) == key) & referrals["応答日"].notna()]
+    answered = referrals[(referrals["依頼元機関"].map(agency_key) == key) & referrals["応答日"].notna()]
     answered = answered[answered["応答日"].dt.date >= since]
     for row in answered.to_dict("records"):
         changed.lines.append(f"{row['世帯ID']} {link(app_url, row['世帯ID'])}　出した{row['種類']}の依頼に「{row['状態']}」"

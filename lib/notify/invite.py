@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from lib.casework.agencies import is_member
+from lib.casework.agencies import directory, is_member, key as agency_key
 from lib.meetings import agenda as agenda_rules
 from lib.meetings import paperwork
 from lib.meetings import writeback as wb
@@ -31,11 +31,13 @@ def upcoming(workbook, today: dt.date) -> list[wb.Saved]:
 
 
 def invited(workbook, saved: wb.Saved) -> list[str]:
-    """The agencies a saved meeting invites (its 参加機関); a 支援会議 only its members."""
+    """The agencies a saved meeting invites (its 参加機関, each once, as the 機関 tab spells it);
+    a 支援会議 only its members."""
     agencies = list(saved.row.get("参加機関") or [])
     if saved.row["種別"] == agenda_rules.SHIEN:
         agencies = [a for a in agencies if is_member(workbook, a)]
-    return agencies
+    tab = directory(workbook)
+    return list({agency_key(a): tab.spelling(a) for a in agencies if agency_key(a)}.values())
 
 
 def fingerprint(saved: wb.Saved) -> str:
@@ -89,7 +91,7 @@ def calendar(saved: wb.Saved, agency: str, *, sequence: int, stamp: dt.datetime,
     """The .ics of one invitation (METHOD:REQUEST, Asia/Tokyo)."""
     a = wb.agenda_of(saved)
     start = dt.datetime.combine(a.date, a.start)
-    end = dt.datetime.combine(a.date, saved.row.get("終了") or a.end)
+    end = a.end_at() or start                 # the 会議 row's 終了 (the next day when it is past midnight)
     lines = ["BEGIN:VCALENDAR", f"PRODID:{PRODID}", "VERSION:2.0", "CALSCALE:GREGORIAN", "METHOD:REQUEST",
              "BEGIN:VTIMEZONE", f"TZID:{TZID}", "BEGIN:STANDARD", "DTSTART:19700101T000000", "TZOFFSETFROM:+0900",
              "TZOFFSETTO:+0900", "TZNAME:JST", "END:STANDARD", "END:VTIMEZONE",

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from lib import settings
 from lib.access import audit, state
+from lib.casework.agencies import directory
 from lib.casework.households import stale_contact_days
 from lib.notify import digest as digest_rules
 from lib.notify import invite
@@ -98,13 +99,13 @@ def plan(workbook, today: dt.date, log: dict, env, secrets, now: dt.datetime) ->
             continue
         message = _message(sender, d.address, f"【つなぐボード】{d.agency} 毎日のお知らせ {today:%m/%d}", d.text(today), domain)
         out.append(Outgoing("digest", d.agency, message, d.agency, today.isoformat(), d.households))
-    addresses = dict(zip(workbook["機関"]["機関名"], workbook["機関"]["メール"]))
+    tab = directory(workbook)
     versions = log.get("invitation", {})
     for saved in invite.upcoming(workbook, today):
         version = invite.fingerprint(saved)
         for agency in invite.invited(workbook, saved):
-            address = addresses.get(agency)
-            if not (isinstance(address, str) and address.strip()):
+            address = tab.mail(agency)
+            if address is None:
                 if agency not in missing:
                     missing.append(agency)
                 continue

@@ -14,6 +14,7 @@ import streamlit as st
 from lib.access import users
 from lib.access.scope import Viewer, allowed_entries
 from lib.casework import entry
+from lib.casework.agencies import directory
 from lib.ui import session
 from lib.ui.widgets import conflict_table, esc
 from lib.workbook import schema, sources
@@ -83,6 +84,12 @@ def _today_text() -> str:
     return to_wareki(session.today())
 
 
+def own_agency(workbook, user: users.User) -> str | None:
+    """The user's 所属機関 as the 機関 tab spells it (None when the tab does not have it)."""
+    tab = directory(workbook)
+    return tab.spelling(user.agency) if user.agency and tab.known(user.agency) else None
+
+
 def _agency_choice(label: str, key: str, workbook, user: users.User) -> None:
     """機関: the user's own, fixed for 機関職員; a choice of the 機関 tab for others."""
     agencies = list(workbook[schema.AGENCIES]["機関名"])
@@ -98,7 +105,7 @@ def _agency_choice(label: str, key: str, workbook, user: users.User) -> None:
 def contact_form(workbook, household_id: str, user: users.User, prefix: str | None = None) -> None:
     """経過記録を追加 (or a 訂正 of an earlier record: a new row; the original stays)."""
     prefix = prefix or f"entry_contact_{household_id}"
-    own = user.agency if user.agency in set(workbook[schema.AGENCIES]["機関名"]) else None
+    own = own_agency(workbook, user)
     _start(prefix, {"day": _today_text(), "agency": own, "staff": user.name})
     contacts = workbook[schema.CONTACTS]
     history = entry.contact_history(contacts[contacts["世帯ID"] == household_id])
@@ -334,7 +341,7 @@ def intake_form(workbook, viewer: Viewer) -> str | None:
     """相談受付: a new household at 段階 受付. Returns the new 世帯ID once saved (after the rerun)."""
     user = viewer.user
     prefix = "entry_intake"
-    own = user.agency if user.agency in set(workbook[schema.AGENCIES]["機関名"]) else None
+    own = own_agency(workbook, user)
     _start(prefix, {"received": _today_text(), "agency": own, "staff": user.name, "consent": "不明"})
     areas = list(workbook[schema.AREAS]["地区名"])
     with st.form(prefix, border=True):

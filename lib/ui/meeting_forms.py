@@ -129,7 +129,7 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
         st.rerun()
     item, begin, end = a.schedule()[pos]
     hid = item.household_id
-    nav[1].markdown(f"### {pos + 1} / {len(items)}　{esc(names.get(hid, hid))}（{esc(hid)}）　{begin:%H:%M}〜{end:%H:%M}")
+    nav[1].markdown(f"### {pos + 1} / {len(items)}　{esc(names.get(hid, hid))}（{esc(hid)}）　{agenda_rules.clock_range(begin, end, a.date)}")
     jump = st.selectbox("議題へ移動", range(len(items)), index=None, key="meeting_jump", placeholder="番号か世帯を選ぶ",
                         format_func=lambda i: f"{i + 1}. {names.get(items[i].household_id, items[i].household_id)}")
     if jump is not None and jump != pos:

@@ -9,20 +9,14 @@ from lib.access import users
 from lib.access.scope import Viewer
 from lib.casework import entry, referrals
 from lib.ui import session
-from lib.ui.entry_forms import CHOOSE, _errors, _save, _start, _today_text, _token, _value, flash
+from lib.ui.entry_forms import CHOOSE, _errors, _save, _start, _today_text, _token, _value, flash, own_agency
 from lib.ui.widgets import dates, esc
 from lib.workbook import schema
-from lib.workbook.cells import nfkc
+from lib.casework.agencies import key as agency_key, same
 
 HISTORY_COLUMNS = ["つなぎID", "依頼日", "種類", "依頼元機関", "依頼先機関", "依頼内容", "状態", "応答日", "応答者", "応答コメント"]
 # Rows of the inbox and of the answers list shown at first:
 SHOWN = 20
-
-
-def own_agency(workbook, user: users.User) -> str | None:
-    """The 機関 a person acts for (their own, when the 機関 tab knows it)."""
-    known = {nfkc(a): a for a in workbook[schema.AGENCIES]["機関名"]}
-    return known.get(nfkc(user.agency or ""))
 
 
 def household_referrals(workbook, household_id: str, viewer: Viewer) -> None:
@@ -36,7 +30,7 @@ def household_referrals(workbook, household_id: str, viewer: Viewer) -> None:
     agency = own_agency(workbook, viewer.user)
     if viewer.projection or agency is None:
         return
-    mine = frame[(frame["状態"] == referrals.PENDING) & (frame["依頼元機関"].map(nfkc) == nfkc(agency))]
+    mine = frame[(frame["状態"] == referrals.PENDING) & (frame["依頼元機関"].map(agency_key) == agency_key(agency))]
     if len(mine):
         with st.form(f"entry_withdraw_{household_id}", border=True):
             st.selectbox("取り下げる依頼", list(mine["つなぎID"]), key=f"entry_withdraw_{household_id}_id",
@@ -50,7 +44,7 @@ def household_referrals(workbook, household_id: str, viewer: Viewer) -> None:
 def request_form(workbook, household_id: str, user: users.User, agency: str) -> None:
     prefix = f"entry_refer_{household_id}"
     _start(prefix, {"kind": referrals.REFERRAL})
-    others = [a for a in workbook[schema.AGENCIES]["機関名"] if nfkc(a) != nfkc(agency)]
+    others = [a for a in workbook[schema.AGENCIES]["機関名"] if not same(a, agency)]
     with st.form(prefix, border=True):
         st.markdown(f"依頼元: **{esc(agency)}**")
         c1, c2 = st.columns(2)

@@ -51,6 +51,15 @@ def nfkc(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def name_key(value: object) -> str:
+    """A name as compared (agencies): the same name whatever the width of its letters and brackets
+    and whatever spaces were typed — 「支援員（社協）」「支援員(社協)」「支援員 (社協)」 are one."""
+    return _SPACES.sub("", nfkc(value))
+
+
 def is_blank(value: object) -> bool:
     """True for an empty cell: None, NaN, or only spaces (full-width spaces included)."""
     if value is None:

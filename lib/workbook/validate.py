@@ -480,6 +480,10 @@ def _raw_ids(sheets, tab_name: str, column: str) -> set[str]:
             and not isinstance(r[idx], bool)}
 
 
+# How a reference is compared where NFKC alone is not the rule:
+REFERENCE_KEYS = {"機関.機関名": cells.name_key}
+
+
 def _check_references(records, titles, problems, left_out, sheets) -> None:
     """Every reference (世帯ID, 地区, 機関名 …) must name a row that exists in its tab."""
     for tab in schema.TABS:
@@ -487,13 +491,15 @@ def _check_references(records, titles, problems, left_out, sheets) -> None:
             target_tab, target_col = col.references.split(".")
             if target_tab not in sheets or not records[target_tab]:
                 continue   # optional tab not kept: nothing to check against
-            # Compared after NFKC: （社協） typed in one tab matches (社協) in a list cell of another.
-            known = {cells.nfkc(r[target_col]) for r in records[target_tab]}
+            # Compared after NFKC: （社協） typed in one tab matches (社協) in a list cell of another
+            # (agency names also whatever spaces were typed: lib.casework.agencies.key).
+            norm = REFERENCE_KEYS.get(col.references, cells.nfkc)
+            known = {norm(r[target_col]) for r in records[target_tab]}
             found: dict[str, bool] = {}          # value → whether it names a row (each value once)
 
-            def names_row(value) -> bool:
+            def names_row(value, norm=norm, known=known) -> bool:
                 if value not in found:
-                    found[value] = cells.nfkc(value) in known
+                    found[value] = norm(value) in known
                 return found[value]
 
             typed = functools.cache(lambda: _raw_ids(sheets, target_tab, target_col))  # only to explain
@@ -612,12 +618,12 @@ def _check_agencies(records, titles, problems, mails: bool = True) -> None:
                    f"所管課が「{r['所管課']}」の機関は支援会議の構成員にできません（税の情報は支援会議で共有しません）。"
                    "構成員には数えず、招集もしません。「いいえ」にしてください")
         else:
-            members.add(cells.nfkc(r["機関名"]))
+            members.add(cells.name_key(r["機関名"]))
     if not records[schema.MEMBER_REGISTER]:
         return
     reg = _Collector(titles[schema.MEMBER_REGISTER], problems)
     for r in records[schema.MEMBER_REGISTER]:
-        if cells.nfkc(r["機関名"]) not in members:
+        if cells.name_key(r["機関名"]) not in members:
             reg.add(WARNING, r[ROW], "機関名", r["機関名"],
                     "この機関は支援会議の構成員ではありません（機関タブの支援会議構成員を「はい」にするか、この行を消してください）")
         if r.get("守秘義務確認日") is None:
