@@ -229,8 +229,9 @@ def test_backups_are_bounded(town_file, monkeypatch, tmp_path):
         sources.write(config, snapshot, wb.record_meeting(snapshot.workbook, meeting("H-007"),
                                                           {"H-007": wb.Decision(f"記録{n}")}))
     assert len(list((tmp_path / "backups").iterdir())) == 2
-    assert list(sources.load(config).workbook["会議"]["会議ID"])[-4:] == [
-        "M-20261125-J1", "M-20261125-J2", "M-20261125-J3", "M-20261125-J4"]
+    meetings = sources.load(config).workbook["会議"]
+    assert list(meetings["会議ID"])[-1] == "M-20261125-J1" and "M-20261125-J2" not in set(meetings["会議ID"])
+    assert meetings.iloc[-1]["決定事項"] == "H-007: 記録3"                 # four saves of one meeting, one row
 
 
 @pytest.mark.parametrize("in_place", [False, True], ids=["replace", "in-place (Windows)"])
@@ -505,3 +506,38 @@ def test_app_start_cleans_leftovers_beside_the_workbook(tmp_path, monkeypatch):
     from tests.test_pages import sign_in
     at = sign_in(AppTest.from_file(APP, default_timeout=60).run())
     assert not at.exception and not old.exists()
+
+
+@pytest.mark.parametrize("backend", ["excel", "sheets"])
+def test_two_sessions_recording_the_same_meeting_fill_one_row(backend, town_file, fake_sheets):
+    """The operator saves a household, reloads the page (the agenda has no 会議ID any more), and a
+    second operator in another browser saves another household of the same meeting: one 会議 row
+    with both lines; 開催回数 counts it once."""
+    from lib.casework import indicators
+    config = town_file[1] if backend == "excel" else sheets_config(fake_sheets[1])
+    before = sources.load(config).workbook
+    held = indicators.count(before, "重層的支援会議開催回数", (), 2026, DAY)
+    for who, household in (("森田", "H-007"), ("高野", "H-008")):
+        snapshot = sources.load(config)                 # each session reads the sheet as it is then
+        sources.write(config, snapshot, wb.record_meeting(snapshot.workbook, meeting("H-007", "H-008"),
+                                                          {household: wb.Decision(f"{who}の記録")}, by=who))
+    after = sources.load(config).workbook
+    rows = after["会議"][after["会議"]["開催日"].dt.date == DAY]
+    assert list(rows["会議ID"]) == ["M-20261125-J1"]
+    assert wb.per_household(rows.iloc[0]["決定事項"]) == {"H-007": "森田の記録", "H-008": "高野の記録"}
+    assert indicators.count(after, "重層的支援会議開催回数", (), 2026, DAY) == held + 1
+
+
+def test_meeting_rows_saved_twice_before_count_once(sample_raw):
+    """A town whose sheet already holds one meeting as two rows (saved twice before this fix)."""
+    from lib.casework import indicators
+    from lib.workbook.validate import validate
+    rows = [list(r) for r in sample_raw["会議"]]
+    twin = list(rows[-1])
+    twin[0] = twin[0] + "-2"
+    workbook_once, workbook_twice = validate({**sample_raw}), validate({**sample_raw, "会議": rows + [twin]})
+    kind = twin[1]
+    year = twin[2].year if twin[2].month >= 4 else twin[2].year - 1
+    as_of = twin[2] + dt.timedelta(days=1)
+    once = indicators.count(workbook_once, f"{kind}開催回数", (), year, as_of)
+    assert once > 0 and indicators.count(workbook_twice, f"{kind}開催回数", (), year, as_of) == once

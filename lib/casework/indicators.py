@@ -5,7 +5,8 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
 - 新規相談受付件数: households whose 受付日 falls in the year.
 - 複合課題世帯数: households open at some time in the year (受付日 ≤ year end, no 終結日 before
   the year) with two or more 課題.
-- 重層的支援会議／支援会議／定例会議／代表者会議開催回数: 会議 rows of that 種別 held in the year.
+- 重層的支援会議／支援会議／定例会議／代表者会議開催回数: meetings of that 種別 held in the year (会議 rows
+  of one 種別, 開催日 and 開始 count once).
 - 支援プラン作成件数: moves into プラン作成 (段階履歴) dated in the year. Without a 段階履歴 tab it is
   estimated (推計): households whose first plan item (earliest 更新日) falls in the year.
 - 終結件数: households whose 終結日 falls in the year.
@@ -63,7 +64,9 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
         return int((_open_in(hh, year) & hh["課題"].map(len).ge(2)).sum())
     if key.endswith("開催回数"):
         kind = key.removesuffix("開催回数")
-        return int((meetings["種別"].eq(kind) & _in(meetings["開催日"], year, as_of)).sum())
+        held = meetings[meetings["種別"].eq(kind) & _in(meetings["開催日"], year, as_of)]
+        # meetings, not rows: two rows of one kind, day and start are one meeting saved twice
+        return int(len(held.drop_duplicates(["種別", "開催日", "開始"])))
     if key == "支援プラン作成件数":
         if workbook.has(schema.STAGE_HISTORY):
             moves = workbook[schema.STAGE_HISTORY]

@@ -104,6 +104,18 @@ def attended_agencies(row: dict) -> list[str]:
     return list(row.get("参加機関") or [])
 
 
+def meeting_id_for(workbook: Workbook, a: agenda_rules.Agenda) -> str:
+    """The 会議ID a save of this meeting goes into: the agenda's own, else the 会議 row already
+    recorded for the same 種別, 開催日 and 開始 (a reloaded page, a new browser, a second operator),
+    else a new one. One meeting, one 会議 row."""
+    if a.meeting_id:
+        return a.meeting_id
+    meetings = workbook[schema.MEETINGS]
+    same = meetings[meetings["種別"].eq(a.kind) & (meetings["開催日"].dt.date == a.date)
+                    & meetings["開始"].map(lambda t: t == a.start)]
+    return str(same["会議ID"].iloc[0]) if len(same) else new_meeting_id(workbook, a)
+
+
 def new_meeting_id(workbook: Workbook, a: agenda_rules.Agenda) -> str:
     """M-YYYYMMDD-種別の頭文字-n, not yet used in 会議."""
     short = {schema.SHIEN_KAIGI: "S", schema.JUSOU_KAIGI: "J", schema.TEIREI_KAIGI: "T", schema.DAIHYO_KAIGI: "D"}.get(a.kind, "X")
@@ -194,7 +206,7 @@ def record_meeting(workbook: Workbook, a: agenda_rules.Agenda, decisions: dict[s
 
     Raises lib.casework.entry.Invalid (per field) when a decision cannot be saved as made."""
     today = today or a.date
-    meeting_id = a.meeting_id or new_meeting_id(workbook, a)
+    meeting_id = meeting_id_for(workbook, a)
     existing = row_as_read(workbook, schema.MEETINGS, meeting_id)
     households, plan_lines, errors = WritePlan(), {}, {}
     for hid, decision in decisions.items():

@@ -80,7 +80,7 @@ def _texts(items) -> dict[str, wb.Decision]:
 
 def _save_meeting(full, a: agenda_rules.Agenda, decisions: dict, present: list, prefix: str, label: str) -> None:
     viewer = session.current_viewer()
-    meeting_id = a.meeting_id or wb.new_meeting_id(full, a)
+    meeting_id = wb.meeting_id_for(full, a)
     try:
         plan = wb.record_meeting(full, replace(a, meeting_id=meeting_id), decisions, attendance=present,
                                  by=viewer.user.name or viewer.user.username, today=session.today())
