@@ -75,6 +75,29 @@ def test_the_requester_can_withdraw_while_waiting(town):
     assert not [b for b in at.button if b.label == "依頼を取り下げる"]
 
 
+def test_a_late_answer_is_told_the_request_was_withdrawn_and_keeps_the_comment(town):
+    """The recipient chooses a request and types a comment; meanwhile the requester withdraws it
+    in another browser. The answer says so, keeps the comment, and writes nothing."""
+    hid = houkatsu_household(town)
+    request(town, hid, HUB)
+    referral_id = raw(town, "つなぎ")[-1][0]
+    home = open_page("screens/home.py", user="kyodo")
+    home.selectbox(key="entry_inbox_id").select(referral_id)
+    home.radio(key="entry_inbox_action").set_value("受理")
+    home.text_input(key="entry_inbox_comment").input("来週訪問します")
+    withdraw = open_page("screens/household.py", user="houkatsu", id=hid, entry_tab="つなぐ")   # another browser
+    withdraw.selectbox(key=f"entry_withdraw_{hid}_id").select(referral_id)
+    press(withdraw, "依頼を取り下げる")
+    before = raw(town, "つなぎ")
+    assert before[-1][7] == "取り下げ"
+    home = press(home, "応答を保存")
+    (said,) = messages(home, "error")
+    assert "この依頼はもう取り下げられています（" in said and "応答は保存していません" in said
+    assert home.text_input(key="entry_inbox_comment").value == "来週訪問します"
+    assert home.selectbox(key="entry_inbox_id").value == referral_id
+    assert raw(town, "つなぎ") == before                                        # nothing written
+
+
 def test_a_recipient_who_is_not_a_member_cannot_get_a_secret_case(town):
     hh = raw(town, "世帯")[1:]
     hid = next(r[0] for r in hh if r[6] == HOUKATSU and r[4] != "あり")

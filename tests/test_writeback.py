@@ -81,6 +81,30 @@ def test_a_decision_changes_plan_items_stage_and_review_in_one_plan(sample_raw):
     assert wb.per_household(row["決定事項"]) == {"H-007": "就労の準備を始める\n母の介護は包括が継続"}
 
 
+@pytest.mark.parametrize("edit, line", [
+    ({"目標": "週2回の通所を続ける"}, "{対象}「週2回の通所を続ける」更新（旧: {目標}）（{key}行目）"),
+    ({"目標": "週2回の通所を続ける", "状況": "見直し"}, "{対象}「週2回の通所を続ける」更新（旧: {目標}）（{key}行目）"),
+    ({"状況": "見直し"}, "{対象}「{目標}」更新（{key}行目）"),                          # wording unchanged: no 旧
+])
+def test_papers_name_a_changed_plan_row_by_its_wording_after_the_save(sample_raw, edit, line):
+    from lib.casework import entry
+    from lib.meetings import paperwork
+    from lib.workbook.validate import validate
+    workbook = validate(sample_raw)
+    first = entry.plan_rows(workbook, "H-007")[0]
+    other = "見直し" if first["状況"] != "見直し" else "実施中"          # a 状況 that really changes
+    edit = {k: other if k == "状況" else v for k, v in edit.items()}
+    decision = wb.Decision("続ける", plan_edited={first["key"]: edit})
+    plan = wb.record_meeting(workbook, meeting("H-007"), {"H-007": decision}, by="森田", today=DAY)
+    row = plan.appends[0].values
+    expected = line.format(**first)
+    assert row["変更プラン"] == f"H-007: {expected}"
+    saved = wb.Saved({**row, "対象世帯": ("H-007",)}, wb.per_household(row["決定事項"]), {},
+                     wb.per_household(row["変更プラン"]), [])
+    report = paperwork.report_sheet(workbook, wb.agenda_of(saved), saved).blocks[0].rows
+    assert expected in dict(report)["報告事項"]
+
+
 @pytest.mark.parametrize("cell, expected", [
     ("H-001: 見守り継続\nH-002: 訪問 ／ 月2回", {"H-001": "見守り継続", "H-002": "訪問\n月2回"}),
     ("全体: 次回は1月\nH-001：継続", {"": "全体: 次回は1月", "H-001": "継続"}),

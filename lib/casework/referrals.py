@@ -22,11 +22,14 @@ from lib.casework.agencies import directory as agency_directory, is_member, key 
 from lib.casework.entry import Invalid, _Checker, next_id
 from lib.casework.households import track
 from lib.workbook import schema
+from lib.workbook.cells import to_wareki
 from lib.workbook.validate import Workbook
 from lib.workbook.writeplan import CellChange, NewRow, WritePlan, row_as_read
 
 REFERRAL, RETURN_TO_LEAD, HAND_OVER = schema.REFERRAL_KINDS
 PENDING, ACCEPTED, RETURNED, WITHDRAWN = schema.REFERRAL_STATES
+# How a late answer is told what became of the request:
+ALREADY = {ACCEPTED: "受理されています", RETURNED: "差し戻されています", WITHDRAWN: "取り下げられています"}
 # Where a household goes when a request of this kind is accepted (DESIGN "Flow of a case"):
 # 相談受付 → つなぎ → インテーク・アセスメント; つなぎもどし once the plan exists → 支援の実施.
 STAGE_ON_ACCEPT = {REFERRAL: {"受付": "アセスメント"}, RETURN_TO_LEAD: {"プラン作成": "支援中"}, HAND_OVER: {}}
@@ -73,6 +76,11 @@ def respond(workbook: Workbook, referral_id: str, *, action: str, agency: str | 
     row = row_as_read(workbook, schema.REFERRALS, referral_id)
     if row is None:
         raise Invalid({"依頼": f"つなぎID「{referral_id}」の依頼が見つかりません"})
+    if row["状態"] != PENDING:          # answered or withdrawn since the page was read: say what happened
+        when = row["応答日"].date() if hasattr(row["応答日"], "date") else row["応答日"]
+        by_whom = "、".join(x for x in (row["応答者"] or "", to_wareki(when) if when else "") if x)
+        raise Invalid({"応答": f"この依頼はもう{ALREADY.get(row['状態'], row['状態'] + 'です')}"
+                               + (f"（{by_whom}）" if by_whom else "") + "。応答は保存していません。"})
     check = _Checker()
     answerer = row["依頼元機関"] if action == WITHDRAWN else row["依頼先機関"]
     if action not in (ACCEPTED, RETURNED, WITHDRAWN):
@@ -80,8 +88,6 @@ def respond(workbook: Workbook, referral_id: str, *, action: str, agency: str | 
     elif not same(agency, answerer):
         who = "依頼した機関" if action == WITHDRAWN else "依頼先の機関"
         check.fail("応答", f"この依頼に{action}で応答できるのは{who}（{answerer}）の人だけです")
-    if row["状態"] != PENDING:
-        check.fail("応答", f"この依頼はもう「{row['状態']}」です（{row['応答者'] or ''} {row['応答日'] or ''}）")
     comment = check.cell("応答コメント", schema.REFERRALS, "応答コメント", comment)
     if action == RETURNED and not comment:
         check.fail("応答コメント", "差し戻すときは理由を書いてください")

@@ -134,12 +134,19 @@ def _merged(existing, new: dict[str, str]) -> str | None:
     return joined(texts)
 
 
+def _wording(row: dict) -> str:
+    return plain(row.get("目標")) or plain(row.get("取組事項")) or ""
+
+
 def _plan_lines(plan: WritePlan, workbook: Workbook) -> list[str]:
-    """What a plan save changes, as a person reads it: 「A氏『就労の準備』更新」."""
+    """What a plan save changes, as a person reads it, by the row's wording after the save:
+    「A氏『就労の準備』更新」, with 「（旧: …）」 when the wording itself changed."""
     out = []
     for key in dict.fromkeys(c.key for c in plan.changes if c.tab == schema.PLANS):
-        row = row_as_read(workbook, schema.PLANS, key) or {}
-        out.append(f"{row.get('対象', '')}「{row.get('目標') or row.get('取組事項') or ''}」更新（{key}行目）")
+        before = row_as_read(workbook, schema.PLANS, key) or {}
+        after = {**before, **{c.column: c.new for c in plan.changes if c.tab == schema.PLANS and c.key == key}}
+        old = f"（旧: {_wording(before)}）" if _wording(before) and _wording(before) != _wording(after) else ""
+        out.append(f"{plain(after.get('対象')) or ''}「{_wording(after)}」更新{old}（{key}行目）")
     for new in (r for r in plan.appends if r.tab == schema.PLANS):
         out.append(f"{new.values['対象']}「{new.values.get('目標') or new.values.get('取組事項') or ''}」追加")
     return out

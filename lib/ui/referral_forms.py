@@ -69,6 +69,7 @@ def request_form(workbook, household_id: str, user: users.User, agency: str) -> 
 def answer(referral_id: str, action: str, comment: str, prefix: str) -> None:
     """Save an answer (受理・差し戻し・取り下げ) planned on the whole workbook (lib.ui.session)."""
     viewer = session.current_viewer()
+    session.refresh()                    # as the sheet is now: withdrawn or answered meanwhile is told, not lost
     try:
         plan = session.referral_answer(referral_id, action, comment)
     except entry.Invalid as e:
@@ -102,9 +103,13 @@ def inbox_panel(viewer: Viewer, workbook) -> None:
         if not viewer.projection:
             prefix = "entry_inbox"
             _start(prefix, {})
+            choices = list(waiting["つなぎID"])
+            chosen = st.session_state.get(f"{prefix}_id")
+            if chosen and chosen not in choices:     # no longer waiting since it was chosen: kept, to be told why
+                choices.append(chosen)
             with st.form(prefix, border=True):
                 c1, c2 = st.columns(2)
-                c1.selectbox("応答する依頼", list(waiting["つなぎID"]), key=f"{prefix}_id", index=None, placeholder=CHOOSE,
+                c1.selectbox("応答する依頼", choices, key=f"{prefix}_id", index=None, placeholder=CHOOSE,
                              format_func=lambda t: _inbox_label(waiting, t))
                 c2.radio("応答", (referrals.ACCEPTED, referrals.RETURNED), key=f"{prefix}_action", horizontal=True, index=None)
                 st.text_input("応答コメント（差し戻すときは理由を必ず）", key=f"{prefix}_comment")
@@ -122,6 +127,8 @@ def inbox_panel(viewer: Viewer, workbook) -> None:
 
 
 def _inbox_label(waiting: pd.DataFrame, referral_id: str) -> str:
+    if referral_id not in set(waiting["つなぎID"]):
+        return f"{referral_id}（応答を待つ依頼ではなくなりました）"
     row = waiting.set_index("つなぎID").loc[referral_id]
     return f"{referral_id} {row['表示名']}（{row['世帯ID']}）{row['種類']} {row['依頼元機関']}から・{row['経過日数']}日"
 
