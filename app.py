@@ -66,5 +66,5 @@ if "_wanted" in st.session_state:
         target = next((p for p in [*PAGES, ADMIN_PAGE] if p.url_path == wanted_path), page)
         st.switch_page(target, query_params=wanted_params)
 ui.keep_widget_state()
-ui.sidebar(user)
+ui.sidebar(user, account=ui.sign_out_button)
 page.run()

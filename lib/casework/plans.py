@@ -20,8 +20,8 @@ STALE_PLAN_DAYS = 90
 # 段階 from プラン作成 on: the households that should have a plan.
 PLAN_STAGES = ("プラン作成", "支援中", *schema.CLOSED_STAGES)
 # Items still to be done:
-OPEN_STATUSES = ("未着手", "実施中", "見直し")
-DONE_STATUSES = ("達成", "中止")
+OPEN_STATUSES = schema.PLAN_OPEN_STATUS
+DONE_STATUSES = schema.PLAN_DONE_STATUS
 # Within a household, items are listed by their deadline:
 ROW_ORDER = "期限"
 ITEM_COLUMNS = ["世帯ID", "表示名", "地区", "主担当機関", "段階", "対象", "目標", "取組事項", "役割分担", "期限", "状況",

@@ -18,7 +18,7 @@ import datetime as dt
 
 import pandas as pd
 
-from lib.casework.agencies import directory as agency_directory, is_member, key as agency_key, same
+from lib.casework.agencies import directory as agency_directory, is_member, key as agency_key, named, same
 from lib.casework.entry import Invalid, _Checker, next_id
 from lib.casework.households import track
 from lib.workbook import schema
@@ -223,8 +223,6 @@ def directory(workbook: Workbook, today: dt.date) -> pd.DataFrame:
     """The 機関 tab as a directory: contact details, open requests to and from each agency, and its
     load — active households it leads, and open plan items naming it in 役割分担 that are due within
     DUE_SOON_DAYS or overdue. Counts come from `workbook` as the viewer may see it."""
-    from lib.casework.agencies import named
-    from lib.casework.plans import OPEN_STATUSES
     agencies = workbook[schema.AGENCIES]
     names = list(agencies["機関名"])
     waiting = workbook[schema.REFERRALS]
@@ -235,7 +233,7 @@ def directory(workbook: Workbook, today: dt.date) -> pd.DataFrame:
     leads = hh[~hh["段階"].isin(schema.CLOSED_STAGES)]["主担当機関"].dropna().map(agency_key).value_counts()
     plans = workbook[schema.PLANS]
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
-    due = plans[plans["状況"].isin(OPEN_STATUSES) & plans["期限"].notna()]
+    due = plans[plans["状況"].isin(schema.PLAN_OPEN_STATUS) & plans["期限"].notna()]
     due = due[due["期限"].dt.date <= soon]
     carried = [named(r, names) for r in due["役割分担"]]
     rows = []

@@ -2,23 +2,25 @@
 
 Screens use `from lib import ui` and call what is listed here.
 """
-from lib.ui.session import (audit, audit_once, audited_download, backups, current_snapshot, current_viewer,
+from lib.ui.session import (audit, audit_once, backups, current_snapshot, current_viewer,
                             household_exists, household_ids, keep_widget_state, projection_on, referral_days, refresh,
                             requested_path, save, secrets, setting, shared, sidebar, source_info, stale_days, state_folder,
                             today, workbook_for_page, write_workbook)
-from lib.ui.signin import auth_settings, current_user, sign_in_form
+from lib.ui.signin import auth_settings, current_user, sign_in_form, sign_out_button
+from lib.ui.downloads import DownloadRefused, audited_download
 from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PROJECTION_CSS, RESOURCES_PAGE,
                             board_column, card_html, conflict_table, date_style, dates, esc, household_link,
                             household_summary_html, household_choice, indicator_table, left_out_notice,
                             paged_table)
-from lib.ui.entry_forms import card_menu, flash, household_entries, intake_form, open_card_menu
+from lib.ui.entry_forms import card_menu, household_entries, intake_form, open_card_menu
+from lib.ui.forms import flash
 from lib.ui.referral_forms import household_referrals, inbox_panel
 
 __all__ = [
     "audit", "audit_once", "audited_download", "backups", "current_snapshot", "current_viewer", "household_exists",
     "household_ids", "keep_widget_state", "projection_on", "referral_days", "refresh", "requested_path", "save", "secrets", "setting", "shared",
     "sidebar", "source_info", "stale_days", "state_folder", "today", "workbook_for_page", "write_workbook",
-    "auth_settings", "current_user", "sign_in_form",
+    "auth_settings", "current_user", "sign_in_form", "sign_out_button", "DownloadRefused",
     "BOARD_PAGE", "CARD_CSS", "CHECK_PAGE", "HOUSEHOLD_PAGE", "PROJECTION_CSS", "RESOURCES_PAGE", "board_column",
     "card_html", "conflict_table", "date_style", "dates", "esc", "household_link", "household_summary_html",
     "household_choice", "indicator_table", "left_out_notice", "paged_table",

@@ -1,12 +1,10 @@
 """The entry forms (経過記録, 段階, 同意, 支援プラン, 相談受付): what staff type, checked by
-lib.casework.entry and saved through lib.ui.session.save.
+lib.casework.entry and saved through lib.ui.forms (the machinery every form shares).
 
 Every form keeps what was typed after an error or a refused save, shows a spinner while saving,
 saves once on a double click (one token per filled-in form) and clears itself after a save.
 """
 from __future__ import annotations
-
-import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -14,81 +12,12 @@ import streamlit as st
 from lib.access import users
 from lib.access.scope import Viewer, allowed_entries
 from lib.casework import entry
-from lib.casework.agencies import directory
-from lib.ui import session
-from lib.ui.widgets import conflict_table, esc
-from lib.workbook import schema, sources
-from lib.workbook.cells import show_date, to_wareki
+from lib.ui import forms, session
+from lib.ui.referral_forms import closure_form, household_referrals
+from lib.ui.widgets import esc
+from lib.workbook import schema
+from lib.workbook.cells import show_date
 from lib.workbook.writeplan import TAKEN
-
-# Session keys: a message shown after the rerun that follows a save, and forms to clear.
-_FLASH, _CLEAR = "_entry_flash", "_entry_clear"
-CHOOSE = "選んでください"
-
-
-def _token(*parts) -> str:
-    """One token per filled-in form: the same form with the same content saves once."""
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-def _start(prefix: str, defaults: dict) -> None:
-    """Before a form's widgets: clear it if it was just saved, and give empty fields their defaults."""
-    if prefix in st.session_state.get(_CLEAR, set()):
-        st.session_state[_CLEAR].discard(prefix)
-        for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix + "_")]:
-            del st.session_state[key]
-    for name, value in defaults.items():
-        st.session_state.setdefault(f"{prefix}_{name}", value)
-
-
-def _value(prefix: str, name: str):
-    return st.session_state.get(f"{prefix}_{name}")
-
-
-def flash() -> None:
-    """The message of the save that led to this run (shown once)."""
-    message = st.session_state.pop(_FLASH, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
-
-
-def _errors(e: entry.Invalid) -> None:
-    st.error("保存していません。次の欄を直してください（入力した内容は残っています）。\n\n"
-             + "\n".join(f"- **{esc(field)}**: {esc(message)}" for field, message in e.errors.items()),
-             icon=":material/edit_off:")
-
-
-def _save(plan, token: str, prefix: str, message: str) -> bool:
-    """Save with a spinner; on success clear the form and rerun so every screen shows the change."""
-    with st.spinner("保存しています…"):
-        try:
-            result, conflicts = session.save(plan, token=token)
-        except sources.SourceError as e:
-            st.error(f"保存していません。{esc(e)} {esc(e.advice)}（入力した内容はこの画面に残っています）",
-                     icon=":material/block:")
-            return False
-    if conflicts:
-        st.error("保存していません。読み込んだ後に、シートで次のところが変わっています。"
-                 "「最新の情報に更新」を押して確かめてから、もう一度保存してください（入力した内容は残っています）。",
-                 icon=":material/block:")
-        conflict_table(conflicts)
-        return False
-    st.session_state[_FLASH] = message if result is not None else "この内容は保存済みです（二度押しでも1回だけ保存します）。"
-    st.session_state.setdefault(_CLEAR, set()).add(prefix)
-    _close_card_menu()
-    st.rerun()
-    return True
-
-
-def _today_text() -> str:
-    return to_wareki(session.today())
-
-
-def own_agency(workbook, user: users.User) -> str | None:
-    """The user's 所属機関 as the 機関 tab spells it (None when the tab does not have it)."""
-    tab = directory(workbook)
-    return tab.spelling(user.agency) if user.agency and tab.known(user.agency) else None
-
 
 def _agency_choice(label: str, key: str, workbook, user: users.User) -> None:
     """機関: the user's own, fixed for 機関職員; a choice of the 機関 tab for others."""
@@ -97,7 +26,7 @@ def _agency_choice(label: str, key: str, workbook, user: users.User) -> None:
         st.session_state[key] = user.agency
         st.text_input(label, key=key, disabled=True)
     else:
-        st.selectbox(label, agencies, key=key, index=None, placeholder=CHOOSE)
+        st.selectbox(label, agencies, key=key, index=None, placeholder=forms.CHOOSE)
 
 
 # ---------------------------------------------------------------- 経過記録
@@ -105,15 +34,15 @@ def _agency_choice(label: str, key: str, workbook, user: users.User) -> None:
 def contact_form(workbook, household_id: str, user: users.User, prefix: str | None = None) -> None:
     """経過記録を追加 (or a 訂正 of an earlier record: a new row; the original stays)."""
     prefix = prefix or f"entry_contact_{household_id}"
-    own = own_agency(workbook, user)
-    _start(prefix, {"day": _today_text(), "agency": own, "staff": user.name})
+    own = forms.own_agency(workbook, user)
+    forms.start(prefix, {"day": forms.today_text(), "agency": own, "staff": user.name})
     contacts = workbook[schema.CONTACTS]
     history = entry.contact_history(contacts[contacts["世帯ID"] == household_id])
     originals = {"": None, **{entry.original_reference(r): r for r in history.to_dict("records")}}
     with st.form(prefix, border=True):
         c1, c2, c3, c4 = st.columns(4)
         c1.text_input("日付", key=f"{prefix}_day", help="令和8年11月26日、R8.11.26、2026/11/26 のどれでも")
-        c2.selectbox("方法", schema.CONTACT_METHODS, key=f"{prefix}_method", index=None, placeholder=CHOOSE)
+        c2.selectbox("方法", schema.CONTACT_METHODS, key=f"{prefix}_method", index=None, placeholder=forms.CHOOSE)
         with c3:
             _agency_choice("機関", f"{prefix}_agency", workbook, user)
         c4.text_input("担当者", key=f"{prefix}_staff", disabled=True)
@@ -122,15 +51,15 @@ def contact_form(workbook, household_id: str, user: users.User, prefix: str | No
                      format_func=lambda k: "（訂正ではない）" if not k else _contact_label(originals[k]))
         submitted = st.form_submit_button("経過記録を保存", type="primary", icon=":material/save:")
     if submitted:
-        values = {n: _value(prefix, n) for n in ("day", "method", "agency", "staff", "text", "corrects")}
+        values = {n: forms.value(prefix, n) for n in ("day", "method", "agency", "staff", "text", "corrects")}
         try:
             plan = entry.contact(workbook, household_id, day=values["day"], method=values["method"],
                                  agency=values["agency"], staff=user.name, text=values["text"], today=session.today(),
                                  corrects=originals.get(values["corrects"] or ""))
         except entry.Invalid as e:
-            _errors(e)
+            forms.errors(e)
             return
-        _save(plan, _token(prefix, values), prefix, "経過記録を保存しました。")
+        forms.save(plan, forms.token(prefix, values), prefix, "経過記録を保存しました。")
 
 
 def _contact_label(row: dict) -> str:
@@ -144,24 +73,24 @@ def stage_form(workbook, household_id: str, user: users.User, prefix: str | None
     """段階を動かす: 世帯.段階 and a 段階履歴 row (中断・終結 need a reason)."""
     prefix = prefix or f"entry_stage_{household_id}"
     current = workbook[schema.HOUSEHOLDS].set_index("世帯ID").at[household_id, "段階"]
-    _start(prefix, {"day": _today_text()})
+    forms.start(prefix, {"day": forms.today_text()})
     with st.form(prefix, border=True):
         st.markdown(f"いまの段階: **{esc(current)}**")
         c1, c2 = st.columns(2)
         c1.selectbox("新しい段階", [s for s in schema.STAGES if s != current], key=f"{prefix}_stage", index=None,
-                     placeholder=CHOOSE)
+                     placeholder=forms.CHOOSE)
         c2.text_input("日付", key=f"{prefix}_day", help="会議で決めた日など。和暦でも西暦でも")
         st.text_area("理由（中断・終結のときは必ず）", key=f"{prefix}_reason", height=80)
         submitted = st.form_submit_button("段階を保存", type="primary", icon=":material/save:")
     if submitted:
-        values = {n: _value(prefix, n) for n in ("stage", "day", "reason")}
+        values = {n: forms.value(prefix, n) for n in ("stage", "day", "reason")}
         try:
             plan = entry.stage_move(workbook, household_id, stage=values["stage"], day=values["day"],
                                     reason=values["reason"], by=user.name, today=session.today())
         except entry.Invalid as e:
-            _errors(e)
+            forms.errors(e)
             return
-        _save(plan, _token(prefix, household_id, values), prefix, f"段階を「{values['stage']}」にしました。")
+        forms.save(plan, forms.token(prefix, household_id, values), prefix, f"段階を「{values['stage']}」にしました。")
 
 
 # ---------------------------------------------------------------- 同意
@@ -170,25 +99,25 @@ def consent_form(workbook, household_id: str, user: users.User) -> None:
     """同意を記録: a 同意記録 row; 世帯.同意 follows it (撤回 → 支援会議 on every screen)."""
     prefix = f"entry_consent_{household_id}"
     current = workbook[schema.HOUSEHOLDS].set_index("世帯ID").at[household_id, "同意"]
-    _start(prefix, {"day": _today_text(), "taker": user.name})
+    forms.start(prefix, {"day": forms.today_text(), "taker": user.name})
     with st.form(prefix, border=True):
         st.markdown(f"いまの同意: **{esc(current)}**（撤回すると、この世帯は支援会議の扱いになります）")
         c1, c2, c3 = st.columns(3)
         c1.radio("同意", schema.CONSENT_RECORD, key=f"{prefix}_value", index=None, horizontal=True)
-        c2.selectbox("範囲", schema.CONSENT_SCOPE, key=f"{prefix}_scope", index=None, placeholder=CHOOSE)
+        c2.selectbox("範囲", schema.CONSENT_SCOPE, key=f"{prefix}_scope", index=None, placeholder=forms.CHOOSE)
         c3.text_input("日付", key=f"{prefix}_day")
         st.text_input("取得者", key=f"{prefix}_taker")
         st.text_input("備考", key=f"{prefix}_note")
         submitted = st.form_submit_button("同意を保存", type="primary", icon=":material/save:")
     if submitted:
-        values = {n: _value(prefix, n) for n in ("value", "scope", "day", "taker", "note")}
+        values = {n: forms.value(prefix, n) for n in ("value", "scope", "day", "taker", "note")}
         try:
             plan = entry.consent(workbook, household_id, day=values["day"], value=values["value"], scope=values["scope"],
                                  taker=values["taker"], note=values["note"], today=session.today())
         except entry.Invalid as e:
-            _errors(e)
+            forms.errors(e)
             return
-        _save(plan, _token(prefix, household_id, values), prefix, f"同意「{values['value']}」を記録しました。")
+        forms.save(plan, forms.token(prefix, household_id, values), prefix, f"同意「{values['value']}」を記録しました。")
 
 
 # ---------------------------------------------------------------- 支援プラン (様式5)
@@ -242,7 +171,7 @@ def plan_changes(prefix: str, frames: dict[str, pd.DataFrame]) -> tuple[dict[str
 def plan_editor(workbook, household_id: str) -> None:
     """The household's plan (様式5 blocks) with its own save."""
     prefix = f"entry_plan_{household_id}"
-    _start(prefix, {})
+    forms.start(prefix, {})
     with st.form(prefix, border=True):
         frames = plan_blocks(workbook, household_id, prefix)
         submitted = st.form_submit_button("プランを保存", type="primary", icon=":material/save:")
@@ -255,12 +184,12 @@ def plan_editor(workbook, household_id: str) -> None:
     try:
         plan = entry.plan_edit(workbook, household_id, edited=edited, added=added, today=session.today())
     except entry.Invalid as e:
-        _errors(e)
+        forms.errors(e)
         return
     if plan.empty:
         st.info("変更はありません。")
         return
-    _save(plan, _token(prefix, household_id, edited, added), prefix,
+    forms.save(plan, forms.token(prefix, household_id, edited, added), prefix,
           f"プランを保存しました（変更 {len(plan.changes)}セル、追加 {len(plan.appends)}行）。")
 
 
@@ -278,37 +207,34 @@ def household_entries(workbook, household_id: str, viewer: Viewer) -> None:
     allowed = allowed_entries(workbook, viewer.user, household_id)
     if not allowed - {entry.INTAKE}:
         return
-    from lib.ui.referral_forms import closure_form, household_referrals
     st.subheader("記録する")
-    flash()
-    forms = {"経過記録を追加": (entry.CONTACT, lambda: contact_form(workbook, household_id, viewer.user)),
+    forms.flash()
+    tabs = {"経過記録を追加": (entry.CONTACT, lambda: contact_form(workbook, household_id, viewer.user)),
              "段階を動かす": (entry.STAGE, lambda: stage_form(workbook, household_id, viewer.user)),
              "同意を記録": (entry.CONSENT, lambda: consent_form(workbook, household_id, viewer.user)),
              "支援プランを編集": (entry.PLAN, lambda: plan_editor(workbook, household_id)),
              "終結と評価": (entry.STAGE, lambda: closure_form(workbook, household_id, viewer.user)),
              "つなぐ": (entry.CONTACT, lambda: household_referrals(workbook, household_id, viewer))}
-    shown = [label for label, (need, _) in forms.items() if need in allowed]
+    shown = [label for label, (need, _) in tabs.items() if need in allowed]
     # Only the open tab's form is drawn (a tab change reruns): six forms drawn on every run made
     # each rerun of 世帯詳細 slow, whatever the size of the town.
     for label, tab in zip(shown, st.tabs(shown, key=entry_tab_key(household_id), on_change="rerun")):
         if tab.open:
             with tab:
-                forms[label][1]()
+                tabs[label][1]()
     if entry.PLAN not in allowed:
         st.caption("段階・同意・プランは、主担当機関と多機関協働が記録します。")
 
 
-# The board card whose menu is open (kept across reruns until saved or dismissed):
-_CARD_MENU = "_card_menu"
 
 
 def open_card_menu(household_id: str) -> None:
     """A board card's 「記録」 button: open its menu (drawn by `card_menu` on this and later runs)."""
-    st.session_state[_CARD_MENU] = household_id
+    st.session_state[forms.CARD_MENU] = household_id
 
 
 def _close_card_menu() -> None:
-    st.session_state.pop(_CARD_MENU, None)
+    st.session_state.pop(forms.CARD_MENU, None)
 
 
 @st.dialog("この世帯を記録する", width="large", on_dismiss=_close_card_menu)
@@ -328,8 +254,8 @@ def _card_dialog(household_id: str) -> None:
 
 def card_menu() -> None:
     """The open board card's menu, if any: 経過記録 and 段階 without leaving the board."""
-    if st.session_state.get(_CARD_MENU):
-        _card_dialog(st.session_state[_CARD_MENU])
+    if st.session_state.get(forms.CARD_MENU):
+        _card_dialog(st.session_state[forms.CARD_MENU])
 
 
 # ---------------------------------------------------------------- 相談受付 (別紙2-2)
@@ -341,17 +267,17 @@ def intake_form(workbook, viewer: Viewer) -> str | None:
     """相談受付: a new household at 段階 受付. Returns the new 世帯ID once saved (after the rerun)."""
     user = viewer.user
     prefix = "entry_intake"
-    own = own_agency(workbook, user)
-    _start(prefix, {"received": _today_text(), "agency": own, "staff": user.name, "consent": "不明"})
+    own = forms.own_agency(workbook, user)
+    forms.start(prefix, {"received": forms.today_text(), "agency": own, "staff": user.name, "consent": "不明"})
     areas = list(workbook[schema.AREAS]["地区名"])
     with st.form(prefix, border=True):
         c1, c2, c3 = st.columns(3)
         c1.text_input("表示名", key=f"{prefix}_name", placeholder="例: 山田世帯（氏名は書かず世帯名で）")
-        c2.selectbox("地区", areas, key=f"{prefix}_area", index=None, placeholder=CHOOSE)
+        c2.selectbox("地区", areas, key=f"{prefix}_area", index=None, placeholder=forms.CHOOSE)
         c3.text_input("受付日", key=f"{prefix}_received")
-        c1.multiselect("課題", schema.ISSUES, key=f"{prefix}_issues", placeholder=CHOOSE, accept_new_options=True)
+        c1.multiselect("課題", schema.ISSUES, key=f"{prefix}_issues", placeholder=forms.CHOOSE, accept_new_options=True)
         c2.text_input("紹介元", key=f"{prefix}_referrer", placeholder="例: 民生委員")
-        c3.selectbox("緊急度", schema.URGENCY, key=f"{prefix}_urgency", index=None, placeholder=CHOOSE)
+        c3.selectbox("緊急度", schema.URGENCY, key=f"{prefix}_urgency", index=None, placeholder=forms.CHOOSE)
         with c1:
             _agency_choice("主担当機関", f"{prefix}_agency", workbook, user)
         c2.text_input("担当者", key=f"{prefix}_staff")
@@ -377,29 +303,21 @@ def intake_form(workbook, viewer: Viewer) -> str | None:
         try:
             plan, hid = entry.intake(workbook, form, taken=session.household_ids(), today=session.today(), by=user.name)
         except entry.Invalid as e:
-            _errors(e)
+            forms.errors(e)
             return None
-        with st.spinner("保存しています…"):
-            try:
-                result, conflicts = session.save(plan, token=_token(prefix, form))
-            except sources.SourceError as e:
-                st.error(f"保存していません。{esc(e)} {esc(e.advice)}（入力した内容はこの画面に残っています）",
-                         icon=":material/block:")
-                return None
+        outcome = forms.attempt(plan, forms.token(prefix, form))
+        if outcome is None:
+            return None
+        result, conflicts = outcome
         if conflicts and all(c.now == TAKEN for c in conflicts) and attempt == 0:
             session.refresh()            # someone typed that 世帯ID into the sheet meanwhile: take the next one
             continue
         if conflicts:
-            st.error("保存していません。シートが変わっています。「最新の情報に更新」を押してから、もう一度保存してください。",
-                     icon=":material/block:")
-            conflict_table(conflicts)
+            forms.show_conflicts(conflicts)
             return None
         break
     st.session_state["_intake_saved"] = hid if result is not None else st.session_state.get("_intake_saved")
-    st.session_state[_FLASH] = (f"相談受付を保存しました（世帯ID {hid}、段階「受付」）。" if result is not None
-                                else "この内容は保存済みです（二度押しでも1回だけ保存します）。")
-    st.session_state.setdefault(_CLEAR, set()).add(prefix)
-    st.rerun()
+    forms.done(prefix, f"相談受付を保存しました（世帯ID {hid}、段階「受付」）。", result)
     return hid
 
 
@@ -413,8 +331,8 @@ def _intake_values(prefix: str) -> entry.Intake:
     deleted = set(state.get("deleted_rows") or [])
     members = [entry.Member(r.get("記号") or "", r.get("続柄") or "", r.get("年齢"), r.get("分野") or "", r.get("状況") or "")
                for i, r in enumerate(rows) if i not in deleted]
-    return entry.Intake(name=_value(prefix, "name") or "", area=_value(prefix, "area"),
-                        issues=list(_value(prefix, "issues") or []), referrer=_value(prefix, "referrer") or "",
-                        consent=_value(prefix, "consent") or "不明", agency=_value(prefix, "agency"),
-                        staff=_value(prefix, "staff") or "", received=_value(prefix, "received"),
-                        urgency=_value(prefix, "urgency"), note=_value(prefix, "note") or "", members=members)
+    return entry.Intake(name=forms.value(prefix, "name") or "", area=forms.value(prefix, "area"),
+                        issues=list(forms.value(prefix, "issues") or []), referrer=forms.value(prefix, "referrer") or "",
+                        consent=forms.value(prefix, "consent") or "不明", agency=forms.value(prefix, "agency"),
+                        staff=forms.value(prefix, "staff") or "", received=forms.value(prefix, "received"),
+                        urgency=forms.value(prefix, "urgency"), note=forms.value(prefix, "note") or "", members=members)

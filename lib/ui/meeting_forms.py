@@ -14,9 +14,9 @@ from lib.casework.agencies import is_member
 from lib.meetings import agenda as agenda_rules
 from lib.meetings import live
 from lib.meetings import writeback as wb
-from lib.ui import session
+from lib.ui import forms, session
+from lib.ui.entry_forms import plan_blocks, plan_changes
 from lib.ui.signin import still_signed_in
-from lib.ui.entry_forms import _errors, _save, _start, _token, flash, plan_blocks, plan_changes
 from lib.ui.widgets import PROJECTION_CSS, esc, household_summary_html
 from lib.workbook import schema
 from lib.workbook.writeplan import describe
@@ -85,11 +85,11 @@ def _save_meeting(full, a: agenda_rules.Agenda, decisions: dict, present: list, 
         plan = wb.record_meeting(full, replace(a, meeting_id=meeting_id), decisions, attendance=present,
                                  by=viewer.user.name or viewer.user.username, today=session.today())
     except entry.Invalid as e:
-        _errors(e)
+        forms.errors(e)
         return
     st.session_state["_meeting_saved_id"] = meeting_id
     changed = [line for line in describe(plan.changes) if not line.startswith("会議")]
-    _save(plan, _token(prefix, meeting_id, plan.changes, [r.values for r in plan.appends]), prefix,
+    forms.save(plan, forms.token(prefix, meeting_id, plan.changes, [r.values for r in plan.appends]), prefix,
           f"{label}を保存しました（会議ID {meeting_id}）。" + ("　" + "／".join(changed) if changed else ""))
 
 
@@ -97,7 +97,7 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
     """The operator's view of a running meeting: real names at the desk, the current item, its
     decision (and for a 重層的支援会議 its plan, 段階 and 次回見直し日), minutes and attendance.
     The wall (another window) follows the current item through lib.meetings.live."""
-    flash()
+    forms.flash()
     if viewer.projection:
         st.warning("投影モードでは操作画面を映しません（入力中の内容が見えてしまうため）。"
                    "壁には「壁用画面を開く」で別のウィンドウを映してください。", icon=":material/visibility_off:")

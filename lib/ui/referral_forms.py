@@ -8,8 +8,7 @@ import streamlit as st
 from lib.access import users
 from lib.access.scope import Viewer
 from lib.casework import entry, referrals
-from lib.ui import session
-from lib.ui.entry_forms import CHOOSE, _errors, _save, _start, _today_text, _token, _value, flash, own_agency
+from lib.ui import forms, session
 from lib.ui.widgets import dates, esc
 from lib.workbook import schema
 from lib.casework.agencies import key as agency_key, same
@@ -27,7 +26,7 @@ def household_referrals(workbook, household_id: str, viewer: Viewer) -> None:
         st.dataframe(dates(frame[HISTORY_COLUMNS]), hide_index=True, width="stretch")
     else:
         st.caption("この世帯のつなぎの記録はありません。")
-    agency = own_agency(workbook, viewer.user)
+    agency = forms.own_agency(workbook, viewer.user)
     if viewer.projection or agency is None:
         return
     mine = frame[(frame["状態"] == referrals.PENDING) & (frame["依頼元機関"].map(agency_key) == agency_key(agency))]
@@ -37,32 +36,32 @@ def household_referrals(workbook, household_id: str, viewer: Viewer) -> None:
                          format_func=lambda t: f"{t}（{mine.set_index('つなぎID').at[t, '依頼先機関']}）")
             pressed = st.form_submit_button("依頼を取り下げる", icon=":material/undo:")
         if pressed:
-            answer(_value(f"entry_withdraw_{household_id}", "id"), referrals.WITHDRAWN, "", f"entry_withdraw_{household_id}")
+            answer(forms.value(f"entry_withdraw_{household_id}", "id"), referrals.WITHDRAWN, "", f"entry_withdraw_{household_id}")
     request_form(workbook, household_id, viewer.user, agency)
 
 
 def request_form(workbook, household_id: str, user: users.User, agency: str) -> None:
     prefix = f"entry_refer_{household_id}"
-    _start(prefix, {"kind": referrals.REFERRAL})
+    forms.start(prefix, {"kind": referrals.REFERRAL})
     others = [a for a in workbook[schema.AGENCIES]["機関名"] if not same(a, agency)]
     with st.form(prefix, border=True):
         st.markdown(f"依頼元: **{esc(agency)}**")
         c1, c2 = st.columns(2)
-        c1.selectbox("依頼先機関", others, key=f"{prefix}_to", index=None, placeholder=CHOOSE)
+        c1.selectbox("依頼先機関", others, key=f"{prefix}_to", index=None, placeholder=forms.CHOOSE)
         c2.radio("種類", schema.REFERRAL_KINDS, key=f"{prefix}_kind", horizontal=True,
                  help="つなぎ: 多機関協働などへ。つなぎもどし: プランができた世帯を主担当の機関へ。引継ぎ: 終結後の見守りを頼む")
         st.text_area("依頼内容", key=f"{prefix}_text", height=90)
         submitted = st.form_submit_button("依頼する", type="primary", icon=":material/forward:")
     if submitted:
-        values = {n: _value(prefix, n) for n in ("to", "kind", "text")}
+        values = {n: forms.value(prefix, n) for n in ("to", "kind", "text")}
         try:
             plan = referrals.request(workbook, household_id, sender=agency, recipient=values["to"], kind=values["kind"],
                                      text=values["text"], today=session.today(), by=user.name,
                                      taken=session.referral_ids())
         except entry.Invalid as e:
-            _errors(e)
+            forms.errors(e)
             return
-        _save(plan, _token(prefix, household_id, values), prefix,
+        forms.save(plan, forms.token(prefix, household_id, values), prefix,
               f"{values['to']}に{values['kind']}を依頼しました（{plan.appends[0].values['つなぎID']}）。")
 
 
@@ -73,23 +72,23 @@ def answer(referral_id: str, action: str, comment: str, prefix: str) -> None:
     try:
         plan = session.referral_answer(referral_id, action, comment)
     except entry.Invalid as e:
-        _errors(e)
+        forms.errors(e)
         return
     words = {referrals.ACCEPTED: "受理しました", referrals.RETURNED: "差し戻しました", referrals.WITHDRAWN: "取り下げました"}
-    _save(plan, _token(prefix, referral_id, action, comment, viewer.user.username), prefix,
+    forms.save(plan, forms.token(prefix, referral_id, action, comment, viewer.user.username), prefix,
           f"依頼 {referral_id} を{words[action]}。")
 
 
 def inbox_panel(viewer: Viewer, workbook) -> None:
     """ホーム: the requests waiting for this person's 機関 (with their age; past the setting in red),
     the form to accept or return one, and the answers to the requests this 機関 sent."""
-    agency = own_agency(workbook, viewer.user) or viewer.user.agency
+    agency = forms.own_agency(workbook, viewer.user) or viewer.user.agency
     if viewer.user.role not in (users.ADMIN, users.COORDINATOR, users.STAFF) or not agency:
         return
     days = session.referral_days()
     waiting = session.referral_inbox(viewer)
     st.subheader(f"つなぎの依頼（{esc(agency)}あて）")
-    flash()
+    forms.flash()
     if waiting.empty:
         st.caption("応答を待っている依頼はありません。")
     else:
@@ -102,23 +101,23 @@ def inbox_panel(viewer: Viewer, workbook) -> None:
             st.caption(f"ほかに{len(waiting) - SHOWN}件（古い順に表示）")
         if not viewer.projection:
             prefix = "entry_inbox"
-            _start(prefix, {})
+            forms.start(prefix, {})
             choices = list(waiting["つなぎID"])
             chosen = st.session_state.get(f"{prefix}_id")
             if chosen and chosen not in choices:     # no longer waiting since it was chosen: kept, to be told why
                 choices.append(chosen)
             with st.form(prefix, border=True):
                 c1, c2 = st.columns(2)
-                c1.selectbox("応答する依頼", choices, key=f"{prefix}_id", index=None, placeholder=CHOOSE,
+                c1.selectbox("応答する依頼", choices, key=f"{prefix}_id", index=None, placeholder=forms.CHOOSE,
                              format_func=lambda t: _inbox_label(waiting, t))
                 c2.radio("応答", (referrals.ACCEPTED, referrals.RETURNED), key=f"{prefix}_action", horizontal=True, index=None)
                 st.text_input("応答コメント（差し戻すときは理由を必ず）", key=f"{prefix}_comment")
                 pressed = st.form_submit_button("応答を保存", type="primary", icon=":material/reply:")
             if pressed:
-                if not _value(prefix, "id") or not _value(prefix, "action"):
+                if not forms.value(prefix, "id") or not forms.value(prefix, "action"):
                     st.error("応答する依頼と、受理か差し戻しかを選んでください。", icon=":material/edit_off:")
                 else:
-                    answer(_value(prefix, "id"), _value(prefix, "action"), _value(prefix, "comment") or "", prefix)
+                    answer(forms.value(prefix, "id"), forms.value(prefix, "action"), forms.value(prefix, "comment") or "", prefix)
     sent = referrals.answers_to(workbook, agency)
     if len(sent):
         st.markdown(f"**{esc(agency)}が出した依頼**（新しい順）")
@@ -139,7 +138,7 @@ def closure_form(workbook, household_id: str, user: users.User) -> None:
     """終結と評価: each plan goal's 達成度 and 本人・世帯の変化 (one line per goal, plus one for a goal
     not in the plan), 終結理由, 見守り機関; saves the 終結, the 評価 rows and the 引継ぎ request."""
     prefix = f"entry_close_{household_id}"
-    _start(prefix, {"day": _today_text()})
+    forms.start(prefix, {"day": forms.today_text()})
     goals = [{"対象": r["対象"], "目標": r["目標"] or ""} for r in entry.plan_rows(workbook, household_id)]
     with st.form(prefix, border=True):
         st.caption("終結するときは、目標ごとに評価します（美咲町 別紙2-6 評価シート）。見守り機関には引継ぎの依頼が届きます。")
@@ -162,17 +161,17 @@ def closure_form(workbook, household_id: str, user: users.User) -> None:
         submitted = st.form_submit_button("終結を保存", type="primary", icon=":material/task_alt:")
     if not submitted:
         return
-    rows = [{"対象": g["対象"], "目標": g["目標"] if g["目標"] is not None else _value(prefix, f"goal_{i}"),
-             "達成度": _value(prefix, f"achieved_{i}"), "本人・世帯の変化": _value(prefix, f"change_{i}")}
+    rows = [{"対象": g["対象"], "目標": g["目標"] if g["目標"] is not None else forms.value(prefix, f"goal_{i}"),
+             "達成度": forms.value(prefix, f"achieved_{i}"), "本人・世帯の変化": forms.value(prefix, f"change_{i}")}
             for i, g in enumerate([*goals, {"対象": "世帯", "目標": None}])]
-    values = {n: _value(prefix, n) for n in ("day", "watcher", "reason")}
+    values = {n: forms.value(prefix, n) for n in ("day", "watcher", "reason")}
     try:
         plan = referrals.closure(workbook, household_id, day=values["day"], reason=values["reason"],
                                  watcher=values["watcher"], goals=rows, by=user.name, today=session.today(),
                                  taken=session.referral_ids())
     except entry.Invalid as e:
-        _errors(e)
+        forms.errors(e)
         return
     handed = next((a.values["依頼先機関"] for a in plan.appends if a.tab == schema.REFERRALS), None)
-    _save(plan, _token(prefix, household_id, values, rows), prefix,
+    forms.save(plan, forms.token(prefix, household_id, values, rows), prefix,
           "終結と評価を保存しました。" + (f"{handed}に引継ぎを依頼しました。" if handed else ""))

@@ -14,6 +14,7 @@ from lib import settings
 from lib.access import audit as audit_log
 from lib.access import users
 from lib.access.scope import Viewer, known_agency, scope_workbook
+from lib.ui.runtime import secrets
 from lib.ui.widgets import PROJECTION_CSS, esc
 from lib.workbook import sources
 from lib.workbook.validate import Workbook
@@ -69,13 +70,6 @@ def _store() -> tuple[dict[str, _Entry], threading.Lock]:
     return {}, threading.Lock()
 
 
-def secrets() -> dict:
-    try:
-        return st.secrets.to_dict()
-    except Exception:   # no secrets.toml at all: streamlit raises its own not-found error
-        return {}
-
-
 def current_snapshot(force: bool = False) -> tuple[sources.SourceConfig, sources.Snapshot, sources.SourceError | None]:
     """The workbook as last read, re-read when older than the TTL or when `force` is set (an
     Excel file nobody changed meanwhile is not converted again: see sources.load).
@@ -116,10 +110,10 @@ def _sync_projection_param() -> None:
         del st.query_params["mode"]
 
 
-def sidebar(user: users.User) -> None:
-    """The shared sidebar: who is signed in, source, read time, refresh, 投影モード; keeps the
-    snapshot for this run (screens reach it only through `workbook_for_page`). Stops the page
-    if nothing can be read."""
+def sidebar(user: users.User, account: Callable[[users.User], None]) -> None:
+    """The shared sidebar: who is signed in with `account` (its サインアウト), source, read time,
+    refresh, 投影モード; keeps the snapshot for this run (screens reach it only through
+    `workbook_for_page`). Stops the page if nothing can be read."""
     always_projected = user.role == users.VIEWER
     if always_projected:
         st.session_state["projection"] = True
@@ -131,8 +125,7 @@ def sidebar(user: users.User) -> None:
                   help="会議で壁に映すときに。名前を仮名（KTX世帯 など、いつも同じ）にし、自由記述を隠します。"
                        "URL に ?mode=projection を付けても同じです。")
         refresh = st.button("最新の情報に更新", icon=":material/refresh:", width="stretch")
-    from lib.ui.signin import sign_out_button     # signin builds on this module
-    sign_out_button(user)
+    account(user)
     _sync_projection_param()
     if projection:
         st.markdown(PROJECTION_CSS, unsafe_allow_html=True)
@@ -317,25 +310,3 @@ def audit_once(event: str, **details) -> None:
     if event not in seen:
         seen.add(event)
         audit(event, **details)
-
-
-class DownloadRefused(PermissionError):
-    """A download asked for by a session whose sign-in has ended."""
-
-
-def audited_download(label: str, build: Callable[[], bytes], file_name: str, what: str, households: int,
-                     **kwargs) -> None:
-    """A download button whose file is built only when the person asks for it, and that request
-    is written to the audit log (who, what, how many households) as it is built."""
-    from lib.ui.signin import guard          # signin builds on this module
-    who, where, signed_in = st.session_state.get("username") or "", audit_log.folder(secrets=secrets()), guard()
-
-    def on_request() -> bytes:               # runs outside the script (no session state here)
-        check = signed_in()                  # signed out, disabled or removed since the button was drawn
-        if check.username != who:
-            audit_log.record(where, "download_refused", who, what=what, file=file_name, reason=check.reason)
-            raise DownloadRefused(f"サインインが終わっているため、ダウンロードできません（{file_name}）")
-        audit_log.record(where, "download", who, what=what, file=file_name, households=households)
-        return build()
-
-    st.download_button(label, on_request, file_name=file_name, on_click="ignore", **kwargs)

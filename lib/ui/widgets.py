@@ -6,6 +6,7 @@ import re
 import streamlit as st
 
 from lib import settings
+from lib.ui.runtime import secrets
 from lib.workbook import schema
 from lib.workbook.cells import show_date, show_dates
 from lib.workbook.validate import Workbook
@@ -83,7 +84,6 @@ TRACK_CLASS = {schema.JUSOU_KAIGI: "tb-track-j", schema.SHIEN_KAIGI: "tb-track-s
 
 def date_style() -> str:
     """和暦 (default) or 西暦, from the date_style setting."""
-    from lib.ui.session import secrets
     return settings.get("date_style", secrets=secrets())
 
 

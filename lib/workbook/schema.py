@@ -66,6 +66,9 @@ TRACK_BY_CONSENT = {"あり": JUSOU_KAIGI, "なし": SHIEN_KAIGI, "不明": SHIE
 # 段階 that mean the household is no longer actively supported:
 CLOSED_STAGES = ("終結", "中断")
 PLAN_STATUS = ("未着手", "実施中", "達成", "見直し", "中止")
+# A plan item still being worked on, and one that is over:
+PLAN_OPEN_STATUS = ("未着手", "実施中", "見直し")
+PLAN_DONE_STATUS = ("達成", "中止")
 CONTACT_METHODS = ("訪問", "来所", "電話", "同行", "手紙", "メール", "会議", "その他")
 RESOURCE_KINDS = ("相談窓口", "居場所", "サロン", "通いの場", "子育て支援拠点", "子ども食堂",
                   "地域活動支援センター", "就労体験", "ボランティア", "家族会", "その他")

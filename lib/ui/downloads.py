@@ -1,0 +1,33 @@
+"""Downloads: a file built only when the person asks for it, after their sign-in is checked
+again (signed out, disabled or removed since the button was drawn: refused and audited), and
+audited (who, what, how many households)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+
+from lib.access import audit as audit_log
+from lib.ui.runtime import secrets
+from lib.ui.signin import guard
+
+
+class DownloadRefused(PermissionError):
+    """A download asked for by a session whose sign-in has ended."""
+
+
+def audited_download(label: str, build: Callable[[], bytes], file_name: str, what: str, households: int,
+                     **kwargs) -> None:
+    """A download button whose file is built only when the person asks for it, and that request
+    is written to the audit log (who, what, how many households) as it is built."""
+    who, where, signed_in = st.session_state.get("username") or "", audit_log.folder(secrets=secrets()), guard()
+
+    def on_request() -> bytes:               # runs outside the script (no session state here)
+        check = signed_in()                  # signed out, disabled or removed since the button was drawn
+        if check.username != who:
+            audit_log.record(where, "download_refused", who, what=what, file=file_name, reason=check.reason)
+            raise DownloadRefused(f"サインインが終わっているため、ダウンロードできません（{file_name}）")
+        audit_log.record(where, "download", who, what=what, file=file_name, households=households)
+        return build()
+
+    st.download_button(label, on_request, file_name=file_name, on_click="ignore", **kwargs)

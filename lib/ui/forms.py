@@ -1,0 +1,112 @@
+"""The form machinery every entry form shares (経過記録, 段階, 同意, 支援プラン, 相談受付, つなぎ, the
+meeting's decisions): the once-only token, typed values kept across reruns, the save with its
+spinner, refusal and conflict display, per-field errors, and the message shown after the save.
+
+Every form keeps what was typed after an error or a refused save, shows a spinner while saving,
+saves once on a double click (one token per filled-in form) and clears itself after a save.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from lib.access import users
+from lib.casework import entry
+from lib.casework.agencies import directory
+from lib.ui import session
+from lib.ui.widgets import conflict_table, esc
+from lib.workbook import sources
+from lib.workbook.cells import to_wareki
+
+# Session keys: a message shown after the rerun that follows a save, forms to clear, and the
+# board card whose 「記録」 menu is open (closed by a save):
+FLASH, CLEAR, CARD_MENU = "_entry_flash", "_entry_clear", "_card_menu"
+CHOOSE = "選んでください"
+SAVED_TWICE = "この内容は保存済みです（二度押しでも1回だけ保存します）。"
+
+
+def token(*parts) -> str:
+    """One token per filled-in form: the same form with the same content saves once."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def start(prefix: str, defaults: dict) -> None:
+    """Before a form's widgets: clear it if it was just saved, and give empty fields their defaults."""
+    if prefix in st.session_state.get(CLEAR, set()):
+        st.session_state[CLEAR].discard(prefix)
+        for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix + "_")]:
+            del st.session_state[key]
+    for name, default in defaults.items():
+        st.session_state.setdefault(f"{prefix}_{name}", default)
+
+
+def value(prefix: str, name: str):
+    """What is typed in a form's field now."""
+    return st.session_state.get(f"{prefix}_{name}")
+
+
+def today_text() -> str:
+    return to_wareki(session.today())
+
+
+def own_agency(workbook, user: users.User) -> str | None:
+    """The user's 所属機関 as the 機関 tab spells it (None when the tab does not have it)."""
+    tab = directory(workbook)
+    return tab.spelling(user.agency) if user.agency and tab.known(user.agency) else None
+
+
+def flash() -> None:
+    """The message of the save that led to this run (shown once)."""
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def errors(e: entry.Invalid) -> None:
+    """The fields to correct, each with what is wrong (the typed values stay)."""
+    st.error("保存していません。次の欄を直してください（入力した内容は残っています）。\n\n"
+             + "\n".join(f"- **{esc(field)}**: {esc(message)}" for field, message in e.errors.items()),
+             icon=":material/edit_off:")
+
+
+def attempt(plan, once: str):
+    """Carry out a write plan with a spinner: (result, conflicts), or None when the source refused
+    it (said on screen; the typed values stay)."""
+    with st.spinner("保存しています…"):
+        try:
+            return session.save(plan, token=once)
+        except sources.SourceError as e:
+            st.error(f"保存していません。{esc(e)} {esc(e.advice)}（入力した内容はこの画面に残っています）",
+                     icon=":material/block:")
+            return None
+
+
+def show_conflicts(conflicts) -> None:
+    """A save refused because someone changed the sheet meanwhile: what changed, and what to do."""
+    st.error("保存していません。読み込んだ後に、シートで次のところが変わっています。"
+             "「最新の情報に更新」を押して確かめてから、もう一度保存してください（入力した内容は残っています）。",
+             icon=":material/block:")
+    conflict_table(conflicts)
+
+
+def done(prefix: str, message: str, result) -> None:
+    """After a save: the message for the next run (or that it was saved already), the form
+    cleared, the card menu closed, and a rerun so every screen shows the change."""
+    st.session_state[FLASH] = message if result is not None else SAVED_TWICE
+    st.session_state.setdefault(CLEAR, set()).add(prefix)
+    st.session_state.pop(CARD_MENU, None)
+    st.rerun()
+
+
+def save(plan, once: str, prefix: str, message: str) -> bool:
+    """Save with a spinner; on success clear the form and rerun; refusals and conflicts are shown."""
+    outcome = attempt(plan, once)
+    if outcome is None:
+        return False
+    result, conflicts = outcome
+    if conflicts:
+        show_conflicts(conflicts)
+        return False
+    done(prefix, message, result)
+    return True
