@@ -86,6 +86,15 @@ def test_every_look_up_finds_the_agency_however_it_is_spelled(sample_raw, writte
     plan = referrals.request(workbook, household, sender="地域包括支援センター", recipient=written, kind="つなぎ",
                              text="同行をお願いします", today=dt.date(2026, 11, 24), by="高野", taken=set())
     assert plan.appends
+    # the daily digest of the agency says the same as in a town that spells it one way
+    from lib.notify import digest
+    from lib.workbook.validate import validate
+
+    def said(book):
+        d = digest.agency_digest(book, TAB, "x@town.example", dt.date(2026, 11, 24), dt.date(2026, 11, 1),
+                                 stale_days=60, app_url="https://t.example")
+        return [(s.title, s.lines) for s in d.sections]
+    assert said(workbook) == said(validate(sample_raw)) and any(lines for _, lines in said(workbook))
     # 構成員名簿: its people are listed under it, and データ点検 does not call it a non-member
     assert not agencies.register(workbook).query("機関名 == @TAB")["氏名"].eq("（名簿に記載なし）").any()
     assert [p for p in workbook.problems if p.tab == "構成員名簿" and "構成員ではありません" in p.message] == []

@@ -62,6 +62,14 @@ def page(browser):
     assert outside == [], f"the page tried to reach the internet: {outside[:5]}"
 
 
+def window(browser, **options):
+    """A new browser context (its own cookies, like another PC) and a page in it: (context, page)."""
+    context = browser.new_context(**{"locale": "ja-JP", "viewport": {"width": 1400, "height": 900}, **options})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return context, page
+
+
 def wait_ready(page):
     page.wait_for_selector(READY)
 
@@ -269,9 +277,7 @@ def test_a_forged_or_stale_cookie_gives_the_sign_in_form(browser, guarded, case)
 def test_a_cookie_replayed_after_sign_out_gives_the_sign_in_form_and_reloads_log_one_sign_in(browser, guarded):
     from lib.access import audit
     url, audit_dir = guarded
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    context, page = window(browser)
     try:
         sign_in(page, url, "kyodo")
         captured = next(c for c in context.cookies() if c["name"] == "tsunagu_board_auth")

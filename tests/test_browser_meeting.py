@@ -107,3 +107,41 @@ def test_the_wall_follows_the_operator_and_the_save_reaches_the_workbook(browser
     finally:
         operator_context.close()
         wall_context.close()
+
+
+def test_a_reloaded_operator_page_saves_into_the_same_meeting_row(browser, town):  # noqa: F811 - fixtures
+    """The operator saves the first household's decision, the page is reloaded (a new session: the
+    screen no longer knows the 会議ID it saved), and the second household's decision goes into the
+    same 会議 row, which keeps both lines."""
+    from lib.meetings import writeback as wb
+    context, operator = open_window(browser, town.url, "kyodo")
+    meetings = len(town.rows("会議"))
+
+    def record(step: int, text: str) -> None:
+        operator.goto(town.url + "/kaigi")
+        ready(operator)
+        choose(operator, "種別", "重層的支援会議")
+        ready(operator)
+        operator.get_by_text("進行（操作）").click()
+        operator.get_by_text("1 / 8").wait_for()
+        ready(operator)
+        for _ in range(step):
+            operator.get_by_role("button", name="次へ").click()
+            ready(operator)
+        operator.get_by_role("textbox", name="決定事項").fill(text)
+        operator.get_by_role("textbox", name="決定事項").blur()
+        ready(operator)
+        operator.get_by_role("button", name="この世帯の決定を保存").click()
+        saved(operator, "決定を保存しました")
+
+    try:
+        record(0, "一件目の決定")
+        operator.reload()
+        ready(operator)
+        record(1, "二件目の決定")
+        rows = town.rows("会議")
+        assert len(rows) == meetings + 1                                 # one meeting, one row
+        row = dict(zip(rows[0], rows[-1]))
+        assert sorted(wb.per_household(row["決定事項"]).values()) == ["一件目の決定", "二件目の決定"]
+    finally:
+        context.close()

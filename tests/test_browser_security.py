@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import DEMO_PASSWORDS, ROOT, SAMPLE, TEST_COOKIE_KEY
-from tests.test_browser import browser, serve, sign_in, wait_ready  # noqa: F401 — the browser fixture
+from tests.test_browser import browser, serve, sign_in, wait_ready, window  # noqa: F401 — the browser fixture
 
 COOKIE = "tsunagu_board_auth"
 # A signed sign-in token (JWT) anywhere in what the server sent:
@@ -79,9 +79,7 @@ def users_command(folder, *args) -> None:
 def test_a_held_sign_in_hands_out_nothing_and_a_forged_address_changes_nothing(browser, town):
     from lib.access.sessions import FREE_ATTEMPTS
     url, folder = town
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    context, page = window(browser)
     frames = listen(page)
     try:
         page.goto(url)
@@ -119,9 +117,7 @@ def test_a_held_sign_in_hands_out_nothing_and_a_forged_address_changes_nothing(b
 
 def test_sign_out_ends_the_sign_in_in_every_tab_and_for_a_copied_cookie(browser, town):
     url, folder = town
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    context, page = window(browser)
     try:
         sign_in(page, url, "kyodo")                                  # the form: the page opened without a cookie
         token = next(c for c in context.cookies() if c["name"] == COOKIE)
@@ -189,9 +185,7 @@ def test_a_disabled_user_loses_the_open_wall_and_the_download_on_screen(browser,
 
 def test_sheet_text_never_becomes_a_link(browser, town):
     url, _ = town
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    context, page = window(browser)
     links = 'a[href*="evil.example"], a[href^="mailto:"]'
     try:
         sign_in(page, url, "admin")

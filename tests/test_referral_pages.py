@@ -25,6 +25,14 @@ def request(path, hid, to, text="検討をお願いします", user="houkatsu"):
     return press(at, "依頼する")
 
 
+def inbox_answer(referral_id, action, user="kyodo"):
+    """ホーム of the recipient with a request and its answer chosen in the inbox (not yet saved)."""
+    home = open_page("screens/home.py", user=user)
+    home.selectbox(key="entry_inbox_id").select(referral_id)
+    home.radio(key="entry_inbox_action").set_value(action)
+    return home
+
+
 def test_request_from_the_household_screen_then_accept_from_the_inbox(town):
     hid = houkatsu_household(town)
     at = request(town, hid, HUB)
@@ -37,9 +45,7 @@ def test_request_from_the_household_screen_then_accept_from_the_inbox(town):
     home = open_page("screens/home.py", user="kyodo")
     table = next(d.value for d in home.dataframe if "経過日数" in d.value.columns)
     assert referral_id in list(table["つなぎID"])
-    home.selectbox(key="entry_inbox_id").select(referral_id)
-    home.radio(key="entry_inbox_action").set_value("受理")
-    home = press(home, "応答を保存")
+    home = press(inbox_answer(referral_id, "受理"), "応答を保存")
     assert messages(home, "success") == [f"依頼 {referral_id} を受理しました。"]
     row = next(r for r in raw(town, "つなぎ") if r[0] == referral_id)
     assert row[7:10] == ["受理", TODAY, "多機関協働 森田（見本）"]
@@ -49,10 +55,7 @@ def test_a_return_needs_a_reason_and_the_requester_sees_it(town):
     hid = houkatsu_household(town)
     request(town, hid, HUB)
     referral_id = raw(town, "つなぎ")[-1][0]
-    home = open_page("screens/home.py", user="kyodo")
-    home.selectbox(key="entry_inbox_id").select(referral_id)
-    home.radio(key="entry_inbox_action").set_value("差し戻し")
-    home = press(home, "応答を保存")
+    home = press(inbox_answer(referral_id, "差し戻し"), "応答を保存")
     assert "**応答コメント**" in messages(home, "error")[0]
     assert raw(town, "つなぎ")[-1][7] == "依頼中"
     home.text_input(key="entry_inbox_comment").input("包括で対応できる内容です")
@@ -81,9 +84,7 @@ def test_a_late_answer_is_told_the_request_was_withdrawn_and_keeps_the_comment(t
     hid = houkatsu_household(town)
     request(town, hid, HUB)
     referral_id = raw(town, "つなぎ")[-1][0]
-    home = open_page("screens/home.py", user="kyodo")
-    home.selectbox(key="entry_inbox_id").select(referral_id)
-    home.radio(key="entry_inbox_action").set_value("受理")
+    home = inbox_answer(referral_id, "受理")
     home.text_input(key="entry_inbox_comment").input("来週訪問します")
     withdraw = open_page("screens/household.py", user="houkatsu", id=hid, entry_tab="つなぐ")   # another browser
     withdraw.selectbox(key=f"entry_withdraw_{hid}_id").select(referral_id)
