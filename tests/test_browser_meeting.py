@@ -29,6 +29,17 @@ def open_window(browser, url, username):  # noqa: F811 - fixture
     return context, page
 
 
+def operate(page, url) -> None:
+    """会議 → 重層的支援会議 → 進行（操作）, at the first item."""
+    page.goto(url + "/kaigi")
+    ready(page)
+    choose(page, "種別", "重層的支援会議")
+    ready(page)
+    page.get_by_text("進行（操作）").click()
+    page.get_by_text("1 / 8").wait_for()
+    ready(page)
+
+
 def test_the_wall_follows_the_operator_and_the_save_reaches_the_workbook(browser, town):  # noqa: F811 - fixtures
     names = set(validate(sources.read_excel(SAMPLE))["世帯"]["表示名"])
     operator_context, operator = open_window(browser, town.url, "kyodo")
@@ -37,13 +48,7 @@ def test_the_wall_follows_the_operator_and_the_save_reaches_the_workbook(browser
     wall.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
         payload if isinstance(payload, bytes) else payload.encode())))
     try:
-        operator.goto(town.url + "/kaigi")
-        ready(operator)
-        choose(operator, "種別", "重層的支援会議")
-        ready(operator)
-        operator.get_by_text("進行（操作）").click()
-        operator.get_by_text("1 / 8").wait_for()
-        ready(operator)
+        operate(operator, town.url)
 
         wall.goto(town.url + "/kabe")
         wall.get_by_text("1 / 8").wait_for()
@@ -118,13 +123,7 @@ def test_a_reloaded_operator_page_saves_into_the_same_meeting_row(browser, town)
     meetings = len(town.rows("会議"))
 
     def record(step: int, text: str) -> None:
-        operator.goto(town.url + "/kaigi")
-        ready(operator)
-        choose(operator, "種別", "重層的支援会議")
-        ready(operator)
-        operator.get_by_text("進行（操作）").click()
-        operator.get_by_text("1 / 8").wait_for()
-        ready(operator)
+        operate(operator, town.url)
         for _ in range(step):
             operator.get_by_role("button", name="次へ").click()
             ready(operator)
