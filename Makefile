@@ -5,7 +5,7 @@ PYTHON ?= python3
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test browser bench bench-quick sample
+.PHONY: run test install install-test browser office bench bench-quick sample
 
 install:
 	$(PYTHON) -m pip install -q -r requirements.txt
@@ -18,10 +18,15 @@ browser:
 	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-noto-cjk)
 
+# LibreOffice Calc (no GUI) for the test that opens the blank workbook as a town's office would:
+office:
+	@dpkg -s libreoffice-calc-nogui >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q libreoffice-calc-nogui)
+
 run: install
 	$(PYTHON) -m streamlit run serve.py --server.port $(PORT)
 
-test: install-test browser
+test: install-test browser office
 	$(PYTHON) -m pytest -q
 
 # Every benchmark (about 40 minutes): one summary table, and bench/README.md written from the run.

@@ -8,6 +8,7 @@ from lib.casework import referrals
 st.title("機関一覧")
 workbook, viewer = ui.workbook_for_page()
 ui.left_out_notice(workbook)
+ui.first_steps("機関")
 table = referrals.directory(workbook, ui.today())
 st.caption(f"機関タブの{len(table)}機関。依頼の数・主担当の世帯・期限の近い取組（{referrals.DUE_SOON_DAYS}日以内か期限切れ）は、"
            "この画面を見ている人が見てよい世帯の分だけを数えています。")

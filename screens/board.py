@@ -34,6 +34,7 @@ figures = result.figures
 
 # Render the figures, then the columns (each card with its 「記録」 menu for those who may record):
 ui.left_out_notice(workbook)
+ui.first_steps("世帯")
 ui.flash()
 menu = None if viewer.projection or entry.CONTACT not in allowed_entries(workbook, viewer.user) else ui.open_card_menu
 cols = st.columns(6)

@@ -2,6 +2,8 @@
 import pandas as pd
 import streamlit as st
 
+from lib.access import users
+from lib.workbook import new as new_workbook
 from lib.workbook import schema
 from lib import ui
 
@@ -23,6 +25,16 @@ st.markdown(
     "- 何も設定しないと、見本の町（みどり町）が開きます。\n"
     "- シートを直したら「最新の情報に更新」を押すと、すぐに反映されます（押さなくても数分で反映）。\n"
     "- 会議で映すときは「投影モード」をオンにします。URL の最後に `?mode=projection` を付けても同じです。")
+if viewer.user.role == users.ADMIN:
+    # A new town starts from the blank workbook (the same file as python -m lib.workbook.new):
+    st.subheader("新しい町のひな形")
+    st.caption("つなぐボードのタブと見出し、選ぶ欄の一覧（▼）、はじめにのタブが入った空の Excel ファイルです。"
+               "まず「機関」と「地区」を入れ、次に世帯を入れてから、このファイルの場所をつなぐボードに設定します。")
+    town = st.text_input("町の名前", value="〇〇町", key="help_town", max_chars=30)
+    ui.audited_download("ひな形（Excel）をダウンロード", lambda: new_workbook.blank(town or "〇〇町"),
+                        f"{town or '〇〇町'}_つなぐボード.xlsx", what="新しい町のひな形", households=0,
+                        icon=":material/note_add:")
+
 st.subheader("シートの書き方")
 st.caption("1行目に見出し、2行目から1件1行。列の順番は自由で、独自の列を足しても構いません。"
            "日付は 令和7年4月1日・R7.4.1・2025/4/1 のどれでも読めます。")

@@ -18,6 +18,7 @@ detail = household.build_detail(workbook, wanted, ui.today(), projection=viewer.
 # Render:
 st.title(ui.esc(detail.household["表示名"]) if detail else "世帯詳細")
 ui.left_out_notice(workbook)
+ui.first_steps("世帯")
 if not wanted:
     names = dict(zip(workbook["世帯"]["世帯ID"], workbook["世帯"]["表示名"]))
     picked = ui.household_choice("世帯を選ぶ", names, key="detail_pick", placeholder="表示名か世帯IDを入力")

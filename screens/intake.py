@@ -8,6 +8,7 @@ from lib.casework import entry
 st.title("相談受付")
 workbook, viewer = ui.workbook_for_page()
 ui.left_out_notice(workbook)
+ui.first_steps("機関", stop=False)
 if viewer.projection:
     st.info("投影モードでは受け付けできません（入力した内容が壁に映るため）。サイドバーで投影モードを切ってください。",
             icon=":material/visibility_off:")

@@ -52,6 +52,7 @@ if day != suggested:
 view = st.radio("画面", VIEWS, horizontal=True, key="meeting_view", label_visibility="collapsed")
 workbook, viewer = ui.workbook_for_page(meeting_context=kind)
 ui.left_out_notice(workbook)
+ui.first_steps("機関", "世帯", stop=False)
 if kind == agenda.SHIEN:
     st.warning(agenda.SECRECY_NOTICE, icon=":material/lock:")
     if meeting_forms.shien_closed_to(whole, viewer):

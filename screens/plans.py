@@ -17,6 +17,7 @@ st.title("プラン進捗")
 workbook, viewer = ui.workbook_for_page()
 today = ui.today()
 ui.left_out_notice(workbook)
+ui.first_steps("世帯", "支援プラン")
 view = st.radio("画面", VIEWS, horizontal=True, key="plans_view", label_visibility="collapsed")
 
 if view == VIEWS[0]:

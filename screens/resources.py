@@ -15,6 +15,7 @@ TILES_DEFAULT = ui.setting("map_tiles").lower() in ("on", "true", "1", "yes", "�
 st.title("社会資源マップ")
 workbook, viewer = ui.workbook_for_page()
 ui.left_out_notice(workbook)
+ui.first_steps("社会資源")
 located, unusable = ui.shared(resources.locate, workbook)
 areas = list(workbook["地区"]["地区名"])
 with st.expander("絞り込み", icon=":material/filter_alt:"):

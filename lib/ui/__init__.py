@@ -2,7 +2,7 @@
 
 Screens use `from lib import ui` and call what is listed here.
 """
-from lib.ui.session import (audit, audit_once, backups, current_snapshot, current_viewer,
+from lib.ui.session import (audit, audit_once, backups, current_snapshot, current_viewer, first_steps,
                             household_exists, household_ids, keep_widget_state, projection_on, referral_days, refresh,
                             requested_path, save, secrets, setting, shared, sidebar, source_info, stale_days, state_folder,
                             today, workbook_for_page, write_workbook)
@@ -17,7 +17,8 @@ from lib.ui.forms import flash
 from lib.ui.referral_forms import household_referrals, inbox_panel
 
 __all__ = [
-    "audit", "audit_once", "audited_download", "backups", "current_snapshot", "current_viewer", "household_exists",
+    "audit", "audit_once", "audited_download", "backups", "current_snapshot", "current_viewer", "first_steps",
+    "household_exists",
     "household_ids", "keep_widget_state", "projection_on", "referral_days", "refresh", "requested_path", "save", "secrets", "setting", "shared",
     "sidebar", "source_info", "stale_days", "state_folder", "today", "workbook_for_page", "write_workbook",
     "auth_settings", "current_user", "sign_in_form", "sign_out_button", "DownloadRefused",

@@ -173,6 +173,31 @@ def workbook_for_page(meeting_context: str | None = None, projection: bool | Non
     return snapshot.derived.get(("scope", viewer), lambda: scope_workbook(snapshot.workbook, viewer)), viewer
 
 
+# What a new town types first, for the tabs the screens need (said instead of empty tables):
+FIRST_STEPS = {
+    "機関": "まず「機関」タブに、町の機関（地域包括支援センター・社会福祉協議会・相談窓口など）を入れてください。"
+           "主担当機関・会議の参加機関・つなぎの依頼先は、ここから選びます。",
+    "世帯": "まず「世帯」タブに、支援している世帯を入れてください（1世帯1行。「相談受付」の画面からも登録できます）。",
+    "支援プラン": "まず「支援プラン」タブに、世帯ごとの目標と取組を入れてください（世帯詳細の「支援プランを編集」からも入れられます）。",
+    "社会資源": "まず「社会資源」タブに、町の社会資源（サロン・居場所・相談窓口など）を入れてください。"
+               "地図に出すには緯度・経度も入れます（「地区」タブの緯度・経度でも位置がわかります）。",
+}
+
+
+def first_steps(*tabs: str, stop: bool = True) -> bool:
+    """On a new town's screen: 「まず…を入れてください」 for the first of `tabs` that has no row in the
+    whole workbook (a staff member who sees no household is not told to type any); with `stop`
+    nothing else is drawn. True when something was said."""
+    town = st.session_state[_SNAPSHOT].workbook
+    empty = next((t for t in tabs if town[t].empty), None)
+    if empty is None:
+        return False
+    st.info(FIRST_STEPS[empty] + "　くわしくは「設定・ヘルプ」のシートの説明をご覧ください。", icon=":material/edit_note:")
+    if stop:
+        st.stop()
+    return True
+
+
 def shared(fn: Callable[..., T], workbook: Workbook, *args, **kwargs) -> T:
     """fn(workbook, *args, **kwargs) computed once per read of the workbook and shared by every
     session asking for it with the same (scoped) workbook and arguments (arguments hashable).
