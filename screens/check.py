@@ -4,7 +4,7 @@ import datetime as dt
 import streamlit as st
 
 from lib.workbook import check, export
-from lib.access import retention
+from lib.access import retention, users
 from lib import ui
 from lib.workbook.validate import SEVERITY_LABELS
 
@@ -49,6 +49,23 @@ else:
                             households=len({p.household for p in workbook.problems if p.household}),
                             icon=":material/download:",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+# A town's Google spreadsheet without some tabs or headings: a 管理者 adds them in one go.
+missing = ui.missing_sheet_parts()
+if missing and (missing[0] or missing[1]) and viewer.user.role == users.ADMIN and not viewer.projection:
+    tabs, headings = missing
+    st.subheader("足りないタブと見出し")
+    st.markdown("このスプレッドシートには、つなぐボードのタブや見出しが足りません。"
+                + (f"タブ: {ui.esc('、'.join(tabs))}。" if tabs else "")
+                + "".join(f"「{ui.esc(t)}」の見出し: {ui.esc('、'.join(n))}。" for t, n in headings.items())
+                + "作ると、タブと1行目の見出し、選ぶ欄の一覧（▼）が足されます。入力済みのセルは変わりません。")
+    if st.button("足りないタブと見出しを作る", icon=":material/add_box:", key="sheet_complete_button"):
+        done = ui.complete_sheet()
+        if done:
+            st.session_state["_sheet_completed"] = done
+            st.rerun()
+if st.session_state.get("_sheet_completed"):
+    st.success(st.session_state.pop("_sheet_completed"), icon=":material/check_circle:")
 
 # Records past their keeping period (終結から5年):
 due = retention.disposal_due(workbook, ui.today())

@@ -1,7 +1,8 @@
 """A local fake of the Google Sheets v4 endpoints gspread 6 calls, serving workbooks from memory.
 
 Implements spreadsheet metadata, values get/batchGet, values update (PUT), values:batchUpdate
-and values:append, and the spreadsheet batchUpdate that adds a tab (addSheet); counts every request; can inject 429/500 responses and delays. Used by the
+and values:append, and the spreadsheet batchUpdate (addSheet, updateCells, setDataValidation; all
+or nothing); counts every request; can inject 429/500 responses and delays. Used by the
 tests and the benchmark through real gspread over HTTP, and runnable by hand:
 
     python -m tests.fake_sheets --port 8765 sample_data/midori_town.xlsx
@@ -110,6 +111,9 @@ class FakeSheets:
         self.always_fail: int | None = None  # answer every request with this status
         self.delay = 0.0                     # seconds to wait before answering
         self.forbidden: set[str] = set()     # keys answered with 403
+        self.sheet_ids: dict[str, dict[str, int]] = {}               # key → title → sheetId
+        self.validations: dict[str, dict[str, list]] = {}            # key → title → [(range, rule)] set
+        self.frozen: dict[str, dict[str, int]] = {}                   # key → title → frozen rows of added tabs
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -170,15 +174,8 @@ class FakeSheets:
             updated = [self._update(book, d["range"], d["values"]) for d in body.get("data", [])]
             return 200, {"spreadsheetId": key, "totalUpdatedCells": sum(u["updatedCells"] for u in updated),
                          "responses": updated}
-        if rest == ":batchUpdate" and method == "POST":      # spreadsheet-level: addSheet only
-            replies = []
-            for request in body.get("requests", []):
-                title = request["addSheet"]["properties"]["title"]
-                if title in book:
-                    raise ValueError(f"A sheet with the name \"{title}\" already exists")
-                book[title] = []
-                replies.append({"addSheet": {"properties": {"sheetId": len(book) - 1, "title": title}}})
-            return 200, {"spreadsheetId": key, "replies": replies}
+        if rest == ":batchUpdate" and method == "POST":      # spreadsheet-level: addSheet, updateCells, setDataValidation
+            return 200, {"spreadsheetId": key, "replies": self._batch(key, book, body.get("requests", []))}
         if m := re.match(r"^/values/(.+?)(:append)?$", rest):
             a1 = unquote(m.group(1))
             if m.group(2) and method == "POST":
@@ -191,16 +188,61 @@ class FakeSheets:
                 return 200, self._get(book, a1)
         return 404, _error(404)
 
+    def _batch(self, key, book, requests):
+        """A spreadsheet batchUpdate, all or nothing like Google's: a request that fails (a tab that
+        exists, an unknown sheetId) leaves the spreadsheet as it was."""
+        import copy
+        ids = self.sheet_ids.setdefault(key, {title: i for i, title in enumerate(book)})
+        before, before_ids = copy.deepcopy(book), dict(ids)
+        replies = []
+        try:
+            for request in requests:
+                if "addSheet" in request:
+                    properties = request["addSheet"]["properties"]
+                    title = properties["title"]
+                    if title in book:
+                        raise ValueError(f"A sheet with the name \"{title}\" already exists")
+                    sheet_id = properties.get("sheetId", max(ids.values(), default=-1) + 1)
+                    if sheet_id in ids.values():
+                        raise ValueError(f"sheetId {sheet_id} already exists")
+                    book[title], ids[title] = [], sheet_id
+                    self.frozen.setdefault(key, {})[title] = properties.get("gridProperties", {}).get("frozenRowCount", 0)
+                    replies.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title}}})
+                elif "updateCells" in request:
+                    update = request["updateCells"]
+                    start = update["start"]
+                    title = next(t for t, i in ids.items() if i == start["sheetId"])
+                    values = [[next(iter(c.get("userEnteredValue", {"stringValue": ""}).values())) for c in row["values"]]
+                              for row in update["rows"]]
+                    self._update(book, f"'{title}'!{column_letters(start.get('columnIndex', 0) + 1)}"
+                                       f"{start.get('rowIndex', 0) + 1}", values)
+                    replies.append({})
+                elif "setDataValidation" in request:
+                    rule = request["setDataValidation"]
+                    title = next(t for t, i in ids.items() if i == rule["range"]["sheetId"])
+                    self.validations.setdefault(key, {}).setdefault(title, []).append(
+                        (rule["range"], rule.get("rule")))
+                    replies.append({})
+                else:
+                    raise ValueError(f"request not implemented by the fake: {list(request)}")
+        except (KeyError, ValueError, StopIteration) as e:
+            book.clear()
+            book.update(before)
+            ids.clear()
+            ids.update(before_ids)
+            raise ValueError(str(e) or "Invalid requests") from None
+        return replies
+
     @staticmethod
     def _check_input(option):
         if option not in ("RAW", "USER_ENTERED"):
             raise ValueError(f"valueInputOption {option!r}")
 
-    @staticmethod
-    def _metadata(key, book):
+    def _metadata(self, key, book):
+        ids = self.sheet_ids.get(key, {})
         return {"spreadsheetId": key, "properties": {"title": f"fake {key}", "locale": "ja_JP",
                                                      "timeZone": "Asia/Tokyo"},
-                "sheets": [{"properties": {"sheetId": i, "title": t, "index": i, "sheetType": "GRID",
+                "sheets": [{"properties": {"sheetId": ids.get(t, i), "title": t, "index": i, "sheetType": "GRID",
                                            "gridProperties": {"rowCount": max(1000, len(rows)),
                                                               "columnCount": 26}}}
                            for i, (t, rows) in enumerate(book.items())]}

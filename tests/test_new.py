@@ -182,3 +182,85 @@ def test_the_app_after_the_first_rows_shows_the_household(blank_town):
     assert not [i for i in at.info if i.value.startswith("まず")]
     assert "山田世帯" in " ".join(str(link.proto.label) for link in at.get("page_link"))
 
+
+
+# ---------------------------------------------------------------- a town's Google spreadsheet completed
+
+GONE_TABS = ("つなぎ", "評価", "構成員名簿")
+
+
+def partial_town(sample_raw):
+    """The sample town as a spreadsheet without three tabs and without the 世帯 column 中断日."""
+    raw = {t: [list(r) for r in rows] for t, rows in sample_raw.items() if t not in GONE_TABS}
+    at = raw["世帯"][0].index("中断日")
+    raw["世帯"] = [r[:at] + r[at + 1:] for r in raw["世帯"]]
+    return raw
+
+
+def sheets_config(root):
+    from tests.conftest import SHEET_KEY
+    return sources.resolve({"TSUNAGU_WORKBOOK": SHEET_KEY, "TSUNAGU_SHEETS_API_ROOT": root}, {})
+
+
+def test_missing_tabs_and_headings_are_made_in_one_batch_update(fake_sheets, sample_raw):
+    from tests.conftest import SHEET_KEY
+    fake, root = fake_sheets
+    fake.put(SHEET_KEY, partial_town(sample_raw))
+    config = sheets_config(root)
+    before = {t: [list(r) for r in rows] for t, rows in fake.books[SHEET_KEY].items()}
+    workbook = sources.load(config).workbook
+    assert new.missing_parts(workbook) == (list(GONE_TABS), {"世帯": ["中断日"]})
+    fake.requests.clear()
+    assert new.complete_sheets(config, workbook) == (list(GONE_TABS), {"世帯": ["中断日"]})
+    assert fake.count("addSheet") == 1                                  # one spreadsheets.batchUpdate
+    kinds = [next(iter(r)) for r in fake.requests[-1].body["requests"]]
+    assert kinds.count("addSheet") == 3 and "updateCells" in kinds and "setDataValidation" in kinds
+    book = fake.books[SHEET_KEY]
+    for name in GONE_TABS:
+        assert book[name] == [schema.TABS_BY_NAME[name].column_names] and fake.frozen[SHEET_KEY][name] == 1
+    households = book["世帯"]
+    assert households[0] == before["世帯"][0] + ["中断日"]              # after the last heading
+    assert households[1:] == before["世帯"][1:]                          # nothing typed is touched
+    rules = {(t, r["startColumnIndex"]): rule for t, found in fake.validations[SHEET_KEY].items() for r, rule in found}
+    states = rules[("つなぎ", schema.TABS_BY_NAME["つなぎ"].column_names.index("状態"))]
+    assert states["condition"] == {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": v} for v in
+                                                                     ("依頼中", "受理", "差し戻し", "取り下げ")]}
+    assert states["strict"] is True
+    to = rules[("つなぎ", schema.TABS_BY_NAME["つなぎ"].column_names.index("依頼先機関"))]
+    assert to["condition"]["values"] == [{"userEnteredValue": "='機関'!$A$2:$A$5000"}]
+    after = sources.load(config).workbook
+    assert new.missing_parts(after) == ([], {})
+    assert [p for p in after.problems if p.severity == ERROR] == []
+    assert len(after["世帯"]) == len(workbook["世帯"])
+    fake.requests.clear()
+    assert new.complete_sheets(config, after) == ([], {}) and fake.count("addSheet") == 0
+
+
+def test_a_tab_made_by_someone_meanwhile_refuses_and_changes_nothing(fake_sheets, sample_raw):
+    from tests.conftest import SHEET_KEY
+    fake, root = fake_sheets
+    fake.put(SHEET_KEY, partial_town(sample_raw))
+    config = sheets_config(root)
+    workbook = sources.load(config).workbook
+    fake.books[SHEET_KEY]["つなぎ"] = [["つなぎID"]]                    # someone typed it meanwhile
+    before = {t: [list(r) for r in rows] for t, rows in fake.books[SHEET_KEY].items()}
+    with pytest.raises(sources.WriteRefused, match="タブが変わっています"):
+        new.complete_sheets(config, workbook)
+    assert fake.books[SHEET_KEY] == before
+
+
+def test_an_admin_makes_the_missing_tabs_from_the_data_check_screen(sheets_env, sample_raw, signed_in_setup):
+    from tests.conftest import SHEET_KEY
+    from tests.test_pages import open_page
+    sheets_env.put(SHEET_KEY, partial_town(sample_raw))
+    staff = open_page("screens/check.py", user="kyodo")
+    assert not [b for b in staff.button if b.label == "足りないタブと見出しを作る"]
+    at = open_page("screens/check.py", user="admin")
+    assert any("タブ: つなぎ、評価、構成員名簿" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "足りないタブと見出しを作る").click()
+    at.run()
+    assert "作りました。タブ 3件・見出し 1件。" in [s.value for s in at.success]
+    assert not [b for b in at.button if b.label == "足りないタブと見出しを作る"]
+    assert set(GONE_TABS) <= set(sheets_env.books[SHEET_KEY])
+    from lib.access import audit
+    assert "sheet_completed" in list(audit.read(signed_in_setup)["event"])

@@ -2,8 +2,8 @@
 
 Screens use `from lib import ui` and call what is listed here.
 """
-from lib.ui.session import (audit, audit_once, backups, current_snapshot, current_viewer, first_steps,
-                            household_exists, household_ids, keep_widget_state, projection_on, referral_days, refresh,
+from lib.ui.session import (audit, audit_once, backups, complete_sheet, current_snapshot, current_viewer, first_steps,
+                            household_exists, household_ids, keep_widget_state, missing_sheet_parts, projection_on, referral_days, refresh,
                             requested_path, save, secrets, setting, shared, sidebar, source_info, stale_days, state_folder,
                             today, workbook_for_page, write_workbook)
 from lib.ui.signin import auth_settings, current_user, sign_in_form, sign_out_button
@@ -19,7 +19,7 @@ from lib.ui.referral_forms import household_referrals, inbox_panel
 __all__ = [
     "audit", "audit_once", "audited_download", "backups", "current_snapshot", "current_viewer", "first_steps",
     "household_exists",
-    "household_ids", "keep_widget_state", "projection_on", "referral_days", "refresh", "requested_path", "save", "secrets", "setting", "shared",
+    "household_ids", "keep_widget_state", "missing_sheet_parts", "complete_sheet", "projection_on", "referral_days", "refresh", "requested_path", "save", "secrets", "setting", "shared",
     "sidebar", "source_info", "stale_days", "state_folder", "today", "workbook_for_page", "write_workbook",
     "auth_settings", "current_user", "sign_in_form", "sign_out_button", "DownloadRefused",
     "BOARD_PAGE", "CARD_CSS", "CHECK_PAGE", "HOUSEHOLD_PAGE", "PROJECTION_CSS", "RESOURCES_PAGE", "board_column",

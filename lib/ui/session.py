@@ -239,6 +239,29 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
     return result, []
 
 
+def missing_sheet_parts() -> tuple[list[str], dict[str, list[str]]] | None:
+    """For a connected Google spreadsheet: the contract's tabs and headings it lacks (None for Excel,
+    where a save adds what it needs)."""
+    from lib.workbook import new
+    if sources.resolve(secrets=secrets()).kind != "sheets":
+        return None
+    return new.missing_parts(st.session_state[_SNAPSHOT].workbook)
+
+
+def complete_sheet() -> str | None:
+    """Add the missing tabs and headings to the Google spreadsheet (one batchUpdate), audit it and
+    read it again. Returns what was done, or None after saying on screen why nothing was done."""
+    from lib.workbook import new
+    try:
+        tabs, headings = new.complete_sheets(sources.resolve(secrets=secrets()), st.session_state[_SNAPSHOT].workbook)
+    except sources.SourceError as e:
+        st.error(f"{esc(e)} {esc(e.advice)}", icon=":material/block:")
+        return None
+    audit("sheet_completed", tabs=tabs, headings=headings)
+    refresh()
+    return f"作りました。タブ {len(tabs)}件・見出し {sum(map(len, headings.values()))}件。"
+
+
 def refresh() -> None:
     """Read the workbook again now (another person's change, a new 世帯ID taken meanwhile)."""
     _, fresh, _ = current_snapshot(force=True)

@@ -38,21 +38,85 @@ def _quoted(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def column_rule(column: schema.Column) -> tuple[str, bool] | None:
-    """The validation of a column: (list formula, strict). Fixed words are strict; a reference
-    lists the other tab's names (strict); a vocabulary (課題) offers its words but takes others
-    too (a cell may hold several, 「、」 between). None: no list for this column."""
+def _in_schema_order(tab: str, column: str) -> tuple[str, int]:
+    """Where a blank workbook has a column: its tab's title and the column's 0-based index."""
+    return tab, schema.TABS_BY_NAME[tab].column_names.index(column)
+
+
+def _list_of(column: schema.Column, locate=_in_schema_order) -> tuple[str, tuple[str, ...] | str] | None:
+    """What a column's list offers: ("words", the fixed words or vocabulary) or ("range", the other
+    tab's names as an A1 range); None when the column has no list. `locate(tab, column)` says
+    where that tab and column are in this workbook (title, 0-based index)."""
     if column.references:
-        tab, col = column.references.split(".")
-        letter = _letter(schema.TABS_BY_NAME[tab].column_names.index(col))
-        return f"={_quoted(tab)}!${letter}$2:${letter}${ROWS}", column.type != schema.LIST
+        title, index = locate(*column.references.split("."))
+        letter = _letter(index)
+        return "range", f"{_quoted(title)}!${letter}$2:${letter}${ROWS}"
     words = column.allowed or column.vocabulary
-    if not words:
+    return ("words", words) if words else None
+
+
+def strict(column: schema.Column) -> bool:
+    """Whether a column's list refuses other values: fixed words and single references do; a
+    vocabulary (課題) and a list of references (参加機関) offer their words and take others too
+    (a cell may hold several, 「、」 between)."""
+    return bool(column.allowed) or (bool(column.references) and column.type not in (schema.LIST, schema.IDLIST))
+
+
+def column_rule(column: schema.Column, locate=_in_schema_order) -> tuple[str, bool] | None:
+    """The Excel validation of a column: (list formula, strict), or None: no list for this column."""
+    found = _list_of(column, locate)
+    if found is None:
         return None
-    listed = '"' + ",".join(words) + '"'
-    if len(listed) > LIST_CHARS:
+    kind, what = found
+    if kind == "range":
+        return "=" + what, strict(column)
+    listed = '"' + ",".join(what) + '"'
+    return (listed, strict(column)) if len(listed) <= LIST_CHARS else None
+
+
+def sheets_rule(column: schema.Column, locate=_in_schema_order) -> dict | None:
+    """The same list as a Google Sheets DataValidationRule (None: the column has no list)."""
+    found = _list_of(column, locate)
+    if found is None:
         return None
-    return listed, bool(column.allowed)
+    kind, what = found
+    condition = ({"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": "=" + what}]} if kind == "range"
+                 else {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": w} for w in what]})
+    return {"condition": condition, "inputMessage": input_message(column), "strict": strict(column),
+            "showCustomUi": True}
+
+
+def sheets_requests(missing_tabs: list[str], missing_headings: dict[str, tuple[int, int, list[str]]],
+                    first_id: int, locate) -> list[dict]:
+    """The requests of one spreadsheets.batchUpdate that completes a town's Google spreadsheet: each
+    missing tab added (row 1 frozen) with its header row, the missing headings of an existing tab
+    (sheetId, first free column, names) written after its last heading, and the blank workbook's
+    lists on every column written. `locate(tab, column)` → (title, 0-based index) as the
+    spreadsheet will have it."""
+    requests, columns = [], []
+    for n, name in enumerate(missing_tabs):
+        sheet_id, tab = first_id + n, schema.TABS_BY_NAME[name]
+        requests.append({"addSheet": {"properties": {"title": name, "sheetId": sheet_id,
+                                                     "gridProperties": {"frozenRowCount": 1}}}})
+        requests.append(_heading_cells(sheet_id, 0, tab.column_names))
+        columns += [(sheet_id, i, c) for i, c in enumerate(tab.columns)]
+    for name, (sheet_id, free, names) in missing_headings.items():
+        requests.append(_heading_cells(sheet_id, free, names))
+        tab = schema.TABS_BY_NAME[name]
+        columns += [(sheet_id, free + i, tab.column(n)) for i, n in enumerate(names)]
+    for sheet_id, index, column in columns:
+        rule = sheets_rule(column, locate)
+        if rule is not None:
+            requests.append({"setDataValidation": {"range": {
+                "sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": ROWS,
+                "startColumnIndex": index, "endColumnIndex": index + 1}, "rule": rule}})
+    return requests
+
+
+def _heading_cells(sheet_id: int, column: int, names: list[str]) -> dict:
+    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": column},
+                            "rows": [{"values": [{"userEnteredValue": {"stringValue": n}} for n in names]}],
+                            "fields": "userEnteredValue"}}
 
 
 def input_message(column: schema.Column) -> str:
@@ -182,6 +246,45 @@ def main(argv=None) -> int:
     out.write_bytes(blank(args.town))
     print(f"{out} を作りました（{len(schema.TABS)}タブ）。まず「機関」と「地区」を入れてください。")
     return 0
+
+
+
+# ---------------------------------------------------------------- completing a town's Google spreadsheet
+
+def missing_parts(workbook) -> tuple[list[str], dict[str, list[str]]]:
+    """The contract's tabs a workbook lacks, and the headings each tab it has lacks."""
+    tabs = [t.name for t in schema.TABS if not workbook.has(t.name)]
+    headings = {t.name: [c for c in t.column_names if not workbook.has(t.name, c)]
+                for t in schema.TABS if workbook.has(t.name)}
+    return tabs, {tab: names for tab, names in headings.items() if names}
+
+
+def complete_sheets(config, workbook) -> tuple[list[str], dict[str, list[str]]]:
+    """Add to the town's Google spreadsheet, in one batchUpdate, the tabs and headings it lacks
+    (with the blank workbook's lists); nothing it has is moved or overwritten. Returns what was added."""
+    from lib.workbook import sources
+    tabs, headings = missing_parts(workbook)
+    if not tabs and not headings:
+        return [], {}
+
+    def locate(tab: str, column: str) -> tuple[str, int]:
+        if tab in tabs:
+            return _in_schema_order(tab, column)
+        header = workbook.headers[tab]
+        if column in header.positions:
+            return workbook.titles[tab], header.positions[column]
+        return workbook.titles[tab], header.free + headings[tab].index(column)
+
+    def requests(ids: dict[str, int]) -> list[dict]:
+        gone = [workbook.titles[t] for t in headings if workbook.titles[t] not in ids]
+        if gone or set(tabs) & set(ids):
+            raise sources.WriteRefused("読み込んだ後にタブが変わっています。何も変えていません。",
+                                       "「最新の情報に更新」を押してから、もう一度お試しください。")
+        return sheets_requests(tabs, {t: (ids[workbook.titles[t]], workbook.headers[t].free, names)
+                                      for t, names in headings.items()}, max(ids.values(), default=0) + 1, locate)
+
+    sources.sheets_batch_update(config, requests)
+    return tabs, headings
 
 
 if __name__ == "__main__":

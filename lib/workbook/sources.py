@@ -684,6 +684,38 @@ def _a1(title: str, row: int, col: int) -> str:
     return f"{_quote(title)}!{letters}{row}"
 
 
+def sheets_batch_update(config: SourceConfig, requests, client=None) -> dict[str, int]:
+    """One spreadsheets.batchUpdate (all or nothing, as Google applies it) on the configured
+    spreadsheet, after reading its tabs' sheetIds; `requests` is called with title → sheetId and
+    returns the requests to send. Returns that title → sheetId. Refusals in Japanese."""
+    import requests as http_requests
+    from gspread.exceptions import APIError
+    if config.kind != "sheets":
+        raise WriteRefused("Google スプレッドシートにつないでいないため、できません。", "Excel ではアプリが保存のときに足ります。")
+    client = client or sheets_client(config)
+    http = client.http_client
+    try:
+        metadata = http.fetch_sheet_metadata(config.location, params={"fields": "sheets.properties(title,sheetId)"})
+        ids = {s["properties"]["title"]: s["properties"]["sheetId"] for s in metadata.get("sheets", [])}
+        body = requests(ids)
+        if body:
+            http.batch_update(config.location, {"requests": body})
+        return ids
+    except APIError as e:
+        status = e.response.status_code
+        if status in (401, 403):
+            email = (config.service_account or {}).get("client_email", "サービスアカウント")
+            raise WriteRefused(f"スプレッドシートを変える権限がありません（{status}）。何も変えていません。",
+                               f"スプレッドシートの「共有」で {email} を「編集者」にしてください。") from None
+        if status == 400:
+            raise WriteRefused("スプレッドシートが変更を受け付けませんでした（400）。何も変えていません。",
+                               "「最新の情報に更新」を押してから、もう一度お試しください（だれかが同じ名前のタブを作ったかもしれません）。") from None
+        raise _sheets_error(status, config) from None
+    except (http_requests.ConnectionError, http_requests.Timeout) as e:
+        raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）。何も変えていません。",
+                                "接続を確かめて、もう一度お試しください。") from None
+
+
 _UPDATED_ROWS = re.compile(r"!\$?[A-Z]+\$?(\d+)(?::\$?[A-Z]+\$?(\d+))?$")
 
 
