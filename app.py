@@ -24,7 +24,10 @@ PAGES = [
     st.Page("screens/check.py", title="データ点検", icon=":material/fact_check:", url_path="tenken"),
     st.Page("screens/help.py", title="設定・ヘルプ", icon=":material/help:", url_path="settei"),
 ]
-# Only 管理者 see this one in the menu (the page itself checks the role again):
+# Only 管理者 and 多機関協働 see 取り込み, only 管理者 see 管理 in the menu (the pages check the role again):
+IMPORT_PAGE = st.Page("screens/imports.py", title="取り込み", icon=":material/upload_file:", url_path="torikomi",
+                      visibility="visible" if {users.ADMIN, users.COORDINATOR} & set(st.session_state.get("roles") or [])
+                      else "hidden")
 ADMIN_PAGE = st.Page("screens/admin.py", title="管理", icon=":material/admin_panel_settings:", url_path="kanri",
                      visibility="visible" if users.ADMIN in (st.session_state.get("roles") or []) else "hidden")
 
@@ -41,7 +44,7 @@ def _go(target: st.Page):
 # instead of Streamlit's English "Page not found" dialog:
 OLD_NAMES = {"home": "top", "board": "case-board", "household": "setai", "plans": "shinchoku",
              "resources": "shigen", "meeting": "kaigi", "check": "tenken", "help": "settei", "admin": "kanri"}
-by_path = {p.url_path: p for p in [*PAGES, ADMIN_PAGE]}
+by_path = {p.url_path: p for p in [*PAGES, IMPORT_PAGE, ADMIN_PAGE]}
 asked = ui.requested_path()
 aliases = {**OLD_NAMES, **({asked: "top"} if asked and asked not in by_path and asked not in OLD_NAMES else {})}
 # The app's root forwards to /top (Streamlit serves a default page only at the root, so ホーム
@@ -52,7 +55,7 @@ FORWARDS = [st.Page(_go(by_path["top"]), title="ホーム", url_path="index", de
 
 # Navigation comes before the sign-in form so that a bookmarked link (…/setai?id=H-001,
 # …?mode=projection) still leads to its page once the person has signed in:
-page = st.navigation(PAGES + [ADMIN_PAGE] + FORWARDS, position="sidebar" if st.session_state.get("authentication_status")
+page = st.navigation(PAGES + [IMPORT_PAGE, ADMIN_PAGE] + FORWARDS, position="sidebar" if st.session_state.get("authentication_status")
                      else "hidden")
 user = ui.current_user()
 if user is None:
@@ -63,7 +66,7 @@ if user is None:
 if "_wanted" in st.session_state:
     wanted_path, wanted_params = st.session_state.pop("_wanted")
     if wanted_path != page.url_path or wanted_params != st.query_params.to_dict():
-        target = next((p for p in [*PAGES, ADMIN_PAGE] if p.url_path == wanted_path), page)
+        target = next((p for p in [*PAGES, IMPORT_PAGE, ADMIN_PAGE] if p.url_path == wanted_path), page)
         st.switch_page(target, query_params=wanted_params)
 ui.keep_widget_state()
 ui.sidebar(user, account=ui.sign_out_button)

@@ -203,6 +203,71 @@ def test_headings_are_proposed_a_contract_column(heading, expected):
 
 
 def test_a_saved_mapping_wins_and_each_column_is_proposed_once():
-    saved = imports.mapping_to_save(["氏名欄", "ふりがな"], [imports.Target("世帯", "表示名"), None])
-    mapping = imports.propose(["ふりがな", "氏名欄", "世帯名"], HOUSEHOLDS, saved)
-    assert [t.label if t else None for t in mapping] == [None, "世帯・表示名", None]   # 世帯名 once only
+    saved = imports.mapping_to_save(["氏名欄", "メモ"], [imports.Target("世帯", "表示名"), None])
+    assert saved == {"氏名欄": "世帯・表示名", "メモ": ""}
+    mapping = imports.propose(["メモ", "氏名欄", "世帯名", "地域"], HOUSEHOLDS, saved)
+    # left out stays out; the saved choice wins; 世帯名 is not proposed 表示名 twice; others as usual
+    assert [t.label if t else None for t in mapping] == [None, "世帯・表示名", None, "世帯・地区"]
+
+
+# ---------------------------------------------------------------- the screen (AppTest)
+
+@pytest.fixture
+def writable(tmp_path, monkeypatch):
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
+    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "backups"))
+    monkeypatch.setenv("TSUNAGU_TODAY", TODAY.isoformat())
+    return path
+
+
+def test_the_screen_previews_then_brings_the_reception_book_in(writable, signed_in_setup):
+    from lib.access import audit
+    from tests.test_pages import open_page
+    at = open_page("screens/imports.py", user="kyodo")
+    at.file_uploader(key="import_file").upload("令和8年度受付簿.xlsx", reception_book()).run()
+    assert not at.exception, at.exception
+    assert [(m.label, m.value) for m in at.metric] == [("行", "5行"), ("取り込める", "3行"), ("重複の疑い", "1行"),
+                                                       ("直すところ", "1行")]
+    assert at.number_input[0].value == 4                                   # the header found below the title rows
+    problems = at.dataframe[-3].value if len(at.dataframe) >= 3 else None
+    assert problems is not None and problems.iloc[0]["行"] == 9 and problems.iloc[0]["列"] == "受付年月日"
+    before = len(validate(sources.read_excel(writable))["世帯"])
+    next(b for b in at.button if b.label == "取り込む（3行）").click().run()
+    assert any("「令和8年度受付簿.xlsx」から取り込みました（世帯 3行・世帯員 2行）" in s.value for s in at.success)
+    after = validate(sources.read_excel(writable))
+    assert len(after["世帯"]) == before + 3 and "青山世帯" in set(after["世帯"]["表示名"])
+    lines = audit.read(signed_in_setup)
+    line = lines[lines["event"] == "import"].iloc[-1]
+    assert (line["user"], line["file"], line["tab"], line["rows"]) == ("kyodo", "令和8年度受付簿.xlsx", "世帯", 3)
+
+
+def test_a_mapping_changed_on_screen_and_saved_is_used_for_the_next_list(writable, signed_in_setup):
+    from tests.test_pages import open_page
+    at = open_page("screens/imports.py", user="admin")
+    at.file_uploader(key="import_file").upload("受付簿.xlsx", reception_book()).run()
+    memo = next(s for s in at.selectbox if s.label == "メモ")
+    memo.set_value("（取り込まない）").run()
+    at.text_input(key="import_mapping_name").input("受付簿（毎月）").run()
+    at.button(key="import_mapping_save").click().run()
+    again = open_page("screens/imports.py", user="admin")
+    again.file_uploader(key="import_file").upload("受付簿.xlsx", reception_book()).run()
+    again.selectbox(key="import_saved").set_value("受付簿（毎月）").run()
+    assert next(s for s in again.selectbox if s.label == "メモ").value == "（取り込まない）"
+    assert next(s for s in again.selectbox if s.label == "世帯名").value == "世帯・表示名"
+
+
+def test_staff_and_the_projector_cannot_bring_lists_in(writable):
+    from tests.test_pages import open_page
+    staff = open_page("screens/imports.py", user="houkatsu")
+    assert "取り込みは、管理者と多機関協働の担当者が使います。" in [i.value for i in staff.info]
+    assert not staff.file_uploader
+
+
+def test_a_foreign_file_gets_a_japanese_message(writable):
+    from tests.test_pages import open_page
+    at = open_page("screens/imports.py", user="kyodo")
+    at.file_uploader(key="import_file").upload("名簿.csv", b"\x00\x01\x02binary").run()
+    assert not at.exception
+    assert any("CSV ではないようです" in e.value or "文字を読めません" in e.value for e in at.error)

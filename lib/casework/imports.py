@@ -105,10 +105,10 @@ def propose(headings: list, kind: Kind, saved: dict[str, str] | None = None) -> 
     by_label = {t.label: t for t in targets(kind)}
     out, used = [], set()
     for heading in headings:
-        found = None
-        if saved and schema.header_key(heading) in saved:
+        if saved and schema.header_key(heading) in saved:       # "" : the person left it out
             found = by_label.get(saved[schema.header_key(heading)])
-        found = found or _exact(heading, kind) or _close(heading, kind)
+        else:
+            found = _exact(heading, kind) or _close(heading, kind)
         if found in used:
             found = None
         used.add(found)
@@ -231,5 +231,7 @@ def _written(value):
 
 
 def mapping_to_save(headings: list, mapping: list[Target | None]) -> dict[str, str]:
-    """A mapping kept by heading (so next month's list, with its columns moved, maps the same)."""
-    return {schema.header_key(h): t.label for h, t in zip(headings, mapping) if t is not None and schema.header_key(h)}
+    """A mapping kept by heading (so next month's list, with its columns moved, maps the same);
+    a column left out is kept as "" so that it stays out."""
+    return {schema.header_key(h): (t.label if t is not None else "") for h, t in zip(headings, mapping)
+            if schema.header_key(h)}

@@ -15,6 +15,7 @@ from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PR
 from lib.ui.entry_forms import card_menu, household_entries, intake_form, open_card_menu
 from lib.ui.forms import flash
 from lib.ui.referral_forms import household_referrals, inbox_panel
+from lib.ui.import_forms import import_mappings, import_rows, read_upload, save_import_mapping
 
 __all__ = [
     "audit", "audit_once", "audited_download", "backups", "current_snapshot", "current_viewer", "first_steps",
@@ -26,4 +27,5 @@ __all__ = [
     "card_html", "conflict_table", "date_style", "dates", "esc", "household_link", "household_summary_html",
     "household_choice", "indicator_table", "left_out_notice", "paged_table",
     "card_menu", "flash", "household_entries", "intake_form", "open_card_menu", "household_referrals", "inbox_panel",
+    "import_mappings", "import_rows", "read_upload", "save_import_mapping",
 ]

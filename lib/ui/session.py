@@ -273,6 +273,11 @@ def household_ids() -> set[str]:
     return set(st.session_state[_SNAPSHOT].workbook["世帯"]["世帯ID"])
 
 
+def ids_in(tab: str, column: str) -> set[str]:
+    """Every value of a tab's ID column in the whole workbook (a new ID must not reuse one): IDs only."""
+    return set(st.session_state[_SNAPSHOT].workbook[tab][column])
+
+
 def referral_ids() -> set[str]:
     """Every つなぎID in the workbook (a new request must not reuse one): IDs only."""
     return set(st.session_state[_SNAPSHOT].workbook["つなぎ"]["つなぎID"])

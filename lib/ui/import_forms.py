@@ -1,0 +1,58 @@
+"""取り込み's pieces that touch the session: the uploaded file read once, mappings kept by name in the
+state folder, and 取り込む through the one form machinery (lib.ui.forms), audited in one line."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.access import state
+from lib.casework import imports
+from lib.ui import forms, session
+from lib.ui.widgets import esc
+from lib.workbook import schema, sources
+
+MAPPINGS = "import_mappings.json"
+
+
+def read_upload(name: str, data: bytes, file_id: str) -> dict[str, list[list]] | None:
+    """The uploaded list's sheets, read once per uploaded file (None after saying why it cannot be read)."""
+    kept = st.session_state.get("_import_read")
+    if kept and kept[0] == file_id:
+        return kept[1]
+    try:
+        sheets = sources.read_upload(name, data)
+    except sources.SourceError as e:
+        st.error(f"{esc(e)} {esc(e.advice)}", icon=":material/error:")
+        return None
+    st.session_state["_import_read"] = (file_id, sheets)
+    return sheets
+
+
+def import_mappings() -> dict[str, dict]:
+    """Saved mappings: name → {"kind": …, "columns": heading key → 「タブ・列」}."""
+    found = state.read_json(session.state_folder(), MAPPINGS, {})
+    return found if isinstance(found, dict) else {}
+
+
+def save_import_mapping(name: str, kind: str, columns: dict[str, str]) -> bool:
+    kept = import_mappings()
+    kept[name] = {"kind": kind, "columns": columns}
+    return state.write_json(session.state_folder(), MAPPINGS, kept)
+
+
+def import_rows(result: imports.Preview, include_duplicates: bool, file_name: str, sheet: str, going: int) -> None:
+    """「取り込む」: the accepted rows appended (new IDs where the list has none), one audit line, a summary."""
+    prefix = "import_rows"
+    forms.start(prefix, {})
+    if not st.button(f"取り込む（{going}行）", type="primary", icon=":material/upload:", disabled=not going, key=prefix):
+        return
+    main = result.kind.tabs[0]
+    key = schema.TABS_BY_NAME[main].key[0]
+    plan, taken = imports.plan(result, session.write_workbook(), taken=session.ids_in(main, key),
+                               include_duplicates=include_duplicates)
+    per_tab = {}
+    for row in plan.appends:
+        per_tab[row.tab] = per_tab.get(row.tab, 0) + 1
+    summary = "・".join(f"{tab} {n}行" for tab, n in per_tab.items())
+    session.audit("import", file=file_name, sheet=sheet, tab=main, rows=len(taken))
+    forms.save(plan, forms.token(prefix, file_name, sheet, [r.number for r in taken], [r.values for r in taken]), prefix,
+               f"「{file_name}」から取り込みました（{summary}）。")
