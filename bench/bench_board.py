@@ -20,6 +20,34 @@ ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 24)
 
 
+def reception_list(n: int) -> bytes:
+    """A town's 受付簿 of `n` rows as Excel writes it: a title row, the header, 和暦 and serial dates."""
+    import io
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["令和8年度 相談受付簿"])
+    sheet.append(["No.", "受付年月日", "世帯名", "地域", "主な課題", "担当機関", "年令", "続柄", "メモ"])
+    areas = ("中央", "北部", "東部", "南部", "西部", "山間")
+    for i in range(n):
+        day = f"R8.{i % 12 + 1}.{i % 28 + 1}" if i % 2 else 46000 + i % 300
+        sheet.append([i + 1, day, f"取込{i:05d}世帯", areas[i % 6], "8050、ひきこもり" if i % 3 else "生活困窮",
+                      "地域包括支援センター", 20 + i % 70, "本人", None])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def import_preview(data: bytes, book):
+    """What the 取り込み screen computes for one uploaded list (lib.casework.imports)."""
+    from lib.casework import imports
+    from lib.workbook import sources
+    kind = imports.KINDS["世帯（受付簿・世帯一覧）"]
+    rows = next(iter(sources.read_upload("受付簿.xlsx", data).values()))
+    header = imports.header_row(rows, kind)
+    return imports.preview(rows, header, imports.propose(rows[header], kind), kind, book, TODAY)
+
+
 def run(sizes: list[int], repeats: int) -> list[dict]:
     """One row per size and pure function (min/median of `repeats` calls), and the signed-in AppTest
     rerun of ケースボード at the smallest size."""
@@ -49,6 +77,11 @@ def run(sizes: list[int], repeats: int) -> list[dict]:
                 indicators.monthly_flow(book, 2026), indicators.meetings_per_month(book, 2026),
                 indicators.stages_over_time(book, 2026, TODAY), indicators.issue_frequency(book)),
         }
+        listed = reception_list(n)
+        cases[f"取り込み preview ({n:,}-row 受付簿 .xlsx: read, header, mapping, every cell)"] = \
+            lambda: import_preview(listed, book)
+        if import_preview(listed, book).counts()["行"] != n:
+            raise NotMeasured(f"the {n}-row list did not preview {n} rows")
         if not len(board.build_board(book, TODAY).columns):
             raise NotMeasured(f"the board of {n} households has no columns")
 

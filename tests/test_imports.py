@@ -80,7 +80,7 @@ def test_a_reception_book_is_read_below_its_title_rows_and_previewed_by_the_read
     eguchi = by_name["江口世帯"]
     assert eguchi.number == 9 and list(eguchi.problems) == ["受付年月日"]      # row and column as the file has them
     assert "令和8年13月1日" in eguchi.problems["受付年月日"]
-    assert by_name["泉世帯"].duplicate.startswith("同じ地区に似た世帯: 泉世帯（H-001）")
+    assert by_name["泉世帯"].duplicate == "同じ地区に同じ名前の世帯: 泉世帯（H-001）"
     assert result.unmapped == ["No."]
     assert result.counts() == {"行": 5, "取り込める": 3, "重複の疑い": 1, "直すところ": 1}
 
@@ -170,8 +170,9 @@ def test_an_agency_list_in_utf8_with_bom_adds_only_the_new_agency(config):
     assert after["機関"].iloc[-1][["機関名", "メール", "支援会議構成員"]].tolist() == ["NPO法人ひだまり", "hidamari@example.jp", "いいえ"]
 
 
-def test_a_household_list_saved_by_libreoffice_as_ods(tmp_path):
-    """世帯一覧 with its own ケース番号 IDs, saved as .ods: the IDs are kept, serial dates read."""
+@pytest.mark.parametrize("suffix", ["ods", "xls"])
+def test_a_household_list_saved_by_libreoffice_as_ods_or_old_excel(tmp_path, suffix):
+    """世帯一覧 with its own ケース番号 IDs, saved as .ods or .xls: the IDs are kept, dates read."""
     soffice = shutil.which("soffice")
     assert soffice, "LibreOffice is not installed: `make test` installs libreoffice-calc-nogui"
     book = Book()
@@ -180,9 +181,9 @@ def test_a_household_list_saved_by_libreoffice_as_ods(tmp_path):
     book.active.append(["K-101", "村上世帯", "山間", "あり", "支援中", dt.date(2026, 2, 3)])
     book.active.append(["K-102", "森世帯", "中央", "なし", "見守り", dt.date(2026, 3, 4)])
     book.save(tmp_path / "世帯一覧.xlsx")
-    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "ods",
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", suffix,
                     "--outdir", str(tmp_path), str(tmp_path / "世帯一覧.xlsx")], capture_output=True, timeout=180)
-    rows = sources.read_upload("世帯一覧.ods", (tmp_path / "世帯一覧.ods").read_bytes())["世帯一覧"]
+    rows = sources.read_upload(f"世帯一覧.{suffix}", (tmp_path / f"世帯一覧.{suffix}").read_bytes())["世帯一覧"]
     path = tmp_path / "town.xlsx"
     shutil.copy(SAMPLE, path)
     config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})

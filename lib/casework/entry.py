@@ -195,13 +195,14 @@ def next_id(taken: set[str], first: str) -> str:
     return candidate
 
 
-def _name_key(name: str) -> str:
+def household_name_key(name: str) -> str:
+    """A 表示名 as compared for "the same household": no spaces, without 世帯・様・さん at the end."""
     return re.sub(r"\s|世帯$|様$|さん$", "", nfkc(name))
 
 
 def similar_households(workbook: Workbook, name: str, area: str | None) -> list[str]:
     """Households in the same 地区 whose 表示名 reads almost the same (a warning, never a block)."""
-    key = _name_key(name)
+    key = household_name_key(name)
     if not key:
         return []
     hh = workbook[schema.HOUSEHOLDS]
@@ -209,7 +210,7 @@ def similar_households(workbook: Workbook, name: str, area: str | None) -> list[
     for hid, other, other_area in zip(hh["世帯ID"], hh["表示名"], hh["地区"]):
         if (area or None) != (other_area or None):
             continue
-        okey = _name_key(other)
+        okey = household_name_key(other)
         if okey == key or difflib.SequenceMatcher(None, key, okey).ratio() >= SIMILAR_NAME:
             out.append(f"{other}（{hid}）")
     return out
