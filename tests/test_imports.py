@@ -14,6 +14,7 @@ from lib.casework import imports
 from lib.workbook import sources
 from lib.workbook.validate import validate
 from tests.conftest import SAMPLE, SHEET_KEY
+from tests.test_pages import writable_town  # noqa: F401 - fixture
 
 TODAY = dt.date(2026, 11, 24)
 HOUSEHOLDS = imports.KINDS["世帯（受付簿・世帯一覧）"]
@@ -214,13 +215,9 @@ def test_a_saved_mapping_wins_and_each_column_is_proposed_once():
 # ---------------------------------------------------------------- the screen (AppTest)
 
 @pytest.fixture
-def writable(tmp_path, monkeypatch):
-    path = tmp_path / "town.xlsx"
-    shutil.copy(SAMPLE, path)
-    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
-    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "backups"))
+def writable(writable_town, monkeypatch):  # noqa: F811 - fixture
     monkeypatch.setenv("TSUNAGU_TODAY", TODAY.isoformat())
-    return path
+    return writable_town
 
 
 def test_the_screen_previews_then_brings_the_reception_book_in(writable, signed_in_setup):

@@ -719,6 +719,21 @@ def read_upload(name: str, data: bytes) -> dict[str, list[list]]:
     return {Path(name).stem: rows}
 
 
+def _write_refusal(error: Exception, config: SourceConfig, undone: str, again: str) -> SourceError:
+    """A write to Google Sheets that did not go through, said in Japanese (`undone`: what that
+    means for the person, `again`: what to do once fixed)."""
+    from gspread.exceptions import APIError
+    if not isinstance(error, APIError):
+        return SourceUnavailable(f"Google スプレッドシートに接続できません（{type(error).__name__}）。{undone}",
+                                 f"接続を確かめて、{again}")
+    status = error.response.status_code
+    if status in (401, 403):
+        email = (config.service_account or {}).get("client_email", "サービスアカウント")
+        return WriteRefused(f"スプレッドシートに書き込む権限がありません（{status}）。{undone}",
+                            f"スプレッドシートの「共有」で {email} を「編集者」にしてください。")
+    return _sheets_error(status, config)
+
+
 def sheets_batch_update(config: SourceConfig, requests, client=None) -> dict[str, int]:
     """One spreadsheets.batchUpdate (all or nothing, as Google applies it) on the configured
     spreadsheet, after reading its tabs' sheetIds; `requests` is called with title → sheetId and
@@ -737,18 +752,12 @@ def sheets_batch_update(config: SourceConfig, requests, client=None) -> dict[str
             http.batch_update(config.location, {"requests": body})
         return ids
     except APIError as e:
-        status = e.response.status_code
-        if status in (401, 403):
-            email = (config.service_account or {}).get("client_email", "サービスアカウント")
-            raise WriteRefused(f"スプレッドシートを変える権限がありません（{status}）。何も変えていません。",
-                               f"スプレッドシートの「共有」で {email} を「編集者」にしてください。") from None
-        if status == 400:
+        if e.response.status_code == 400:
             raise WriteRefused("スプレッドシートが変更を受け付けませんでした（400）。何も変えていません。",
                                "「最新の情報に更新」を押してから、もう一度お試しください（だれかが同じ名前のタブを作ったかもしれません）。") from None
-        raise _sheets_error(status, config) from None
+        raise _write_refusal(e, config, "何も変えていません。", "もう一度お試しください。") from None
     except (http_requests.ConnectionError, http_requests.Timeout) as e:
-        raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）。何も変えていません。",
-                                "接続を確かめて、もう一度お試しください。") from None
+        raise _write_refusal(e, config, "何も変えていません。", "もう一度お試しください。") from None
 
 
 _UPDATED_ROWS = re.compile(r"!\$?[A-Z]+\$?(\d+)(?::\$?[A-Z]+\$?(\d+))?$")
@@ -789,15 +798,7 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
             m = _UPDATED_ROWS.search((answer or {}).get("updates", {}).get("updatedRange", ""))
             first = int(m.group(1)) if m else 0
             appended += [(title, first + i if first else 0) for i in range(len(rows))]
-    except APIError as e:
-        status = e.response.status_code
-        if status in (401, 403):
-            email = (config.service_account or {}).get("client_email", "サービスアカウント")
-            raise WriteRefused(f"スプレッドシートに書き込む権限がありません（{status}）。保存していません。",
-                               f"スプレッドシートの「共有」で {email} を「編集者」にしてください。") from None
-        raise _sheets_error(status, config) from None
-    except (requests.ConnectionError, requests.Timeout) as e:
-        raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）。保存していません。",
-                                "接続を確かめて、もう一度保存してください。") from None
+    except (APIError, requests.ConnectionError, requests.Timeout) as e:
+        raise _write_refusal(e, config, "保存していません。", "もう一度保存してください。") from None
     written = len(cells) + sum(1 for _, rows in appends for row in rows for v in row if v != "")
     return _result(plan, layout, written, appended)
