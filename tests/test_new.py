@@ -103,6 +103,12 @@ def test_it_reads_with_no_error(blank_bytes, tmp_path):
     assert check.main([str(path)]) == 0
 
 
+def test_a_town_name_that_looks_like_a_formula_stays_text():
+    book = load_workbook(io.BytesIO(new.blank('=HYPERLINK("http://evil.example","町")')))
+    cell = book[new.GUIDE]["A1"]
+    assert cell.data_type == "s" and not str(cell.value).startswith("=")
+
+
 def test_the_command_writes_the_file_and_never_overwrites(tmp_path, capsys):
     out = tmp_path / "town.xlsx"
     assert new.main([str(out), "--town", "みなと町"]) == 0

@@ -186,11 +186,13 @@ def blank(town: str) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from lib.workbook.export import neutralise
+
     book = Workbook()
     guide = book.active
     guide.title = GUIDE
-    for row in guide_rows(town):
-        guide.append(row)
+    for row in guide_rows(town):          # text only, formula-safe like every export (a town name may be typed)
+        guide.append([neutralise(v) for v in row])
     guide["A1"].font = Font(bold=True, size=14)
     for cell in guide[6]:
         cell.font = Font(bold=True)
