@@ -70,4 +70,9 @@ if "_wanted" in st.session_state:
         st.switch_page(target, query_params=wanted_params)
 ui.keep_widget_state()
 ui.sidebar(user, account=ui.sign_out_button)
+if ui.must_change_password(user):
+    # A temporary password from a 管理者 is changed before anything else:
+    st.title("パスワードを変える")
+    ui.password_form(user, forced=True)
+    st.stop()
 page.run()

@@ -1,7 +1,6 @@
 """管理: users, the audit trail (filter and download) and records past their keeping period."""
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
 from lib.access import audit, retention, users
@@ -15,15 +14,11 @@ if viewer.user.role != users.ADMIN:
     st.error("この画面は管理者だけが使えます。", icon=":material/block:")
     st.stop()
 settings = ui.auth_settings()
-config = users.load(settings.users_file)
 
-# Users (never their password hashes):
+# Users (never their password hashes), and the changes a 管理者 makes:
 st.subheader("ユーザー")
-st.dataframe(pd.DataFrame([{"ユーザー名": u.username, "名前": u.name, "役割": u.role or "（なし）", "所属機関": u.agency or ""}
-                           for u in (users.user(config, n) for n in config["credentials"]["usernames"])]),
-             hide_index=True, width="stretch")
-st.caption(f"ユーザーの追加・パスワードの変更は、サーバーで `python -m lib.access.users add …` / `passwd …` を使います"
-           f"（ファイル: {settings.users_file.name}）。")
+ui.users_panel(list(workbook["機関"]["機関名"]), viewer.user)
+st.caption(f"ユーザーのファイル: {settings.users_file.name}（サーバーの `python -m lib.access.users` でも同じ変更ができます）。")
 
 # The audit trail:
 st.subheader("監査ログ")

@@ -35,6 +35,9 @@ if viewer.user.role == users.ADMIN:
                         f"{town or '〇〇町'}_つなぐボード.xlsx", what="新しい町のひな形", households=0,
                         icon=":material/note_add:")
 
+with st.expander("自分のパスワードを変える", icon=":material/password:"):
+    ui.password_form(viewer.user, forced=False)
+
 st.subheader("シートの書き方")
 st.caption("1行目に見出し、2行目から1件1行。列の順番は自由で、独自の列を足しても構いません。"
            "日付は 令和7年4月1日・R7.4.1・2025/4/1 のどれでも読めます。")

@@ -22,13 +22,14 @@ EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗
           "view_plans": "プラン進捗を見た", "sign_in_throttled": "待ち時間中のサインイン", "sign_in_refused": "停止・削除されたユーザーのサインイン",
           "sign_in_cookie": "クッキーでサインイン（開き直し）", "session_ended": "サインインの終了",
           "download_refused": "ダウンロードの拒否", "sheet_completed": "足りないタブと見出しを作成",
-          "import": "取り込み"}
+          "import": "取り込み", "user_changed": "ユーザーの変更"}
 
 # Japanese headings for the log's columns on screen (the file keeps the English keys):
 COLUMN_LABELS = {"time": "日時", "user": "ユーザー", "event": "種類", "household": "世帯ID", "projection": "投影",
                  "what": "何を", "file": "ファイル", "households": "世帯数", "cells": "書いたセル",
                  "appended": "追加した行", "conflicts": "重なった変更", "backups": "バックアップ",
-                 "address": "アドレス", "reason": "理由", "sheet": "シート", "tab": "タブ", "rows": "行数"}
+                 "address": "アドレス", "reason": "理由", "sheet": "シート", "tab": "タブ", "rows": "行数",
+                 "change": "変更", "target": "対象", "role": "役割", "agency": "所属機関"}
 
 
 def folder(env=None, secrets=None) -> Path:

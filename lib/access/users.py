@@ -90,6 +90,119 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
+# ---------------------------------------------------------------- managing users (the CLI and the 管理 screen)
+
+class UserChangeRefused(ValueError):
+    """A change to the users that may not be made (said in Japanese)."""
+
+
+def _entry(config: dict, username: str) -> dict:
+    entry = config["credentials"]["usernames"].get(username)
+    if entry is None:
+        raise UserChangeRefused(f"{username} というユーザーはいません")
+    return entry
+
+
+def _admins(config: dict, without: str | None = None) -> list[str]:
+    """Usable 管理者 (enabled), leaving out `without`."""
+    return [n for n, e in config["credentials"]["usernames"].items()
+            if n != without and ADMIN in (e.get("roles") or []) and not e.get("disabled")]
+
+
+def temporary_password() -> str:
+    """A password to hand over once (12 letters and digits, no look-alikes); changed at first sign-in."""
+    import secrets
+    letters = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(letters) for _ in range(12))
+
+
+def add(config: dict, username: str, *, name: str, role: str, agency: str | None, password: str | None = None) -> str:
+    """Add a user (refused when the name is taken); returns the password to hand over (a temporary
+    one, to be changed at the first sign-in, when none is given)."""
+    check_username(username)
+    if username in config["credentials"]["usernames"]:
+        raise UserChangeRefused(f"{username} というユーザーはもういます")
+    if role not in ROLES:
+        raise UserChangeRefused(f"役割は {'・'.join(ROLES)} から選んでください")
+    if role == STAFF and not agency:
+        raise UserChangeRefused("機関職員には所属機関が要ります")
+    if not (name or "").strip():
+        raise UserChangeRefused("名前を入れてください")
+    given = password or temporary_password()
+    config["credentials"]["usernames"][username] = {
+        "name": name.strip(), "password": hash_password(given), "roles": [role], "agency": agency or None,
+        **({} if password else {"must_change": True})}
+    return given
+
+
+def reset_password(config: dict, username: str) -> str:
+    """A new temporary password for a user (to be changed at the next sign-in); returns it."""
+    entry = _entry(config, username)
+    given = temporary_password()
+    entry.update(password=hash_password(given), must_change=True)
+    return given
+
+
+def set_password(config: dict, username: str, password: str) -> None:
+    """A password the user chose (the strength rule of hash_password)."""
+    entry = _entry(config, username)
+    entry["password"] = hash_password(password)
+    entry.pop("must_change", None)
+    entry.pop("failed_login_attempts", None)
+
+
+def change_own_password(config: dict, username: str, current: str, new: str, again: str) -> None:
+    """A signed-in user's own change: the current password, then the new one twice."""
+    from lib.access.sessions import password_matches
+    entry = _entry(config, username)
+    if not password_matches(entry.get("password"), current or ""):
+        raise UserChangeRefused("いまのパスワードが違います")
+    if new != again:
+        raise UserChangeRefused("新しいパスワードが2回で同じではありません")
+    if new == current:
+        raise UserChangeRefused("いまと違うパスワードにしてください")
+    set_password(config, username, new)
+
+
+def set_disabled(config: dict, username: str, disabled: bool) -> None:
+    """Disable (every session of the user ends at its next move) or enable a user."""
+    entry = _entry(config, username)
+    if disabled and username not in _admins(config) or not disabled:
+        entry["disabled"] = disabled
+        return
+    if not _admins(config, without=username):
+        raise UserChangeRefused("最後の管理者は止められません（先にほかの管理者を作ってください）")
+    entry["disabled"] = True
+
+
+def remove(config: dict, username: str) -> None:
+    """Remove a user (their sessions end at their next move); never the last 管理者."""
+    _entry(config, username)
+    if username in _admins(config) and not _admins(config, without=username):
+        raise UserChangeRefused("最後の管理者は削除できません（先にほかの管理者を作ってください）")
+    del config["credentials"]["usernames"][username]
+
+
+def change(config: dict, username: str, *, role: str, agency: str | None, name: str | None = None) -> None:
+    """Change a user's role, 所属機関 (and name); the last 管理者 keeps the role."""
+    entry = _entry(config, username)
+    if role not in ROLES:
+        raise UserChangeRefused(f"役割は {'・'.join(ROLES)} から選んでください")
+    if role != ADMIN and username in _admins(config) and not _admins(config, without=username):
+        raise UserChangeRefused("最後の管理者の役割は変えられません（先にほかの管理者を作ってください）")
+    if role == STAFF and not agency:
+        raise UserChangeRefused("機関職員には所属機関が要ります")
+    entry.update(roles=[role], agency=agency or None)
+    if name and name.strip():
+        entry["name"] = name.strip()
+
+
+def must_change(config: dict, username: str) -> bool:
+    """Whether the user signed in with a temporary password that must be changed first."""
+    entry = config["credentials"]["usernames"].get(username) or {}
+    return bool(entry.get("must_change"))
+
+
 def _read_password(stdin: bool) -> str:
     if stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -103,12 +216,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.access.users", description="つなぐボードのユーザー管理")
     parser.add_argument("--file", default=settings.get("users_file") or None, help="ユーザーのファイル（YAML）")
     sub = parser.add_subparsers(dest="command", required=True)
-    add = sub.add_parser("add", help="ユーザーを追加（同じ名前なら上書き）")
-    add.add_argument("username")
-    add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--agency", default="")
-    add.add_argument("--password-stdin", action="store_true")
+    adding = sub.add_parser("add", help="ユーザーを追加（同じ名前なら上書き）")
+    adding.add_argument("username")
+    adding.add_argument("--name", required=True)
+    adding.add_argument("--role", required=True, choices=ROLES)
+    adding.add_argument("--agency", default="")
+    adding.add_argument("--password-stdin", action="store_true")
     pw = sub.add_parser("passwd", help="パスワードを変更")
     pw.add_argument("username")
     pw.add_argument("--password-stdin", action="store_true")
@@ -130,20 +243,24 @@ def main(argv=None) -> int:
                 u = user(config, name)
                 print(f"{u.username}\t{u.name}\t{u.role or '（役割なし）'}\t{u.agency or ''}")
             return 0
-        if args.command in ("passwd", "disable", "enable") and args.username not in users:
-            print(f"{args.username} というユーザーはいません", file=sys.stderr)
-            return 1
         if args.command == "remove":
-            users.pop(args.username, None)
+            remove(config, args.username)
         elif args.command in ("disable", "enable"):
-            users[args.username]["disabled"] = args.command == "disable"
+            set_disabled(config, args.username, args.command == "disable")
         elif args.command == "add":
-            check_username(args.username)
-            users[args.username] = {"name": args.name, "password": hash_password(_read_password(args.password_stdin)),
-                                    "roles": [args.role], "agency": args.agency or None}
+            if args.username in users:          # the CLI's add replaces a user of the same name
+                previous = users.pop(args.username)
+                try:
+                    add(config, args.username, name=args.name, role=args.role, agency=args.agency or None,
+                        password=_read_password(args.password_stdin))
+                except ValueError:
+                    users[args.username] = previous
+                    raise
+            else:
+                add(config, args.username, name=args.name, role=args.role, agency=args.agency or None,
+                    password=_read_password(args.password_stdin))
         elif args.command == "passwd":
-            users[args.username]["password"] = hash_password(_read_password(args.password_stdin))
-            users[args.username].pop("failed_login_attempts", None)
+            set_password(config, args.username, _read_password(args.password_stdin))
         save(config, path)
     except (UsersFileError, ValueError) as e:
         print(str(e), file=sys.stderr)

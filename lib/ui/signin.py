@@ -174,6 +174,12 @@ def guard() -> Callable[[], sessions.CookieCheck]:
     return check
 
 
+def must_change_password(user: users.User) -> bool:
+    """Whether the user signed in with a temporary password (set by a 管理者) not yet changed."""
+    settings, config = _auth()
+    return users.must_change(config, user.username)
+
+
 def still_signed_in() -> bool:
     """For fragment reruns (app.py does not run then): whether this session's sign-in still holds.
     When it does not, the whole page is run again, which shows the sign-in form."""
