@@ -11,4 +11,28 @@ from streamlit import config
 
 from lib.access.web import PathGuard
 
+
+
+def _announce_setup() -> None:
+    """A real town's first start (no users file yet, not the demo): the one-time setup code on the
+    console (lib.access.setup; the setup page says where else it is kept)."""
+    import datetime as dt
+    import os
+    import tomllib
+    from pathlib import Path
+
+    from lib.access import setup, state, users
+    from lib.workbook import sources
+    found = Path(__file__).resolve().parent / ".streamlit" / "secrets.toml"
+    secrets = tomllib.loads(found.read_text(encoding="utf-8")) if found.exists() else {}
+    try:
+        sample = sources.resolve(secrets=secrets).is_sample
+        where = state.folder(secrets=secrets)
+        if users.auth_settings(os.environ, secrets, sample, where).setup:
+            print(setup.announce(where, dt.datetime.now()), flush=True)
+    except (sources.SourceError, users.AuthConfigError, OSError) as e:      # the page explains these
+        print(f"つなぐボード: 設定を確かめてください（{e}）", flush=True)
+
+
+_announce_setup()
 app = st.App("app.py", middleware=[Middleware(PathGuard, base=lambda: config.get_option("server.baseUrlPath"))])

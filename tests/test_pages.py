@@ -167,8 +167,9 @@ def test_help_page_lists_every_tab(monkeypatch):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("screens/help.py")
     from lib.workbook import schema
-    assert len(at.expander) == len(schema.TABS)
-    assert all(any(e.label.startswith(t.name) for e in at.expander) for t in schema.TABS)
+    guide = [e for e in at.expander if e.label != "自分のパスワードを変える"]
+    assert len(guide) == len(schema.TABS)
+    assert all(any(e.label.startswith(t.name) for e in guide) for t in schema.TABS)
 
 
 # ---------------------------------------------------------------- Google Sheets through the fake
@@ -754,12 +755,22 @@ def test_demo_mode_says_so_on_every_page(monkeypatch):
         assert "デモモード（見本の町・見本のユーザー）" in [w.value for w in at.sidebar.warning], page
 
 
-def test_a_real_town_without_a_cookie_key_does_not_start(bad_workbook, monkeypatch):
+def test_a_real_town_with_a_short_cookie_key_does_not_start(bad_workbook, monkeypatch):
     monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
-    monkeypatch.delenv("TSUNAGU_COOKIE_KEY", raising=False)
+    monkeypatch.setenv("TSUNAGU_COOKIE_KEY", "too-short")
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert at.title[0].value == "つなぐボードを始められません"
     assert "クッキー鍵" in at.error[0].value and not at.text_input
+
+
+def test_a_real_town_without_a_cookie_key_keeps_a_generated_one(bad_workbook, monkeypatch, signed_in_setup):
+    import stat
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(bad_workbook))
+    monkeypatch.delenv("TSUNAGU_COOKIE_KEY", raising=False)
+    at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "kyodo")
+    assert not at.exception and any(c.value.startswith("サインイン中:") for c in at.sidebar.caption)
+    kept = signed_in_setup / "cookie_key.txt"
+    assert len(kept.read_text()) >= 48 and stat.S_IMODE(kept.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("user", ["houkatsu", "kyotaku"])

@@ -22,7 +22,8 @@ EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗
           "view_plans": "プラン進捗を見た", "sign_in_throttled": "待ち時間中のサインイン", "sign_in_refused": "停止・削除されたユーザーのサインイン",
           "sign_in_cookie": "クッキーでサインイン（開き直し）", "session_ended": "サインインの終了",
           "download_refused": "ダウンロードの拒否", "sheet_completed": "足りないタブと見出しを作成",
-          "import": "取り込み", "user_changed": "ユーザーの変更"}
+          "import": "取り込み", "user_changed": "ユーザーの変更",
+          "setup": "初期設定（最初の管理者）", "setup_refused": "初期設定コードの拒否"}
 
 # Japanese headings for the log's columns on screen (the file keeps the English keys):
 COLUMN_LABELS = {"time": "日時", "user": "ユーザー", "event": "種類", "household": "世帯ID", "projection": "投影",

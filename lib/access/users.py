@@ -290,17 +290,29 @@ class AuthSettings:
     cookie_key: str = field(repr=False)
     demo: bool
     session_hours: float = DEFAULT_SESSION_HOURS
+    setup: bool = False          # a real town's first start: no users file yet (lib.access.setup)
 
 
 class AuthConfigError(Exception):
     """Sign-in is not set up safely; the app must not start outside demo mode."""
 
 
-def auth_settings(env, secrets, sample_open: bool) -> AuthSettings:
+# The users file of a town that configured none, in its state folder:
+STATE_USERS_FILE = "users.yaml"
+
+
+def auth_settings(env, secrets, sample_open: bool, state_dir: Path | None = None) -> AuthSettings:
     """Where users are and the cookie key: TSUNAGU_USERS_FILE / TSUNAGU_COOKIE_KEY, or secrets
-    [auth] users_file / cookie_key. Demo mode = the sample town with no users file configured."""
+    [auth] users_file / cookie_key. Demo mode = the sample town with no users file configured.
+    With `state_dir` (the running app), a real town that configured neither keeps them there: the
+    users file `users.yaml` (its absence is the first start: `setup`) and a generated cookie key."""
     users_file = settings.get("users_file", env, secrets)
     key = settings.get("cookie_key", env, secrets)
+    if state_dir is not None and not (sample_open and not users_file):
+        users_file = users_file or str(Path(state_dir) / STATE_USERS_FILE)
+        if not key:
+            from lib.access import setup
+            key = setup.cookie_key(Path(state_dir))
     hours_text = settings.get("session_hours", env, secrets)
     try:
         hours = float(hours_text)
@@ -315,4 +327,4 @@ def auth_settings(env, secrets, sample_open: bool) -> AuthSettings:
             f"サインインのクッキー鍵が設定されていないか、短すぎます（{MIN_COOKIE_KEY_BYTES}バイト以上のでたらめな文字列が必要）。"
             "TSUNAGU_COOKIE_KEY または secrets.toml の [auth] cookie_key に設定してください。"
             "作り方: python -c \"import secrets; print(secrets.token_urlsafe(48))\"")
-    return AuthSettings(Path(users_file), key, False, hours)
+    return AuthSettings(Path(users_file), key, False, hours, setup=not Path(users_file).exists())

@@ -41,13 +41,18 @@ def auth_settings() -> users.AuthSettings:
         sample_open = sources.resolve(secrets=secrets()).is_sample
     except sources.SourceError:        # the data page explains it after sign-in
         sample_open = False
-    return users.auth_settings(os.environ, secrets(), sample_open)
+    return users.auth_settings(os.environ, secrets(), sample_open, state_folder())
 
 
 def _auth(stop: bool = True) -> tuple[users.AuthSettings, dict] | None:
     """The sign-in settings and the users file as it is now (or the 始められません page)."""
     try:
         settings = auth_settings()
+        if settings.setup:
+            if not stop:
+                return None
+            setup_page(settings)
+            st.stop()
         path = settings.users_file
         config = _user_store(str(path), path.stat().st_mtime if path.exists() else 0.0)
     except (users.AuthConfigError, users.UsersFileError) as e:
@@ -239,6 +244,63 @@ def sign_in_form() -> None:
     audit("sign_in", user=result.username, address=address)
     _cookie_component("set", value=result.token,
                       options={"path": "/", "expires": result.expires.isoformat(), "sameSite": "strict"})
+    time.sleep(SIGN_IN_SETTLE_SECONDS)
+    st.rerun()
+
+
+def setup_page(settings: users.AuthSettings) -> None:
+    """A real town's first start: the setup code (from the server's console) makes the first 管理者,
+    who is then signed in. Wrong codes are throttled like sign-in attempts; the code works once."""
+    from lib.access import setup
+    where, now = state_folder(), dt.datetime.now()
+    _, _, new = setup.code(where, now)
+    if new:                                    # also on the console, for the person at the server
+        print(setup.announce(where, now), flush=True)
+    st.title("つなぐボードの初期設定")
+    st.markdown("まだユーザーがいません。サーバーを起動した画面（コンソール）に出た **初期設定コード** と、"
+                "最初の管理者のユーザー名・名前・パスワードを入れてください。コードは一度だけ使えます"
+                f"（サーバーの状態フォルダの `{setup.CODE_FILE}` にもあります）。")
+    with st.form("setup"):
+        typed = st.text_input("初期設定コード（例: 1234-5678）")
+        username = st.text_input("管理者のユーザー名（半角英数字）")
+        name = st.text_input("管理者の名前（例: 森田（福祉課））")
+        password = st.text_input(f"パスワード（{users.MIN_PASSWORD_LENGTH}文字以上）", type="password",
+                                 autocomplete="new-password")
+        again = st.text_input("パスワード（もう一度）", type="password", autocomplete="new-password")
+        pressed = st.form_submit_button("最初の管理者を作る", type="primary")
+    if not pressed:
+        return
+    address = _client()
+    held = sessions.wait_seconds(where, setup.THROTTLE_NAME, address, now)
+    if held:
+        sessions.record_attempt(where, setup.THROTTLE_NAME, address, ok=False, now=now)
+        audit("setup_refused", user="", address=address, reason="held")
+        st.error(f"続けて間違えたため、しばらく試せません。あと{_wait_text(held)}ほど待ってください。", icon=":material/lock_clock:")
+        return
+    if not setup.check(where, typed, now):
+        sessions.record_attempt(where, setup.THROTTLE_NAME, address, ok=False, now=now)
+        audit("setup_refused", user="", address=address, reason="wrong or expired code")
+        st.error("初期設定コードが違うか、期限が切れています。サーバーの画面のコードを確かめてください"
+                 "（期限が切れたら、サーバーを起動し直すと新しいコードが出ます）。", icon=":material/error:")
+        return
+    config = {"credentials": {"usernames": {}}}
+    try:
+        if password != again:
+            raise ValueError("パスワードが2回で同じではありません")
+        users.add(config, (username or "").strip(), name=name, role=users.ADMIN, agency=None, password=password)
+        if settings.users_file.exists():
+            raise ValueError("もう初期設定が済んでいます。サインインしてください")
+        users.save(config, settings.users_file)
+    except (ValueError, OSError) as e:
+        st.error(f"作っていません。{esc(e)}", icon=":material/edit_off:")
+        return
+    setup.used(where)
+    sessions.record_attempt(where, setup.THROTTLE_NAME, address, ok=True, now=now)
+    username = username.strip()
+    audit("setup", user=username, address=address)
+    token, expires = sessions.issue(username, settings.cookie_key, now, settings.session_hours)
+    _begin(username, config, token)
+    _cookie_component("set", value=token, options={"path": "/", "expires": expires.isoformat(), "sameSite": "strict"})
     time.sleep(SIGN_IN_SETTLE_SECONDS)
     st.rerun()
 
