@@ -127,7 +127,7 @@ def test_sign_out_ends_the_sign_in_in_every_tab_and_for_a_copied_cookie(browser,
         second.get_by_text("サインイン中:").wait_for()
         wait_ready(second)
         page.get_by_role("button", name="サインアウト").click()
-        page.get_by_label("ユーザー名").wait_for()
+        page.get_by_label("ユーザー名").first.wait_for()
         thief = browser.new_context(locale="ja-JP")                # the cookie copied before the sign-out
         thief.add_cookies([{k: token[k] for k in ("name", "value", "domain", "path")}])
         stolen = thief.new_page()
@@ -136,10 +136,10 @@ def test_sign_out_ends_the_sign_in_in_every_tab_and_for_a_copied_cookie(browser,
         stolen.wait_for_function("() => document.body.innerText.includes('サインイン中:') || "
                                  "document.body.innerText.includes('ユーザー名')")
         assert "サインイン中:" not in stolen.locator("body").inner_text(), "a copied cookie still signs in"
-        stolen.get_by_label("ユーザー名").wait_for(timeout=30_000)
+        stolen.get_by_label("ユーザー名").first.wait_for(timeout=30_000)
         thief.close()
         second.get_by_role("button", name="最新の情報に更新").click()   # the other tab's next move
-        second.get_by_label("ユーザー名").wait_for(timeout=15_000)
+        second.get_by_label("ユーザー名").first.wait_for(timeout=15_000)
         assert "サインイン中:" not in second.locator("body").inner_text()
         second.get_by_text("このサインインは終わりました").wait_for()
     finally:
@@ -168,7 +168,7 @@ def test_a_disabled_user_loses_the_open_wall_and_the_download_on_screen(browser,
         users_command(folder, "disable", "eturan")
         users_command(folder, "disable", "houkatsu")
         # Nobody touches the wall: its own 2-second look ends it.
-        wall.get_by_label("ユーザー名").wait_for(timeout=15_000)
+        wall.get_by_label("ユーザー名").first.wait_for(timeout=15_000)
         assert "サインイン中:" not in wall.locator("body").inner_text()
         with pytest.raises(Exception, match="Timeout"):
             with staff.expect_download(timeout=6_000):
@@ -238,7 +238,7 @@ def test_forged_cookie_with_the_right_key_for_a_signed_out_token_is_refused_too(
         page.goto(url + "/top")
         page.get_by_text("サインイン中:").wait_for()                  # the key is the town's: it signs in
         page.get_by_role("button", name="サインアウト").click()
-        page.get_by_label("ユーザー名").wait_for()
+        page.get_by_label("ユーザー名").first.wait_for()
     finally:
         context.close()
     again = browser.new_context(locale="ja-JP")
@@ -247,7 +247,7 @@ def test_forged_cookie_with_the_right_key_for_a_signed_out_token_is_refused_too(
     try:
         page.goto(url + "/top")
         wait_ready(page)
-        page.get_by_label("ユーザー名").wait_for(timeout=30_000)
+        page.get_by_label("ユーザー名").first.wait_for(timeout=30_000)
         assert "サインイン中:" not in page.locator("body").inner_text()
     finally:
         again.close()
