@@ -171,6 +171,14 @@ def test_an_agency_list_in_utf8_with_bom_adds_only_the_new_agency(config):
     assert after["機関"].iloc[-1][["機関名", "メール", "支援会議構成員"]].tolist() == ["NPO法人ひだまり", "hidamari@example.jp", "いいえ"]
 
 
+@pytest.mark.parametrize("written", ["地域包括 支援センター", "地域包括　支援センター", "ｱｳﾄﾘｰﾁ支援員(社協)"])
+def test_an_agency_already_there_but_spelled_otherwise_is_flagged(sample_raw, written):
+    rows = [["機関名", "分野"], [written, "高齢"], ["新しい機関", "子ども"]]
+    result = imports.preview(rows, 0, imports.propose(rows[0], AGENCIES), AGENCIES, validate(sample_raw), TODAY)
+    assert [bool(r.duplicate) for r in result.rows] == [True, False]
+    assert result.rows[0].duplicate == f"機関名「{written}」がもうあります"
+
+
 @pytest.mark.parametrize("suffix", ["ods", "xls"])
 def test_a_household_list_saved_by_libreoffice_as_ods_or_old_excel(tmp_path, suffix):
     """世帯一覧 with its own ケース番号 IDs, saved as .ods or .xls: the IDs are kept, dates read."""

@@ -70,9 +70,6 @@ def cookie_key(where: Path) -> str:
     except OSError:
         pass
     made = secrets.token_urlsafe(48)
-    state.private_folder(where)
-    import os
-    handle = os.open(where / KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(made)
+    if not state.write_text(where, KEY_FILE, made):
+        raise OSError(f"クッキー鍵を書き込めません（{where / KEY_FILE}）")
     return made

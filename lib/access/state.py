@@ -31,17 +31,22 @@ def private_folder(where: Path) -> None:
         os.chmod(where, 0o700)               # mkdir's mode is cut by the umask
 
 
-def write_json(where: Path, name: str, data) -> bool:
-    """Replace a JSON file atomically, readable by the app's account only (0600: usernames and
-    addresses); False (never an exception) when it cannot be written."""
+def write_text(where: Path, name: str, text: str) -> bool:
+    """Replace a file atomically, readable by the app's account only (0600: usernames, addresses,
+    keys); False (never an exception) when it cannot be written."""
     try:
         private_folder(where)
         temp = where / f".{name}.tmp"
         handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(json.dumps(data, ensure_ascii=False, default=str))
+            out.write(text)
         os.chmod(temp, 0o600)                # an older temp file may have had another mode
         os.replace(temp, where / name)
         return True
     except OSError:
         return False
+
+
+def write_json(where: Path, name: str, data) -> bool:
+    """Replace a JSON file atomically (0600, see write_text); False when it cannot be written."""
+    return write_text(where, name, json.dumps(data, ensure_ascii=False, default=str))

@@ -103,10 +103,11 @@ def _entry(config: dict, username: str) -> dict:
     return entry
 
 
-def _admins(config: dict, without: str | None = None) -> list[str]:
-    """Usable 管理者 (enabled), leaving out `without`."""
-    return [n for n, e in config["credentials"]["usernames"].items()
-            if n != without and ADMIN in (e.get("roles") or []) and not e.get("disabled")]
+def _last_admin(config: dict, username: str) -> bool:
+    """Whether `username` is the only usable (enabled) 管理者 left."""
+    admins = [n for n, e in config["credentials"]["usernames"].items()
+              if ADMIN in (e.get("roles") or []) and not e.get("disabled")]
+    return admins == [username]
 
 
 def temporary_password() -> str:
@@ -116,11 +117,12 @@ def temporary_password() -> str:
     return "".join(secrets.choice(letters) for _ in range(12))
 
 
-def add(config: dict, username: str, *, name: str, role: str, agency: str | None, password: str | None = None) -> str:
-    """Add a user (refused when the name is taken); returns the password to hand over (a temporary
-    one, to be changed at the first sign-in, when none is given)."""
+def add(config: dict, username: str, *, name: str, role: str, agency: str | None, password: str | None = None,
+        replace: bool = False) -> str:
+    """Add a user (refused when the name is taken, unless `replace`: the CLI's add); returns the
+    password to hand over (a temporary one, to be changed at the first sign-in, when none is given)."""
     check_username(username)
-    if username in config["credentials"]["usernames"]:
+    if username in config["credentials"]["usernames"] and not replace:
         raise UserChangeRefused(f"{username} というユーザーはもういます")
     if role not in ROLES:
         raise UserChangeRefused(f"役割は {'・'.join(ROLES)} から選んでください")
@@ -167,18 +169,15 @@ def change_own_password(config: dict, username: str, current: str, new: str, aga
 def set_disabled(config: dict, username: str, disabled: bool) -> None:
     """Disable (every session of the user ends at its next move) or enable a user."""
     entry = _entry(config, username)
-    if disabled and username not in _admins(config) or not disabled:
-        entry["disabled"] = disabled
-        return
-    if not _admins(config, without=username):
+    if disabled and _last_admin(config, username):
         raise UserChangeRefused("最後の管理者は止められません（先にほかの管理者を作ってください）")
-    entry["disabled"] = True
+    entry["disabled"] = disabled
 
 
 def remove(config: dict, username: str) -> None:
     """Remove a user (their sessions end at their next move); never the last 管理者."""
     _entry(config, username)
-    if username in _admins(config) and not _admins(config, without=username):
+    if _last_admin(config, username):
         raise UserChangeRefused("最後の管理者は削除できません（先にほかの管理者を作ってください）")
     del config["credentials"]["usernames"][username]
 
@@ -188,7 +187,7 @@ def change(config: dict, username: str, *, role: str, agency: str | None, name: 
     entry = _entry(config, username)
     if role not in ROLES:
         raise UserChangeRefused(f"役割は {'・'.join(ROLES)} から選んでください")
-    if role != ADMIN and username in _admins(config) and not _admins(config, without=username):
+    if role != ADMIN and _last_admin(config, username):
         raise UserChangeRefused("最後の管理者の役割は変えられません（先にほかの管理者を作ってください）")
     if role == STAFF and not agency:
         raise UserChangeRefused("機関職員には所属機関が要ります")
@@ -248,17 +247,8 @@ def main(argv=None) -> int:
         elif args.command in ("disable", "enable"):
             set_disabled(config, args.username, args.command == "disable")
         elif args.command == "add":
-            if args.username in users:          # the CLI's add replaces a user of the same name
-                previous = users.pop(args.username)
-                try:
-                    add(config, args.username, name=args.name, role=args.role, agency=args.agency or None,
-                        password=_read_password(args.password_stdin))
-                except ValueError:
-                    users[args.username] = previous
-                    raise
-            else:
-                add(config, args.username, name=args.name, role=args.role, agency=args.agency or None,
-                    password=_read_password(args.password_stdin))
+            add(config, args.username, name=args.name, role=args.role, agency=args.agency or None,
+                password=_read_password(args.password_stdin), replace=True)   # the CLI's add replaces
         elif args.command == "passwd":
             set_password(config, args.username, _read_password(args.password_stdin))
         save(config, path)

@@ -15,6 +15,7 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 
+from lib.casework.agencies import key as agency_key
 from lib.casework.entry import household_name_key, next_id
 from lib.workbook import cells, schema
 from lib.workbook.validate import Workbook, parse_cell
@@ -56,10 +57,14 @@ class Target:
         return f"{self.tab}・{self.column}"
 
 
+def _fillable(tab: str, column: str) -> bool:
+    """A 世帯員 row's 世帯ID comes from its household, never from a column of the list."""
+    return not (tab == schema.MEMBERS and column == "世帯ID")
+
+
 def targets(kind: Kind) -> list[Target]:
     """Every contract column a list of this kind may fill."""
-    return [Target(tab, c.name) for tab in kind.tabs for c in schema.TABS_BY_NAME[tab].columns
-            if not (tab == schema.MEMBERS and c.name == "世帯ID")]
+    return [Target(tab, c.name) for tab in kind.tabs for c in schema.TABS_BY_NAME[tab].columns if _fillable(tab, c.name)]
 
 
 def _text(value: object) -> str:
@@ -79,7 +84,7 @@ def header_row(rows: list[list], kind: Kind) -> int:
 def _exact(heading: object, kind: Kind) -> Target | None:
     for tab in kind.tabs:
         column = schema.column_for_header(schema.TABS_BY_NAME[tab], heading)
-        if column is not None and not (tab == schema.MEMBERS and column.name == "世帯ID"):
+        if column is not None and _fillable(tab, column.name):
             return Target(tab, column.name)
     return None
 
@@ -185,7 +190,8 @@ def _flag_duplicates(rows: list[Row], kind: Kind, workbook: Workbook) -> None:
     rows against a town of 10,000 households takes no longer than reading it)."""
     main = kind.tabs[0]
     key = schema.TABS_BY_NAME[main].key[0] if schema.TABS_BY_NAME[main].key else None
-    existing = set(workbook[main][key]) if key else set()
+    same = agency_key if main == schema.AGENCIES else (lambda v: v)     # one agency however spelled
+    existing = {same(v) for v in workbook[main][key]} if key else set()
     named = {}
     if main == schema.HOUSEHOLDS:
         hh = workbook[main]
@@ -193,12 +199,13 @@ def _flag_duplicates(rows: list[Row], kind: Kind, workbook: Workbook) -> None:
     seen: dict[object, int] = {}
     for row in rows:
         values = row.values[main]
-        own = values.get(key) if key else None
+        typed = values.get(key) if key else None
+        own = same(typed) if typed is not None else None
         pair = (household_name_key(values["表示名"]), values.get("地区") or None) if values.get("表示名") else None
         if own is not None and own in existing:
-            row.duplicate = f"{key}「{own}」がもうあります"
+            row.duplicate = f"{key}「{typed}」がもうあります"
         elif own is not None and own in seen:
-            row.duplicate = f"{key}「{own}」が一覧の{seen[own]}行目にもあります"
+            row.duplicate = f"{key}「{typed}」が一覧の{seen[own]}行目にもあります"
         elif pair is not None and pair in named:
             row.duplicate = f"同じ地区に同じ名前の世帯: {named[pair]}"
         elif pair is not None and pair in seen:
@@ -223,7 +230,7 @@ def plan(result: Preview, workbook: Workbook, *, taken: set[str], include_duplic
             values[key] = next_id(ids, kind.first_id)
         if key:
             ids.add(values[key])
-        out.appends.append(NewRow(main, values, unique=key if kind.first_id or key else None))
+        out.appends.append(NewRow(main, values, unique=key))
         for tab in kind.tabs[1:]:
             extra = {c: _written(v) for c, v in row.values[tab].items()}
             if extra:

@@ -268,19 +268,20 @@ def refresh() -> None:
     st.session_state[_SNAPSHOT] = fresh
 
 
-def household_ids() -> set[str]:
-    """Every 世帯ID in the workbook, whoever may see it (a new 世帯ID must not reuse one): IDs only."""
-    return set(st.session_state[_SNAPSHOT].workbook["世帯"]["世帯ID"])
-
-
 def ids_in(tab: str, column: str) -> set[str]:
-    """Every value of a tab's ID column in the whole workbook (a new ID must not reuse one): IDs only."""
+    """Every value of a tab's ID column in the whole workbook, whoever may see its rows (a new ID
+    must not reuse one): IDs only."""
     return set(st.session_state[_SNAPSHOT].workbook[tab][column])
 
 
+def household_ids() -> set[str]:
+    """Every 世帯ID in the workbook (see ids_in)."""
+    return ids_in("世帯", "世帯ID")
+
+
 def referral_ids() -> set[str]:
-    """Every つなぎID in the workbook (a new request must not reuse one): IDs only."""
-    return set(st.session_state[_SNAPSHOT].workbook["つなぎ"]["つなぎID"])
+    """Every つなぎID in the workbook (see ids_in)."""
+    return ids_in("つなぎ", "つなぎID")
 
 
 def referral_days() -> int:

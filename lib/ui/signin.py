@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from pathlib import Path
 from typing import Callable
 
 import streamlit as st
@@ -104,16 +105,21 @@ def _forget() -> None:
         st.session_state.pop(key, None)
 
 
-def token_check(token: str | None = None) -> sessions.CookieCheck:
+def _verdict(token: str | None, key: str, credentials: dict, where: Path) -> sessions.CookieCheck:
+    """Whether a token signs its user in now: the users as given and the sign-outs kept in `where`."""
+    now = dt.datetime.now()
+    return sessions.check_cookie(token, key, credentials, sessions.revoked(where, now), now)
+
+
+def token_check(token: str | None = None, auth: tuple[users.AuthSettings, dict] | None = None) -> sessions.CookieCheck:
     """Whether this session's token (or `token`) still signs its user in, read afresh: the users
-    file as it is now and the sign-outs so far."""
-    auth = _auth(stop=False)
+    file as it is now (or `auth`, this run's) and the sign-outs so far."""
+    auth = auth or _auth(stop=False)
     if auth is None:
         return sessions.CookieCheck(None, reason="sign-in settings unreadable")
     settings, config = auth
-    now = dt.datetime.now()
-    return sessions.check_cookie(token if token is not None else st.session_state.get(_TOKEN), settings.cookie_key,
-                                 config["credentials"], sessions.revoked(state_folder(), now), now)
+    return _verdict(token if token is not None else st.session_state.get(_TOKEN), settings.cookie_key,
+                    config["credentials"], state_folder())
 
 
 def end_session(reason: str = "") -> None:
@@ -139,11 +145,12 @@ def current_user() -> users.User | None:
     """Who is signed in, or None. Checked on every run: this session's token must still be good
     (not signed out anywhere, user present and enabled, not expired); a new session may sign in
     with the browser's re-login cookie (audited)."""
-    settings, config = _auth()
+    auth = _auth()
+    config = auth[1]
     if _TOKEN not in st.session_state:
         cookie = _cookie()
         if cookie and not st.session_state.get("_ended"):
-            check = token_check(cookie)
+            check = token_check(cookie, auth)
             if check.username is not None:
                 _begin(check.username, config, cookie)
                 audit("sign_in_cookie", user=check.username, address=_client())
@@ -151,7 +158,7 @@ def current_user() -> users.User | None:
                 st.session_state["_ended"] = "expired"
         if _TOKEN not in st.session_state:
             return None
-    check = token_check()
+    check = token_check(auth=auth)
     if check.username is None or check.username != st.session_state.get("username"):
         audit("session_ended", user=st.session_state.get("username") or "", reason=check.reason)
         end_session("expired" if check.reason == "expired" else "ended")
@@ -170,12 +177,11 @@ def guard() -> Callable[[], sessions.CookieCheck]:
         return lambda: sessions.CookieCheck(None, reason="sign-in settings unreadable")
 
     def check() -> sessions.CookieCheck:
-        now = dt.datetime.now()
         try:
             credentials = users.load(settings.users_file)["credentials"]
         except users.UsersFileError:
             return sessions.CookieCheck(None, reason="users file unreadable")
-        return sessions.check_cookie(token, settings.cookie_key, credentials, sessions.revoked(where, now), now)
+        return _verdict(token, settings.cookie_key, credentials, where)
     return check
 
 

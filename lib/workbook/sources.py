@@ -696,10 +696,10 @@ def read_upload(name: str, data: bytes) -> dict[str, list[list]]:
     import csv
     suffix = Path(name).suffix.lower().lstrip(".")
     if suffix not in UPLOAD_TYPES:
-        raise WriteRefused(f"「{name}」は取り込めない種類のファイルです。",
+        raise SourceError(f"「{name}」は取り込めない種類のファイルです。",
                            "Excel（.xlsx .xls）・LibreOffice（.ods）・CSV の一覧を選んでください。")
     if len(data) > UPLOAD_MAX_BYTES:
-        raise WriteRefused(f"「{name}」は大きすぎます（{len(data) // 1024 // 1024} MB）。",
+        raise SourceError(f"「{name}」は大きすぎます（{len(data) // 1024 // 1024} MB）。",
                            f"{UPLOAD_MAX_BYTES // 1024 // 1024} MB までにしてください（いくつかに分けられます）。")
     if suffix != "csv":
         raw = read_excel(Path(name), data)
@@ -711,9 +711,9 @@ def read_upload(name: str, data: bytes) -> dict[str, list[list]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise WriteRefused(f"「{name}」の文字を読めません。", "CSV は UTF-8 か Shift_JIS で保存してください。")
+        raise SourceError(f"「{name}」の文字を読めません。", "CSV は UTF-8 か Shift_JIS で保存してください。")
     if "\x00" in text:
-        raise WriteRefused(f"「{name}」は CSV ではないようです。", "Excel で開いて「CSV」として保存し直してください。")
+        raise SourceError(f"「{name}」は CSV ではないようです。", "Excel で開いて「CSV」として保存し直してください。")
     import io
     rows = [[cell if cell.strip() else None for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
     return {Path(name).stem: rows}
