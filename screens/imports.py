@@ -20,6 +20,7 @@ if viewer.user.role not in (users.ADMIN, users.COORDINATOR):
 if viewer.projection:
     st.info("投影モードでは取り込みできません（一覧の内容が壁に映るため）。", icon=":material/visibility_off:")
     st.stop()
+ui.left_out_notice(workbook)
 ui.flash()
 st.caption("町でいま使っている一覧（Excel・LibreOffice・CSV）を、つなぐボードのシートに足します。"
            "取り込む前に、入る行と直すところをすべて表示します。一覧のファイルは変えません。")
