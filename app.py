@@ -69,7 +69,7 @@ if "_wanted" in st.session_state:
         target = next((p for p in [*PAGES, IMPORT_PAGE, ADMIN_PAGE] if p.url_path == wanted_path), page)
         st.switch_page(target, query_params=wanted_params)
 ui.keep_widget_state()
-ui.sidebar(user, account=ui.sign_out_button)
+ui.sidebar(user, account=ui.sign_out_button, repair=ui.workbook_settings)
 if ui.must_change_password(user):
     # A temporary password from a 管理者 is changed before anything else:
     st.title("パスワードを変える")

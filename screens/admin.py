@@ -20,6 +20,10 @@ st.subheader("ユーザー")
 ui.users_panel(list(workbook["機関"]["機関名"]), viewer.user)
 st.caption(f"ユーザーのファイル: {settings.users_file.name}（サーバーの `python -m lib.access.users` でも同じ変更ができます）。")
 
+# Settings (the workbook, mail, the rules), written to the settings file and audited:
+st.subheader("設定")
+ui.settings_panel()
+
 # The audit trail:
 st.subheader("監査ログ")
 log = audit.read(audit.folder(secrets=ui.secrets()))
@@ -56,11 +60,11 @@ def dispose(who: str) -> None:
         st.session_state["_disposed"] = ("error", "廃棄の記録を書き込めませんでした。記録の置き場所（TSUNAGU_STATE_DIR）を確かめてください。")
 
 
-st.subheader(f"保存期間満了（終結・中断から{retention.RETENTION_YEARS}年）")
+st.subheader(f"保存期間満了（終結・中断から{ui.retention_years()}年）")
 outcome = st.session_state.pop("_disposed", None)
 if outcome:
     (st.success if outcome[0] == "success" else st.error)(outcome[1])
-due = retention.disposal_due(workbook, ui.today())
+due = retention.disposal_due(workbook, ui.today(), ui.retention_years())
 ids = set(due["世帯ID"])
 c1, c2, c3 = st.columns(3)
 c1.metric("シート（ワークブック）", f"{len(due)}世帯")

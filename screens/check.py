@@ -68,8 +68,8 @@ if st.session_state.get("_sheet_completed"):
     st.success(st.session_state.pop("_sheet_completed"), icon=":material/check_circle:")
 
 # Records past their keeping period (終結から5年):
-due = retention.disposal_due(workbook, ui.today())
-st.subheader(f"保存期間満了（終結・中断から{retention.RETENTION_YEARS}年）")
+due = retention.disposal_due(workbook, ui.today(), ui.retention_years())
+st.subheader(f"保存期間満了（終結・中断から{ui.retention_years()}年）")
 if due.empty:
     st.caption("保存期間を過ぎた世帯はありません。")
 else:

@@ -19,10 +19,12 @@ st.markdown(f"- データ: **{ui.esc(label)}**\n- 取得: {read_at:%Y年%m月%d�
             f"\n- 使っているタブ: {'、'.join(workbook.present_tabs) or 'なし'}")
 st.subheader("つなぎ方")
 st.markdown(
-    "- **Excel（庁内の共有フォルダ）**: 環境変数 `TSUNAGU_WORKBOOK` にファイルの場所を書いて起動します。\n"
+    "- **管理者は画面でつなげます**: 「管理」の「設定」に、Excel ファイルの場所か Google スプレッドシートの URL を書き、"
+    "「接続を確かめる」で読めることを確かめてから「保存する」を押します。メールの設定とテストメールも同じ画面です。\n"
+    "- **Excel（庁内の共有フォルダ）**: つなぐボードを動かしているパソコンから見える場所（例 `\\\\fileserver\\fukushi\\町.xlsx`）を書きます。\n"
     "- **Google スプレッドシート**: サービスアカウントを作り、スプレッドシートをそのメールアドレスに共有し、"
-    "`.streamlit/secrets.toml` に `[gcp_service_account]` と `[tsunagu] workbook = \"URL\"` を書きます。\n"
-    "- 何も設定しないと、見本の町（みどり町）が開きます。\n"
+    "鍵（JSON ファイル）を設定の画面でアップロードします。\n"
+    "- 何もつながないと、見本の町（みどり町）が開きます。\n"
     "- シートを直したら「最新の情報に更新」を押すと、すぐに反映されます（押さなくても数分で反映）。\n"
     "- 会議で映すときは「投影モード」をオンにします。URL の最後に `?mode=projection` を付けても同じです。")
 if viewer.user.role == users.ADMIN:

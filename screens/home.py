@@ -21,7 +21,7 @@ cols[1].metric("重層的支援会議へ", summary.by_track[schema.JUSOU_KAIGI],
 cols[2].metric("支援会議へ", summary.by_track[schema.SHIEN_KAIGI], help="同意なし・不明の世帯（終結・中断を除く）")
 cols[3].metric("データ点検のエラー", summary.errors)
 if viewer.user.role == users.ADMIN:
-    due = retention.disposal_due(workbook, ui.today())
+    due = retention.disposal_due(workbook, ui.today(), ui.retention_years())
     st.metric("保存期間満了の世帯（管理者のみ表示）", f"{len(due)}世帯", help="終結・中断から5年を過ぎた記録。データ点検と管理画面に一覧があります")
 ui.inbox_panel(viewer, workbook)
 st.subheader("段階ごとの世帯数")

@@ -15,7 +15,6 @@ import pandas as pd
 
 from lib import settings
 
-DEFAULT_DIR_NAME = "つなぐボード_監査ログ"
 EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗", "sign_out": "サインアウト",
           "open_household": "世帯を開いた", "refused_household": "世帯の閲覧を拒否", "download": "ダウンロード",
           "write": "シートへの書き戻し", "write_refused": "書き戻しの拒否", "dispose": "保存期間満了の廃棄",
@@ -23,7 +22,8 @@ EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗
           "sign_in_cookie": "クッキーでサインイン（開き直し）", "session_ended": "サインインの終了",
           "download_refused": "ダウンロードの拒否", "sheet_completed": "足りないタブと見出しを作成",
           "import": "取り込み", "user_changed": "ユーザーの変更",
-          "setup": "初期設定（最初の管理者）", "setup_refused": "初期設定コードの拒否"}
+          "setup": "初期設定（最初の管理者）", "setup_refused": "初期設定コードの拒否",
+          "settings_changed": "設定の変更", "test_mail": "テストメール"}
 
 # Japanese headings for the log's columns on screen (the file keeps the English keys):
 COLUMN_LABELS = {"time": "日時", "user": "ユーザー", "event": "種類", "household": "世帯ID", "projection": "投影",
@@ -35,8 +35,7 @@ COLUMN_LABELS = {"time": "日時", "user": "ユーザー", "event": "種類", "h
 
 def folder(env=None, secrets=None) -> Path:
     """TSUNAGU_AUDIT_DIR, or secrets [tsunagu] audit_dir, or つなぐボード_監査ログ in the working folder."""
-    configured = settings.get("audit_dir", env, secrets)
-    return Path(configured) if configured else Path.cwd() / DEFAULT_DIR_NAME
+    return settings.audit_folder(env, secrets)
 
 
 def append_line(path: Path, record: dict) -> bool:

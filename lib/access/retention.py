@@ -12,7 +12,7 @@ from lib.access import audit
 from lib.workbook import schema, xlsx_cells
 from lib.workbook.cells import nfkc
 
-RETENTION_YEARS = 5
+RETENTION_YEARS = 5          # the default of the retention_years setting (美咲町 規程)
 DISPOSALS = "disposals.jsonl"
 DUE_COLUMNS = ["世帯ID", "表示名", "段階", "基準日", "保存期限", "超過日数"]
 
@@ -24,8 +24,8 @@ def _plus_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def disposal_due(workbook, today: dt.date) -> pd.DataFrame:
-    """終結 households more than RETENTION_YEARS after 終結日, 中断 ones after 中断日 (保存期間満了).
+def disposal_due(workbook, today: dt.date, years: int = RETENTION_YEARS) -> pd.DataFrame:
+    """終結 households more than `years` (setting retention_years) after 終結日, 中断 ones after 中断日 (保存期間満了).
     A 中断 household without 中断日 never comes due (データ点検 warns about it)."""
     hh = workbook[schema.HOUSEHOLDS]
     rows = []
@@ -34,7 +34,7 @@ def disposal_due(workbook, today: dt.date) -> pd.DataFrame:
         if base is None or pd.isna(base):
             continue
         base = pd.Timestamp(base).date()
-        until = _plus_years(base, RETENTION_YEARS)
+        until = _plus_years(base, years)
         if until < today:
             rows.append({"世帯ID": r["世帯ID"], "表示名": r["表示名"], "段階": r["段階"], "基準日": base,
                          "保存期限": until, "超過日数": (today - until).days})

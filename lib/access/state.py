@@ -7,13 +7,11 @@ import os
 from pathlib import Path
 
 from lib import settings
-from lib.access import audit
 
 
 def folder(env=None, secrets=None) -> Path:
     """TSUNAGU_STATE_DIR, else the audit log's folder."""
-    configured = settings.get("state_dir", env, secrets)
-    return Path(configured) if configured else audit.folder(env, secrets)
+    return settings.state_folder(env, secrets)
 
 
 def read_json(where: Path, name: str, default):

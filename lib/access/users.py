@@ -293,11 +293,15 @@ STATE_USERS_FILE = "users.yaml"
 
 def auth_settings(env, secrets, sample_open: bool, state_dir: Path | None = None) -> AuthSettings:
     """Where users are and the cookie key: TSUNAGU_USERS_FILE / TSUNAGU_COOKIE_KEY, or secrets
-    [auth] users_file / cookie_key. Demo mode = the sample town with no users file configured.
+    [auth] users_file / cookie_key. Demo mode = the sample town with no users file configured (and,
+    for the running app, none made in the state folder and the demo setting not `off`).
     With `state_dir` (the running app), a real town that configured neither keeps them there: the
     users file `users.yaml` (its absence is the first start: `setup`) and a generated cookie key."""
     users_file = settings.get("users_file", env, secrets)
     key = settings.get("cookie_key", env, secrets)
+    if sample_open and not users_file and state_dir is not None and (
+            settings.get("demo", env, secrets) == "off" or (Path(state_dir) / STATE_USERS_FILE).exists()):
+        sample_open = False         # a town set up before its workbook is connected: never the demo users
     if state_dir is not None and not (sample_open and not users_file):
         users_file = users_file or str(Path(state_dir) / STATE_USERS_FILE)
         if not key:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import smtplib
 import ssl
 import sys
@@ -71,6 +72,39 @@ def mailer(env, secrets) -> Mailer | None:
         return None
     return Mailer(host, settings.get_int("smtp_port", env, secrets), settings.get("smtp_starttls", env, secrets) == "on",
                   settings.get("smtp_user", env, secrets), settings.get("smtp_password", env, secrets))
+
+
+def test_mail(values: dict[str, str], to: str, now: dt.datetime | None = None) -> str | None:
+    """Send one test message with these mail settings (on-screen values, saved or not): None when
+    the server took it, else what went wrong, in Japanese."""
+    get = lambda name: (values.get(name) or "").strip() or settings.BY_NAME[name].default   # noqa: E731
+    if not get("smtp_host"):
+        return "メールサーバーが空です。"
+    if not re.match(r"^[^@\s]+@[^@\s]+$", to.strip()):
+        return "送り先のメールアドレスを書いてください。"
+    try:
+        port = int(get("smtp_port"))
+    except ValueError:
+        return "ポートは整数で書いてください。"
+    sender_address = get("mail_from") or "tsunagu@localhost"
+    now = now or dt.datetime.now()
+    message = _message(formataddr(("つなぐボード", sender_address)), to.strip(), "【つなぐボード】テストメール",
+                       f"つなぐボードからのテストメールです（{now:%Y-%m-%d %H:%M}）。\n"
+                       "このメールが届けば、お知らせと開催通知もこの設定で送れます。\n", sender_address.rsplit("@", 1)[-1])
+    mail = Mailer(get("smtp_host"), port, get("smtp_starttls") == "on", get("smtp_user"), get("smtp_password"))
+    try:
+        mail.send(message)
+    except smtplib.SMTPAuthenticationError:
+        return "メールサーバーがユーザー名かパスワードを受け付けませんでした。"
+    except smtplib.SMTPNotSupportedError:
+        return "このメールサーバーは STARTTLS に対応していません。STARTTLS を off にするか、ポートを確かめてください。"
+    except smtplib.SMTPRecipientsRefused:
+        return f"メールサーバーが宛先 {to} を受け付けませんでした。"
+    except (smtplib.SMTPException, ssl.SSLError) as e:
+        return f"メールサーバーが送信を断りました（{type(e).__name__}: {e}）。"
+    except OSError as e:
+        return f"メールサーバー {get('smtp_host')}:{port} につながりません（{e.strerror or e}）。"
+    return None
 
 
 def _message(sender: str, to: str, subject: str, body: str, domain: str) -> EmailMessage:

@@ -38,6 +38,11 @@ def stale_days() -> int:
     return stale_contact_days(secrets())
 
 
+def retention_years() -> int:
+    """How many years after 終結・中断 a household's records are kept (setting retention_years)."""
+    return max(1, settings.get_int("retention_years", secrets=secrets()))
+
+
 def today() -> dt.date:
     """Today, or TSUNAGU_TODAY (YYYY-MM-DD) to show the board as of another day (demos, tests)."""
     fixed = settings.get("today")
@@ -110,10 +115,12 @@ def _sync_projection_param() -> None:
         del st.query_params["mode"]
 
 
-def sidebar(user: users.User, account: Callable[[users.User], None]) -> None:
+def sidebar(user: users.User, account: Callable[[users.User], None],
+            repair: Callable[[], None] | None = None) -> None:
     """The shared sidebar: who is signed in with `account` (its サインアウト), source, read time,
     refresh, 投影モード; keeps the snapshot for this run (screens reach it only through
-    `workbook_for_page`). Stops the page if nothing can be read."""
+    `workbook_for_page`). Stops the page if nothing can be read — after `repair` (where the
+    workbook is) for a 管理者, who need not open a terminal to put it right."""
     always_projected = user.role == users.VIEWER
     if always_projected:
         st.session_state["projection"] = True
@@ -133,6 +140,8 @@ def sidebar(user: users.User, account: Callable[[users.User], None]) -> None:
         config, snapshot, error = current_snapshot(force=refresh)
     except sources.SourceError as e:
         _error_page(e)
+        if repair is not None and user.role == users.ADMIN:
+            repair()
         st.stop()
     with st.sidebar:
         st.caption(f"データ: {esc(snapshot.label)}")
@@ -157,7 +166,7 @@ def _error_page(error: sources.SourceError) -> None:
         "- Google スプレッドシートの場合: URL（またはキー）が正しいか、スプレッドシートの「共有」に"
         "サービスアカウントのメールアドレスが入っているか、`.streamlit/secrets.toml` の "
         "`[gcp_service_account]` が鍵ファイルの中身どおりか\n"
-        "- Excel ファイルの場合: ファイルの場所（`TSUNAGU_WORKBOOK`）と、共有フォルダにつながっているか\n"
+        "- Excel ファイルの場合: ファイルの場所（管理者が下の欄か「管理」の設定で直せます）と、共有フォルダにつながっているか\n"
         "- 直したら「最新の情報に更新」を押してください。わからないときは「設定・ヘルプ」をご覧ください。")
 
 

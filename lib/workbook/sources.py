@@ -145,7 +145,7 @@ def resolve(env: Mapping[str, str] | None = None, secrets: Mapping | None = None
     if key is None:
         return SourceConfig("excel", where, ttl=ttl, backup_dir=backup_dir)
     account = secrets.get("gcp_service_account")
-    account_file = settings.get("service_account_file", env) or env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    account_file = settings.get("service_account_file", env, secrets) or env.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not account and account_file:
         try:
             account = json.loads(Path(account_file).read_text(encoding="utf-8"))
