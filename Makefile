@@ -5,7 +5,7 @@ PYTHON ?= python3
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test browser office bench bench-quick sample
+.PHONY: run test install install-test browser office proxy bench bench-quick sample
 
 install:
 	$(PYTHON) -m pip install -q -r requirements.txt
@@ -23,10 +23,15 @@ office:
 	@dpkg -s libreoffice-calc-nogui >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q libreoffice-calc-nogui)
 
+# Caddy, the HTTPS proxy README recommends, for the test that runs the launcher behind it:
+proxy:
+	@command -v caddy >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q caddy)
+
 run: install
 	$(PYTHON) -m streamlit run serve.py --server.port $(PORT)
 
-test: install-test browser office
+test: install-test browser office proxy
 	$(PYTHON) -m pytest -q
 
 # Every benchmark (about 40 minutes): one summary table, and bench/README.md written from the run.
