@@ -43,7 +43,7 @@ def _text(name: str, saved: dict, *, password: bool = False, help_text: str | No
         placeholder = "設定済み（変えるときだけ入力）" if settings.get(name, secrets=secrets()) else "（なし）"
     else:
         value = settings.get(name, secrets=secrets()) if fixed else saved.get(name, "")
-        placeholder = setting.default or "（空）"
+        placeholder = f"{setting.default}（既定）" if setting.default else "（空）"
     typed = st.text_input(label, value=value, placeholder=placeholder, disabled=bool(fixed),
                           type="password" if password else "default", help=fixed or help_text or setting.meaning,
                           autocomplete="new-password" if password else None)
@@ -59,6 +59,14 @@ def _switch(name: str, saved: dict) -> str:
     on = st.checkbox(configure.LABELS[name], value=now == "on", disabled=bool(fixed),
                      help=fixed or settings.BY_NAME[name].meaning)
     return _unless_default(name, "on" if on else "off", saved)
+
+
+def _fixed_caption(*names: str) -> None:
+    """One line under a form naming its fields fixed outside the screen (they are drawn grey)."""
+    fixed = [f"{configure.LABELS[n]}（{configure.fixed_by(n, os.environ, secrets())}）" for n in names
+             if configure.fixed_by(n, os.environ, secrets())]
+    if fixed:
+        st.caption("灰色の欄はサーバーの設定で決まっているため、画面では変えられません: " + "、".join(fixed))
 
 
 def _unless_default(name: str, chosen: str, saved: dict) -> str:
@@ -118,14 +126,13 @@ def workbook_form(saved: dict, drawn: dict) -> None:
             "Google スプレッドシートならその URL。空なら見本の町が開きます。"))
         key_fixed = _fixed_note("service_account_file")
         upload = None
-        if key_fixed:
-            st.caption(f"サービスアカウントの鍵: {key_fixed}")
-        else:
+        if not key_fixed:
             has_key = bool(settings.get("service_account_file", secrets=secrets()))
             upload = st.file_uploader("サービスアカウントの鍵（Google スプレッドシートのときだけ。JSON ファイル）",
                                       type=["json"], help="Google Cloud でサービスアカウントの「鍵を追加」→ JSON で"
                                       "ダウンロードしたファイル。スプレッドシートをそのメールアドレスに共有します。"
                                       + (" いまは鍵が保存されています。" if has_key else ""))
+        _fixed_caption("workbook", "service_account_file")
         c1, c2 = st.columns(2)
         trial = c1.form_submit_button("接続を確かめる", icon=":material/cable:")
         keep = c2.form_submit_button("保存する", type="primary", icon=":material/save:")
@@ -172,6 +179,8 @@ def mail_form(saved: dict, drawn: dict) -> None:
         with c2:
             sender_name = _text("mail_sender_name", saved)
         names = _switch("mail_names", saved)
+        _fixed_caption("smtp_host", "smtp_port", "smtp_starttls", "smtp_user", "smtp_password", "mail_from",
+                       "mail_sender_name", "mail_names")
         to = st.text_input("テストメールの宛先", placeholder="自分のメールアドレス")
         c1, c2 = st.columns(2)
         test = c1.form_submit_button("テストメールを送る", icon=":material/forward_to_inbox:")
@@ -230,6 +239,8 @@ def other_form(saved: dict, drawn: dict) -> None:
         tiles = _switch("map_tiles", saved)
         backup = _text("backup_dir", saved)
         proxies = _text("trusted_proxies", saved)
+        _fixed_caption("app_url", "stale_contact_days", "referral_days", "retention_years", "meeting_cadence",
+                       "session_hours", "cache_ttl", "date_style", "map_tiles", "backup_dir", "trusted_proxies")
         keep = st.form_submit_button("保存する", type="primary", icon=":material/save:")
     if keep:
         _save({"app_url": app_url, "stale_contact_days": stale, "referral_days": referral, "retention_years": retention,
