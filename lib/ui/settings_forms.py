@@ -52,6 +52,15 @@ def _text(name: str, saved: dict, *, password: bool = False, help_text: str | No
     return typed
 
 
+def _row(saved: dict, *names: str) -> list[str]:
+    """Text inputs side by side (a password setting as a password input)."""
+    values = []
+    for column, name in zip(st.columns(len(names)), names):
+        with column:
+            values.append(_text(name, saved, password=settings.BY_NAME[name].kind == "secret"))
+    return values
+
+
 def _switch(name: str, saved: dict) -> str:
     """A checkbox for an on/off setting; the default is kept as 'not set'."""
     fixed = _fixed_note(name)
@@ -167,17 +176,9 @@ def mail_form(saved: dict, drawn: dict) -> None:
             host = _text("smtp_host", saved)
         with c2:
             port = _text("smtp_port", saved)
-        c1, c2 = st.columns(2)
-        with c1:
-            user = _text("smtp_user", saved)
-        with c2:
-            password = _text("smtp_password", saved, password=True)
+        user, password = _row(saved, "smtp_user", "smtp_password")
         starttls = _switch("smtp_starttls", saved)
-        c1, c2 = st.columns(2)
-        with c1:
-            sender = _text("mail_from", saved)
-        with c2:
-            sender_name = _text("mail_sender_name", saved)
+        sender, sender_name = _row(saved, "mail_from", "mail_sender_name")
         names = _switch("mail_names", saved)
         _fixed_caption("smtp_host", "smtp_port", "smtp_starttls", "smtp_user", "smtp_password", "mail_from",
                        "mail_sender_name", "mail_names")
@@ -206,13 +207,7 @@ def other_form(saved: dict, drawn: dict) -> None:
     """The app's address and the rules of the board, meetings, sign-in and records."""
     with st.form("settings_other"):
         app_url = _text("app_url", saved)
-        c1, c2, c3 = st.columns(3)
-        with c1:
-            stale = _text("stale_contact_days", saved)
-        with c2:
-            referral = _text("referral_days", saved)
-        with c3:
-            retention = _text("retention_years", saved)
+        stale, referral, retention = _row(saved, "stale_contact_days", "referral_days", "retention_years")
         st.markdown("**会議を開く間隔**（会議の画面が次の開催日を提案します）")
         fixed = _fixed_note("meeting_cadence")
         every = cadence(settings.get("meeting_cadence", secrets=secrets()))
@@ -225,12 +220,10 @@ def other_form(saved: dict, drawn: dict) -> None:
             picked = column.selectbox(kind, names, index=names.index(now), disabled=bool(fixed), help=fixed)
             chosen.append(f"{kind}={picked}")
         meetings = _unless_default("meeting_cadence", "、".join(chosen), saved)
-        c1, c2, c3 = st.columns(3)
+        c1, c2 = st.columns([2, 1])
         with c1:
-            hours = _text("session_hours", saved)
+            hours, ttl = _row(saved, "session_hours", "cache_ttl")
         with c2:
-            ttl = _text("cache_ttl", saved)
-        with c3:
             style_fixed = _fixed_note("date_style")
             styles = settings.BY_NAME["date_style"].kind.removeprefix("choice:").split("|")
             style_now = settings.get("date_style", secrets=secrets())
