@@ -178,7 +178,8 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
                                lead, staff, received, review, last_contact, urgency,
                                rng.choice(REFERRERS), closed, stopped, note or None])
         for j, (rel, ages, field, state) in enumerate(members):
-            tabs["世帯員"].append([hid, f"{chr(65 + j)}氏", rel, rng.randint(*ages), field, state])
+            tabs["世帯員"].append([hid, f"{chr(65 + j)}氏", rel, rng.randint(*ages), field, state,
+                                 _sex(pattern_key, rel)])
         if consent == "あり" and stage in ("プラン作成", "支援中", "終結", "中断"):
             plan_households.append((hid, stage, received, members, lead))
     tabs["世帯"].extend(household_rows)
@@ -277,6 +278,7 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
             actual = round(target * rng.uniform(0.5, 1.2) * (1 if fy == fy_start.year else 0.6)) if fy <= ref.year else None
             tabs["計画指標"].append([fy, programme, indicator, target * scale, actual and actual * scale, unit, key or None, None])
     _records(tabs, household_rows, plan_households, random.Random(seed + 1), ref)
+    _assessments(tabs, household_rows, random.Random(seed + 2), ref)
     return tabs
 
 
@@ -297,6 +299,53 @@ def _recorded(meetings: list[list], ref: dt.date) -> list[list]:
             changed = f"{ids[0]}: A氏「本人の意向を確認しながら進める」更新"
         out.append([*m, attended, minutes, changed])
     return out
+
+
+# The 本人's 性別 in each pattern (the other members' comes from their 続柄):
+SELF_SEX = {"ダブルケア": "女", "孤立": "男", "困窮": "男", "外国籍": "女", "DV": "女"}
+
+
+def _sex(pattern_key: str, relation: str) -> str | None:
+    from lib.casework.genogram import sex
+    if relation == "本人":
+        return SELF_SEX.get(pattern_key)
+    return {"M": "男", "F": "女"}.get(sex(relation))
+
+
+# What an intake assessment (別紙2-3) of each pattern reads like:
+ASSESSMENT_TEXT = {
+    "本人の思い": "「このままではいけないと思うが、どこに相談したらよいかわからなかった」",
+    "生活歴": "町内で生まれ育つ。{state}",
+    "健康": "{field}の分野で支援が必要。通院状況は要確認",
+    "経済": "年金・就労収入の状況を確認中。滞納の有無を税務以外の情報で確認する",
+    "住まい": "持ち家（一部老朽化）",
+    "家族関係": "家族の間で役割が偏っている。主な介護・世話を一人が担っている",
+    "社会関係": "近所付き合いは少ない。民生委員が見守っている",
+    "強み": "困りごとを自分の言葉で話せる。家族を大切に思っている",
+    "課題の見立て": "{issues}が重なり、世帯全体で支援が必要",
+    "支援の方向": "主担当を中心に、関係機関で役割を分担してかかわる。まず本人との信頼関係をつくる",
+}
+
+
+def _assessments(tabs, household_rows, rng: random.Random, ref: dt.date) -> None:
+    """アセスメント (別紙2-3) for the households past 受付 with consent (own random stream): one each,
+    and an earlier one for some of those being supported."""
+    members_of: dict[str, list[list]] = {}
+    for row in tabs["世帯員"][1:]:
+        members_of.setdefault(row[0], []).append(row)
+    for hid, _, _, issues, consent, stage, lead, staff, received, *_ in household_rows:
+        if consent != "あり" or stage in ("受付", "見守り"):
+            continue
+        first = members_of.get(hid, [[hid, "A氏", "", 0, "", ""]])[0]
+        fill = {"state": first[5] or "", "field": first[4] or "", "issues": issues}
+        days = [min(ref, received + dt.timedelta(days=rng.randint(7, 30)))]
+        if stage in ("支援中", "終結") and rng.random() < 0.4:
+            days.append(min(ref, days[0] + dt.timedelta(days=rng.randint(90, 200))))
+        for k, day in enumerate(days):
+            texts = [ASSESSMENT_TEXT[name].format(**fill) for name in schema.ASSESSMENT_FIELDS]
+            if k:
+                texts[-1] = "プランの取組が進んだ。次は日中の居場所（参加支援）を一緒に探す"
+            tabs["アセスメント"].append([hid, day, "世帯", *texts, lead, staff, f"A-{day:%Y%m%d}-{hid[2:]}{k}"])
 
 
 # The way a case usually goes, stage by stage (見守り, 終結 and 中断 branch off it):

@@ -1,11 +1,12 @@
-"""世帯詳細: one household — summary, members and 家族構成図, plan sheet, contacts, meetings, problems,
-and the forms to record 経過記録, 段階, 同意 and the plan (what this person may record).
+"""世帯詳細: one household — summary, members, 家族構成図 and エコマップ, its アセスメント (別紙2-3),
+plan sheet, contacts, meetings, problems, and the forms to record 経過記録, 段階, 同意, the plan and
+the アセスメント (what this person may record).
 
 Opened from a board card or by URL (?id=世帯ID), so a link can go into a meeting invitation.
 """
 import streamlit as st
 
-from lib.casework import household
+from lib.casework import entry, household
 from lib.meetings import paperwork
 from lib import ui
 from lib.workbook.cells import to_wareki
@@ -44,13 +45,43 @@ left, right = st.columns([3, 2])
 left.subheader("世帯員")
 left.dataframe(detail.members, hide_index=True, width="stretch")
 right.subheader("家族構成図")
-right.graphviz_chart(detail.genogram, width="content")
+right.image(detail.genogram)
+right.caption("□男性 ○女性 ◇不明、二重は本人、×は死亡。点線の枠は同居（枠の中の点線の図形は別居）。")
+with st.expander("エコマップ（この世帯にかかわる機関）", icon=":material/hub:"):
+    st.image(detail.ecomap)
+    st.caption("太い線は主担当機関、細い線は支援プランの役割分担と受理されたつなぎ、破線は応答を待っているつなぎです。")
+
+hid = detail.household["世帯ID"]
+done = entry.assessments(workbook, hid)
+st.subheader("アセスメント（別紙2-3）")
+if done.empty:
+    st.caption("まだありません。主担当機関と多機関協働が「記録する」の「アセスメント」から記録します。")
+elif viewer.projection:
+    st.caption(f"{len(done)}件（最新 {to_wareki(done['実施日'].iloc[0].date())}）。投影モードのため内容は表示しません。")
+else:
+    latest = done.iloc[0]
+    st.markdown(f"最新: **{to_wareki(latest['実施日'].date())}**　対象 {ui.esc(latest['対象'] or '世帯')}　"
+                f"{ui.esc(latest['機関'] or '')}　{ui.esc(latest['記入者'] or '')}")
+    st.dataframe(household.assessment_table(latest), hide_index=True, width="stretch")
+    if len(done) > 1:
+        with st.expander(f"これまでのアセスメント（{len(done) - 1}件）"):
+            st.dataframe(ui.dates(household.assessment_history(done.iloc[1:])), hide_index=True, width="stretch")
+
+    def assessment_sheet():
+        return [paperwork.assessment_sheet(workbook, hid)]
+
+    left, right = st.columns(2)
+    with left:
+        ui.audited_download("別紙2-3（Excel）", lambda: paperwork.to_xlsx(assessment_sheet()), f"アセスメントシート_{hid}.xlsx",
+                            what="アセスメントシート", households=1, icon=":material/table:", key="assessment_xlsx")
+    with right:
+        ui.audited_download("別紙2-3（PDF）", lambda: paperwork.to_pdf(assessment_sheet()), f"アセスメントシート_{hid}.pdf",
+                            what="アセスメントシート", households=1, icon=":material/picture_as_pdf:", key="assessment_pdf")
 
 st.subheader("世帯支援プラン")
 st.dataframe(ui.dates(detail.plan), hide_index=True, width="stretch")
 st.subheader("経過記録（新しい順）")
 st.dataframe(ui.dates(detail.contacts), hide_index=True, width="stretch")
-hid = detail.household["世帯ID"]
 if not viewer.projection and (workbook["支援プラン"]["世帯ID"] == hid).any():
     st.subheader("世帯支援プランシート（様式5）")
 

@@ -555,3 +555,53 @@ def test_a_save_on_the_unchanged_file_writes_what_a_save_after_a_fresh_read_writ
         results.append((written.cells, written.rows, dict(sources.read_excel(path))))
     assert results[0] == results[1]
     assert results[0][0] > 0 and results[0][2] != dict(sources.read_excel(SAMPLE))
+
+
+# ---------------------------------------------------------------- アセスメント (別紙2-3)
+
+ASSESSMENT_OK = dict(day="R8.11.20", target="世帯", agency="地域包括支援センター",
+                     values={"本人の思い": "家で暮らしたい", "課題の見立て": "介護と孤立が重なる"})
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"day": ""}, "実施日", "実施日"),
+    ({"day": "2026/12/1"}, "実施日", "先の日付"),
+    ({"target": "Z氏"}, "対象", "世帯員にいません"),
+    ({"values": {}}, "本人の思い", "どれか一つ"),
+    ({"values": {"本人の思い": "   "}}, "本人の思い", "どれか一つ"),
+    ({"agency": "どこかの機関"}, "機関", "機関タブ"),
+])
+def test_an_assessment_form_names_each_field_to_fix(workbook, change, field, words):
+    with pytest.raises(entry.Invalid) as bad:
+        entry.assessment(workbook, "H-004", **{**ASSESSMENT_OK, **change}, by="高野", today=TODAY)
+    assert words in bad.value.errors[field]
+
+
+def test_an_assessment_is_a_new_row_and_the_earlier_one_stays(workbook, town):
+    path, config = town
+    before = rows_of(path, "アセスメント")
+    targets = entry.assessment_targets(workbook, "H-004")
+    assert targets[0] == "世帯" and set(targets[1:]) == set(workbook["世帯員"].query("世帯ID == 'H-004'")["記号"])
+    plan = entry.assessment(workbook, "H-004", **{**ASSESSMENT_OK, "target": targets[1]}, by="高野", today=TODAY)
+    sources.write(config, sources.load(config), plan)
+    after = rows_of(path, "アセスメント")
+    assert after[:-1] == before                                   # nothing typed earlier is touched
+    header = after[0]
+    row = dict(zip(header, after[-1]))
+    assert (row["世帯ID"], row["実施日"], row["対象"], row["本人の思い"], row["課題の見立て"], row["機関"], row["記入者"]) == (
+        "H-004", dt.date(2026, 11, 20), targets[1], "家で暮らしたい", "介護と孤立が重なる", "地域包括支援センター", "高野")
+    assert row["記録ID"].startswith("A-20261124-") and row["生活歴"] in (None, "")          # left empty
+    newest = entry.assessments(sources.load(config).workbook, "H-004")
+    assert newest.iloc[0]["記録ID"] == row["記録ID"]
+
+
+def test_sheets_an_assessment_is_one_append(fake_sheets):
+    fake, root = fake_sheets
+    config = sheets_config(root)
+    snapshot = sources.load(config)
+    fake.requests.clear()
+    sources.write(config, snapshot, entry.assessment(snapshot.workbook, "H-004", **ASSESSMENT_OK, by="高野", today=TODAY))
+    assert [r.path.rsplit(":", 1)[-1] for r in fake.requests] == ["batchGet", "append"]
+    header = schema.TABS_BY_NAME["アセスメント"].column_names
+    row = dict(zip(header, fake.books[SHEET_KEY]["アセスメント"][-1]))
+    assert (row["世帯ID"], row["実施日"], row["本人の思い"], row["機関"]) == ("H-004", "2026/11/20", "家で暮らしたい", "地域包括支援センター")

@@ -227,7 +227,7 @@ def test_a_board_card_menu_records_a_contact(town):
     assert messages(at, "success") == ["経過記録を保存しました。"]
 
 
-ALL_FORMS = ["経過記録を追加", "段階を動かす", "同意を記録", "支援プランを編集", "終結と評価", "つなぐ"]
+ALL_FORMS = ["経過記録を追加", "段階を動かす", "同意を記録", "支援プランを編集", "アセスメント", "終結と評価", "つなぐ"]
 
 
 @pytest.mark.parametrize("user, hid, forms", [
@@ -266,3 +266,50 @@ def test_projection_shows_no_form_and_intake_refuses():
     at = open_page("screens/intake.py", projection=True)
     assert "投影モードでは受け付けできません" in texts(at)
     assert not [b for b in at.button if b.label == "相談受付を保存"]
+
+
+def test_an_assessment_starts_from_the_latest_saves_a_new_row_and_prints(town, signed_in_setup):
+    at = open_page("screens/household.py", id="H-004", entry_tab="アセスメント")
+    form = "entry_assess_H-004"
+    before = raw(town, "アセスメント")
+    latest = [r for r in before[1:] if r[0] == "H-004"]
+    header = before[0]
+    if latest:                                                      # the fields start from the latest one
+        newest = max(latest, key=lambda r: r[1])
+        assert at.text_area(key=f"{form}_支援の方向").value == newest[header.index("支援の方向")]
+        assert any("前回" in c.value for c in at.caption)
+    at.text_area(key=f"{form}_本人の思い").input("「母の介護を続けたい」")
+    at.text_area(key=f"{form}_強み").input("近所に頼れる友人がいる")
+    at.text_input(key=f"{form}_day").input("R8.11.22")
+    at = press(at, "アセスメントを保存")
+    assert not at.exception and messages(at, "success") == ["アセスメントを保存しました。"]
+    after = raw(town, "アセスメント")
+    assert after[:-1] == before
+    row = dict(zip(header, after[-1]))
+    assert (row["世帯ID"], row["実施日"], row["本人の思い"], row["強み"], row["記入者"]) == (
+        "H-004", dt.date(2026, 11, 22), "「母の介護を続けたい」", "近所に頼れる友人がいる", "管理者（見本）")
+    shown = next(d.value for d in at.dataframe if list(d.value.columns) == ["項目", "内容"])
+    assert "近所に頼れる友人がいる" in list(shown["内容"])                 # the newest is shown at once
+    downloads = [b for b in at.get("download_button") if "別紙2-3" in b.proto.label]
+    assert [b.proto.label for b in downloads] == ["別紙2-3（Excel）", "別紙2-3（PDF）"]
+
+
+def test_an_assessment_needs_one_heading_and_keeps_what_was_typed(town):
+    at = open_page("screens/household.py", id="H-001", entry_tab="アセスメント")
+    form = "entry_assess_H-001"
+    for name in ("本人の思い", "生活歴", "健康", "経済", "住まい", "家族関係", "社会関係", "強み", "課題の見立て", "支援の方向"):
+        at.text_area(key=f"{form}_{name}").input("")
+    at.text_input(key=f"{form}_day").input("R8.13.1")
+    before = raw(town, "アセスメント")
+    at = press(at, "アセスメントを保存")
+    error = " ".join(messages(at, "error"))
+    assert "実施日" in error and "どれか一つ" in error
+    assert raw(town, "アセスメント") == before
+    assert at.text_input(key=f"{form}_day").value == "R8.13.1"
+
+
+def test_projection_shows_that_assessments_exist_but_not_what_they_say():
+    at = open_page("screens/household.py", projection=True, id="H-004")
+    body = texts(at)
+    assert "投影モードのため内容は表示しません" in body or "まだありません" in body
+    assert "家族関係" not in [r for d in at.dataframe for r in d.value.columns]

@@ -1,4 +1,4 @@
-"""世帯詳細 building blocks: 家族構成図, the plan sheet layout, the whole detail."""
+"""世帯詳細 building blocks: the plan sheet layout, the whole detail (the 家族構成図: tests/test_genogram.py)."""
 import datetime as dt
 
 import pandas as pd
@@ -10,34 +10,8 @@ from lib.workbook.validate import validate
 TODAY = dt.date(2026, 11, 24)
 
 
-@pytest.mark.parametrize("relation, sex", [("母", "F"), ("実母", "F"), ("長女", "F"), ("妻", "F"), ("父", "M"),
-                                           ("長男", "M"), ("弟", "M"), ("本人", "?"), ("", "?"), (None, "?")])
-def test_relation_gives_the_shape(relation, sex):
-    assert household.sex_of(relation) == sex
-
-
 def members(*rows):
     return pd.DataFrame(rows, columns=["記号", "続柄", "年齢"]).astype({"年齢": "Int64"})
-
-
-def test_genogram_ranks_generations_by_age_and_draws_shapes():
-    dot = household.genogram(members(("A氏", "母", 82), ("B氏", "長男", 55), ("C氏", "長女", 52)))
-    assert 'm0 [label="A氏\\n母\\n82歳", shape=circle];' in dot
-    assert 'm1 [label="B氏\\n長男\\n55歳", shape=box];' in dot
-    assert "{ rank=same; m1; m2; }" in dot
-    assert "m0 -- m1;" in dot and "m0 -- m2;" in dot
-    assert "m1 -- m2 [style=dashed];" in dot
-
-
-def test_genogram_escapes_quotes_and_backslashes():
-    dot = household.genogram(members(('A"]; x [label="', "母\\", 80)))
-    assert 'label="A\\"]; x [label=\\"\\n母\\\\\\n80歳"' in dot
-
-
-def test_genogram_in_projection_shows_age_bands_only():
-    frame = members(("A氏", "母", 82)).assign(年代=["80代"])
-    dot = household.genogram(frame, projection=True)
-    assert "80代" in dot and "82" not in dot
 
 
 def test_plan_sheet_has_a_row_per_member_then_crisis_and_other():

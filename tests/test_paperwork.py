@@ -208,3 +208,25 @@ def test_every_paper_and_the_invitation_give_the_meetings_own_times(workbook, ki
     if households:
         minutes = paperwork.minutes_form(workbook, a, saved).blocks[1].rows
         assert minutes[-1][2].endswith(f"〜{end:%H:%M}")       # the last household ends with the meeting
+
+
+def test_the_assessment_sheet_prints_the_latest_assessment_with_the_members(workbook):
+    from lib.casework.entry import assessments
+    hid = next(h for h in workbook["世帯"]["世帯ID"] if len(assessments(workbook, h)) > 1)
+    newest = assessments(workbook, hid).iloc[0]
+    form = paperwork.assessment_sheet(workbook, hid)
+    assert form.code == "別紙2-3" and "インテーク・アセスメントシート" in form.title
+    book = load_workbook(io.BytesIO(paperwork.to_xlsx([form])))
+    text = sheet_text(book, book.sheetnames[0])
+    assert newest["支援の方向"] in text and "課題の見立て" in text
+    members = workbook["世帯員"][workbook["世帯員"]["世帯ID"] == hid]
+    assert all(mark in text for mark in members["記号"])
+    pdf = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(paperwork.to_pdf([form]))).pages)
+    assert "インテーク・アセスメントシート" in pdf and "".join(newest["支援の方向"].split()) in pdf
+
+
+def test_a_household_without_an_assessment_prints_an_empty_sheet(workbook):
+    from lib.casework.entry import assessments
+    hid = next(h for h in workbook["世帯"]["世帯ID"] if assessments(workbook, h).empty)
+    book = load_workbook(io.BytesIO(paperwork.to_xlsx([paperwork.assessment_sheet(workbook, hid)])))
+    assert "本人の思い" in sheet_text(book, book.sheetnames[0])

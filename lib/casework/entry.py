@@ -5,6 +5,8 @@
 - 同意: a 同意記録 row; 世帯.同意 follows it (a withdrawal takes the case to 支援会議).
 - 段階: 世帯.段階 (and 終結日 / 中断日) plus a 段階履歴 row.
 - 支援プラン: changed cells of the household's plan rows (conflict-checked) and added rows.
+- アセスメント (別紙2-3): a new row per assessment; an earlier one is never changed (the newest is
+  the household's assessment, the earlier ones stay as its history).
 
 Every field is checked by the rules the sheet reader uses (lib.workbook.validate.parse_cell), and
 every problem is reported at once, one Japanese message per field (`Invalid.errors`).
@@ -26,8 +28,8 @@ from lib.workbook.validate import ROW, Workbook, parse_cell
 from lib.workbook.writeplan import CellChange, NewRow, WritePlan, plain, row_as_read, row_key
 
 # What each form records (the entries a role may make: lib.access.scope.allowed_entries):
-CONTACT, INTAKE, CONSENT, STAGE, PLAN = "経過記録", "相談受付", "同意", "段階", "支援プラン"
-ENTRIES = (CONTACT, INTAKE, CONSENT, STAGE, PLAN)
+CONTACT, INTAKE, CONSENT, STAGE, PLAN, ASSESSMENT = "経過記録", "相談受付", "同意", "段階", "支援プラン", "アセスメント"
+ENTRIES = (CONTACT, INTAKE, CONSENT, STAGE, PLAN, ASSESSMENT)
 # 相談受付's 同意 as the form asks it (別紙2-2), and what 世帯.同意 becomes:
 INTAKE_CONSENT = {"同意する": "あり", "同意しない": "なし", "不明": "不明"}
 # Plan fields staff edit, in the 様式5 order:
@@ -384,3 +386,42 @@ def plan_edit(workbook: Workbook, household_id: str, *, edited: dict[str, dict],
         plan.appends.append(NewRow(schema.PLANS, {"世帯ID": household_id, "対象": target, **row, "更新日": today}))
     check.done()
     return plan
+
+
+# ---------------------------------------------------------------- アセスメント (別紙2-3)
+
+WHOLE_HOUSEHOLD = "世帯"
+
+
+def assessment_targets(workbook: Workbook, household_id: str) -> list[str]:
+    """Whom an assessment may be about: the whole household, then each 世帯員's 記号."""
+    members = workbook[schema.MEMBERS]
+    return [WHOLE_HOUSEHOLD, *dict.fromkeys(members.loc[members["世帯ID"] == household_id, "記号"].dropna())]
+
+
+def assessment(workbook: Workbook, household_id: str, *, day, target, values: dict[str, str], agency, by: str,
+               today: dt.date) -> WritePlan:
+    """An アセスメント row to append: the date, whom it is about, what was seen under each heading
+    of 別紙2-3 (at least one), the agency and who wrote it."""
+    _household(workbook, household_id)
+    check = _Checker()
+    day = check.date("実施日", schema.ASSESSMENTS, "実施日", day, today)
+    target = check.cell("対象", schema.ASSESSMENTS, "対象", target) or WHOLE_HOUSEHOLD
+    if target not in assessment_targets(workbook, household_id):
+        check.fail("対象", f"「{target}」はこの世帯の世帯員にいません")
+    seen = {name: check.cell(name, schema.ASSESSMENTS, name, values.get(name)) for name in schema.ASSESSMENT_FIELDS}
+    if not any(seen.values()):
+        check.fail("本人の思い", "どれか一つは書いてください（本人の思い・生活歴・健康・…・支援の方向）")
+    agency = check.cell("機関", schema.ASSESSMENTS, "機関", agency)
+    if agency and agency_key(agency) not in _agencies(workbook):
+        check.fail("機関", f"「{agency}」は機関タブにありません")
+    check.done()
+    return WritePlan(appends=[NewRow(schema.ASSESSMENTS, {
+        "世帯ID": household_id, "実施日": day, "対象": target, **seen, "機関": agency, "記入者": by,
+        "記録ID": new_record_id(today).replace("K-", "A-", 1)})])
+
+
+def assessments(workbook: Workbook, household_id: str) -> pd.DataFrame:
+    """The household's assessments, newest first (the first row is the one in force)."""
+    rows = workbook[schema.ASSESSMENTS]
+    return rows[rows["世帯ID"] == household_id].sort_values(["実施日", ROW], ascending=False, na_position="last")

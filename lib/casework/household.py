@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from lib.casework import board
+from lib.casework import genogram as drawing
+from lib.casework.agencies import names_agency
 from lib.casework.entry import contact_history
 from lib.workbook import schema
 from lib.workbook.cells import nfkc
 from lib.casework.households import track
 from lib.workbook.validate import Workbook
 
-# 続柄 words read as female / male for the 家族構成図 (○ / □); anything else is drawn as ◇.
-FEMALE = ("母", "妻", "娘", "長女", "次女", "三女", "姉", "妹", "祖母", "実母", "義母", "嫁", "孫娘", "女")
-MALE = ("父", "夫", "息子", "長男", "次男", "三男", "兄", "弟", "祖父", "実父", "義父", "婿", "孫息子", "男")
 PLAN_COLUMNS = ["対象", "目標", "検討内容", "取組事項", "役割分担", "期限", "状況"]
 
 
@@ -29,7 +27,8 @@ class Detail:
     last_contact: dt.date | None
     complex: bool
     members: pd.DataFrame
-    genogram: str
+    genogram: str                 # SVG (lib.casework.genogram)
+    ecomap: str                   # SVG: the agencies around the household
     plan: pd.DataFrame
     contacts: pd.DataFrame
     meetings: pd.DataFrame
@@ -43,61 +42,10 @@ def find(workbook: Workbook, household_id: str) -> dict | None:
     return None if match.empty else match.iloc[0].to_dict()
 
 
-def sex_of(relation: str | None) -> str:
-    """'F', 'M' or '?' from a 続柄 word (for the shape in the 家族構成図)."""
-    rel = relation or ""
-    if any(rel.endswith(w) or rel == w for w in FEMALE):
-        return "F"
-    if any(rel.endswith(w) or rel == w for w in MALE):
-        return "M"
-    return "?"
-
-
-def _dot(text: object) -> str:
-    """A value made safe inside a double-quoted DOT string."""
-    return re.sub(r'(["\\])', r"\\\1", "" if text is None else str(text)).replace("\n", " ")
-
-
-def genogram(members: pd.DataFrame, projection: bool = False) -> str:
-    """A genogram-style DOT graph: generations by age top to bottom, ○ female, □ male, ◇ unknown.
-
-    Members whose ages are within GENERATION_GAP_YEARS of each other share a generation; each
-    generation is linked to the next. The household is drawn inside one frame (同居).
-    """
-    rows = members.to_dict("records")
-    ages = [None if pd.isna(r.get("年齢")) else int(r["年齢"]) for r in rows]
-    order = sorted(range(len(rows)), key=lambda i: -(ages[i] if ages[i] is not None else -1))
-    generations: list[list[int]] = []
-    for i in order:
-        age = ages[i]
-        if generations and (age is None or ages[generations[-1][0]] is None
-                            or ages[generations[-1][0]] - age < board.GENERATION_GAP_YEARS):
-            generations[-1].append(i)
-        else:
-            generations.append([i])
-    shapes = {"F": "circle", "M": "box", "?": "diamond"}
-    lines = ["graph 家族構成図 {", '  graph [rankdir=TB, fontname="sans-serif", nodesep=0.5];',
-             '  node [fontname="sans-serif", fontsize=11, width=1.1, height=0.8, fixedsize=false];',
-             "  subgraph cluster_household {", '    label="同居"; style=rounded; color="#888888";']
-    for gen in generations:
-        lines.append("    { rank=same; " + " ".join(f"m{i};" for i in gen) + " }")
-        for i in gen:
-            r = rows[i]
-            age = r.get("年代") if projection else (f"{ages[i]}歳" if ages[i] is not None else "")
-            label = "\\n".join(_dot(p) for p in (r.get("記号"), r.get("続柄"), age) if p)
-            lines.append(f'    m{i} [label="{label}", shape={shapes[sex_of(r.get("続柄"))]}];')
-        for a, b in zip(gen, gen[1:]):
-            lines.append(f"    m{a} -- m{b} [style=dashed];")
-    for upper, lower in zip(generations, generations[1:]):
-        for child in lower:
-            lines.append(f"    m{upper[0]} -- m{child};")
-    lines += ["  }", "}"]
-    return "\n".join(lines)
-
-
 def plan_sheet(plans: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
-    """世帯支援プランシート (様式5): a row per member (A氏 …), then 危機介入 and その他, even when empty."""
-    targets = list(dict.fromkeys([*members["記号"], *plans["対象"]]))
+    """世帯支援プランシート (様式5): a row per living member (A氏 …), then 危機介入 and その他, even when empty."""
+    living = members[members["死亡"] != "はい"] if "死亡" in members.columns else members
+    targets = list(dict.fromkeys([*living["記号"], *plans["対象"]]))
     targets = [t for t in targets if t not in schema.PLAN_EXTRA_TARGETS] + list(schema.PLAN_EXTRA_TARGETS)
     rows = []
     for target in targets:
@@ -134,12 +82,29 @@ def build_detail(workbook: Workbook, household_id: str, today: dt.date, projecti
     shown_members = members.reindex(columns=member_cols).assign(
         分野=lambda f: f["分野"].map(lambda v: "、".join(v) if isinstance(v, list) else v))
     plan = plan_sheet(plans, members)
+    referrals = workbook[schema.REFERRALS]
+    agencies = list(workbook[schema.AGENCIES]["機関名"])
+    around = drawing.ties(row, plans, referrals[referrals["世帯ID"] == hid],
+                          lambda text, agency: names_agency(text, agency, agencies), agencies)
     if projection:
         plan = plan[["対象", "期限", "状況"]]
     return Detail(
         household=row, track=track(row["同意"]), last_contact=last,
         complex=board.is_complex(row["課題"], ages),
-        members=shown_members.reset_index(drop=True), genogram=genogram(members, projection), plan=plan,
+        members=shown_members.reset_index(drop=True), genogram=drawing.genogram_svg(members, projection, today.year),
+        ecomap=drawing.ecomap_svg(str(row["表示名"]), around), plan=plan,
         contacts=contacts[contact_cols].assign(日付=lambda f: f["日付"].dt.date).reset_index(drop=True),
         meetings=meetings[meeting_cols].assign(開催日=lambda f: f["開催日"].dt.date).reset_index(drop=True),
         problems=[p for p in workbook.problems if p.household == hid])
+
+
+def assessment_table(row) -> pd.DataFrame:
+    """One assessment as the sheet reads: 項目 and what was seen (headings left empty are left out)."""
+    return pd.DataFrame([{"項目": name, "内容": row[name]} for name in schema.ASSESSMENT_FIELDS
+                         if isinstance(row[name], str) and row[name]], columns=["項目", "内容"])
+
+
+def assessment_history(rows: pd.DataFrame) -> pd.DataFrame:
+    """Earlier assessments: when, about whom, by whom, and what was seen in short."""
+    return pd.DataFrame({"実施日": rows["実施日"].dt.date, "対象": rows["対象"], "機関": rows["機関"], "記入者": rows["記入者"],
+                         "課題の見立て": rows["課題の見立て"], "支援の方向": rows["支援の方向"]})

@@ -15,6 +15,7 @@ import pandas as pd
 from lib.meetings import agenda as agenda_rules
 from lib.casework import household
 from lib.casework.agencies import directory
+from lib.casework.entry import assessments
 from lib.workbook import schema
 from lib.workbook.cells import to_wareki
 from lib.workbook.export import neutralise
@@ -302,3 +303,21 @@ def evaluation_sheet(workbook, household_id: str) -> Form:
         Table(["対象", "目標", "達成度", "本人・世帯の変化"], goals or [["", "", "", ""]], [1, 3, 1.2, 3.6]),
         Table(["項目", "内容"], [["終結理由", _text(first["終結理由"]) if first is not None else ""],
                                ["見守り機関（引継ぎ先）", _text(first["見守り機関"]) if first is not None else ""]], [1.4, 5])])
+
+
+def assessment_sheet(workbook, household_id: str) -> Form:
+    """インテーク・アセスメントシート (美咲町 別紙2-3) of the household's latest assessment: who
+    lives there (世帯員), then each heading of the sheet with what was seen."""
+    name = _household_name(workbook, household_id)
+    latest = assessments(workbook, household_id)
+    row = latest.iloc[0].to_dict() if len(latest) else {}
+    members = workbook[schema.MEMBERS]
+    members = members[members["世帯ID"] == household_id]
+    day = to_wareki(row["実施日"].date()) if row.get("実施日") is not None and not pd.isna(row["実施日"]) else ""
+    people = [[_text(r["記号"]), _text(r["続柄"]), _text(r["年齢"]), _text("、".join(r["分野"]) if isinstance(r["分野"], list) else r["分野"])]
+              for r in members.to_dict("records")]
+    return Form("別紙2-3", f"{name} インテーク・アセスメントシート", f"アセスメント {household_id}"[:31], [
+        f"実施日　{day}　世帯ID {household_id}　対象 {_text(row.get('対象'))}　"
+        f"機関 {_text(row.get('機関'))}　記入者 {_text(row.get('記入者'))}",
+        Table(["記号", "続柄", "年齢", "分野"], people or [["", "", "", ""]], [1, 1.2, 0.8, 2]),
+        Table(["項目", "内容"], [[field_name, _text(row.get(field_name))] for field_name in schema.ASSESSMENT_FIELDS], [1.3, 5.2])])

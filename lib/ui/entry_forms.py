@@ -120,6 +120,41 @@ def consent_form(workbook, household_id: str, user: users.User) -> None:
         forms.save(plan, forms.token(prefix, household_id, values), prefix, f"同意「{values['value']}」を記録しました。")
 
 
+# ---------------------------------------------------------------- アセスメント (別紙2-3)
+
+def assessment_form(workbook, household_id: str, user: users.User) -> None:
+    """アセスメントを記録: a new row (the earlier ones stay); the fields start from the latest one."""
+    prefix = f"entry_assess_{household_id}"
+    earlier = entry.assessments(workbook, household_id)
+    latest = earlier.iloc[0].to_dict() if len(earlier) else {}
+    forms.start(prefix, {"day": forms.today_text(), "agency": forms.own_agency(workbook, user), "target": entry.WHOLE_HOUSEHOLD,
+                         **{name: latest.get(name) or "" for name in schema.ASSESSMENT_FIELDS}})
+    if latest:
+        st.caption(f"前回（{show_date(latest.get('実施日'))}）の内容から書き始めます。変わったところを直して保存すると、"
+                   "新しいアセスメントとして1行足します（前回の行はそのまま残ります）。")
+    with st.form(prefix, border=True):
+        c1, c2, c3, c4 = st.columns(4)
+        c1.text_input("実施日", key=f"{prefix}_day", help="令和8年11月26日、R8.11.26、2026/11/26 のどれでも")
+        c2.selectbox("対象", entry.assessment_targets(workbook, household_id), key=f"{prefix}_target")
+        with c3:
+            _agency_choice("機関", f"{prefix}_agency", workbook, user)
+        c4.text_input("記入者", value=user.name, disabled=True)
+        left, right = st.columns(2)
+        for k, name in enumerate(schema.ASSESSMENT_FIELDS):
+            (left if k % 2 == 0 else right).text_area(name, key=f"{prefix}_{name}", height=90)
+        submitted = st.form_submit_button("アセスメントを保存", type="primary", icon=":material/save:")
+    if submitted:
+        typed = {name: forms.value(prefix, name) for name in schema.ASSESSMENT_FIELDS}
+        values = {n: forms.value(prefix, n) for n in ("day", "target", "agency")}
+        try:
+            plan = entry.assessment(workbook, household_id, day=values["day"], target=values["target"], values=typed,
+                                    agency=values["agency"], by=user.name, today=session.today())
+        except entry.Invalid as e:
+            forms.errors(e)
+            return
+        forms.save(plan, forms.token(prefix, household_id, values, typed), prefix, "アセスメントを保存しました。")
+
+
 # ---------------------------------------------------------------- 支援プラン (様式5)
 
 PLAN_COLUMNS = ("key", *entry.PLAN_FIELDS)
@@ -213,6 +248,7 @@ def household_entries(workbook, household_id: str, viewer: Viewer) -> None:
              "段階を動かす": (entry.STAGE, lambda: stage_form(workbook, household_id, viewer.user)),
              "同意を記録": (entry.CONSENT, lambda: consent_form(workbook, household_id, viewer.user)),
              "支援プランを編集": (entry.PLAN, lambda: plan_editor(workbook, household_id)),
+             "アセスメント": (entry.ASSESSMENT, lambda: assessment_form(workbook, household_id, viewer.user)),
              "終結と評価": (entry.STAGE, lambda: closure_form(workbook, household_id, viewer.user)),
              "つなぐ": (entry.CONTACT, lambda: household_referrals(workbook, household_id, viewer))}
     shown = [label for label, (need, _) in tabs.items() if need in allowed]
@@ -223,7 +259,7 @@ def household_entries(workbook, household_id: str, viewer: Viewer) -> None:
             with tab:
                 tabs[label][1]()
     if entry.PLAN not in allowed:
-        st.caption("段階・同意・プランは、主担当機関と多機関協働が記録します。")
+        st.caption("段階・同意・プラン・アセスメントは、主担当機関と多機関協働が記録します。")
 
 
 

@@ -83,6 +83,11 @@ CONSENT_BY_RECORD = {"あり": "あり", "なし": "なし", "撤回": "なし"}
 REFERRAL_KINDS = ("つなぎ", "つなぎもどし", "引継ぎ")
 REFERRAL_STATES = ("依頼中", "受理", "差し戻し", "取り下げ")
 ACHIEVEMENT = ("達成", "一部達成", "未達成")
+# 世帯員.性別 for the 家族構成図 (□ 男, ○ 女; empty: read from 続柄):
+SEX = ("男", "女")
+# インテーク・アセスメント (美咲町 別紙2-3): what is looked at, in the sheet's order (each a free-text column):
+ASSESSMENT_FIELDS = ("本人の思い", "生活歴", "健康", "経済", "住まい", "家族関係", "社会関係", "強み",
+                     "課題の見立て", "支援の方向")
 # 段階 whose move needs a reason, and the 世帯 date column each sets:
 STAGE_DATE_COLUMN = {"終結": "終結日", "中断": "中断日"}
 
@@ -96,6 +101,7 @@ INDICATOR_KEYS = ("新規相談受付件数", "複合課題世帯数", "重層�
 HOUSEHOLDS, MEMBERS, PLANS, MEETINGS, CONTACTS, RESOURCES, AGENCIES, INDICATORS, AREAS = (
     "世帯", "世帯員", "支援プラン", "会議", "経過記録", "社会資源", "機関", "計画指標", "地区")
 CONSENTS, STAGE_HISTORY, REFERRALS, EVALUATIONS = "同意記録", "段階履歴", "つなぎ", "評価"
+ASSESSMENTS = "アセスメント"
 MEMBER_REGISTER = "構成員名簿"
 # 所管課 whose agency may not sit in a 支援会議 (tax information is never shared there, 美咲町 規程):
 TAX_OFFICE = "税務"
@@ -127,6 +133,11 @@ TABS: tuple[Tab, ...] = (
         C("年齢", INT, min_value=0, max_value=120, aliases=("年令",), hint="数字だけ。例: 82"),
         C("分野", LIST, vocabulary=FIELDS),
         C("状況", TEXT, free_text=True, aliases=("状態", "現状")),
+        C("性別", ENUM, allowed=SEX, hint="家族構成図の□（男）○（女）。空なら続柄から"),
+        C("生年", INT, min_value=1900, max_value=2100, aliases=("生まれ年", "生年（西暦）"),
+          hint="西暦の年（例: 1948）。年齢が空のとき家族構成図に使います"),
+        C("死亡", ENUM, allowed=YES_NO, aliases=("死別", "故人"), hint="亡くなった家族も書くときは「はい」（家族構成図に×）"),
+        C("同居", ENUM, allowed=YES_NO, hint="空なら同居。別に暮らす家族は「いいえ」"),
     )),
     Tab(PLANS, description="世帯支援プラン（様式5）: 世帯員ごと＋危機介入・その他", columns=(
         C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
@@ -240,6 +251,15 @@ TABS: tuple[Tab, ...] = (
         C("終結理由", TEXT, free_text=True),
         C("見守り機関", TEXT, references="機関.機関名"),
         C("記入者", TEXT),
+    )),
+    Tab(ASSESSMENTS, description="インテーク・アセスメント（別紙2-3。世帯ごと・実施日ごとに1行。アプリが追記します）", columns=(
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("実施日", DATE, required=True, aliases=("アセスメント日", "記入日", "日付")),
+        C("対象", TEXT, aliases=("記号", "対象者"), hint="A氏・B氏…、世帯"),
+        *(C(name, TEXT, free_text=True) for name in ASSESSMENT_FIELDS),
+        C("機関", TEXT, references="機関.機関名", aliases=("記入機関",)),
+        C("記入者", TEXT, aliases=("担当者",)),
+        C("記録ID", ID, hint="アプリが付けます（手入力の行は空でかまいません）"),
     )),
     Tab(MEMBER_REGISTER, key=("機関名", "氏名"), aliases=("支援会議構成員名簿", "構成員"),
         description="支援会議の構成員名簿（法第106条の6。守秘義務（法第159条）を確認した日も）", columns=(
