@@ -279,6 +279,7 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
             tabs["計画指標"].append([fy, programme, indicator, target * scale, actual and actual * scale, unit, key or None, None])
     _records(tabs, household_rows, plan_households, random.Random(seed + 1), ref)
     _assessments(tabs, household_rows, random.Random(seed + 2), ref)
+    _participation(tabs, household_rows, random.Random(seed + 3), ref)
     return tabs
 
 
@@ -346,6 +347,45 @@ def _assessments(tabs, household_rows, rng: random.Random, ref: dt.date) -> None
             if k:
                 texts[-1] = "プランの取組が進んだ。次は日中の居場所（参加支援）を一緒に探す"
             tabs["アセスメント"].append([hid, day, "世帯", *texts, lead, staff, f"A-{day:%Y%m%d}-{hid[2:]}{k}"])
+
+
+# Kinds of 受入先 a member of working age is matched with (参加支援):
+PARTICIPATION_KINDS = ("就労体験", "居場所", "地域活動支援センター", "ボランティア", "サロン")
+PARTICIPATION_PATHS = (("打診", "見学", "体験", "定着", "定着支援"), ("打診", "見学", "体験", "定着"),
+                       ("打診", "見学", "中断"), ("打診", "体験"), ("打診", "見学"))
+
+
+def _participation(tabs, household_rows, rng: random.Random, ref: dt.date) -> None:
+    """参加支援 matchings for members of working age in households being supported (own random stream),
+    and two resources still being developed (開拓中) by the 社会福祉協議会."""
+    resources = [r for r in tabs["社会資源"][1:] if r[2] in PARTICIPATION_KINDS and r[11] == "はい"]
+    for r in [r for r in tabs["社会資源"][1:] if r[11] == "いいえ" and r[2] in ("就労体験", "居場所")][:2]:
+        r += [None] * (15 - len(r))
+        r[13], r[14] = "開拓中", "社会福祉協議会（谷）"
+        r[12] = "受入先を開拓中（農園・商店街と相談）"
+    members_of: dict[str, list[list]] = {}
+    for row in tabs["世帯員"][1:]:
+        members_of.setdefault(row[0], []).append(row)
+    number = 0
+    for hid, _, _, _, consent, stage, lead, staff, received, *_ in household_rows:
+        if consent != "あり" or stage not in ("支援中", "終結") or not resources:
+            continue
+        member = next((m for m in members_of.get(hid, []) if 15 <= m[3] <= 64 and m[4] in ("障がい", "生活困窮", "子ども")), None)
+        if member is None or rng.random() < 0.4:
+            continue
+        number += 1
+        resource = rng.choice(resources)
+        path = PARTICIPATION_PATHS[number % len(PARTICIPATION_PATHS)]
+        day = min(ref - dt.timedelta(days=5 * len(path) + 40), received + dt.timedelta(days=rng.randint(30, 90)))
+        mid = f"P-{day:%Y%m%d}-{number:04d}"
+        for step in path:
+            notes = {"打診": "本人が見学してみたいと話す", "見学": "作業の様子を見て「やってみたい」", "体験": "週1回、半日の体験",
+                     "定着": "週2回の通所が続いている", "定着支援": "受入先と本人の様子を確認", "中断": None}[step]
+            support = "受入先に本人の得意なこと・配慮してほしいことを伝えた" if step in ("体験", "定着") else None
+            reason = "体調を崩し、通うのが難しくなった" if step == "中断" else None
+            tabs["参加支援"].append([mid, hid, member[1], resource[1], step, day, notes, support, reason,
+                                 "社会福祉協議会", "谷"])
+            day = min(ref, day + dt.timedelta(days=rng.randint(7, 25)))
 
 
 # The way a case usually goes, stage by stage (見守り, 終結 and 中断 branch off it):

@@ -6,7 +6,7 @@ Opened from a board card or by URL (?id=世帯ID), so a link can go into a meeti
 """
 import streamlit as st
 
-from lib.casework import entry, household
+from lib.casework import entry, household, participation
 from lib.meetings import paperwork
 from lib import ui
 from lib.workbook.cells import to_wareki
@@ -77,6 +77,14 @@ else:
     with right:
         ui.audited_download("別紙2-3（PDF）", lambda: paperwork.to_pdf(assessment_sheet()), f"アセスメントシート_{hid}.pdf",
                             what="アセスメントシート", households=1, icon=":material/picture_as_pdf:", key="assessment_pdf")
+
+matched = participation.of_household(workbook, hid)
+if matched:
+    st.subheader("参加支援（別紙2-5①）")
+    st.dataframe(participation.table(matched), hide_index=True, width="stretch")
+    for m in participation.follow_ups_due(matched, ui.today()):
+        st.warning(f"{ui.esc(m.target)} の {ui.esc(m.resource)}: 最後の記録（{to_wareki(m.last)}）から"
+                   f"{participation.FOLLOW_UP_DAYS}日以上、定着支援の記録がありません。", icon=":material/event_busy:")
 
 st.subheader("世帯支援プラン")
 st.dataframe(ui.dates(detail.plan), hide_index=True, width="stretch")

@@ -3,7 +3,7 @@ resources that fit a household for 参加支援."""
 import pandas as pd
 import streamlit as st
 
-from lib.casework import charts, resources
+from lib.casework import charts, participation, resources
 from lib.workbook import schema
 from lib import ui
 from lib.casework.resources import ResourceFilters
@@ -88,5 +88,24 @@ if picked:
                                     "距離（km）": None if s.distance_km is None else round(s.distance_km, 1),
                                     "理由": "／".join(s.reasons)} for s in suggestions]),
                      hide_index=True, width="stretch")
+        if ui.allowed_to_record(picked, "参加支援"):
+            left, right = st.columns([3, 1], vertical_alignment="bottom")
+            start = left.selectbox("この社会資源で参加支援を始める（世帯詳細で打診を記録します）",
+                                   [s.name for s in suggestions], index=None, key="resources_start",
+                                   placeholder="受入先を選ぶ")
+            if right.button("打診へ進む", disabled=start is None, icon=":material/arrow_forward:"):
+                ui.start_participation(picked, start)
     else:
         st.info("条件に合う社会資源が見つかりませんでした。「受入可でないものも」をオンにすると広げて探します。")
+
+# 受入実績 (from the 参加支援 records) and the resources being developed:
+st.subheader("受入実績（参加支援）")
+record = ui.shared(participation.resource_record, workbook)
+if len(record):
+    st.dataframe(record, hide_index=True, width="stretch")
+else:
+    st.caption("まだ参加支援の記録がありません（世帯詳細の「記録する」→「参加支援」で記録します）。")
+growing = ui.shared(participation.developing, workbook)
+if len(growing):
+    st.subheader("開拓中の社会資源")
+    st.dataframe(growing, hide_index=True, width="stretch")

@@ -60,8 +60,16 @@ def ready(page):
 
 
 def choose(page, label, option):
-    page.locator('[data-testid="stSelectbox"]:visible').filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick an option of the selectbox labelled `label` (a click that only focuses it is followed by ↓)."""
+    box = page.locator('[data-testid="stSelectbox"]:visible').filter(has_text=label)
+    box.click()
+    wanted = page.get_by_role("option", name=option, exact=True)
+    try:
+        wanted.wait_for(timeout=3_000)
+    except Exception:       # noqa: BLE001 - the list did not open: open it from the keyboard
+        box.get_by_role("combobox").focus()
+        page.keyboard.press("ArrowDown")
+    wanted.click()
 
 
 def saved(page, words):

@@ -227,7 +227,7 @@ def test_a_board_card_menu_records_a_contact(town):
     assert messages(at, "success") == ["経過記録を保存しました。"]
 
 
-ALL_FORMS = ["経過記録を追加", "段階を動かす", "同意を記録", "支援プランを編集", "アセスメント", "終結と評価", "つなぐ"]
+ALL_FORMS = ["経過記録を追加", "段階を動かす", "同意を記録", "支援プランを編集", "アセスメント", "参加支援", "終結と評価", "つなぐ"]
 
 
 @pytest.mark.parametrize("user, hid, forms", [

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from lib.workbook import schema
-from lib.casework.agencies import is_member, key as agency_key, names_agency, same
+from lib.casework.agencies import directory, is_member, key as agency_key, names_agency, same
 from lib.access.pseudonyms import pseudonyms
 from lib.meetings.writeback import HOUSEHOLD_LINE, attended_agencies
 from lib.workbook.cells import nfkc
@@ -200,22 +200,31 @@ def allowed_entries(workbook: Workbook, user: User, household_id: str | None = N
     """What this person may record in the app (lib.casework.entry.ENTRIES), for one household or,
     without one, at all. 閲覧 and people without a role or 機関 record nothing. 管理者 and
     多機関協働 record everything. 機関職員 take 相談受付, add 経過記録 to the households in their
-    scope, and move 段階, record 同意 and edit the plan of the households their 機関 leads."""
-    from lib.casework.entry import CONTACT, ENTRIES, INTAKE
+    scope (and 参加支援 when their 機関's 事業 is 参加支援), and move 段階, record 同意, the
+    アセスメント and 参加支援 and edit the plan of the households their 機関 leads."""
+    from lib.casework.entry import CONTACT, ENTRIES, INTAKE, PARTICIPATION
     if user.role in (ADMIN, COORDINATOR):
         in_scope = household_id is None or household_id in set(workbook[schema.HOUSEHOLDS]["世帯ID"])
         return frozenset(ENTRIES if in_scope else {INTAKE})
     if user.role != STAFF or not known_agency(workbook, user.agency):
         return frozenset()
+    partner = {PARTICIPATION} if _runs_participation(workbook, user.agency) else set()
     if household_id is None:
-        return frozenset({INTAKE, CONTACT})
+        return frozenset({INTAKE, CONTACT, *partner})
     if household_id not in visible_households(workbook, user):
         return frozenset({INTAKE})
     hh = workbook[schema.HOUSEHOLDS]
     lead = hh.loc[hh["世帯ID"] == household_id, "主担当機関"].iloc[0]
     if isinstance(lead, str) and same(lead, user.agency):
         return frozenset(ENTRIES)
-    return frozenset({INTAKE, CONTACT})
+    return frozenset({INTAKE, CONTACT, *partner})
+
+
+def _runs_participation(workbook: Workbook, agency: str | None) -> bool:
+    """Whether the agency's 事業 (機関 tab) include 参加支援."""
+    row = directory(workbook).row(agency)
+    programmes = (row or {}).get("事業")
+    return isinstance(programmes, list) and "参加支援" in programmes
 
 
 def inbox(workbook: Workbook, viewer: Viewer, today, overdue_days: int):

@@ -28,8 +28,9 @@ from lib.workbook.validate import ROW, Workbook, parse_cell
 from lib.workbook.writeplan import CellChange, NewRow, WritePlan, plain, row_as_read, row_key
 
 # What each form records (the entries a role may make: lib.access.scope.allowed_entries):
-CONTACT, INTAKE, CONSENT, STAGE, PLAN, ASSESSMENT = "経過記録", "相談受付", "同意", "段階", "支援プラン", "アセスメント"
-ENTRIES = (CONTACT, INTAKE, CONSENT, STAGE, PLAN, ASSESSMENT)
+CONTACT, INTAKE, CONSENT, STAGE, PLAN, ASSESSMENT, PARTICIPATION = (
+    "経過記録", "相談受付", "同意", "段階", "支援プラン", "アセスメント", "参加支援")
+ENTRIES = (CONTACT, INTAKE, CONSENT, STAGE, PLAN, ASSESSMENT, PARTICIPATION)
 # 相談受付's 同意 as the form asks it (別紙2-2), and what 世帯.同意 becomes:
 INTAKE_CONSENT = {"同意する": "あり", "同意しない": "なし", "不明": "不明"}
 # Plan fields staff edit, in the 様式5 order:
@@ -48,7 +49,7 @@ class Invalid(Exception):
         self.errors = errors
 
 
-class _Checker:
+class Checker:
     """Collects one message per field while values are parsed by the sheet's rules."""
 
     def __init__(self):
@@ -107,7 +108,7 @@ def contact(workbook: Workbook, household_id: str, *, day, method, agency, staff
             corrects: dict | None = None) -> WritePlan:
     """A 経過記録 row to append (a correction when `corrects` is the original row)."""
     _household(workbook, household_id)
-    check = _Checker()
+    check = Checker()
     day = check.date("日付", schema.CONTACTS, "日付", day, today)
     method = check.cell("方法", schema.CONTACTS, "方法", method, required=True)
     agency = check.cell("機関", schema.CONTACTS, "機関", agency)
@@ -221,7 +222,7 @@ def similar_households(workbook: Workbook, name: str, area: str | None) -> list[
 def intake(workbook: Workbook, form: Intake, *, taken: set[str], today: dt.date, by: str) -> tuple[WritePlan, str]:
     """A new household at 段階 受付: its 世帯 row (a 世帯ID nobody uses, re-checked at save),
     its 世帯員, a 同意記録 row when consent was asked, and its first 段階履歴 row."""
-    check = _Checker()
+    check = Checker()
     name = check.cell("表示名", schema.HOUSEHOLDS, "表示名", form.name, required=True)
     area = check.cell("地区", schema.HOUSEHOLDS, "地区", form.area)
     areas = set(workbook[schema.AREAS]["地区名"])
@@ -270,7 +271,7 @@ def intake(workbook: Workbook, form: Intake, *, taken: set[str], today: dt.date,
 def consent(workbook: Workbook, household_id: str, *, day, value, scope, taker, note, today: dt.date) -> WritePlan:
     """A 同意記録 row, and 世帯.同意 when it no longer matches (conflict-checked)."""
     before = _household(workbook, household_id)
-    check = _Checker()
+    check = Checker()
     day = check.date("日付", schema.CONSENTS, "日付", day, today)
     value = check.cell("同意", schema.CONSENTS, "同意", value, required=True)
     scope = check.cell("範囲", schema.CONSENTS, "範囲", scope)
@@ -301,7 +302,7 @@ def stage_move(workbook: Workbook, household_id: str, *, stage, day, reason, by,
     and 終結 its 評価 (`evaluated`: lib.casework.referrals.closure adds the 評価 rows to this plan).
     Reopening out of 終結 / 中断 is a move like any other (the earlier dates stay in the sheet)."""
     before = _household(workbook, household_id)
-    check = _Checker()
+    check = Checker()
     stage = check.cell("新しい段階", schema.STAGE_HISTORY, "新段階", stage, required=True)
     day = check.date("日付", schema.STAGE_HISTORY, "日付", day, today)
     reason = check.cell("理由", schema.STAGE_HISTORY, "理由", reason)
@@ -354,7 +355,7 @@ def plan_edit(workbook: Workbook, household_id: str, *, edited: dict[str, dict],
     """Changed cells of existing plan rows (`edited`: row key → field → value as typed) and new rows
     (`added`: dicts with 対象 and the fields); 更新日 becomes today on every row touched."""
     _household(workbook, household_id)
-    check = _Checker()
+    check = Checker()
     plan = WritePlan()
     targets = plan_targets(workbook, household_id)
     for key, values in edited.items():
@@ -404,7 +405,7 @@ def assessment(workbook: Workbook, household_id: str, *, day, target, values: di
     """An アセスメント row to append: the date, whom it is about, what was seen under each heading
     of 別紙2-3 (at least one), the agency and who wrote it."""
     _household(workbook, household_id)
-    check = _Checker()
+    check = Checker()
     day = check.date("実施日", schema.ASSESSMENTS, "実施日", day, today)
     target = check.cell("対象", schema.ASSESSMENTS, "対象", target) or WHOLE_HOUSEHOLD
     if target not in assessment_targets(workbook, household_id):

@@ -15,8 +15,10 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
 - アウトリーチ対象世帯数: households in 見守り (no-consent outreach) received by the year's end.
 - アウトリーチ件数: 訪問 and 手紙 records dated in the year for households that were in 見守り on
   that day (段階履歴); without a 段階履歴 tab, those now in 見守り (推計).
-- 参加支援マッチング件数: plan items updated in the year whose 役割分担 names a 社会資源 by its
-  whole 名称 (lib.casework.agencies.named), or whose 取組事項 mentions 参加支援.
+- 参加支援マッチング件数 / 定着件数: matchings of the 参加支援 tab proposed (打診) / settled (定着) in
+  the year. Without that tab they are estimated (推計): plan items updated in the year whose 役割分担
+  names a 社会資源 by its whole 名称 (lib.casework.agencies.named), or whose 取組事項 mentions 参加支援
+  (定着: those 達成).
 - 訪問件数: 経過記録 rows with 方法 訪問 dated in the year.
 - 社会資源数 (or 社会資源数:サロン・通いの場): 社会資源 rows (of those 種別).
 - つなぎ件数・つなぎもどし件数・引継ぎ件数: つなぎ rows of that 種類 whose 依頼日 falls in the year;
@@ -30,6 +32,7 @@ import datetime as dt
 import pandas as pd
 
 from lib.workbook import schema
+from lib.casework import participation
 from lib.casework import referrals
 from lib.casework.agencies import namer
 from lib.casework.board import last_contacts
@@ -85,9 +88,13 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
     if key == "アウトリーチ対象世帯数":
         end = fiscal_range(year)[1]
         return int(sum(1 for s, r in zip(hh["段階"], hh["受付日"].dt.date) if s == "見守り" and r <= end))
-    if key == "参加支援マッチング件数":
+    if key in ("参加支援マッチング件数", "定着件数"):
+        if workbook.has(schema.PARTICIPATION):
+            return participation.count(workbook, key, lambda series: _in(series, year))
         names_resource = namer(workbook[schema.RESOURCES]["名称"])
         updated = _in(plans["更新日"], year)
+        if key == "定着件数":
+            updated &= plans["状況"].eq("達成")
         matched = [bool(names_resource(roles)) or "参加支援" in (task or "")
                    for roles, task in zip(plans["役割分担"].fillna(""), plans["取組事項"].fillna(""))]
         return int((updated & pd.Series(matched, index=plans.index, dtype=bool)).sum())
@@ -122,6 +129,8 @@ def estimated(workbook: Workbook, key: str) -> bool:
         return not workbook.has(schema.STAGE_HISTORY)
     if key == "中断件数":
         return not workbook.has(schema.HOUSEHOLDS, "中断日")
+    if key in ("参加支援マッチング件数", "定着件数"):
+        return not workbook.has(schema.PARTICIPATION)
     return False
 
 

@@ -19,7 +19,7 @@ import datetime as dt
 import pandas as pd
 
 from lib.casework.agencies import directory as agency_directory, is_member, key as agency_key, named, same
-from lib.casework.entry import Invalid, _Checker, next_id
+from lib.casework.entry import Invalid, Checker, next_id
 from lib.casework.households import track
 from lib.workbook import schema
 from lib.workbook.cells import to_wareki
@@ -42,7 +42,7 @@ INBOX_COLUMNS = ["つなぎID", "世帯ID", "表示名", "種類", "依頼元機
 def request(workbook: Workbook, household_id: str, *, sender: str, recipient, kind, text, today: dt.date,
             by: str, taken: set[str]) -> WritePlan:
     """A new request (依頼中) from `sender` about a household of `workbook` (the requester's scope)."""
-    check = _Checker()
+    check = Checker()
     household = row_as_read(workbook, schema.HOUSEHOLDS, household_id)
     if household is None:
         raise Invalid({"世帯": f"世帯ID「{household_id}」の世帯は、つなげる世帯の中にありません"})
@@ -81,7 +81,7 @@ def respond(workbook: Workbook, referral_id: str, *, action: str, agency: str | 
         by_whom = "、".join(x for x in (row["応答者"] or "", to_wareki(when) if when else "") if x)
         raise Invalid({"応答": f"この依頼はもう{ALREADY.get(row['状態'], row['状態'] + 'です')}"
                                + (f"（{by_whom}）" if by_whom else "") + "。応答は保存していません。"})
-    check = _Checker()
+    check = Checker()
     answerer = row["依頼元機関"] if action == WITHDRAWN else row["依頼先機関"]
     if action not in (ACCEPTED, RETURNED, WITHDRAWN):
         check.fail("応答", "受理・差し戻し・取り下げのどれかです")
@@ -177,7 +177,7 @@ def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goal
     """終結: the 段階 move (終結日, 段階履歴), one 評価 row per goal, and — when another agency keeps
     watching the household — the 引継ぎ request to it (依頼中 until it accepts)."""
     from lib.casework.entry import stage_move
-    check = _Checker()
+    check = Checker()
     rows = []
     # A goal of the plan is evaluated even when left empty (its 達成度 is asked for); an extra line
     # with nothing typed is skipped:

@@ -189,7 +189,7 @@ class Suggestion:
 
 def suggest(workbook, household_id: str, widen: bool = False, limit: int = 10) -> list[Suggestion]:
     """Resources that fit a household: kinds that help its 課題 or serve its members' 分野;
-    only 受入可=はい unless `widen`; same 地区 first, then nearest to the household's 地区 centre."""
+    never one still 開拓中; only 受入可=はい unless `widen`; same 地区 first, then nearest to the household's 地区 centre."""
     hh = workbook[schema.HOUSEHOLDS]
     row = hh[hh["世帯ID"] == household_id]
     if row.empty:
@@ -204,8 +204,8 @@ def suggest(workbook, household_id: str, widen: bool = False, limit: int = 10) -
     centre = _centres(workbook).get(row["地区"])
     out = []
     for r in workbook[schema.RESOURCES].to_dict("records"):
-        if not widen and r["受入可"] != "はい":
-            continue
+        if r.get("状態") == "開拓中" or (not widen and r["受入可"] != "はい"):
+            continue                 # a resource still being developed takes nobody yet
         reasons = []
         if r["種別"] in wanted:
             reasons.append(f"課題「{'・'.join(wanted[r['種別']])}」に合う種別（{r['種別']}）")

@@ -14,7 +14,8 @@ from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PR
                             board_column, card_html, conflict_table, date_style, dates, esc, household_link,
                             household_summary_html, household_choice, indicator_table, left_out_notice,
                             paged_table)
-from lib.ui.entry_forms import card_menu, household_entries, intake_form, open_card_menu
+from lib.ui.entry_forms import (allowed_to_record, card_menu, household_entries, intake_form, open_card_menu,
+                                start_participation)
 from lib.ui.forms import flash
 from lib.ui.referral_forms import household_referrals, inbox_panel
 from lib.ui.import_forms import import_mappings, import_rows, read_upload, save_import_mapping
@@ -29,6 +30,6 @@ __all__ = [
     "BOARD_PAGE", "CARD_CSS", "CHECK_PAGE", "HOUSEHOLD_PAGE", "PROJECTION_CSS", "RESOURCES_PAGE", "board_column",
     "card_html", "conflict_table", "date_style", "dates", "esc", "household_link", "household_summary_html",
     "household_choice", "indicator_table", "left_out_notice", "paged_table",
-    "card_menu", "flash", "household_entries", "intake_form", "open_card_menu", "household_referrals", "inbox_panel",
+    "allowed_to_record", "card_menu", "flash", "start_participation", "household_entries", "intake_form", "open_card_menu", "household_referrals", "inbox_panel",
     "import_mappings", "import_rows", "read_upload", "save_import_mapping",
 ]

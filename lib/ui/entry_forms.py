@@ -11,10 +11,10 @@ import streamlit as st
 
 from lib.access import users
 from lib.access.scope import Viewer, allowed_entries
-from lib.casework import entry
+from lib.casework import entry, participation
 from lib.ui import forms, session
 from lib.ui.referral_forms import closure_form, household_referrals
-from lib.ui.widgets import esc
+from lib.ui.widgets import HOUSEHOLD_PAGE, esc
 from lib.workbook import schema
 from lib.workbook.cells import show_date
 from lib.workbook.writeplan import TAKEN
@@ -155,6 +155,92 @@ def assessment_form(workbook, household_id: str, user: users.User) -> None:
         forms.save(plan, forms.token(prefix, household_id, values, typed), prefix, "アセスメントを保存しました。")
 
 
+# ---------------------------------------------------------------- 参加支援 (別紙2-5①)
+
+NEW_MATCHING = "（新しく受入先を打診する）"
+# A resource chosen on 社会資源マップ's suggestions, to start a matching with (session key):
+SUGGESTED_RESOURCE = "_participation_resource"
+
+
+def participation_form(workbook, household_id: str, user: users.User) -> None:
+    """参加支援: a new matching (打診) or the next step of one going on (見学・体験・定着・定着支援・中断)."""
+    found = [m for m in participation.of_household(workbook, household_id) if m.open]
+    labels = {NEW_MATCHING: None, **{f"{m.target} → {m.resource}（いま {m.step}）": m for m in found}}
+    suggested = st.session_state.pop(SUGGESTED_RESOURCE, None)
+    if suggested:
+        st.session_state[f"entry_match_pick_{household_id}"] = NEW_MATCHING
+    chosen = st.selectbox("マッチング", list(labels), key=f"entry_match_pick_{household_id}",
+                          index=0 if not found else 1)
+    matching = labels[chosen]
+    own = forms.own_agency(workbook, user)
+    if matching is None:
+        prefix = f"entry_match_new_{household_id}"
+        names = list(workbook[schema.RESOURCES].sort_values("受入可", ascending=False, na_position="last")["名称"])
+        forms.start(prefix, {"day": forms.today_text(), "agency": own})
+        if suggested in names:
+            st.session_state[f"{prefix}_resource"] = suggested
+        members = workbook[schema.MEMBERS]
+        marks = list(members.loc[members["世帯ID"] == household_id, "記号"].dropna())
+        with st.form(prefix, border=True):
+            c1, c2, c3 = st.columns([1, 2, 1])
+            c1.selectbox("対象", marks, key=f"{prefix}_target", index=None, placeholder=forms.CHOOSE)
+            c2.selectbox("受入先（社会資源）", names, key=f"{prefix}_resource", index=None, placeholder=forms.CHOOSE)
+            c3.text_input("打診した日", key=f"{prefix}_day")
+            with c1:
+                _agency_choice("機関", f"{prefix}_agency", workbook, user)
+            st.text_area("内容（本人の希望・受入先の反応）", key=f"{prefix}_note", height=80)
+            submitted = st.form_submit_button("打診を記録", type="primary", icon=":material/save:")
+        if submitted:
+            values = {n: forms.value(prefix, n) for n in ("target", "resource", "day", "agency", "note")}
+            try:
+                plan, _ = participation.start(workbook, household_id, target=values["target"], resource=values["resource"],
+                                              day=values["day"], note=values["note"], agency=values["agency"],
+                                              by=user.name, today=session.today())
+            except entry.Invalid as e:
+                forms.errors(e)
+                return
+            forms.save(plan, forms.token(prefix, household_id, values), prefix,
+                       f"{values['target']} の {values['resource']} への打診を記録しました。")
+        return
+    prefix = f"entry_match_{matching.id}"
+    forms.start(prefix, {"day": forms.today_text(), "agency": own})
+    st.caption(f"経過: {matching.history}")
+    with st.form(prefix, border=True):
+        c1, c2, c3 = st.columns(3)
+        c1.selectbox("次の段階", participation.NEXT[matching.step], key=f"{prefix}_step", index=None,
+                     placeholder=forms.CHOOSE)
+        c2.text_input("日付", key=f"{prefix}_day")
+        with c3:
+            _agency_choice("機関", f"{prefix}_agency", workbook, user)
+        st.text_area("内容（本人の様子）", key=f"{prefix}_note", height=70)
+        st.text_area("受入先への支援（受入先に伝えたこと・手伝ったこと）", key=f"{prefix}_support", height=70)
+        st.text_input("中断理由（中断のときだけ）", key=f"{prefix}_reason")
+        submitted = st.form_submit_button("段階を記録", type="primary", icon=":material/save:")
+    if submitted:
+        values = {n: forms.value(prefix, n) for n in ("step", "day", "agency", "note", "support", "reason")}
+        try:
+            plan = participation.step(workbook, matching, next_step=values["step"], day=values["day"], note=values["note"],
+                                      support=values["support"], reason=values["reason"], agency=values["agency"],
+                                      by=user.name, today=session.today())
+        except entry.Invalid as e:
+            forms.errors(e)
+            return
+        forms.save(plan, forms.token(prefix, values), prefix, f"{matching.target} の {matching.resource}: 「{values['step']}」を記録しました。")
+
+
+def allowed_to_record(household_id: str, kind: str) -> bool:
+    """Whether the person signed in may record `kind` (entry.ENTRIES) for this household now."""
+    viewer = session.current_viewer()
+    return not viewer.projection and kind in allowed_entries(session.write_workbook(), viewer.user, household_id)
+
+
+def start_participation(household_id: str, resource: str) -> None:
+    """From a suggestion on 社会資源マップ: 世帯詳細's 参加支援 form, this 受入先 already chosen."""
+    st.session_state[SUGGESTED_RESOURCE] = resource
+    st.session_state[entry_tab_key(household_id)] = "参加支援"
+    st.switch_page(HOUSEHOLD_PAGE, query_params={"id": household_id})
+
+
 # ---------------------------------------------------------------- 支援プラン (様式5)
 
 PLAN_COLUMNS = ("key", *entry.PLAN_FIELDS)
@@ -249,6 +335,7 @@ def household_entries(workbook, household_id: str, viewer: Viewer) -> None:
              "同意を記録": (entry.CONSENT, lambda: consent_form(workbook, household_id, viewer.user)),
              "支援プランを編集": (entry.PLAN, lambda: plan_editor(workbook, household_id)),
              "アセスメント": (entry.ASSESSMENT, lambda: assessment_form(workbook, household_id, viewer.user)),
+             "参加支援": (entry.PARTICIPATION, lambda: participation_form(workbook, household_id, viewer.user)),
              "終結と評価": (entry.STAGE, lambda: closure_form(workbook, household_id, viewer.user)),
              "つなぐ": (entry.CONTACT, lambda: household_referrals(workbook, household_id, viewer))}
     shown = [label for label, (need, _) in tabs.items() if need in allowed]

@@ -83,6 +83,11 @@ CONSENT_BY_RECORD = {"あり": "あり", "なし": "なし", "撤回": "なし"}
 REFERRAL_KINDS = ("つなぎ", "つなぎもどし", "引継ぎ")
 REFERRAL_STATES = ("依頼中", "受理", "差し戻し", "取り下げ")
 ACHIEVEMENT = ("達成", "一部達成", "未達成")
+# 参加支援 (美咲町 別紙2-5①): the steps of a matching with a 受入先, in order; 中断 ends it, and
+# 定着支援 are the contacts after 定着:
+PARTICIPATION_STEPS = ("打診", "見学", "体験", "定着", "定着支援", "中断")
+# 社会資源.状態: open, or still being developed by someone (開拓中):
+RESOURCE_STATES = ("開設", "開拓中")
 # 世帯員.性別 for the 家族構成図 (□ 男, ○ 女; empty: read from 続柄):
 SEX = ("男", "女")
 # インテーク・アセスメント (美咲町 別紙2-3): what is looked at, in the sheet's order (each a free-text column):
@@ -95,13 +100,13 @@ STAGE_DATE_COLUMN = {"終結": "終結日", "中断": "中断日"}
 # 社会資源数 may name kinds: 社会資源数:サロン・通いの場
 INDICATOR_KEYS = ("新規相談受付件数", "複合課題世帯数", "重層的支援会議開催回数", "支援会議開催回数", "定例会議開催回数",
                   "代表者会議開催回数", "支援プラン作成件数", "終結件数", "中断件数", "アウトリーチ対象世帯数",
-                  "参加支援マッチング件数", "訪問件数", "アウトリーチ件数", "社会資源数",
+                  "参加支援マッチング件数", "定着件数", "訪問件数", "アウトリーチ件数", "社会資源数",
                   "つなぎ件数", "つなぎもどし件数", "引継ぎ件数", "差し戻し件数", "平均応答日数")
 
 HOUSEHOLDS, MEMBERS, PLANS, MEETINGS, CONTACTS, RESOURCES, AGENCIES, INDICATORS, AREAS = (
     "世帯", "世帯員", "支援プラン", "会議", "経過記録", "社会資源", "機関", "計画指標", "地区")
 CONSENTS, STAGE_HISTORY, REFERRALS, EVALUATIONS = "同意記録", "段階履歴", "つなぎ", "評価"
-ASSESSMENTS = "アセスメント"
+ASSESSMENTS, PARTICIPATION = "アセスメント", "参加支援"
 MEMBER_REGISTER = "構成員名簿"
 # 所管課 whose agency may not sit in a 支援会議 (tax information is never shared there, 美咲町 規程):
 TAX_OFFICE = "税務"
@@ -192,6 +197,8 @@ TABS: tuple[Tab, ...] = (
         C("対象", TEXT, aliases=("対象者",)),
         C("受入可", ENUM, allowed=YES_NO, aliases=("受入", "受け入れ可")),
         C("備考", TEXT),
+        C("状態", ENUM, allowed=RESOURCE_STATES, aliases=("開設状況",), hint="空なら開設。これからつくるものは「開拓中」"),
+        C("開拓担当", TEXT, aliases=("開拓者", "担当"), hint="開拓中の資源を進めている機関・人"),
     )),
     Tab(AGENCIES, key=("機関名",), description="関係機関（支援会議の構成員かどうかも）", columns=(
         C("機関名", TEXT, required=True, aliases=("機関", "名称")),
@@ -260,6 +267,20 @@ TABS: tuple[Tab, ...] = (
         C("機関", TEXT, references="機関.機関名", aliases=("記入機関",)),
         C("記入者", TEXT, aliases=("担当者",)),
         C("記録ID", ID, hint="アプリが付けます（手入力の行は空でかまいません）"),
+    )),
+    Tab(PARTICIPATION, description="参加支援（別紙2-5①。受入先とのマッチングの段階ごとに1行。アプリが追記します）", columns=(
+        C("マッチングID", ID, required=True, aliases=("マッチング番号",),
+          hint="同じ受入先とのマッチングの行は同じID（アプリが P-… を付けます）"),
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("対象", TEXT, required=True, aliases=("記号", "対象者"), hint="A氏・B氏…"),
+        C("受入先", TEXT, required=True, references="社会資源.名称", aliases=("受入先名", "社会資源")),
+        C("段階", ENUM, required=True, allowed=PARTICIPATION_STEPS),
+        C("日付", DATE, required=True, aliases=("年月日",)),
+        C("内容", TEXT, free_text=True, aliases=("記録", "様子")),
+        C("受入先への支援", TEXT, free_text=True, aliases=("受入先支援",)),
+        C("中断理由", TEXT, free_text=True),
+        C("機関", TEXT, references="機関.機関名", aliases=("記入機関",)),
+        C("記入者", TEXT, aliases=("担当者",)),
     )),
     Tab(MEMBER_REGISTER, key=("機関名", "氏名"), aliases=("支援会議構成員名簿", "構成員"),
         description="支援会議の構成員名簿（法第106条の6。守秘義務（法第159条）を確認した日も）", columns=(
