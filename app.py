@@ -18,6 +18,7 @@ PAGES = [
     st.Page("screens/intake.py", title="相談受付", icon=":material/person_add:", url_path="uketsuke"),
     st.Page("screens/plans.py", title="プラン進捗", icon=":material/checklist:", url_path="shinchoku"),
     st.Page("screens/resources.py", title="社会資源マップ", icon=":material/map:", url_path="shigen"),
+    st.Page("screens/outreach.py", title="アウトリーチ", icon=":material/directions_walk:", url_path="outreach"),
     st.Page("screens/agencies.py", title="機関一覧", icon=":material/apartment:", url_path="kikan"),
     st.Page("screens/meeting.py", title="会議", icon=":material/groups:", url_path="kaigi"),
     st.Page("screens/wall.py", title="会議の壁用画面", icon=":material/cast:", url_path="kabe"),

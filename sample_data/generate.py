@@ -280,6 +280,7 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
     _records(tabs, household_rows, plan_households, random.Random(seed + 1), ref)
     _assessments(tabs, household_rows, random.Random(seed + 2), ref)
     _participation(tabs, household_rows, random.Random(seed + 3), ref)
+    _outreach(tabs, household_rows, random.Random(seed + 4), ref)
     return tabs
 
 
@@ -386,6 +387,35 @@ def _participation(tabs, household_rows, rng: random.Random, ref: dt.date) -> No
             tabs["参加支援"].append([mid, hid, member[1], resource[1], step, day, notes, support, reason,
                                  "社会福祉協議会", "谷"])
             day = min(ref, day + dt.timedelta(days=rng.randint(7, 25)))
+
+
+# People reached out to before any 受付 (呼び名, 地区) and how the contacts went:
+OUTREACH_PEOPLE = (("東部 70代男性", "東部"), ("山間 50代女性", "山間"), ("北部 40代男性（ひきこもり）", "北部"),
+                   ("西部 80代女性", "西部"), ("南部 30代男性", "南部"), ("中央 60代男性", "中央"))
+OUTREACH_NOTES = ("民生委員と訪問。玄関先で短く話せた", "不在。手紙を置いてきた", "家族が対応。本人は顔を見せず",
+                  "本人と5分ほど話せた。庭の手入れの話", "電話に出た。困っていることは『特にない』")
+
+
+def _outreach(tabs, household_rows, rng: random.Random, ref: dt.date) -> None:
+    """アウトリーチ contacts with people not yet in 受付 (own random stream); the last of them agreed
+    and became a household of the town (its 受付後の世帯ID)."""
+    later = next((r for r in reversed(household_rows) if r[5] == "受付"), household_rows[-1])
+    for number, (name, area) in enumerate(OUTREACH_PEOPLE, start=1):
+        day = ref - dt.timedelta(days=rng.randint(60, 150))
+        pid = f"O-{day:%Y%m%d}-{number:04d}"
+        state = ("接触中", "見守り", "接触中", "終了", "接触中", "相談受付へ")[number - 1]
+        for k in range(rng.randint(2, 5)):
+            method = rng.choice(("訪問", "訪問", "手紙", "電話"))
+            plan = rng.choice(("月1回、民生委員と一緒に訪問を続ける", "季節のあいさつの手紙から", "地域の行事に誘ってみる"))
+            tabs["アウトリーチ"].append([pid, name, area, day, method, rng.choice(OUTREACH_NOTES), plan,
+                                     "接触中", "アウトリーチ支援員（社協）", "今井", None])
+            day = min(ref - dt.timedelta(days=3), day + dt.timedelta(days=rng.randint(10, 30)))
+        if state == "相談受付へ":
+            tabs["アウトリーチ"].append([pid, name, area, later[8], None, f"本人が同意し、相談受付へ（世帯ID {later[0]}）",
+                                     None, state, "アウトリーチ支援員（社協）", "今井", later[0]])
+        elif state != "接触中":
+            tabs["アウトリーチ"].append([pid, name, area, day, "訪問", "様子を確認", None, state,
+                                     "アウトリーチ支援員（社協）", "今井", None])
 
 
 # The way a case usually goes, stage by stage (見守り, 終結 and 中断 branch off it):

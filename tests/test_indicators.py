@@ -180,7 +180,7 @@ def recorded_town(history: bool = True, stop_dates: bool = True):
     (True, True, "支援プラン作成件数", 2, False),     # H-1 and H-3 moved into プラン作成 in FY2025
     (True, True, "中断件数", 1, False),               # H-4's 中断日 (H-3's is in FY2026)
     (True, False, "中断件数", 1, True),               # no 中断日 column: last contact in FY (H-3 5/1, H-4 6/1)… estimated
-    (True, True, "アウトリーチ件数", 2, False),       # H-2's 訪問 5/10 and 手紙 6/1, while in 見守り
+    (True, True, "アウトリーチ件数", 2, True),        # no アウトリーチ tab: H-2's 訪問 5/10 and 手紙 6/1, while in 見守り
     (False, True, "アウトリーチ件数", 3, True),       # no history: every 訪問/手紙 of households now in 見守り
     (False, True, "支援プラン作成件数", 0, True),     # no history and no plan rows
 ])

@@ -48,7 +48,7 @@ def test_household_summary_escapes_every_value():
                                "次回見直し日": pd.NaT, "紹介元": hostile, "終結日": pd.NaT, "備考": hostile,
                                "課題": [hostile], "緊急度": hostile},
                     track="支援会議", last_contact=dt.date(2026, 1, 1), complex=True, members=pd.DataFrame(),
-                    genogram="", plan=pd.DataFrame(), contacts=pd.DataFrame(), meetings=pd.DataFrame(), problems=[])
+                    genogram="", ecomap="", plan=pd.DataFrame(), contacts=pd.DataFrame(), meetings=pd.DataFrame(), problems=[])
     html = ui.household_summary_html(detail)
     assert "<img" not in html and "&lt;img src&#61;x onerror&#61;alert&#40;1&#41;&gt;" in html
 

@@ -23,7 +23,8 @@ EVENTS = {"sign_in": "サインイン", "sign_in_failed": "サインイン失敗
           "download_refused": "ダウンロードの拒否", "sheet_completed": "足りないタブと見出しを作成",
           "import": "取り込み", "user_changed": "ユーザーの変更",
           "setup": "初期設定（最初の管理者）", "setup_refused": "初期設定コードの拒否",
-          "settings_changed": "設定の変更", "test_mail": "テストメール"}
+          "settings_changed": "設定の変更", "test_mail": "テストメール",
+          "view_outreach": "アウトリーチを見た"}
 
 # Japanese headings for the log's columns on screen (the file keeps the English keys):
 COLUMN_LABELS = {"time": "日時", "user": "ユーザー", "event": "種類", "household": "世帯ID", "projection": "投影",

@@ -122,7 +122,7 @@ def _restrict(workbook: Workbook, keep: set[str], member: bool) -> Workbook:
 
 # Tabs whose rows are about households or their meetings (a problem in such a row is shown only
 # to someone who may see that household):
-PERSONAL_TABS = frozenset({*(t.name for t in schema.TABS if "世帯ID" in t.column_names), schema.MEETINGS})
+PERSONAL_TABS = frozenset({*(t.name for t in schema.TABS if "世帯ID" in t.column_names), schema.MEETINGS, schema.OUTREACH})
 
 
 def visible_problem(problem, keep: set[str]) -> bool:
@@ -152,6 +152,9 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
 
 def _scoped(workbook: Workbook, viewer: Viewer) -> Workbook:
     town = workbook
+    if not sees_outreach(town, viewer):
+        workbook = replace(workbook, tables={**workbook.tables, schema.OUTREACH: workbook[schema.OUTREACH].iloc[0:0]},
+                           problems=[p for p in workbook.problems if p.tab != schema.OUTREACH])
     if not viewer.sees_everything:
         workbook = _restrict(workbook, visible_households(workbook, viewer.user),
                              is_member(workbook, viewer.user.agency))
@@ -208,7 +211,7 @@ def allowed_entries(workbook: Workbook, user: User, household_id: str | None = N
         return frozenset(ENTRIES if in_scope else {INTAKE})
     if user.role != STAFF or not known_agency(workbook, user.agency):
         return frozenset()
-    partner = {PARTICIPATION} if _runs_participation(workbook, user.agency) else set()
+    partner = {PARTICIPATION} if runs(workbook, user.agency, "参加支援") else set()
     if household_id is None:
         return frozenset({INTAKE, CONTACT, *partner})
     if household_id not in visible_households(workbook, user):
@@ -220,11 +223,21 @@ def allowed_entries(workbook: Workbook, user: User, household_id: str | None = N
     return frozenset({INTAKE, CONTACT, *partner})
 
 
-def _runs_participation(workbook: Workbook, agency: str | None) -> bool:
-    """Whether the agency's 事業 (機関 tab) include 参加支援."""
+def runs(workbook: Workbook, agency: str | None, programme: str) -> bool:
+    """Whether the agency's 事業 (機関 tab) include `programme` (参加支援, アウトリーチ等継続的支援 …)."""
     row = directory(workbook).row(agency)
     programmes = (row or {}).get("事業")
-    return isinstance(programmes, list) and "参加支援" in programmes
+    return isinstance(programmes, list) and programme in programmes
+
+
+def sees_outreach(workbook: Workbook, viewer: Viewer) -> bool:
+    """The アウトリーチ records (people not yet in 受付): 管理者・多機関協働 and the agencies doing
+    outreach, never projected."""
+    if viewer.projection or viewer.user.role == VIEWER:
+        return False
+    if viewer.sees_everything:
+        return True
+    return viewer.user.role == STAFF and runs(workbook, viewer.user.agency, "アウトリーチ等継続的支援")
 
 
 def inbox(workbook: Workbook, viewer: Viewer, today, overdue_days: int):

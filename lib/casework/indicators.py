@@ -13,7 +13,8 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
 - 中断件数: households whose 中断日 falls in the year. Without a 中断日 column it is estimated (推計):
   households now in 中断 whose last contact (最終接触日 or 経過記録) falls in the year.
 - アウトリーチ対象世帯数: households in 見守り (no-consent outreach) received by the year's end.
-- アウトリーチ件数: 訪問 and 手紙 records dated in the year for households that were in 見守り on
+- アウトリーチ件数: contacts of the アウトリーチ tab dated in the year. Without that tab it is estimated
+  (推計): 訪問 and 手紙 records dated in the year for households that were in 見守り on
   that day (段階履歴); without a 段階履歴 tab, those now in 見守り (推計).
 - 参加支援マッチング件数 / 定着件数: matchings of the 参加支援 tab proposed (打診) / settled (定着) in
   the year. Without that tab they are estimated (推計): plan items updated in the year whose 役割分担
@@ -32,7 +33,7 @@ import datetime as dt
 import pandas as pd
 
 from lib.workbook import schema
-from lib.casework import participation
+from lib.casework import outreach, participation
 from lib.casework import referrals
 from lib.casework.agencies import namer
 from lib.casework.board import last_contacts
@@ -102,6 +103,8 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
         contacts = workbook[schema.CONTACTS]
         return int((contacts["方法"].eq("訪問") & _in(contacts["日付"], year)).sum())
     if key == "アウトリーチ件数":
+        if workbook.has(schema.OUTREACH):
+            return outreach.count(workbook, lambda series: _in(series, year))
         contacts = workbook[schema.CONTACTS]
         contacts = contacts[contacts["方法"].isin(OUTREACH_METHODS) & _in(contacts["日付"], year)]
         if not workbook.has(schema.STAGE_HISTORY):
@@ -125,8 +128,10 @@ OUTREACH_METHODS = ("訪問", "手紙")
 
 def estimated(workbook: Workbook, key: str) -> bool:
     """Whether a key's count has to be estimated because the workbook lacks what it counts from (推計)."""
-    if key in ("支援プラン作成件数", "アウトリーチ件数"):
+    if key == "支援プラン作成件数":
         return not workbook.has(schema.STAGE_HISTORY)
+    if key == "アウトリーチ件数":
+        return not workbook.has(schema.OUTREACH)
     if key == "中断件数":
         return not workbook.has(schema.HOUSEHOLDS, "中断日")
     if key in ("参加支援マッチング件数", "定着件数"):

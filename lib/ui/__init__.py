@@ -4,7 +4,7 @@ Screens use `from lib import ui` and call what is listed here.
 """
 from lib.ui.session import (audit, audit_once, backups, complete_sheet, current_snapshot, current_viewer, first_steps,
                             household_exists, household_ids, keep_widget_state, missing_sheet_parts, projection_on, referral_days, refresh,
-                            requested_path, retention_years, save, secrets, setting, shared, sidebar, source_info, stale_days, state_folder,
+                            requested_path, retention_years, save, sees_outreach, secrets, setting, shared, sidebar, source_info, stale_days, state_folder,
                             today, workbook_for_page, write_workbook)
 from lib.ui.signin import auth_settings, current_user, must_change_password, sign_in_form, sign_out_button
 from lib.ui.user_forms import password_form, users_panel
@@ -18,6 +18,7 @@ from lib.ui.entry_forms import (allowed_to_record, card_menu, household_entries,
                                 start_participation)
 from lib.ui.forms import flash
 from lib.ui.referral_forms import household_referrals, inbox_panel
+from lib.ui.outreach_forms import outreach_panel
 from lib.ui.import_forms import import_mappings, import_rows, read_upload, save_import_mapping
 
 __all__ = [
@@ -31,5 +32,5 @@ __all__ = [
     "card_html", "conflict_table", "date_style", "dates", "esc", "household_link", "household_summary_html",
     "household_choice", "indicator_table", "left_out_notice", "paged_table",
     "allowed_to_record", "card_menu", "flash", "start_participation", "household_entries", "intake_form", "open_card_menu", "household_referrals", "inbox_panel",
-    "import_mappings", "import_rows", "read_upload", "save_import_mapping",
+    "outreach_panel", "sees_outreach", "import_mappings", "import_rows", "read_upload", "save_import_mapping",
 ]

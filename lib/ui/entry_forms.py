@@ -17,9 +17,8 @@ from lib.ui.referral_forms import closure_form, household_referrals
 from lib.ui.widgets import HOUSEHOLD_PAGE, esc
 from lib.workbook import schema
 from lib.workbook.cells import show_date
-from lib.workbook.writeplan import TAKEN
 
-def _agency_choice(label: str, key: str, workbook, user: users.User) -> None:
+def agency_choice(label: str, key: str, workbook, user: users.User) -> None:
     """機関: the user's own, fixed for 機関職員; a choice of the 機関 tab for others."""
     agencies = list(workbook[schema.AGENCIES]["機関名"])
     if user.role == users.STAFF:
@@ -44,7 +43,7 @@ def contact_form(workbook, household_id: str, user: users.User, prefix: str | No
         c1.text_input("日付", key=f"{prefix}_day", help="令和8年11月26日、R8.11.26、2026/11/26 のどれでも")
         c2.selectbox("方法", schema.CONTACT_METHODS, key=f"{prefix}_method", index=None, placeholder=forms.CHOOSE)
         with c3:
-            _agency_choice("機関", f"{prefix}_agency", workbook, user)
+            agency_choice("機関", f"{prefix}_agency", workbook, user)
         c4.text_input("担当者", key=f"{prefix}_staff", disabled=True)
         st.text_area("内容", key=f"{prefix}_text", height=110)
         st.selectbox("訂正する記録（訂正のときだけ。元の記録は消えずに残ります）", list(originals), key=f"{prefix}_corrects",
@@ -137,7 +136,7 @@ def assessment_form(workbook, household_id: str, user: users.User) -> None:
         c1.text_input("実施日", key=f"{prefix}_day", help="令和8年11月26日、R8.11.26、2026/11/26 のどれでも")
         c2.selectbox("対象", entry.assessment_targets(workbook, household_id), key=f"{prefix}_target")
         with c3:
-            _agency_choice("機関", f"{prefix}_agency", workbook, user)
+            agency_choice("機関", f"{prefix}_agency", workbook, user)
         c4.text_input("記入者", value=user.name, disabled=True)
         left, right = st.columns(2)
         for k, name in enumerate(schema.ASSESSMENT_FIELDS):
@@ -187,7 +186,7 @@ def participation_form(workbook, household_id: str, user: users.User) -> None:
             c2.selectbox("受入先（社会資源）", names, key=f"{prefix}_resource", index=None, placeholder=forms.CHOOSE)
             c3.text_input("打診した日", key=f"{prefix}_day")
             with c1:
-                _agency_choice("機関", f"{prefix}_agency", workbook, user)
+                agency_choice("機関", f"{prefix}_agency", workbook, user)
             st.text_area("内容（本人の希望・受入先の反応）", key=f"{prefix}_note", height=80)
             submitted = st.form_submit_button("打診を記録", type="primary", icon=":material/save:")
         if submitted:
@@ -211,7 +210,7 @@ def participation_form(workbook, household_id: str, user: users.User) -> None:
                      placeholder=forms.CHOOSE)
         c2.text_input("日付", key=f"{prefix}_day")
         with c3:
-            _agency_choice("機関", f"{prefix}_agency", workbook, user)
+            agency_choice("機関", f"{prefix}_agency", workbook, user)
         st.text_area("内容（本人の様子）", key=f"{prefix}_note", height=70)
         st.text_area("受入先への支援（受入先に伝えたこと・手伝ったこと）", key=f"{prefix}_support", height=70)
         st.text_input("中断理由（中断のときだけ）", key=f"{prefix}_reason")
@@ -402,7 +401,7 @@ def intake_form(workbook, viewer: Viewer) -> str | None:
         c2.text_input("紹介元", key=f"{prefix}_referrer", placeholder="例: 民生委員")
         c3.selectbox("緊急度", schema.URGENCY, key=f"{prefix}_urgency", index=None, placeholder=forms.CHOOSE)
         with c1:
-            _agency_choice("主担当機関", f"{prefix}_agency", workbook, user)
+            agency_choice("主担当機関", f"{prefix}_agency", workbook, user)
         c2.text_input("担当者", key=f"{prefix}_staff")
         c3.radio("本人の同意（情報共有・重層的支援会議）", list(entry.INTAKE_CONSENT), key=f"{prefix}_consent", horizontal=True)
         st.markdown("**世帯員**（氏名は書かず A氏・B氏… の記号で）")
@@ -422,26 +421,9 @@ def intake_form(workbook, viewer: Viewer) -> str | None:
                    icon=":material/content_copy:")
         st.checkbox("別の世帯として受け付ける", key=f"{prefix}_similar_ok")
         return None
-    for attempt in range(2):
-        try:
-            plan, hid = entry.intake(workbook, form, taken=session.household_ids(), today=session.today(), by=user.name)
-        except entry.Invalid as e:
-            forms.errors(e)
-            return None
-        outcome = forms.attempt(plan, forms.token(prefix, form))
-        if outcome is None:
-            return None
-        result, conflicts = outcome
-        if conflicts and all(c.now == TAKEN for c in conflicts) and attempt == 0:
-            session.refresh()            # someone typed that 世帯ID into the sheet meanwhile: take the next one
-            continue
-        if conflicts:
-            forms.show_conflicts(conflicts)
-            return None
-        break
-    st.session_state["_intake_saved"] = hid if result is not None else st.session_state.get("_intake_saved")
-    forms.done(prefix, f"相談受付を保存しました（世帯ID {hid}、段階「受付」）。", result)
-    return hid
+    return forms.save_new_household(
+        lambda: entry.intake(workbook, form, taken=session.household_ids(), today=session.today(), by=user.name),
+        forms.token(prefix, form), prefix, lambda hid: f"相談受付を保存しました（世帯ID {hid}、段階「受付」）。")
 
 
 def _intake_values(prefix: str) -> entry.Intake:

@@ -110,3 +110,30 @@ def save(plan, once: str, prefix: str, message: str) -> bool:
         return False
     done(prefix, message, result)
     return True
+
+
+def save_new_household(make_plan, once: str, prefix: str, message) -> str | None:
+    """Save a plan that makes a new 世帯 (相談受付, アウトリーチ → 相談受付): `make_plan()` gives
+    (plan, 世帯ID); when someone typed that 世帯ID into the sheet meanwhile, the next one is taken once
+    more. Returns the new 世帯ID after a save (the form cleared, `message(hid)` shown), else None."""
+    from lib.workbook.writeplan import TAKEN
+    for tries in range(2):
+        try:
+            plan, hid = make_plan()
+        except entry.Invalid as e:
+            errors(e)
+            return None
+        outcome = attempt(plan, once)
+        if outcome is None:
+            return None
+        result, conflicts = outcome
+        if conflicts and all(c.now == TAKEN for c in conflicts) and tries == 0:
+            session.refresh()            # someone typed that 世帯ID into the sheet meanwhile: take the next one
+            continue
+        if conflicts:
+            show_conflicts(conflicts)
+            return None
+        break
+    st.session_state["_intake_saved"] = hid if result is not None else st.session_state.get("_intake_saved")
+    done(prefix, message(hid), result)
+    return hid

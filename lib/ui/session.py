@@ -38,6 +38,12 @@ def stale_days() -> int:
     return stale_contact_days(secrets())
 
 
+def sees_outreach(viewer: Viewer) -> bool:
+    """Whether this viewer may see the アウトリーチ records (lib.access.scope.sees_outreach)."""
+    from lib.access.scope import sees_outreach as allowed
+    return allowed(st.session_state[_SNAPSHOT].workbook, viewer)
+
+
 def retention_years() -> int:
     """How many years after 終結・中断 a household's records are kept (setting retention_years)."""
     return max(1, settings.get_int("retention_years", secrets=secrets()))

@@ -86,6 +86,8 @@ ACHIEVEMENT = ("達成", "一部達成", "未達成")
 # 参加支援 (美咲町 別紙2-5①): the steps of a matching with a 受入先, in order; 中断 ends it, and
 # 定着支援 are the contacts after 定着:
 PARTICIPATION_STEPS = ("打診", "見学", "体験", "定着", "定着支援", "中断")
+# アウトリーチ (美咲町 別紙2-5②): where a person not yet in 受付 stands:
+OUTREACH_STATES = ("接触中", "見守り", "相談受付へ", "終了")
 # 社会資源.状態: open, or still being developed by someone (開拓中):
 RESOURCE_STATES = ("開設", "開拓中")
 # 世帯員.性別 for the 家族構成図 (□ 男, ○ 女; empty: read from 続柄):
@@ -106,7 +108,7 @@ INDICATOR_KEYS = ("新規相談受付件数", "複合課題世帯数", "重層�
 HOUSEHOLDS, MEMBERS, PLANS, MEETINGS, CONTACTS, RESOURCES, AGENCIES, INDICATORS, AREAS = (
     "世帯", "世帯員", "支援プラン", "会議", "経過記録", "社会資源", "機関", "計画指標", "地区")
 CONSENTS, STAGE_HISTORY, REFERRALS, EVALUATIONS = "同意記録", "段階履歴", "つなぎ", "評価"
-ASSESSMENTS, PARTICIPATION = "アセスメント", "参加支援"
+ASSESSMENTS, PARTICIPATION, OUTREACH = "アセスメント", "参加支援", "アウトリーチ"
 MEMBER_REGISTER = "構成員名簿"
 # 所管課 whose agency may not sit in a 支援会議 (tax information is never shared there, 美咲町 規程):
 TAX_OFFICE = "税務"
@@ -281,6 +283,20 @@ TABS: tuple[Tab, ...] = (
         C("中断理由", TEXT, free_text=True),
         C("機関", TEXT, references="機関.機関名", aliases=("記入機関",)),
         C("記入者", TEXT, aliases=("担当者",)),
+    )),
+    Tab(OUTREACH, description="アウトリーチ（別紙2-5②。まだ相談受付していない人への接触を1回1行。"
+        "アウトリーチ担当の機関と多機関協働だけが見ます。アプリが追記します）", columns=(
+        C("対象ID", ID, required=True, aliases=("アウトリーチID",), hint="同じ人の行は同じID（アプリが O-… を付けます）"),
+        C("呼び名", TEXT, required=True, aliases=("対象",), hint="名前は書かず「東部 70代男性」のように"),
+        C("地区", TEXT, references="地区.地区名"),
+        C("日付", DATE, required=True, aliases=("接触日", "年月日")),
+        C("方法", ENUM, allowed=CONTACT_METHODS),
+        C("内容", TEXT, free_text=True, aliases=("様子", "記録")),
+        C("信頼づくりの計画", TEXT, free_text=True, aliases=("計画", "次の働きかけ")),
+        C("状態", ENUM, required=True, allowed=OUTREACH_STATES),
+        C("機関", TEXT, references="機関.機関名", aliases=("記入機関",)),
+        C("記入者", TEXT, aliases=("担当者",)),
+        C("受付後の世帯ID", ID, aliases=("世帯ID",), hint="相談受付へ進んだとき、アプリが書きます"),
     )),
     Tab(MEMBER_REGISTER, key=("機関名", "氏名"), aliases=("支援会議構成員名簿", "構成員"),
         description="支援会議の構成員名簿（法第106条の6。守秘義務（法第159条）を確認した日も）", columns=(
