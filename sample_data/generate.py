@@ -479,6 +479,9 @@ def _records(tabs, household_rows, plan_households, rng: random.Random, ref: dt.
             tabs["評価"].append([hid, closed, f"{chr(65 + j)}氏", rng.choice(GOALS[field]),
                                rng.choice(("達成", "達成", "一部達成")), "生活のリズムが整い、相談先ができた",
                                "目標を達成したため", watcher, "森田"])
+        # つながり評価 (別紙2-7): whom the household is connected to now (no random draw):
+        tabs["つながり評価"].append([hid, closed, "世帯", watcher, "機関", "安定", "月1回の見守り訪問", "森田"])
+        tabs["つながり評価"].append([hid, closed, "A氏", "近所の友人", "地域の人", "ときどき", "買い物に一緒に行く", "森田"])
 
 
 def write_xlsx(tabs: dict[str, list[list]], path: Path) -> Path:

@@ -134,6 +134,11 @@ def test_closure_with_evaluation_sends_the_hand_over_and_offers_the_sheet(town):
         at.text_input(key=f"{form}_change_{i}").input("安定した")
     at.selectbox(key=f"{form}_watcher").select(KYOTAKU)
     at.text_area(key=f"{form}_reason").input("目標を達成したため")
+    at.text_input(key=f"{form}_tie_0").input("北部ふれあいいきいきサロン")
+    at.selectbox(key=f"{form}_tiekind_0").select("社会資源")
+    at.selectbox(key=f"{form}_tiesteady_0").select("安定")
+    at.text_input(key=f"{form}_tienote_0").input("週1回通っている")
+    at.text_input(key=f"{form}_tie_1").input("近所の友人")
     at = press(at, "終結を保存")
     assert not at.exception
     assert messages(at, "success") == [f"終結と評価を保存しました。{KYOTAKU}に引継ぎを依頼しました。"]
@@ -144,6 +149,17 @@ def test_closure_with_evaluation_sends_the_hand_over_and_offers_the_sheet(town):
     hand_over = raw(town, "つなぎ")[-1]
     assert hand_over[1:8] == [hid, TODAY, HOUKATSU, KYOTAKU, "引継ぎ", hand_over[6], "依頼中"]
     assert [b.label for b in at.get("download_button")][-2:] == ["評価シート（Excel）", "評価シート（PDF）"]
+    ties = [r for r in raw(town, "つながり評価") if r[0] == hid]         # 別紙2-7, beside the 評価
+    assert [r[1:7] for r in ties] == [[TODAY, "世帯", "北部ふれあいいきいきサロン", "社会資源", "安定", "週1回通っている"],
+                                      [TODAY, "世帯", "近所の友人", "", "", ""]]
+    from openpyxl import load_workbook
+    import io
+    from lib.meetings import paperwork
+    from lib.workbook import sources
+    sheet = paperwork.evaluation_sheet(sources.load(sources.resolve()).workbook, hid)
+    book = load_workbook(io.BytesIO(paperwork.to_xlsx([sheet])))
+    text = " ".join(str(c.value) for row in book.active.iter_rows() for c in row if c.value)
+    assert "つながり評価（別紙2-7）" in text and "北部ふれあいいきいきサロン" in text and "週1回通っている" in text
 
 
 def test_directory_screen_lists_agencies_with_requests_and_load():

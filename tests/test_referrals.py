@@ -326,3 +326,24 @@ def test_directory_and_counts_on_a_workbook_with_nothing_but_households():
     assert table.to_dict("records")[0]["期限の近い取組"] == 0 and len(table) == 1
     assert [indicators.count(wb, k, (), 2025, TODAY) for k in indicators.REFERRAL_KEYS] == [0, 0, 0, 0, 0]
     assert referrals.pending(wb, TODAY).empty and referrals.waiting_days(wb, TODAY) == {}
+
+
+@pytest.mark.parametrize("tie, field, words", [
+    ({"つながり先": "北部サロン", "種類": "友だち"}, "つながり1の種類", "機関"),
+    ({"つながり先": "北部サロン", "安定度": "とても"}, "つながり1の安定度", "安定"),
+    ({"つながり先": "北部サロン", "安定度": "安定", "内容": "x" * 20}, None, None),
+    ({"つながり先": "", "安定度": "とても"}, None, None),                  # an empty line is skipped
+])
+def test_connections_at_closure_are_checked_and_kept_beside_the_evaluation(workbook, tie, field, words):
+    hid = houkatsu_household(workbook)
+    call = dict(day="R8.11.24", reason="達成", watcher=None, today=TODAY, by="高野", taken=set(),
+                goals=[{"対象": "A氏", "目標": "通院", "達成度": "達成", "本人・世帯の変化": "よい"}], connections=[tie])
+    if field:
+        with pytest.raises(entry.Invalid) as bad:
+            referrals.closure(workbook, hid, **call)
+        assert words in bad.value.errors[field]
+    else:
+        plan = referrals.closure(workbook, hid, **call)
+        kept = [a.values for a in plan.appends if a.tab == "つながり評価"]
+        assert kept == ([{"世帯ID": hid, "評価日": TODAY, "対象": None, "つながり先": "北部サロン", "種類": None, "安定度": "安定",
+                          "内容": "x" * 20, "記入者": "高野"}] if tie["つながり先"] else [])

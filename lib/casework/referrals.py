@@ -172,9 +172,14 @@ def count(workbook: Workbook, key: str, year_filter) -> float:
 EVALUATION_FIELDS = ("対象", "目標", "達成度", "本人・世帯の変化")
 
 
+# What the 終結 form asks of each connection (つながり評価, 別紙2-7):
+CONNECTION_FIELDS = ("対象", "つながり先", "種類", "安定度", "内容")
+
+
 def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goals: list[dict], by: str,
-            today: dt.date, taken: set[str]) -> WritePlan:
-    """終結: the 段階 move (終結日, 段階履歴), one 評価 row per goal, and — when another agency keeps
+            today: dt.date, taken: set[str], connections: list[dict] | None = None) -> WritePlan:
+    """終結: the 段階 move (終結日, 段階履歴), one 評価 row per goal, one つながり評価 row per connection
+    the person now has (別紙2-7; lines left empty are skipped), and — when another agency keeps
     watching the household — the 引継ぎ request to it (依頼中 until it accepts)."""
     from lib.casework.entry import stage_move
     check = Checker()
@@ -190,6 +195,10 @@ def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goal
         rows.append(row)
     if not rows:
         check.fail("評価", "目標ごとの評価（達成度）を1つ以上入れてください")
+    ties = []
+    for i, tie in enumerate((t for t in connections or () if str(t.get("つながり先") or "").strip()), start=1):
+        label = f"つながり{i}"
+        ties.append({c: check.cell(f"{label}の{c}", schema.CONNECTIONS, c, tie.get(c)) for c in CONNECTION_FIELDS})
     watcher = check.cell("見守り機関", schema.EVALUATIONS, "見守り機関", watcher)
     if watcher and not agency_directory(workbook).known(watcher):
         check.fail("見守り機関", f"「{watcher}」は機関タブにありません")
@@ -204,6 +213,8 @@ def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goal
     plan.appends += [NewRow(schema.EVALUATIONS, {"世帯ID": household_id, "評価日": evaluated_on, **row,
                                                  "終結理由": reason, "見守り機関": watcher, "記入者": by})
                      for row in rows]
+    plan.appends += [NewRow(schema.CONNECTIONS, {"世帯ID": household_id, "評価日": evaluated_on, **tie, "記入者": by})
+                     for tie in ties]
     lead = row_as_read(workbook, schema.HOUSEHOLDS, household_id)["主担当機関"]
     if watcher and not same(watcher, lead):
         plan.appends.append(hand_over(workbook, household_id, sender=lead, watcher=watcher, today=today, by=by,

@@ -287,7 +287,7 @@ def to_pdf(form_list: list[Form]) -> bytes:
 
 def evaluation_sheet(workbook, household_id: str) -> Form:
     """評価シート (美咲町 別紙2-6) of a household's latest closure: one row per goal, with the
-    reason for closing and the agency that keeps watching."""
+    reason for closing and the agency that keeps watching, then its つながり評価 (別紙2-7)."""
     hh = workbook[schema.HOUSEHOLDS]
     name = hh.loc[hh["世帯ID"] == household_id, "表示名"].iloc[0]
     rows = workbook[schema.EVALUATIONS]
@@ -302,7 +302,19 @@ def evaluation_sheet(workbook, household_id: str) -> Form:
         f"評価日　{day}　世帯ID {household_id}　記入者 {_text(first['記入者']) if first is not None else ''}",
         Table(["対象", "目標", "達成度", "本人・世帯の変化"], goals or [["", "", "", ""]], [1, 3, 1.2, 3.6]),
         Table(["項目", "内容"], [["終結理由", _text(first["終結理由"]) if first is not None else ""],
-                               ["見守り機関（引継ぎ先）", _text(first["見守り機関"]) if first is not None else ""]], [1.4, 5])])
+                               ["見守り機関（引継ぎ先）", _text(first["見守り機関"]) if first is not None else ""]], [1.4, 5]),
+        "つながり評価（別紙2-7）",
+        Table(["対象", "つながり先", "種類", "安定度", "様子"], _ties(workbook, household_id, first) or [[""] * 5],
+              [0.8, 2.2, 1, 0.8, 2.8])])
+
+
+def _ties(workbook, household_id: str, evaluation) -> list[list[str]]:
+    """The つながり評価 rows of the household's latest closure (the same 評価日)."""
+    ties = workbook[schema.CONNECTIONS]
+    ties = ties[ties["世帯ID"] == household_id]
+    if evaluation is not None:
+        ties = ties[ties["評価日"] == evaluation["評価日"]]
+    return [[_text(r[c]) for c in ("対象", "つながり先", "種類", "安定度", "内容")] for r in ties.to_dict("records")]
 
 
 def assessment_sheet(workbook, household_id: str) -> Form:

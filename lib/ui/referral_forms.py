@@ -134,6 +134,9 @@ def _inbox_label(waiting: pd.DataFrame, referral_id: str) -> str:
 
 # ---------------------------------------------------------------- 終結と評価
 
+CONNECTION_LINES = 3       # lines for つながり on the 終結 form
+
+
 def closure_form(workbook, household_id: str, user: users.User) -> None:
     """終結と評価: each plan goal's 達成度 and 本人・世帯の変化 (one line per goal, plus one for a goal
     not in the plan), 終結理由, 見守り機関; saves the 終結, the 評価 rows and the 引継ぎ request."""
@@ -153,6 +156,17 @@ def closure_form(workbook, household_id: str, user: users.User) -> None:
                          placeholder="達成度", label_visibility="collapsed")
             c3.text_input(f"{goal['対象']}の本人・世帯の変化（{i + 1}）", key=f"{prefix}_change_{i}",
                           placeholder="本人・世帯の変化", label_visibility="collapsed")
+        st.markdown("**いまあるつながり**（別紙2-7 つながり評価。だれ・どこと、どのくらい続いているか）")
+        for i in range(CONNECTION_LINES):
+            c1, c2, c3, c4 = st.columns([2.2, 1.2, 1.1, 3])
+            c1.text_input(f"つながり先（{i + 1}）", key=f"{prefix}_tie_{i}", placeholder="例: 北部農園しごと体験、近所の友人",
+                          label_visibility="collapsed" if i else "visible")
+            c2.selectbox(f"種類（{i + 1}）", schema.CONNECTION_KINDS, key=f"{prefix}_tiekind_{i}", index=None,
+                         placeholder="種類", label_visibility="collapsed" if i else "visible")
+            c3.selectbox(f"安定度（{i + 1}）", schema.STABILITY, key=f"{prefix}_tiesteady_{i}", index=None,
+                         placeholder="安定度", label_visibility="collapsed" if i else "visible")
+            c4.text_input(f"様子（{i + 1}）", key=f"{prefix}_tienote_{i}", placeholder="様子（週2回通っている など）",
+                          label_visibility="collapsed" if i else "visible")
         c1, c2 = st.columns(2)
         c1.text_input("終結日", key=f"{prefix}_day")
         c2.selectbox("見守り機関（引継ぎ先）", list(workbook[schema.AGENCIES]["機関名"]), key=f"{prefix}_watcher",
@@ -165,13 +179,16 @@ def closure_form(workbook, household_id: str, user: users.User) -> None:
              "達成度": forms.value(prefix, f"achieved_{i}"), "本人・世帯の変化": forms.value(prefix, f"change_{i}")}
             for i, g in enumerate([*goals, {"対象": "世帯", "目標": None}])]
     values = {n: forms.value(prefix, n) for n in ("day", "watcher", "reason")}
+    ties = [{"対象": "世帯", "つながり先": forms.value(prefix, f"tie_{i}"), "種類": forms.value(prefix, f"tiekind_{i}"),
+             "安定度": forms.value(prefix, f"tiesteady_{i}"), "内容": forms.value(prefix, f"tienote_{i}")}
+            for i in range(CONNECTION_LINES)]
     try:
         plan = referrals.closure(workbook, household_id, day=values["day"], reason=values["reason"],
                                  watcher=values["watcher"], goals=rows, by=user.name, today=session.today(),
-                                 taken=session.referral_ids())
+                                 taken=session.referral_ids(), connections=ties)
     except entry.Invalid as e:
         forms.errors(e)
         return
     handed = next((a.values["依頼先機関"] for a in plan.appends if a.tab == schema.REFERRALS), None)
-    forms.save(plan, forms.token(prefix, household_id, values, rows), prefix,
+    forms.save(plan, forms.token(prefix, household_id, values, rows, ties), prefix,
           "終結と評価を保存しました。" + (f"{handed}に引継ぎを依頼しました。" if handed else ""))

@@ -88,6 +88,9 @@ ACHIEVEMENT = ("達成", "一部達成", "未達成")
 PARTICIPATION_STEPS = ("打診", "見学", "体験", "定着", "定着支援", "中断")
 # アウトリーチ (美咲町 別紙2-5②): where a person not yet in 受付 stands:
 OUTREACH_STATES = ("接触中", "見守り", "相談受付へ", "終了")
+# つながり評価 (美咲町 別紙2-7): to whom or what the person is connected at 終結, and how steadily:
+CONNECTION_KINDS = ("機関", "社会資源", "地域の人", "家族・親族", "その他")
+STABILITY = ("安定", "ときどき", "不安定")
 # 社会資源.状態: open, or still being developed by someone (開拓中):
 RESOURCE_STATES = ("開設", "開拓中")
 # 世帯員.性別 for the 家族構成図 (□ 男, ○ 女; empty: read from 続柄):
@@ -108,7 +111,7 @@ INDICATOR_KEYS = ("新規相談受付件数", "複合課題世帯数", "重層�
 HOUSEHOLDS, MEMBERS, PLANS, MEETINGS, CONTACTS, RESOURCES, AGENCIES, INDICATORS, AREAS = (
     "世帯", "世帯員", "支援プラン", "会議", "経過記録", "社会資源", "機関", "計画指標", "地区")
 CONSENTS, STAGE_HISTORY, REFERRALS, EVALUATIONS = "同意記録", "段階履歴", "つなぎ", "評価"
-ASSESSMENTS, PARTICIPATION, OUTREACH = "アセスメント", "参加支援", "アウトリーチ"
+ASSESSMENTS, PARTICIPATION, OUTREACH, CONNECTIONS = "アセスメント", "参加支援", "アウトリーチ", "つながり評価"
 MEMBER_REGISTER = "構成員名簿"
 # 所管課 whose agency may not sit in a 支援会議 (tax information is never shared there, 美咲町 規程):
 TAX_OFFICE = "税務"
@@ -259,6 +262,17 @@ TABS: tuple[Tab, ...] = (
         C("本人・世帯の変化", TEXT, free_text=True, aliases=("変化",)),
         C("終結理由", TEXT, free_text=True),
         C("見守り機関", TEXT, references="機関.機関名"),
+        C("記入者", TEXT),
+    )),
+    Tab(CONNECTIONS, description="つながり評価（別紙2-7。終結のとき、本人・世帯がいまもつ人や場とのつながりを1つ1行。アプリが追記します）",
+        columns=(
+        C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
+        C("評価日", DATE, required=True),
+        C("対象", TEXT, aliases=("記号",), hint="A氏・B氏…、世帯"),
+        C("つながり先", TEXT, required=True, aliases=("つながり",), hint="機関・社会資源の名前、または「近所の友人」など"),
+        C("種類", ENUM, allowed=CONNECTION_KINDS),
+        C("安定度", ENUM, allowed=STABILITY, aliases=("安定",)),
+        C("内容", TEXT, free_text=True, aliases=("様子",)),
         C("記入者", TEXT),
     )),
     Tab(ASSESSMENTS, description="インテーク・アセスメント（別紙2-3。世帯ごと・実施日ごとに1行。アプリが追記します）", columns=(
