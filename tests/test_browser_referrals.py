@@ -1,6 +1,6 @@
 """The つなぎ flow between three agencies in a real headless Chromium, on Excel and on the fake Sheets
 server: 包括 (A) asks 多機関協働 (B), B returns it with a reason, A asks again, B accepts, A closes the
-case with its 評価, and the automatic 引継ぎ reaches みどりの里 (C) — rows checked after each step."""
+case with its 評価 and つながり評価, and the automatic 引継ぎ reaches みどりの里 (C) — rows checked after each step."""
 import time
 
 from tests.test_browser import browser, sign_in  # noqa: F401 - fixtures
@@ -73,11 +73,17 @@ def test_request_return_ask_again_accept_close_and_hand_over(browser, town):  # 
         a.get_by_role("option", name="達成", exact=True).click()
     choose(a, "見守り機関（引継ぎ先）", KYOTAKU)
     a.get_by_label("終結理由").fill("目標を達成したため")
+    a.get_by_label("つながり先（1）").fill("北部ふれあいいきいきサロン")         # 別紙2-7 つながり評価
+    choose(a, "種類（1）", "社会資源")
+    choose(a, "安定度（1）", "安定")
+    a.get_by_label("様子（1）").fill("週1回通っている")
     a.get_by_role("button", name="終結を保存").click()
     saved(a, f"{KYOTAKU}に引継ぎを依頼しました")
     household = next(r for r in town.rows("世帯") if r[0] == hid)
     assert household[5] == "終結" and household[13] == town.day(TODAY)
     assert [(r[2], r[4], r[7]) for r in town.rows("評価") if r[0] == hid] == [(g[1], "達成", KYOTAKU) for g in goals]
+    assert [r[1:7] for r in town.rows("つながり評価") if r[0] == hid] == [
+        [town.day(TODAY), "世帯", "北部ふれあいいきいきサロン", "社会資源", "安定", "週1回通っている"]]
     hand_over = town.rows("つなぎ")[-1]
     assert hand_over[1:6] == [hid, town.day(TODAY), HOUKATSU, KYOTAKU, "引継ぎ"] and hand_over[7] == "依頼中"
 
