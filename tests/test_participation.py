@@ -190,3 +190,21 @@ def test_from_a_suggestion_to_the_proposal_saved_on_the_household_screen(monkeyp
         "H-004", "B氏", suggestion, "打診", "見学したいと話す")
     table = next(d.value for d in at.dataframe if "いまの段階" in d.value.columns)
     assert suggestion in list(table["受入先"])
+
+
+def test_the_daily_digest_names_follow_up_contacts_due():
+    from lib.notify import digest
+    wb = validate(sources.read_excel(SAMPLE))
+    due = participation.follow_ups_due(participation.matchings(wb["参加支援"]), TODAY)
+    assert due, "the sample town has a settled matching without a recent 定着支援"
+    m = due[0]
+    lead = wb["世帯"].set_index("世帯ID").at[m.household, "主担当機関"]
+    for agency in {m.agency, lead}:
+        mail = digest.agency_digest(wb, agency, None, TODAY, TODAY - dt.timedelta(days=1), stale_days=60,
+                                    app_url="https://tsunagu.example")
+        section = next(s for s in mail.sections if s.title.startswith("定着支援の時期"))
+        line = next(x for x in section.lines if x.startswith(m.household))
+        assert f"{m.target}の{m.resource}" in line and f"{(TODAY - m.last).days}日前" in line
+    other = digest.agency_digest(wb, "税務課 収納係", None, TODAY, TODAY - dt.timedelta(days=1), stale_days=60,
+                                 app_url="https://tsunagu.example")
+    assert not next(s for s in other.sections if s.title.startswith("定着支援の時期")).lines

@@ -53,6 +53,7 @@ class Matching:
     started: dt.date | None
     last: dt.date | None
     history: str                    # 「打診 R8.4.1 → 見学 R8.4.20」
+    agency: str | None = None       # who recorded the latest step
 
     @property
     def open(self) -> bool:
@@ -71,7 +72,8 @@ def matchings(rows: pd.DataFrame) -> list[Matching]:
         proposed = [d for s, d in zip(group["段階"], days) if s == PROPOSE and d]
         out.append(Matching(mid, first["世帯ID"], first["対象"], first["受入先"], latest["段階"],
                             proposed[0] if proposed else days[0], days[-1],
-                            " → ".join(f"{s} {show_date(d)}" for s, d in zip(group["段階"], days))))
+                            " → ".join(f"{s} {show_date(d)}" for s, d in zip(group["段階"], days)),
+                            latest["機関"] if isinstance(latest["機関"], str) else None))
     return sorted(out, key=lambda m: (m.started or dt.date.min), reverse=True)
 
 

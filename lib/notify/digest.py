@@ -14,6 +14,7 @@ import pandas as pd
 
 from lib.access.scope import visible_households
 from lib.access.users import STAFF, User
+from lib.casework import participation
 from lib.casework.agencies import key as agency_key, names_agency
 from lib.casework.board import last_contacts
 from lib.casework.households import CLOSED_STAGES
@@ -72,7 +73,8 @@ def agency_digest(workbook, agency: str, address: str | None, today: dt.date, si
                   app_url: str, with_names: bool = False) -> Digest:
     """The digest for `agency`: reviews due (14 days) or overdue and stale contacts of the
     households it leads, requests waiting for its answer, overdue plan items it holds a role in,
-    and what changed since `since` (moves of 段階, answers to its requests, households newly led)."""
+    参加支援 matchings due a 定着支援 contact (recorded by it or of households it leads), and what
+    changed since `since` (moves of 段階, answers to its requests, households newly led)."""
     keep = visible_households(workbook, User("", "", STAFF, agency))
     key = agency_key(agency)
     hh = workbook[schema.HOUSEHOLDS]
@@ -118,6 +120,13 @@ def agency_digest(workbook, agency: str, address: str | None, today: dt.date, si
             overdue.lines.append(f"{label(row['世帯ID'])}　{row['対象']}の取組 期限 {to_wareki(as_date(row['期限']))}"
                                  f"（{row['状況'] or '状況未記入'}）")
 
+    follow = Section(f"定着支援の時期（参加支援。{participation.FOLLOW_UP_DAYS}日以上記録のないもの）")
+    lead_of = dict(zip(hh["世帯ID"], hh["主担当機関"]))
+    for m in participation.follow_ups_due(participation.matchings(workbook[schema.PARTICIPATION]), today):
+        if m.household in keep and key in {agency_key(m.agency or ""), agency_key(lead_of.get(m.household) or "")}:
+            follow.lines.append(f"{label(m.household)}　{m.target}の{m.resource}（{m.step}）最後の記録 {to_wareki(m.last)}"
+                                f"（{(today - m.last).days}日前）")
+
     changed = Section(f"{to_wareki(since)}からの変化")
     history = workbook[schema.STAGE_HISTORY]
     moved = history[history["世帯ID"].isin(set(led["世帯ID"])) & (history["日付"].dt.date >= since)]
@@ -133,7 +142,7 @@ def agency_digest(workbook, agency: str, address: str | None, today: dt.date, si
     for hid, received in zip(led["世帯ID"], led["受付日"]):
         if as_date(received) and as_date(received) >= since:
             changed.lines.append(f"{label(hid)}　新しく主担当になった世帯（受付 {to_wareki(as_date(received))}）")
-    return Digest(agency, address, [reviews, waiting, stale, overdue, changed])
+    return Digest(agency, address, [reviews, waiting, stale, overdue, follow, changed])
 
 
 def digests(workbook, today: dt.date, last_sent: dict[str, str], *, stale_days: int, app_url: str,
