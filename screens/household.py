@@ -67,16 +67,8 @@ else:
         with st.expander(f"これまでのアセスメント（{len(done) - 1}件）"):
             st.dataframe(ui.dates(household.assessment_history(done.iloc[1:])), hide_index=True, width="stretch")
 
-    def assessment_sheet():
-        return [paperwork.assessment_sheet(workbook, hid)]
-
-    left, right = st.columns(2)
-    with left:
-        ui.audited_download("別紙2-3（Excel）", lambda: paperwork.to_xlsx(assessment_sheet()), f"アセスメントシート_{hid}.xlsx",
-                            what="アセスメントシート", households=1, icon=":material/table:", key="assessment_xlsx")
-    with right:
-        ui.audited_download("別紙2-3（PDF）", lambda: paperwork.to_pdf(assessment_sheet()), f"アセスメントシート_{hid}.pdf",
-                            what="アセスメントシート", households=1, icon=":material/picture_as_pdf:", key="assessment_pdf")
+    ui.paper_downloads("別紙2-3", lambda: [paperwork.assessment_sheet(workbook, hid)], f"アセスメントシート_{hid}",
+                       what="アセスメントシート", key="assessment")
 
 matched = participation.of_household(workbook, hid)
 if matched:
@@ -93,27 +85,12 @@ st.dataframe(ui.dates(detail.contacts), hide_index=True, width="stretch")
 if not viewer.projection and (workbook["支援プラン"]["世帯ID"] == hid).any():
     st.subheader("世帯支援プランシート（様式5）")
 
-    def plan_sheet():
-        return [paperwork.plan_sheet(workbook, hid, f"{to_wareki(ui.today())} 現在")]
-
-    left, right = st.columns(2)
-    with left:
-        ui.audited_download("様式5（Excel）", lambda: paperwork.to_xlsx(plan_sheet()), f"世帯支援プランシート_{hid}.xlsx",
-                            what="世帯支援プランシート", households=1, icon=":material/table:", key="plan_sheet_xlsx")
-    with right:
-        ui.audited_download("様式5（PDF）", lambda: paperwork.to_pdf(plan_sheet()), f"世帯支援プランシート_{hid}.pdf",
-                            what="世帯支援プランシート", households=1, icon=":material/picture_as_pdf:",
-                            key="plan_sheet_pdf")
+    ui.paper_downloads("様式5", lambda: [paperwork.plan_sheet(workbook, hid, f"{to_wareki(ui.today())} 現在")],
+                       f"世帯支援プランシート_{hid}", what="世帯支援プランシート", key="plan_sheet")
 if not viewer.projection and (workbook["評価"]["世帯ID"] == hid).any():
     st.subheader("評価シート（終結時）")
-    sheet = [paperwork.evaluation_sheet(workbook, hid)]
-    left, right = st.columns(2)
-    with left:
-        ui.audited_download("評価シート（Excel）", lambda: paperwork.to_xlsx(sheet), f"評価シート_{hid}.xlsx",
-                            what="評価シート", households=1, icon=":material/table:")
-    with right:
-        ui.audited_download("評価シート（PDF）", lambda: paperwork.to_pdf(sheet), f"評価シート_{hid}.pdf",
-                            what="評価シート", households=1, icon=":material/picture_as_pdf:")
+    ui.paper_downloads("評価シート", lambda: [paperwork.evaluation_sheet(workbook, hid)], f"評価シート_{hid}",
+                       what="評価シート", key="evaluation_sheet")
 st.subheader("この世帯を取り上げた会議")
 st.dataframe(ui.dates(detail.meetings), hide_index=True, width="stretch")
 st.subheader("この世帯のデータ点検")

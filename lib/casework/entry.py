@@ -422,6 +422,14 @@ def assessment(workbook: Workbook, household_id: str, *, day, target, values: di
         "記録ID": new_record_id(today).replace("K-", "A-", 1)})])
 
 
+def record_groups(rows: pd.DataFrame, key: str):
+    """The rows of an appended record tab grouped by `key` (a マッチングID, a 対象ID), each group in
+    the order things happened (日付, then sheet order): (id, group) pairs."""
+    if rows.empty:
+        return []
+    return rows.sort_values(["日付", ROW], na_position="first").groupby(key, sort=False)
+
+
 def assessments(workbook: Workbook, household_id: str) -> pd.DataFrame:
     """The household's assessments, newest first (the first row is the one in force)."""
     rows = workbook[schema.ASSESSMENTS]

@@ -53,10 +53,7 @@ class Person:
 def people(rows: pd.DataFrame) -> list[Person]:
     """Every person in the rows, the state and plan the latest rows say; most recent contact first."""
     out = []
-    if rows.empty:
-        return out
-    ordered = rows.sort_values(["日付", ROW], na_position="first")
-    for pid, group in ordered.groupby("対象ID", sort=False):
+    for pid, group in entry.record_groups(rows, "対象ID"):
         latest = group.iloc[-1]
         days = [d.date() for d in group["日付"].dropna()]
         plans = [p for p in group["信頼づくりの計画"] if isinstance(p, str) and p]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib.casework.agencies import key as agency_key
-from lib.casework.entry import Checker, Invalid
+from lib.casework.entry import Checker, Invalid, record_groups
 from lib.workbook import schema
 from lib.workbook.cells import nfkc, show_date
-from lib.workbook.validate import ROW, Workbook
+from lib.workbook.validate import Workbook
 from lib.workbook.writeplan import NewRow, WritePlan
 
 TAB = schema.PARTICIPATION
@@ -63,10 +63,7 @@ class Matching:
 def matchings(rows: pd.DataFrame) -> list[Matching]:
     """Every matching in the rows, its current step the latest row's (by 日付, then sheet order)."""
     out = []
-    if rows.empty:
-        return out
-    ordered = rows.sort_values(["日付", ROW], na_position="first")
-    for mid, group in ordered.groupby("マッチングID", sort=False):
+    for mid, group in record_groups(rows, "マッチングID"):
         first, latest = group.iloc[0], group.iloc[-1]
         days = [d.date() if not pd.isna(d) else None for d in group["日付"]]
         proposed = [d for s, d in zip(group["段階"], days) if s == PROPOSE and d]

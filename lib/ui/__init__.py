@@ -9,7 +9,7 @@ from lib.ui.session import (audit, audit_once, backups, complete_sheet, current_
 from lib.ui.signin import auth_settings, current_user, must_change_password, sign_in_form, sign_out_button
 from lib.ui.user_forms import password_form, users_panel
 from lib.ui.settings_forms import settings_panel, workbook_settings
-from lib.ui.downloads import DownloadRefused, audited_download
+from lib.ui.downloads import DownloadRefused, audited_download, paper_downloads
 from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PROJECTION_CSS, RESOURCES_PAGE,
                             board_column, card_html, conflict_table, date_style, dates, esc, household_link,
                             household_summary_html, household_choice, indicator_table, left_out_notice,
@@ -22,7 +22,7 @@ from lib.ui.outreach_forms import outreach_panel
 from lib.ui.import_forms import import_mappings, import_rows, read_upload, save_import_mapping
 
 __all__ = [
-    "audit", "audit_once", "audited_download", "backups", "current_snapshot", "current_viewer", "first_steps",
+    "audit", "audit_once", "audited_download", "paper_downloads", "backups", "current_snapshot", "current_viewer", "first_steps",
     "household_exists",
     "household_ids", "keep_widget_state", "missing_sheet_parts", "complete_sheet", "projection_on", "referral_days", "refresh", "requested_path", "retention_years", "save", "secrets", "setting", "shared",
     "sidebar", "source_info", "stale_days", "state_folder", "today", "workbook_for_page", "write_workbook",

@@ -31,3 +31,17 @@ def audited_download(label: str, build: Callable[[], bytes], file_name: str, wha
         return build()
 
     st.download_button(label, on_request, file_name=file_name, on_click="ignore", **kwargs)
+
+
+def paper_downloads(label: str, forms: Callable[[], list], file_stem: str, what: str, key: str,
+                    households: int = 1) -> None:
+    """A printed form (lib.meetings.paperwork) as two buttons side by side: 「label（Excel）」 and
+    「label（PDF）」, each built only when asked for and audited."""
+    from lib.meetings import paperwork
+    left, right = st.columns(2)
+    with left:
+        audited_download(f"{label}（Excel）", lambda: paperwork.to_xlsx(forms()), f"{file_stem}.xlsx", what=what,
+                         households=households, icon=":material/table:", key=f"{key}_xlsx")
+    with right:
+        audited_download(f"{label}（PDF）", lambda: paperwork.to_pdf(forms()), f"{file_stem}.pdf", what=what,
+                         households=households, icon=":material/picture_as_pdf:", key=f"{key}_pdf")
