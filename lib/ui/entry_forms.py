@@ -163,14 +163,16 @@ SUGGESTED_RESOURCE = "_participation_resource"
 
 def participation_form(workbook, household_id: str, user: users.User) -> None:
     """参加支援: a new matching (打診) or the next step of one going on (見学・体験・定着・定着支援・中断)."""
-    found = [m for m in participation.of_household(workbook, household_id) if m.open]
-    labels = {NEW_MATCHING: None, **{f"{m.target} → {m.resource}（いま {m.step}）": m for m in found}}
+    by_id = {m.id: m for m in participation.of_household(workbook, household_id) if m.open}
     suggested = st.session_state.pop(SUGGESTED_RESOURCE, None)
     if suggested:
         st.session_state[f"entry_match_pick_{household_id}"] = NEW_MATCHING
-    chosen = st.selectbox("マッチング", list(labels), key=f"entry_match_pick_{household_id}",
-                          index=0 if not found else 1)
-    matching = labels[chosen]
+    # The choice is the matching's ID (its label changes with each step it takes):
+    chosen = st.selectbox("マッチング", [NEW_MATCHING, *by_id], key=f"entry_match_pick_{household_id}",
+                          index=0 if not by_id else 1,
+                          format_func=lambda i: i if i == NEW_MATCHING else
+                          f"{by_id[i].target} → {by_id[i].resource}（いま {by_id[i].step}）")
+    matching = by_id.get(chosen)
     own = forms.own_agency(workbook, user)
     if matching is None:
         prefix = f"entry_match_new_{household_id}"

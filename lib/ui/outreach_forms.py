@@ -18,9 +18,12 @@ STATES = [s for s in schema.OUTREACH_STATES if s != outreach.TO_INTAKE]
 
 def outreach_panel(workbook, user: users.User, found: list[outreach.Person]) -> None:
     """Pick a person (or a new one); their contacts; the forms."""
-    labels = {NEW_PERSON: None, **{f"{p.name}（{p.state}・{p.contacts}回）": p for p in found if p.open}}
-    chosen = st.selectbox("記録する人", list(labels), key="outreach_pick")
-    person = labels[chosen]
+    # The choice is the person's ID (a label with the number of contacts would change with each save,
+    # and a double click's second press would then meet another form):
+    by_id = {p.id: p for p in found if p.open}
+    chosen = st.selectbox("記録する人", [NEW_PERSON, *by_id], key="outreach_pick",
+                          format_func=lambda i: i if i == NEW_PERSON else f"{by_id[i].name}（{by_id[i].state}・{by_id[i].contacts}回）")
+    person = by_id.get(chosen)
     if person is not None:
         st.markdown(f"**{esc(person.name)}**　{esc(person.area or '')}　いま: {esc(person.state)}"
                     + (f"　計画: {esc(person.plan)}" if person.plan else ""))
