@@ -49,7 +49,8 @@ right.image(detail.genogram)
 right.caption("□男性 ○女性 ◇不明、二重は本人、×は死亡。点線の枠は同居（枠の中の点線の図形は別居）。")
 with st.expander("エコマップ（この世帯にかかわる機関）", icon=":material/hub:"):
     st.image(detail.ecomap)
-    st.caption("太い線は主担当機関、細い線は支援プランの役割分担と受理されたつなぎ、破線は応答を待っているつなぎです。")
+    st.caption("太い線は主担当機関、細い線は支援プランの役割分担と受理されたつなぎ、破線は応答を待っているつなぎ、"
+               "緑の線は参加支援の受入先です。")
 
 hid = detail.household["世帯ID"]
 done = entry.assessments(workbook, hid)

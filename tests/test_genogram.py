@@ -93,12 +93,16 @@ def test_the_ecomap_ties_lead_roles_and_referrals_once_each_with_the_strongest_k
     referrals = pd.DataFrame([{"依頼先機関": "生活自立相談センター", "状態": "依頼中", "種類": "つなぎ"},
                               {"依頼先機関": "社会福祉協議会", "状態": "受理", "種類": "つなぎ"},
                               {"依頼先機関": "保健センター", "状態": "差し戻し", "種類": "つなぎ"}])
+    from lib.casework.participation import Matching
+    matched = [Matching("P-1", "H-1", "B氏", "北部農園しごと体験", "体験", None, None, ""),
+               Matching("P-2", "H-1", "B氏", "中央サロン", "中断", None, None, "")]          # a stopped one is no tie
     ties = genogram.ties({"主担当機関": "地域包括支援センター"}, plans, referrals,
-                         lambda text, agency: names_agency(text, agency, agencies), agencies)
+                         lambda text, agency: names_agency(text, agency, agencies), agencies, matched)
     assert [(t.name, t.kind) for t in ties] == [("地域包括支援センター", "主担当"), ("社会福祉協議会", "役割分担"),
-                                              ("生活自立相談センター", "つなぎ（依頼中）")]
+                                              ("生活自立相談センター", "つなぎ（依頼中）"), ("北部農園しごと体験", "参加支援")]
     svg = genogram.ecomap_svg("KTX世帯", ties)
     root, count = shapes(svg)
-    assert count["line"] == 3 and "stroke-dasharray" in svg and 'stroke-width="5"' in svg
+    assert count["line"] == 4 and "stroke-dasharray" in svg and 'stroke-width="5"' in svg and 'stroke="#15803d"' in svg
+    assert "B氏 体験" in svg
     assert "KTX世帯" in [t.text for t in root.findall(".//s:text", NS)]
     assert "かかわる機関はまだ記録されていません" in genogram.ecomap_svg("A世帯", [])

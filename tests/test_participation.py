@@ -208,3 +208,29 @@ def test_the_daily_digest_names_follow_up_contacts_due():
     other = digest.agency_digest(wb, "税務課 収納係", None, TODAY, TODAY - dt.timedelta(days=1), stale_days=60,
                                  app_url="https://tsunagu.example")
     assert not next(s for s in other.sections if s.title.startswith("定着支援の時期")).lines
+
+
+def test_the_next_step_is_recorded_from_the_household_screen(monkeypatch, tmp_path):
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
+    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "b"))
+    monkeypatch.setenv("TSUNAGU_TODAY", TODAY.isoformat())
+    config = sources.resolve()
+    plan, mid = participation.start(sources.load(config).workbook, "H-004", target="B氏", resource="北部農園しごと体験",
+                                    day="R8.11.1", note="", agency=None, by="森田", today=TODAY)
+    sources.write(config, sources.load(config), plan)
+    at = open_page("screens/household.py", id="H-004", entry_tab="参加支援")
+    at.selectbox(key="entry_match_pick_H-004").set_value(mid).run()
+    prefix = f"entry_match_{mid}"
+    at.selectbox(key=f"{prefix}_step").select("中断")
+    next(b for b in at.button if b.label == "段階を記録").click().run()
+    assert any("中断理由" in e.value for e in at.error)                     # a reason is needed; nothing written
+    assert row_dict(sources.read_excel(path)["参加支援"][-1])["段階"] == "打診"
+    at.selectbox(key=f"{prefix}_step").select("見学")
+    at.text_area(key=f"{prefix}_support").input("作業の手順を写真で用意してもらった")
+    next(b for b in at.button if b.label == "段階を記録").click().run()
+    assert not at.exception and any("「見学」を記録しました" in s.value for s in at.success)
+    last = row_dict(sources.read_excel(path)["参加支援"][-1])
+    assert (last["マッチングID"], last["段階"], last["受入先への支援"], last["日付"]) == (
+        mid, "見学", "作業の手順を写真で用意してもらった", TODAY)

@@ -7,8 +7,8 @@ each member stands comes from their 続柄 to the 本人 (父・母 above, 子 b
 a 続柄 the table does not know is placed by age.
 
 エコマップ — the household in the middle and around it the agencies working with it: the 主担当
-(a thick line), the agencies named in the plan's 役割分担, and those asked through a つなぎ
-(accepted: a line; waiting: a dashed line).
+(a thick line), the agencies named in the plan's 役割分担, those asked through a つなぎ
+(accepted: a line; waiting: a dashed line), and the 受入先 of its 参加支援 (a green line).
 
 Every text is escaped; projected, the caller passes pseudonymised rows (年代, no names).
 """
@@ -289,12 +289,14 @@ class Tie:
 
 
 TIE_STYLE = {"主担当": 'stroke-width="5"', "役割分担": 'stroke-width="2"', "つなぎ（受理）": 'stroke-width="2"',
-             "つなぎ（依頼中）": 'stroke-width="2" stroke-dasharray="6 4"', "参加支援": 'stroke-width="2" stroke="#15803d"'}
+             "つなぎ（依頼中）": 'stroke-width="2" stroke-dasharray="6 4"', "参加支援": 'stroke-width="3" stroke="#15803d"'}
 
 
-def ties(household: dict, plans: pd.DataFrame, referrals: pd.DataFrame, names_agency, agencies: list[str]) -> list[Tie]:
-    """The agencies around one household: 主担当, those named in 役割分担 and in its つなぎ (one tie each,
-    the strongest kind; `names_agency(text, agency)` tells whether a 役割分担 text names an agency)."""
+def ties(household: dict, plans: pd.DataFrame, referrals: pd.DataFrame, names_agency, agencies: list[str],
+         matchings=()) -> list[Tie]:
+    """The agencies around one household: 主担当, those named in 役割分担 and in its つなぎ, and the
+    受入先 of its 参加支援 still going on (one tie each, the strongest kind; `names_agency(text, agency)`
+    tells whether a 役割分担 text names an agency)."""
     found: dict[str, Tie] = {}
     order = list(TIE_STYLE)
 
@@ -317,6 +319,9 @@ def ties(household: dict, plans: pd.DataFrame, referrals: pd.DataFrame, names_ag
             add(r.get("依頼先機関") or "", "つなぎ（受理）", r.get("種類") or "")
         elif r.get("状態") == "依頼中":
             add(r.get("依頼先機関") or "", "つなぎ（依頼中）", r.get("種類") or "")
+    for m in matchings:
+        if m.step != "中断":
+            add(m.resource, "参加支援", f"{m.target} {m.step}")
     return list(found.values())
 
 
@@ -334,8 +339,9 @@ def ecomap_svg(center: str, around: list[Tie]) -> str:
         angle = -math.pi / 2 + 2 * math.pi * k / count
         x, y = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
         spots.append((x, y))
-        parts.append(f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#334155" '
-                     f'{TIE_STYLE.get(tie.kind, "")}/>')
+        style = TIE_STYLE.get(tie.kind, "")
+        colour = "" if "stroke=" in style else 'stroke="#334155" '
+        parts.append(f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}" {colour}{style}/>')
     parts.append(f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="62" ry="30" fill="#fef3c7" stroke="#92400e" stroke-width="2"/>'
                  f'<text x="{cx:.1f}" y="{cy + 4:.1f}" font-size="13" text-anchor="middle">{escape(center[:12])}</text>')
     for (x, y), tie in zip(spots, around):

@@ -8,6 +8,7 @@ import pandas as pd
 
 from lib.casework import board
 from lib.casework import genogram as drawing
+from lib.casework import participation
 from lib.casework.agencies import names_agency
 from lib.casework.entry import contact_history
 from lib.workbook import schema
@@ -85,7 +86,8 @@ def build_detail(workbook: Workbook, household_id: str, today: dt.date, projecti
     referrals = workbook[schema.REFERRALS]
     agencies = list(workbook[schema.AGENCIES]["機関名"])
     around = drawing.ties(row, plans, referrals[referrals["世帯ID"] == hid],
-                          lambda text, agency: names_agency(text, agency, agencies), agencies)
+                          lambda text, agency: names_agency(text, agency, agencies), agencies,
+                          participation.of_household(workbook, hid))
     if projection:
         plan = plan[["対象", "期限", "状況"]]
     return Detail(
