@@ -47,7 +47,7 @@ left.dataframe(detail.members, hide_index=True, width="stretch")
 right.subheader("家族構成図")
 right.image(detail.genogram)
 right.caption("□男性 ○女性 ◇不明、二重は本人、×は死亡。点線の枠は同居（枠の中の点線の図形は別居）。")
-with st.expander("エコマップ（この世帯にかかわる機関）", icon=":material/hub:"):
+if st.toggle("エコマップ（この世帯にかかわる機関）を表示", key="detail_ecomap"):
     st.image(detail.ecomap)
     st.caption("太い線は主担当機関、細い線は支援プランの役割分担と受理されたつなぎ、破線は応答を待っているつなぎ、"
                "緑の線は参加支援の受入先です。")
@@ -63,7 +63,8 @@ else:
     latest = done.iloc[0]
     st.markdown(f"最新: **{to_wareki(latest['実施日'].date())}**　対象 {ui.esc(latest['対象'] or '世帯')}　"
                 f"{ui.esc(latest['機関'] or '')}　{ui.esc(latest['記入者'] or '')}")
-    st.dataframe(household.assessment_table(latest), hide_index=True, width="stretch")
+    st.markdown("\n".join(f"- **{ui.esc(r['項目'])}**: {ui.esc(r['内容'])}"
+                           for r in household.assessment_table(latest).to_dict("records")))
     if len(done) > 1:
         with st.expander(f"これまでのアセスメント（{len(done) - 1}件）"):
             st.dataframe(ui.dates(household.assessment_history(done.iloc[1:])), hide_index=True, width="stretch")
@@ -74,7 +75,8 @@ else:
 matched = participation.of_household(workbook, hid)
 if matched:
     st.subheader("参加支援（別紙2-5①）")
-    st.dataframe(participation.table(matched), hide_index=True, width="stretch")
+    st.markdown("\n".join(f"- **{ui.esc(m.target)} → {ui.esc(m.resource)}**（いま {ui.esc(m.step)}）　{ui.esc(m.history)}"
+                           for m in matched))
     for m in participation.follow_ups_due(matched, ui.today()):
         st.warning(f"{ui.esc(m.target)} の {ui.esc(m.resource)}: 最後の記録（{to_wareki(m.last)}）から"
                    f"{participation.FOLLOW_UP_DAYS}日以上、定着支援の記録がありません。", icon=":material/event_busy:")

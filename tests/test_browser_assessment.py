@@ -20,7 +20,7 @@ def test_a_lead_agency_records_an_assessment_and_prints_it(page, town):  # noqa:
     # The 家族構成図 and the エコマップ, drawn as pictures:
     page.get_by_role("heading", name="家族構成図").wait_for()
     page.locator('[data-testid="stImage"]').first.wait_for()
-    page.get_by_text("エコマップ（この世帯にかかわる機関）").click()
+    page.get_by_text("エコマップ（この世帯にかかわる機関）を表示").click()
     page.get_by_text("太い線は主担当機関").wait_for()
 
     page.get_by_role("tab", name="アセスメント").click()

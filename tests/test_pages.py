@@ -299,7 +299,9 @@ def test_household_detail_by_url(monkeypatch):
     assert list(members["記号"]) == ["A氏", "B氏", "C氏"]
     assert list(plan["対象"])[-2:] == ["危機介入", "その他"]
     assert "夜間の連絡は避ける" in at.markdown[0].value     # 備考 at a desk
-    assert len(at.get("image")) == 2                         # the 家族構成図 and the エコマップ, drawn as pictures
+    assert len(at.get("image")) == 1                         # the 家族構成図, drawn as a picture
+    at.toggle(key="detail_ecomap").set_value(True).run()
+    assert len(at.get("image")) == 2                         # and the エコマップ when asked for
 
 
 def test_unknown_household_id_gives_a_message_not_an_exception(monkeypatch):

@@ -188,8 +188,8 @@ def test_from_a_suggestion_to_the_proposal_saved_on_the_household_screen(monkeyp
     last = row_dict(rows[-1])
     assert (last["世帯ID"], last["対象"], last["受入先"], last["段階"], last["内容"]) == (
         "H-004", "B氏", suggestion, "打診", "見学したいと話す")
-    table = next(d.value for d in at.dataframe if "いまの段階" in d.value.columns)
-    assert suggestion in list(table["受入先"])
+    from tests.test_pages import texts
+    assert f"B氏 → {suggestion}**（いま 打診）" in texts(at)
 
 
 def test_the_daily_digest_names_follow_up_contacts_due():
