@@ -29,6 +29,17 @@ def sample_raw():
 
 
 @pytest.fixture
+def writable_town(tmp_path, monkeypatch) -> Path:
+    """A copy of the sample town the app opens and writes (its backups beside it)."""
+    import shutil
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
+    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "backups"))
+    return path
+
+
+@pytest.fixture
 def fake_sheets(sample_raw):
     """A fake Sheets API serving the sample town under SHEET_KEY; yields (server, root URL)."""
     fake = FakeSheets({SHEET_KEY: sample_raw})

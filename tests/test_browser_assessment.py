@@ -2,13 +2,12 @@
 Excel copy and once on Google Sheets (the fake server): the latest fills the form, a double-clicked
 save appends one row (cells checked), the sheet is printed, and the 家族構成図 and エコマップ are drawn."""
 import io
-import time
 
 from openpyxl import load_workbook
 
 from lib.workbook import schema
 from tests.test_browser import browser, page, sign_in  # noqa: F401 - fixtures
-from tests.test_browser_entry import TODAY, ready, saved, town  # noqa: F401 - the two backends
+from tests.test_browser_entry import TODAY, double_click_save, ready, town  # noqa: F401 - the two backends
 
 HEADER = schema.TABS_BY_NAME["アセスメント"].column_names
 
@@ -28,10 +27,7 @@ def test_a_lead_agency_records_an_assessment_and_prints_it(page, town):  # noqa:
     before = len(town.rows("アセスメント"))
     page.get_by_label("本人の思い", exact=True).fill("「このまま母と家で暮らしたい」")
     page.get_by_label("強み", exact=True).fill("毎朝の散歩を欠かさない")
-    page.get_by_role("button", name="アセスメントを保存").dblclick()
-    saved(page, "アセスメントを保存しました")
-    time.sleep(1.5)
-    ready(page)
+    double_click_save(page, "アセスメントを保存", "アセスメントを保存しました")
     rows = town.rows("アセスメント")
     assert len(rows) == before + 1                                      # once, for a double click
     row = dict(zip(HEADER, rows[-1]))

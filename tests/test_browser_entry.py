@@ -77,6 +77,18 @@ def saved(page, words):
     ready(page)
 
 
+def double_click_save(page, button: str, words: str) -> None:
+    """Press a save button twice quickly (as people do), wait for its message — or, when the second
+    press was handled after it, 「この内容は保存済みです」 — and for the second press to have been
+    handled (it must save nothing; the callers count the rows)."""
+    import re
+    page.get_by_role("button", name=button).dblclick()
+    page.locator('[data-testid="stAlert"]:visible').filter(
+        has_text=re.compile(f"{re.escape(words)}|この内容は保存済みです")).first.wait_for()
+    time.sleep(1.5)
+    ready(page)
+
+
 def type_in_grid(page, grid, row, col, columns, text, add_row=False):
     """Type into one cell of a table editor (glide grid): select the cell, open its editor, type,
     Enter. With `add_row`, the row is first added with the table's 「+」 button."""

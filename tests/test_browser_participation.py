@@ -1,11 +1,10 @@
 """参加支援 as a person does it, in a real headless Chromium on both backends: on 社会資源マップ a
 suggestion for a household leads straight into 世帯詳細's 打診 (the 受入先 already chosen), then the
 next step; the 参加支援 cells are checked after each save and the 受入実績 counts the matching."""
-import time
 
 from lib.workbook import schema
 from tests.test_browser import browser, page, sign_in  # noqa: F401 - fixtures
-from tests.test_browser_entry import TODAY, choose, ready, saved, town  # noqa: F401 - the two backends
+from tests.test_browser_entry import TODAY, double_click_save, choose, ready, saved, town  # noqa: F401 - the two backends
 
 HEADER = schema.TABS_BY_NAME["参加支援"].column_names
 
@@ -32,10 +31,7 @@ def test_from_a_suggestion_to_a_visit(page, town):  # noqa: F811 - fixtures
                         (chosen.get_by_role("combobox").get_attribute("aria-label") or ""))     # already chosen
     choose(page, "対象", "B氏")
     page.get_by_label("内容（本人の希望・受入先の反応）").fill("見学してみたいと話す")
-    page.get_by_role("button", name="打診を記録").dblclick()
-    saved(page, "打診を記録しました")
-    time.sleep(1.5)
-    ready(page)
+    double_click_save(page, "打診を記録", "打診を記録しました")
     rows = town.rows("参加支援")
     assert len(rows) == before + 1                                       # once, for a double click
     first = dict(zip(HEADER, rows[-1]))

@@ -1,7 +1,6 @@
 """The 家族構成図 (genogram) and エコマップ as SVG: shapes from 性別 or 続柄, the 本人 doubled, the
 deceased crossed, partners joined and children hanging from them, generations from 続柄, a dashed
 line round who lives together, text escaped, projected rows without ages; the agencies round a household."""
-import re
 from xml.etree import ElementTree
 
 import pandas as pd

@@ -14,7 +14,6 @@ from lib.casework import imports
 from lib.workbook import sources
 from lib.workbook.validate import validate
 from tests.conftest import SAMPLE, SHEET_KEY
-from tests.test_pages import writable_town  # noqa: F401 - fixture
 
 TODAY = dt.date(2026, 11, 24)
 HOUSEHOLDS = imports.KINDS["世帯（受付簿・世帯一覧）"]
@@ -223,7 +222,7 @@ def test_a_saved_mapping_wins_and_each_column_is_proposed_once():
 # ---------------------------------------------------------------- the screen (AppTest)
 
 @pytest.fixture
-def writable(writable_town, monkeypatch):  # noqa: F811 - fixture
+def writable(writable_town, monkeypatch):
     monkeypatch.setenv("TSUNAGU_TODAY", TODAY.isoformat())
     return writable_town
 

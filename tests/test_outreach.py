@@ -119,16 +119,8 @@ def test_the_count_comes_from_the_records_and_is_estimated_without_them(town_boo
     assert indicators.estimated(without, "アウトリーチ件数")
 
 
-@pytest.fixture
-def town(tmp_path, monkeypatch):
-    path = tmp_path / "town.xlsx"
-    shutil.copy(SAMPLE, path)
-    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
-    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "b"))
-    return path
-
-
-def test_the_screen_records_a_new_person_then_takes_one_into_uketsuke(town):
+def test_the_screen_records_a_new_person_then_takes_one_into_uketsuke(writable_town):
+    town = writable_town
     at = open_page("screens/outreach.py", user="kyodo")
     assert [m.label for m in at.metric] == ["接触中", "見守り", "相談受付へ進んだ"]
     prefix = "entry_outreach_new"

@@ -361,17 +361,6 @@ def agenda_ids(at):
     return [b.key.removeprefix("drop_") for b in at.button if b.key and b.key.startswith("drop_")]
 
 
-@pytest.fixture
-def writable_town(tmp_path, monkeypatch):
-    import shutil
-    from tests.conftest import SAMPLE
-    path = tmp_path / "town.xlsx"
-    shutil.copy(SAMPLE, path)
-    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
-    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "backups"))
-    return path
-
-
 def test_meeting_builder_proposes_and_staff_edit_the_agenda(monkeypatch, sample_raw):
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("screens/meeting.py")

@@ -160,11 +160,8 @@ def test_an_agency_running_participation_records_it_for_households_it_sees():
     assert entry.PARTICIPATION not in allowed_entries(wb, kyotaku)
 
 
-def test_from_a_suggestion_to_the_proposal_saved_on_the_household_screen(monkeypatch, tmp_path):
-    path = tmp_path / "town.xlsx"
-    shutil.copy(SAMPLE, path)
-    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
-    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "b"))
+def test_from_a_suggestion_to_the_proposal_saved_on_the_household_screen(writable_town):
+    path = writable_town
     at = open_page("screens/resources.py")
     at.selectbox(key="resources_household").select("H-004").run()
     suggestion = at.selectbox(key="resources_start").options[0]
@@ -210,11 +207,8 @@ def test_the_daily_digest_names_follow_up_contacts_due():
     assert not next(s for s in other.sections if s.title.startswith("定着支援の時期")).lines
 
 
-def test_the_next_step_is_recorded_from_the_household_screen(monkeypatch, tmp_path):
-    path = tmp_path / "town.xlsx"
-    shutil.copy(SAMPLE, path)
-    monkeypatch.setenv("TSUNAGU_WORKBOOK", str(path))
-    monkeypatch.setenv("TSUNAGU_BACKUP_DIR", str(tmp_path / "b"))
+def test_the_next_step_is_recorded_from_the_household_screen(monkeypatch, writable_town):
+    path = writable_town
     monkeypatch.setenv("TSUNAGU_TODAY", TODAY.isoformat())
     config = sources.resolve()
     plan, mid = participation.start(sources.load(config).workbook, "H-004", target="B氏", resource="北部農園しごと体験",

@@ -112,7 +112,7 @@ def alert(page, words):
 
 
 def form(page, key):
-    return page.locator(f'[data-testid="stForm"]:visible').filter(has=page.get_by_role("button", name=key))
+    return page.locator('[data-testid="stForm"]:visible').filter(has=page.get_by_role("button", name=key))
 
 
 def test_a_jimukyoku_starts_the_town_from_a_fresh_clone_without_a_terminal(town, browser, smtp):  # noqa: F811
@@ -237,7 +237,7 @@ def test_behind_caddy_over_https_with_the_headers_and_the_websocket(tmp_path, br
                                                   {"redirect_request": lambda *a, **k: None}))
         with pytest.raises(urllib.error.HTTPError) as moved:
             opener.open(plain, timeout=5)
-        assert moved.value.code in (301, 308) and moved.value.headers["Location"].startswith(f"https://localhost")
+        assert moved.value.code in (301, 308) and moved.value.headers["Location"].startswith("https://localhost")
 
         # In Chromium (the page's WebSocket through Caddy), a sign-in attempt claiming another address:
         context, page = window(browser, ignore_https_errors=True, extra_http_headers={"X-Forwarded-For": "203.0.113.77"})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib.casework.agencies import key as agency_key
-from lib.casework.entry import Checker, Invalid, record_groups
+from lib.casework.entry import Checker, record_groups
 from lib.workbook import schema
 from lib.workbook.cells import nfkc, show_date
 from lib.workbook.validate import Workbook
