@@ -73,7 +73,7 @@ def of_workbook(workbook: Workbook) -> list[Person]:
 
 def table(found: list[Person]) -> pd.DataFrame:
     return pd.DataFrame([{"呼び名": p.name, "地区": p.area, "状態": p.state, "最初の接触": p.first, "最後の接触": p.last,
-                          "接触回数": p.contacts, "機関": p.agency, "世帯ID": p.household} for p in found],
+                          "接触回数": p.contacts, "機関": p.agency or "", "世帯ID": p.household or ""} for p in found],
                         columns=["呼び名", "地区", "状態", "最初の接触", "最後の接触", "接触回数", "機関", "世帯ID"])
 
 
