@@ -94,7 +94,8 @@ BY_NAME = {s.name: s for s in SETTINGS}
 
 def configured(name: str, env: Mapping[str, str] | None = None, secrets: Mapping | None = None) -> tuple[str, str] | None:
     """Where a setting is fixed outside the screen and its value: ("env", …) or ("secrets", …); None
-    when neither sets it (an empty variable counts as not set; a whole secrets section counts as set)."""
+    when neither sets it (an empty variable counts as not set; a whole secrets section counts as set,
+    with no text value: ("secrets", None))."""
     setting = BY_NAME[name]
     env = os.environ if env is None else env
     if value := env.get(setting.env):
@@ -103,7 +104,7 @@ def configured(name: str, env: Mapping[str, str] | None = None, secrets: Mapping
         section, _, key = setting.secrets_key.partition(".")
         found = (secrets.get(section) or {}).get(key) if key else (secrets.get(section) or None)
         if found not in (None, ""):
-            return "secrets", str(found).strip() if key else "secrets.toml"
+            return "secrets", str(found).strip() if key else None     # a whole section is no text value
     return None
 
 
@@ -153,9 +154,10 @@ def get(name: str, env: Mapping[str, str] | None = None, secrets: Mapping | None
     saved on screen, else the default."""
     setting = BY_NAME[name]
     found = configured(name, env, secrets)
-    if found is not None and not (found[0] == "secrets" and not setting.secrets_key.partition(".")[2]):
-        return found[1]
-    value = saved(env, secrets).get(name, "").strip() if setting.on_screen and found is None else ""
+    if found is None:
+        value = saved(env, secrets).get(name, "").strip() if setting.on_screen else ""
+    else:
+        value = found[1] or ""
     return value or setting.default.strip()
 
 

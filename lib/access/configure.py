@@ -41,8 +41,9 @@ _INT_RANGES = {"smtp_port": (1, 65535), "cache_ttl": (0, 86400), "session_hours"
 _MAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def on_screen() -> list[settings.Setting]:
-    return [s for s in settings.SETTINGS if s.on_screen]
+def is_mail(text: str) -> bool:
+    """Whether the text has the shape of a mail address (the sender setting, a test mail's address)."""
+    return bool(_MAIL.match((text or "").strip()))
 
 
 def fixed_by(name: str, env: Mapping | None = None, secrets: Mapping | None = None) -> str | None:
@@ -88,7 +89,7 @@ def check(name: str, text: str) -> str | None:
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return f"{label}: http:// か https:// で始まるアドレスを書いてください（例 https://tsunagu.town.lg.jp）。"
-    elif kind == "mail" and not _MAIL.match(text):
+    elif kind == "mail" and not is_mail(text):
         return f"{label}: メールアドレスの形ではありません（例 tsunagu@town.example.lg.jp）。"
     elif kind == "addresses":
         for part in filter(None, (p.strip() for p in text.split(","))):
@@ -97,12 +98,10 @@ def check(name: str, text: str) -> str | None:
             except ValueError:
                 return f"{label}: 「{part}」は IP アドレスではありません（例 127.0.0.1）。"
     elif kind == "cadence":
-        from lib.meetings.agenda import CADENCE_MONTHS
-        for part in filter(None, (p.strip() for p in nfkc(text).replace(",", "、").split("、"))):
-            kind_, _, every = part.partition("=")
-            if kind_.strip() not in schema.MEETING_TYPES or every.strip() not in CADENCE_MONTHS:
-                return (f"{label}: 「{part}」が読めません。「会議の種別=間隔」（間隔は "
-                        f"{'・'.join(CADENCE_MONTHS)}）を「、」で区切って書いてください。")
+        from lib.meetings.agenda import CADENCE_MONTHS, unread_cadence
+        if unread := unread_cadence(text):
+            return (f"{label}: 「{unread[0]}」が読めません。「会議の種別=間隔」（間隔は "
+                    f"{'・'.join(CADENCE_MONTHS)}）を「、」で区切って書いてください。")
     elif kind == "workbook" and sources.sheets_key(text) is None and Path(text).suffix.lower() not in sources.EXCEL_SUFFIXES:
         return (f"{label}: Excel ファイル（{'・'.join(sources.EXCEL_SUFFIXES)}）の場所か、"
                 "Google スプレッドシートの URL を書いてください。")

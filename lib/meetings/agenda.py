@@ -155,15 +155,25 @@ def fit(items: list[Proposal], length: int | None, minutes: int) -> tuple[list[P
 CADENCE_MONTHS = {"毎月": 1, "隔月": 2, "四半期": 3, "半年": 6, "毎年": 12, "随時": 0}
 
 
+def _cadence_parts(text: str | None):
+    """The 「種別=間隔」 parts of a cadence setting: (the part as written, 種別, 間隔)."""
+    for part in nfkc(text or "").replace(",", "、").split("、"):
+        if part.strip():
+            kind, _, every = part.partition("=")
+            yield part.strip(), kind.strip(), every.strip()
+
+
 def cadence(text: str | None) -> dict[str, int]:
     """種別 → months between meetings, from a setting like 「重層的支援会議=毎月、支援会議=随時」
     (unknown words are skipped; a kind not named is held as needed)."""
-    out = {}
-    for part in nfkc(text or "").replace(",", "、").split("、"):
-        kind, _, every = part.partition("=")
-        if kind.strip() in schema.MEETING_TYPES and every.strip() in CADENCE_MONTHS:
-            out[kind.strip()] = CADENCE_MONTHS[every.strip()]
-    return out
+    return {kind: CADENCE_MONTHS[every] for _, kind, every in _cadence_parts(text)
+            if kind in schema.MEETING_TYPES and every in CADENCE_MONTHS}
+
+
+def unread_cadence(text: str | None) -> list[str]:
+    """The parts of a cadence setting `cadence` skips (what the settings screen refuses to save)."""
+    return [part for part, kind, every in _cadence_parts(text)
+            if kind not in schema.MEETING_TYPES or every not in CADENCE_MONTHS]
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import re
 import smtplib
 import ssl
 import sys
@@ -24,7 +23,7 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 from lib import settings
-from lib.access import audit, state
+from lib.access import audit, configure, state
 from lib.casework.agencies import directory
 from lib.casework.households import stale_contact_days
 from lib.notify import digest as digest_rules
@@ -80,7 +79,7 @@ def test_mail(values: dict[str, str], to: str, now: dt.datetime | None = None) -
     get = lambda name: (values.get(name) or "").strip() or settings.BY_NAME[name].default   # noqa: E731
     if not get("smtp_host"):
         return "メールサーバーが空です。"
-    if not re.match(r"^[^@\s]+@[^@\s]+$", to.strip()):
+    if not configure.is_mail(to):
         return "送り先のメールアドレスを書いてください。"
     try:
         port = int(get("smtp_port"))

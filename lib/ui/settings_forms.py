@@ -72,8 +72,7 @@ def _switch(name: str, saved: dict) -> str:
 
 def _fixed_caption(*names: str) -> None:
     """One line under a form naming its fields fixed outside the screen (they are drawn grey)."""
-    fixed = [f"{configure.LABELS[n]}（{configure.fixed_by(n, os.environ, secrets())}）" for n in names
-             if configure.fixed_by(n, os.environ, secrets())]
+    fixed = [f"{configure.LABELS[n]}（{where}）" for n in names if (where := configure.fixed_by(n, os.environ, secrets()))]
     if fixed:
         st.caption("灰色の欄はサーバーの設定で決まっているため、画面では変えられません: " + "、".join(fixed))
 
@@ -83,7 +82,7 @@ def _unless_default(name: str, chosen: str, saved: dict) -> str:
     return "" if chosen == settings.BY_NAME[name].default and not saved.get(name) else chosen
 
 
-def _say(outcome: configure.Outcome, success: str) -> bool:
+def _say(outcome: configure.Outcome, success: str) -> None:
     if outcome.conflicts:
         st.error("保存していません。\n\n" + "\n".join(f"- {esc(c)}" for c in outcome.conflicts)
                  + "\n\n画面を開き直して、いまの値を確かめてからもう一度保存してください。", icon=":material/sync_problem:")
@@ -95,7 +94,6 @@ def _say(outcome: configure.Outcome, success: str) -> bool:
     if outcome.saved:
         st.session_state[_FLASH] = success if outcome.changed else "変更はありませんでした。"
         st.rerun()
-    return False
 
 
 def _save(values: dict[str, str], drawn: dict, success: str) -> None:
