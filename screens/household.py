@@ -63,8 +63,8 @@ else:
     latest = done.iloc[0]
     st.markdown(f"最新: **{to_wareki(latest['実施日'].date())}**　対象 {ui.esc(latest['対象'] or '世帯')}　"
                 f"{ui.esc(latest['機関'] or '')}　{ui.esc(latest['記入者'] or '')}")
-    st.markdown("\n".join(f"- **{ui.esc(r['項目'])}**: {ui.esc(r['内容'])}"
-                           for r in household.assessment_table(latest).to_dict("records")))
+    st.markdown("\n".join(f"- **{ui.esc(heading)}**: {ui.esc(seen)}"
+                           for heading, seen in household.assessment_items(latest)))
     if len(done) > 1:
         with st.expander(f"これまでのアセスメント（{len(done) - 1}件）"):
             st.dataframe(ui.dates(household.assessment_history(done.iloc[1:])), hide_index=True, width="stretch")

@@ -2,7 +2,7 @@
 
 Genogram — from the 世帯員 rows: □ male, ○ female, ◇ unknown (性別, else read from 続柄); the 本人
 doubled; a deceased member (死亡 はい) crossed; partners joined by a line, their children hanging
-from it; a dashed line round those who live together (同居 いいえ are drawn outside it). Where
+from it; a dashed line round those who live together (同居 いいえ: drawn dashed and marked 別居). Where
 each member stands comes from their 続柄 to the 本人 (父・母 above, 子 below, 孫 further down);
 a 続柄 the table does not know is placed by age.
 
@@ -20,6 +20,7 @@ from html import escape
 
 import pandas as pd
 
+from lib.casework.board import GENERATION_GAP_YEARS
 from lib.workbook.cells import nfkc
 
 # 続柄 (to the 本人) → (generation, role): role joins people with lines.
@@ -38,7 +39,6 @@ FEMALE_WORDS = ("母", "妻", "娘", "女", "姉", "妹", "嫁", "祖母")
 MALE_WORDS = ("父", "夫", "息子", "男", "兄", "弟", "婿", "祖父")
 SEX_WORDS = {"男": "M", "男性": "M", "M": "M", "女": "F", "女性": "F", "F": "F"}
 YES = ("はい", "あり", "○", "〇", "yes", "1", "true")
-GENERATION_GAP_YEARS = 18
 
 SIZE = 40            # a member's square / circle
 STEP_X, STEP_Y = 110, 120

@@ -100,10 +100,9 @@ def build_detail(workbook: Workbook, household_id: str, today: dt.date, projecti
         problems=[p for p in workbook.problems if p.household == hid])
 
 
-def assessment_table(row) -> pd.DataFrame:
-    """One assessment as the sheet reads: 項目 and what was seen (headings left empty are left out)."""
-    return pd.DataFrame([{"項目": name, "内容": row[name]} for name in schema.ASSESSMENT_FIELDS
-                         if isinstance(row[name], str) and row[name]], columns=["項目", "内容"])
+def assessment_items(row) -> list[tuple[str, str]]:
+    """One assessment as the sheet reads: (heading, what was seen), headings left empty left out."""
+    return [(name, row[name]) for name in schema.ASSESSMENT_FIELDS if isinstance(row[name], str) and row[name]]
 
 
 def assessment_history(rows: pd.DataFrame) -> pd.DataFrame:

@@ -79,12 +79,6 @@ def of_household(workbook: Workbook, household_id: str) -> list[Matching]:
     return matchings(rows[rows["世帯ID"] == household_id])
 
 
-def table(found: list[Matching]) -> pd.DataFrame:
-    """Matchings as a screen shows them."""
-    return pd.DataFrame([{"対象": m.target, "受入先": m.resource, "いまの段階": m.step, "経過": m.history}
-                         for m in found], columns=["対象", "受入先", "いまの段階", "経過"])
-
-
 def _common(workbook: Workbook, check: Checker, day, today: dt.date, agency):
     when = check.date("日付", TAB, "日付", day, today)
     agency = check.cell("機関", TAB, "機関", agency)
