@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib.workbook import schema
-from lib.casework.agencies import key as agency_key
+from lib.casework.agencies import directory
 from lib.workbook.cells import CellError, nfkc
 from lib.workbook.validate import ROW, Workbook, parse_cell
 from lib.workbook.writeplan import CellChange, NewRow, WritePlan, plain, row_as_read, row_key
@@ -73,6 +73,13 @@ class Checker:
             self.errors.setdefault(label, "先の日付は入れられません（今日か、それより前の日付にしてください）")
         return day
 
+    def agency(self, label: str, tab: str, column: str, value, workbook: Workbook):
+        """An agency field: read by the sheet's rule and found in the 機関 tab (any of its spellings)."""
+        agency = self.cell(label, tab, column, value)
+        if agency and not directory(workbook).known(agency):
+            self.fail(label, f"「{agency}」は機関タブにありません")
+        return agency
+
     def fail(self, label: str, message: str) -> None:
         self.errors.setdefault(label, message)
 
@@ -86,10 +93,6 @@ def _household(workbook: Workbook, household_id: str) -> dict:
     if row is None:
         raise Invalid({"世帯": f"世帯ID「{household_id}」の世帯は、記録できる世帯の中にありません"})
     return row
-
-
-def _agencies(workbook: Workbook) -> set[str]:
-    return {agency_key(a) for a in workbook[schema.AGENCIES]["機関名"]}
 
 
 def new_record_id(day: dt.date) -> str:
@@ -111,9 +114,7 @@ def contact(workbook: Workbook, household_id: str, *, day, method, agency, staff
     check = Checker()
     day = check.date("日付", schema.CONTACTS, "日付", day, today)
     method = check.cell("方法", schema.CONTACTS, "方法", method, required=True)
-    agency = check.cell("機関", schema.CONTACTS, "機関", agency)
-    if agency and agency_key(agency) not in _agencies(workbook):
-        check.fail("機関", f"「{agency}」は機関タブにありません")
+    agency = check.agency("機関", schema.CONTACTS, "機関", agency, workbook)
     staff = check.cell("担当者", schema.CONTACTS, "担当者", staff)
     text = check.cell("内容", schema.CONTACTS, "内容", text, required=True)
     if corrects is not None and corrects.get("世帯ID") != household_id:
@@ -231,9 +232,7 @@ def intake(workbook: Workbook, form: Intake, *, taken: set[str], today: dt.date,
     issues = check.cell("課題", schema.HOUSEHOLDS, "課題", "、".join(form.issues) if isinstance(form.issues, list) else form.issues)
     if form.consent not in INTAKE_CONSENT:
         check.fail("同意", "同意する／同意しない／不明 から選んでください")
-    agency = check.cell("主担当機関", schema.HOUSEHOLDS, "主担当機関", form.agency)
-    if agency and agency_key(agency) not in _agencies(workbook):
-        check.fail("主担当機関", f"「{agency}」は機関タブにありません")
+    agency = check.agency("主担当機関", schema.HOUSEHOLDS, "主担当機関", form.agency, workbook)
     received = check.date("受付日", schema.HOUSEHOLDS, "受付日", form.received, today)
     urgency = check.cell("緊急度", schema.HOUSEHOLDS, "緊急度", form.urgency)
     members, marks = [], set()
@@ -413,9 +412,7 @@ def assessment(workbook: Workbook, household_id: str, *, day, target, values: di
     seen = {name: check.cell(name, schema.ASSESSMENTS, name, values.get(name)) for name in schema.ASSESSMENT_FIELDS}
     if not any(seen.values()):
         check.fail("本人の思い", "どれか一つは書いてください（本人の思い・生活歴・健康・…・支援の方向）")
-    agency = check.cell("機関", schema.ASSESSMENTS, "機関", agency)
-    if agency and agency_key(agency) not in _agencies(workbook):
-        check.fail("機関", f"「{agency}」は機関タブにありません")
+    agency = check.agency("機関", schema.ASSESSMENTS, "機関", agency, workbook)
     check.done()
     return WritePlan(appends=[NewRow(schema.ASSESSMENTS, {
         "世帯ID": household_id, "実施日": day, "対象": target, **seen, "機関": agency, "記入者": by,

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from lib.casework import entry
-from lib.casework.agencies import key as agency_key
 from lib.casework.entry import Checker
 from lib.workbook import schema
 from lib.workbook.cells import show_date
@@ -109,9 +108,7 @@ def contact(workbook: Workbook, person: Person | None, *, name, area, day, metho
     state = check.cell("状態", TAB, "状態", state, required=True)
     if state in (TO_INTAKE,):
         check.fail("状態", "相談受付へ進むときは「相談受付へ」のボタンを使います（世帯と経過記録を一緒に作ります）")
-    agency = check.cell("機関", TAB, "機関", agency)
-    if agency and agency_key(agency) not in {agency_key(a) for a in workbook[schema.AGENCIES]["機関名"]}:
-        check.fail("機関", f"「{agency}」は機関タブにありません")
+    agency = check.agency("機関", TAB, "機関", agency, workbook)
     check.done()
     return WritePlan(appends=[NewRow(TAB, {
         "対象ID": person.id if person else new_id(today), "呼び名": name, "地区": area, "日付": when, "方法": method,

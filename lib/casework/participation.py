@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from lib.casework.agencies import key as agency_key
 from lib.casework.entry import Checker, record_groups
 from lib.workbook import schema
 from lib.workbook.cells import nfkc, show_date
@@ -81,9 +80,7 @@ def of_household(workbook: Workbook, household_id: str) -> list[Matching]:
 
 def _common(workbook: Workbook, check: Checker, day, today: dt.date, agency):
     when = check.date("日付", TAB, "日付", day, today)
-    agency = check.cell("機関", TAB, "機関", agency)
-    if agency and agency_key(agency) not in {agency_key(a) for a in workbook[schema.AGENCIES]["機関名"]}:
-        check.fail("機関", f"「{agency}」は機関タブにありません")
+    agency = check.agency("機関", TAB, "機関", agency, workbook)
     return when, agency
 
 
