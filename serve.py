@@ -29,7 +29,7 @@ def _announce_setup() -> None:
         sample = sources.resolve(secrets=secrets).is_sample
         where = state.folder(secrets=secrets)
         if users.auth_settings(os.environ, secrets, sample, where).setup:
-            print(setup.announce(where, dt.datetime.now()), flush=True)
+            print(setup.announce(state.store(where, os.environ, secrets), dt.datetime.now()), flush=True)
     except (sources.SourceError, users.AuthConfigError, OSError) as e:      # the page explains these
         print(f"つなぐボード: 設定を確かめてください（{e}）", flush=True)
 

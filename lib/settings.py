@@ -85,6 +85,9 @@ SETTINGS: tuple[Setting, ...] = (
             "画面と書類の日付の書き方: `和暦`（令和8年11月25日）または `西暦`（2026年11月25日）", True, "choice:和暦|西暦"),
     Setting("state_dir", "TSUNAGU_STATE_DIR", "tsunagu.state_dir", "",
             "ユーザー・画面で保存した設定・サインインの失敗回数・廃棄の記録などアプリの状態を置く場所（空なら監査ログと同じフォルダ）"),
+    Setting("state_url", "TSUNAGU_STATE_URL", "tsunagu.state_url", "",
+            "複数のサーバーで動かすときの共有の状態（PostgreSQL の接続先。例 `postgresql://tsunagu:パスワード@db.example.lg.jp/tsunagu`）。"
+            "空なら状態フォルダに置く（1台のサーバー）"),
     Setting("trusted_proxies", "TSUNAGU_TRUSTED_PROXIES", "auth.trusted_proxies", "",
             "利用者のアドレスを `X-Forwarded-For` で伝えてよいプロキシのアドレス（`,` 区切り。例 `127.0.0.1`）。"
             "空ならこの見出しは信じず、つないできた相手のアドレスを使う", True, "addresses"),

@@ -74,7 +74,13 @@ def signed_in_setup(monkeypatch, tmp_path):
     # AppTest has no browser that must store the sign-in cookie first (a real browser still waits:
     # the browser tests run the app in its own process):
     monkeypatch.setattr("lib.ui.signin.SIGN_IN_SETTLE_SECONDS", 0.0)
-    from lib.meetings import live
-    for meeting in live.running(__import__("datetime").datetime.now()):   # no meeting left running by another test
-        live.stop(meeting.key)
     return tmp_path / "audit"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server of the test run's own (Debian's package, started in /tmp)."""
+    from tests.servers import Postgres
+    server = Postgres()
+    yield server.start()
+    server.stop()

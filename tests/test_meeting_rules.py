@@ -122,23 +122,6 @@ def test_attendance_decides_which_staff_gained_scope(workbook):
     assert hid in scope.visible_households(book, came)
 
 
-def test_running_meetings_follow_the_operator_and_hold_no_names():
-    now = dt.datetime(2026, 11, 25, 13, 30)
-    key = live.meeting_key("重層的支援会議", DAY, "kyodo")
-    state = live.publish(key, "重層的支援会議", DAY, dt.time(13, 30), [("H-001", ("緊急",)), ("H-004", ("新規",))], 0,
-                         15, "協働 花子", now)
-    assert state.current == ("H-001", ("緊急",)) and live.get(key, now) == state
-    later = now + dt.timedelta(minutes=4, seconds=5)
-    assert live.elapsed(live.publish(key, "重層的支援会議", DAY, dt.time(13, 30), state.items, 0, 15, "協働 花子", later),
-                        later) == "経過 4:05 / 15分"                 # same item: the clock keeps running
-    moved = live.publish(key, "重層的支援会議", DAY, dt.time(13, 30), state.items, 1, 15, "協働 花子", later)
-    assert moved.current[0] == "H-004" and live.elapsed(moved, later) == "経過 0:00 / 15分"
-    assert not live.overtime(moved, later + dt.timedelta(minutes=15)) and live.overtime(moved, later + dt.timedelta(minutes=16))
-    assert key in [m.key for m in live.running(later)]
-    assert live.running(later + live.IDLE + dt.timedelta(seconds=1)) == []      # an abandoned meeting ends
-    live.stop(key)
-
-
 @pytest.mark.parametrize("user, kind, track, sees", [
     (User("eturan", "閲覧", VIEWER, None), "支援会議", "なし", True),       # the meeting-room PC, while it runs
     (User("eturan", "閲覧", VIEWER, None), "重層的支援会議", "あり", True),

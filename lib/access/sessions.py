@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,24 +85,32 @@ def check_cookie(token: str | None, key: str, credentials: dict, revoked: set[st
     return CookieCheck(username, expires)
 
 
-def _revocations(where: Path, now: dt.datetime) -> dict[str, float]:
+def _revocations(found, now: dt.datetime) -> dict[str, float]:
     """Fingerprint → expiry of signed-out cookies that have not expired yet."""
-    return {f: until for f, until in state.read_json(where, REVOKED, {}).items()
+    return {f: until for f, until in (found if isinstance(found, dict) else {}).items()
             if isinstance(until, (int, float)) and until > now.timestamp()}
 
 
-def revoked(where: Path, now: dt.datetime) -> set[str]:
-    """Fingerprints of signed-out cookies that have not expired yet."""
-    return set(_revocations(where, now))
+def revoked(where: state.Where, now: dt.datetime) -> set[str]:
+    """Fingerprints of signed-out cookies that have not expired yet (shared by every server process)."""
+    return set(_revocations(state.store(where).read(REVOKED, {}), now))
 
 
-def revoke(where: Path, token: str | None, expires: dt.datetime | None, now: dt.datetime) -> bool:
-    """Add a cookie to the revocation list (until it would have expired anyway); prunes old ones."""
+def revoke(where: state.Where, token: str | None, expires: dt.datetime | None, now: dt.datetime) -> bool:
+    """Add a cookie to the revocation list (until it would have expired anyway); prunes old ones.
+    False when the shared state cannot be written."""
     if not token:
         return True
-    kept = _revocations(where, now)
-    kept[fingerprint(token)] = (expires or now + dt.timedelta(days=2)).timestamp()
-    return state.write_json(where, REVOKED, kept)
+
+    def add(found):
+        kept = _revocations(found, now)
+        kept[fingerprint(token)] = (expires or now + dt.timedelta(days=2)).timestamp()
+        return kept
+    try:
+        state.store(where).update(REVOKED, add, {})
+    except state.StateUnavailable:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- throttling sign-in attempts
@@ -121,7 +130,7 @@ EVERYWHERE = "*"
 def throttle_key(username: str, address: str | None) -> str:
     """Failures count per user *and* client address (a wrong password typed elsewhere does not
     hold back the real user at their desk), and per user from everywhere (EVERYWHERE)."""
-    return f"{username}\x00{address or '?'}"
+    return json.dumps([username, address or "?"])     # any typed name is safe as a key (no NUL in PostgreSQL)
 
 
 def _entry_wait(entry, free: int, now: dt.datetime) -> int:
@@ -136,30 +145,36 @@ def _entry_wait(entry, free: int, now: dt.datetime) -> int:
     return max(0, int(remaining + 0.999))
 
 
-def wait_seconds(where: Path, username: str, address: str | None, now: dt.datetime) -> int:
+def wait_seconds(where: state.Where, username: str, address: str | None, now: dt.datetime) -> int:
     """How long this user at this address must still wait before trying again (0: go ahead): the
     longer of this address's hold and the user's hold from all addresses together."""
-    data = state.read_json(where, THROTTLE, {})
+    data = state.store(where).read(THROTTLE, {})
+    data = data if isinstance(data, dict) else {}
     return max(_entry_wait(data.get(throttle_key(username, address)), FREE_ATTEMPTS, now),
                _entry_wait(data.get(throttle_key(username, EVERYWHERE)), USER_FREE_ATTEMPTS, now))
 
 
-def record_attempt(where: Path, username: str, address: str | None, ok: bool, now: dt.datetime) -> int:
+def record_attempt(where: state.Where, username: str, address: str | None, ok: bool, now: dt.datetime) -> int:
     """Count a failed attempt for this address and for the user everywhere (or clear this
     address's count on success; the user's count from everywhere is cleared too, since the right
-    password was given without a hold); returns this address's failures so far."""
-    data = {k: v for k, v in state.read_json(where, THROTTLE, {}).items()
-            if isinstance(v, dict) and _recent(v, now)}
-    failures = 0
-    for key in (throttle_key(username, address), throttle_key(username, EVERYWHERE)):
-        if ok:
-            data.pop(key, None)
-            continue
-        count = int((data.get(key) or {}).get("failures", 0)) + 1
-        data[key] = {"failures": count, "last": now.isoformat(timespec="seconds")}
-        failures = failures or count
-    state.write_json(where, THROTTLE, data)
-    return failures
+    password was given without a hold); returns this address's failures so far. The count is one
+    atomic change of the shared state: attempts on several server processes at once all count."""
+    counted = [0]
+
+    def count(found):
+        data = {k: v for k, v in (found if isinstance(found, dict) else {}).items()
+                if isinstance(v, dict) and _recent(v, now)}
+        counted[0] = 0
+        for key in (throttle_key(username, address), throttle_key(username, EVERYWHERE)):
+            if ok:
+                data.pop(key, None)
+                continue
+            failures = int((data.get(key) or {}).get("failures", 0)) + 1
+            data[key] = {"failures": failures, "last": now.isoformat(timespec="seconds")}
+            counted[0] = counted[0] or failures
+        return data
+    state.store(where).update(THROTTLE, count, {})
+    return counted[0]
 
 
 def _recent(entry: dict, now: dt.datetime) -> bool:
@@ -187,7 +202,7 @@ class Attempt:
     expires: dt.datetime | None = None
 
 
-def attempt(where: Path, credentials: dict, username: str, password: str, address: str | None,
+def attempt(where: state.Where, credentials: dict, username: str, password: str, address: str | None,
             key: str, hours: float, now: dt.datetime) -> Attempt:
     """One sign-in attempt. The hold is checked first: while a user is held back, the password is
     never checked and no token is made, so the answer is the same for a right and a wrong one (it is

@@ -19,32 +19,46 @@ CODE_HOURS = 24
 THROTTLE_NAME = "（初期設定コード）"
 
 
-def code(where: Path, now: dt.datetime) -> tuple[str, dt.datetime, bool]:
-    """The setup code in force (made now when there is none or it expired): (code, expiry, new)."""
-    kept = state.read_json(where, CODE_FILE, {})
+def _in_force(kept, now: dt.datetime) -> tuple[str, dt.datetime] | None:
     try:
         expires = dt.datetime.fromisoformat(kept["expires"])
         if expires > now and isinstance(kept.get("code"), str):
-            return kept["code"], expires, False
+            return kept["code"], expires
     except (KeyError, TypeError, ValueError):
         pass
-    digits = f"{secrets.randbelow(10 ** 8):08d}"
-    made, expires = f"{digits[:4]}-{digits[4:]}", now + dt.timedelta(hours=CODE_HOURS)
-    state.write_json(where, CODE_FILE, {"code": made, "expires": expires.isoformat(timespec="seconds")})
-    return made, expires, True
+    return None
 
 
-def announce(where: Path, now: dt.datetime) -> str:
+def code(where: state.Where, now: dt.datetime) -> tuple[str, dt.datetime, bool]:
+    """The setup code in force (made now when there is none or it expired): (code, expiry, new).
+    Several server processes starting at once agree on one code (made in one change of the shared state)."""
+    made = []
+
+    def keep_or_make(kept):
+        if _in_force(kept, now):
+            return kept
+        digits = f"{secrets.randbelow(10 ** 8):08d}"
+        made.append(True)
+        return {"code": f"{digits[:4]}-{digits[4:]}",
+                "expires": (now + dt.timedelta(hours=CODE_HOURS)).isoformat(timespec="seconds")}
+    kept = state.store(where).update(CODE_FILE, keep_or_make, {})
+    found = _in_force(kept, now)
+    return found[0], found[1], bool(made)
+
+
+def announce(where: state.Where, now: dt.datetime) -> str:
     """The line the server prints on its console for the person setting the town up (a code is
     made when none is in force)."""
     made, expires, _ = code(where, now)
+    kept = state.store(where)
+    also = f"（{kept.where / CODE_FILE} にもあります）" if isinstance(kept, state.FolderStore) else ""
     return (f"つなぐボードの初期設定コード: {made}（{expires:%m月%d日 %H:%M} まで・一度だけ使えます）。"
-            f"ブラウザでつなぐボードを開き、このコードで最初の管理者を作ってください。（{where / CODE_FILE} にもあります）")
+            f"ブラウザでつなぐボードを開き、このコードで最初の管理者を作ってください。{also}")
 
 
-def check(where: Path, typed: str, now: dt.datetime) -> bool:
+def check(where: state.Where, typed: str, now: dt.datetime) -> bool:
     """Whether `typed` is the setup code in force (compared in constant time; an expired or used code is not)."""
-    kept = state.read_json(where, CODE_FILE, {})
+    kept = state.store(where).read(CODE_FILE, {})
     try:
         if dt.datetime.fromisoformat(kept["expires"]) <= now:
             return False
@@ -53,23 +67,15 @@ def check(where: Path, typed: str, now: dt.datetime) -> bool:
         return False
 
 
-def used(where: Path) -> None:
+def used(where: state.Where) -> None:
     """The code has made the first 管理者: it works no more."""
-    try:
-        (where / CODE_FILE).unlink()
-    except OSError:
-        state.write_json(where, CODE_FILE, {})
+    state.store(where).update(CODE_FILE, lambda kept: {}, {})
 
 
-def cookie_key(where: Path) -> str:
-    """The cookie key kept in the state folder, made (48 random bytes, 0600) the first time."""
-    try:
-        kept = (where / KEY_FILE).read_text(encoding="utf-8").strip()
-        if len(kept.encode()) >= 32:
-            return kept
-    except OSError:
-        pass
-    made = secrets.token_urlsafe(48)
-    if not state.write_text(where, KEY_FILE, made):
-        raise OSError(f"クッキー鍵を書き込めません（{where / KEY_FILE}）")
-    return made
+def cookie_key(where: state.Where) -> str:
+    """The cookie key kept in the shared state (so that every server process accepts the same
+    sign-in cookie), made (48 random bytes; a file is 0600) the first time."""
+    kept = state.store(where).text(KEY_FILE, lambda: secrets.token_urlsafe(48))
+    if len(kept.encode()) < 32:
+        raise OSError(f"クッキー鍵が短すぎます（{KEY_FILE}）。消してから起動し直すと作り直します")
+    return kept

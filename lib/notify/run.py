@@ -175,9 +175,14 @@ def run(argv: list[str] | None = None, env=None) -> int:
     except sources.SourceError as e:
         print(f"ワークブックを読めませんでした: {e}\n{e.advice}", file=sys.stderr)
         return 2
-    where = state.folder(env, secrets)
+    shared = state.store(state.folder(env, secrets), env, secrets)
     audit_dir = audit.folder(env, secrets)
-    log = state.read_json(where, LOG, {})
+    with shared.hold("notify"):    # two servers' timers at once: the second sees what the first sent
+        return _send_all(args, env, secrets, shared, audit_dir, workbook, today)
+
+
+def _send_all(args, env, secrets, shared: state.Store, audit_dir, workbook, today: dt.date) -> int:
+    log = shared.read(LOG, {})
     outgoing, missing = plan(workbook, today, log, env, secrets, dt.datetime.now(dt.timezone.utc))
     for agency in missing:
         print(f"注意: 機関「{agency}」にメールアドレスがないため送れません（機関タブのメール列。データ点検にも出ます）",
@@ -205,7 +210,7 @@ def run(argv: list[str] | None = None, env=None) -> int:
         log.setdefault(section, {})[item.log_key] = item.log_value
         if item.kind == "digest":
             log.setdefault("last_digest", {})[item.agency] = today.isoformat()
-        state.write_json(where, LOG, log)          # after every send: a crash later never sends it twice
+        shared.update(LOG, lambda _: log, {})      # after every send: a crash later never sends it twice
         audit.record(audit_dir, "mail", AUDIT_USER, kind=item.kind, agency=item.agency, to=item.message["To"],
                      households=item.households, message_id=item.message["Message-ID"])
     print(f"{len(outgoing) - failed}通を送りました" + (f"（{failed}通は送れませんでした）" if failed else ""))

@@ -105,14 +105,14 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
     pos = min(st.session_state.get("_meeting_pos", 0), len(items) - 1)
     key = live.meeting_key(a.kind, a.date, viewer.user.username or "local")
     now = dt.datetime.now()
-    state = live.publish(key, a.kind, a.date, a.start, [(p.household_id, p.reasons) for p in items], pos, a.minutes,
+    state = live.publish(session.shared_state(), key, a.kind, a.date, a.start, [(p.household_id, p.reasons) for p in items], pos, a.minutes,
                          viewer.user.name or viewer.user.username or "事務局", now)
     top = st.columns([2, 2, 1], vertical_alignment="center")
     top[0].link_button("壁用画面を開く（別ウィンドウ）", f"{WALL_PATH}?m={key}", icon=":material/cast:",
                        help="会議室のプロジェクターに映す画面です。仮名・大きな文字で、いまの議題だけを映し、入力欄はありません")
     top[1].caption(f"壁用画面のコード: {key}　（会議室の端末で「会議の壁用画面」を開き、この会議を選んでも映せます）")
     if top[2].button("会議を終える", icon=":material/stop_circle:", key="stop_meeting"):
-        live.stop(key)
+        live.stop(session.shared_state(), key)
         st.info("会議の進行を終えました。壁用画面は「進行中の会議はありません」になります。")
         return
     if viewer.projection:
@@ -187,7 +187,7 @@ def wall(viewer) -> None:
     WALL_EVERY seconds and shows only that household, pseudonymised, with the item's clock."""
     st.markdown(PROJECTION_CSS, unsafe_allow_html=True)
     now = dt.datetime.now()
-    meetings = live.running(now)
+    meetings = live.running(session.shared_state(), now)
     key = st.query_params.get("m")
     if key is None and len(meetings) == 1:
         key = meetings[0].key
@@ -203,7 +203,7 @@ def _wall_item(viewer, key: str | None) -> None:
     if not still_signed_in():            # disabled, removed or signed out since the wall opened
         return
     now = dt.datetime.now()
-    state = live.get(key, now) if key else None
+    state = live.get(session.shared_state(), key, now) if key else None
     if state is None or state.current is None:
         st.info("いま進行中の会議はありません。会議の画面で「進行（操作）」を開くと、ここに映ります。",
                 icon=":material/cast:")

@@ -241,7 +241,7 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
     snapshot = st.session_state[_SNAPSHOT]
     config = sources.resolve(secrets=secrets())
     try:
-        result = sources.write(config, snapshot, plan)
+        result = sources.write(config, snapshot, plan, shared_state())
     except sources.WriteConflict as e:
         audit("write_refused", conflicts=[[c.tab, c.key, c.column, c.read, c.now] for c in e.conflicts])
         return None, e.conflicts
@@ -342,6 +342,13 @@ def state_folder() -> Path:
     """Where the app keeps its own state (lock-outs, disposal records)."""
     from lib.access import state
     return state.folder(secrets=secrets())
+
+
+def shared_state():
+    """The state every server process of the town shares (running meetings, sign-outs, the throttle):
+    the state folder, or PostgreSQL when TSUNAGU_STATE_URL is set (lib.access.state)."""
+    from lib.access import state
+    return state.store(state_folder(), secrets=secrets())
 
 
 def household_exists(household_id: str) -> bool:

@@ -19,7 +19,7 @@ import streamlit as st
 
 from lib import settings as app_settings
 from lib.access import clients, sessions, users
-from lib.ui.session import SIGN_IN_SETTLE_SECONDS, audit, secrets, state_folder
+from lib.ui.session import SIGN_IN_SETTLE_SECONDS, audit, secrets, shared_state, state_folder
 from lib.ui.widgets import esc
 from lib.workbook import sources
 
@@ -119,7 +119,7 @@ def token_check(token: str | None = None, auth: tuple[users.AuthSettings, dict] 
         return sessions.CookieCheck(None, reason="sign-in settings unreadable")
     settings, config = auth
     return _verdict(token if token is not None else st.session_state.get(_TOKEN), settings.cookie_key,
-                    config["credentials"], state_folder())
+                    config["credentials"], shared_state())
 
 
 def end_session(reason: str = "") -> None:
@@ -133,7 +133,7 @@ def end_session(reason: str = "") -> None:
     # Kept until any token issued so far would have expired anyway:
     until = now + dt.timedelta(hours=hours)
     for token in {st.session_state.get(_TOKEN), _cookie()} - {None}:
-        sessions.revoke(state_folder(), token, until, now)
+        sessions.revoke(shared_state(), token, until, now)
     if st.session_state.get(_TOKEN) or _cookie():
         _cookie_component("delete")
     _forget()
@@ -170,7 +170,7 @@ def guard() -> Callable[[], sessions.CookieCheck]:
     """A check of this session's sign-in that works outside the script run (a download built when
     clicked has no session state): the token is taken now, the users file and sign-outs are read
     when the check runs."""
-    token, where = st.session_state.get(_TOKEN), state_folder()
+    token, where = st.session_state.get(_TOKEN), shared_state()
     try:
         settings = auth_settings()
     except users.AuthConfigError:
@@ -228,7 +228,7 @@ def sign_in_form() -> None:
     if not pressed:
         return
     address, now = _client(), dt.datetime.now()
-    result = sessions.attempt(state_folder(), config["credentials"], username, password, address,
+    result = sessions.attempt(shared_state(), config["credentials"], username, password, address,
                               settings.cookie_key, settings.session_hours, now)
     if result.outcome == sessions.EMPTY:
         st.error("ユーザー名とパスワードを入れてください。", icon=":material/error:")
@@ -258,7 +258,7 @@ def setup_page(settings: users.AuthSettings) -> None:
     """A real town's first start: the setup code (from the server's console) makes the first 管理者,
     who is then signed in. Wrong codes are throttled like sign-in attempts; the code works once."""
     from lib.access import setup
-    where, now = state_folder(), dt.datetime.now()
+    where, now = shared_state(), dt.datetime.now()
     _, _, new = setup.code(where, now)
     if new:                                    # also on the console, for the person at the server
         print(setup.announce(where, now), flush=True)

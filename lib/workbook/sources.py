@@ -507,21 +507,24 @@ def _appended_rows(plan, layout: _Layout, for_sheets: bool) -> list[tuple[str, l
     return list(grouped.items())
 
 
-# One save at a time in this server (two people saving at once are queued, both kept):
-_WRITE_LOCK = threading.Lock()
 # An Excel save that finds the file changed under it starts again from a fresh read this often:
 EXCEL_RETRIES = 3
 
 
-def write(config: SourceConfig, snapshot: Snapshot, plan) -> WriteResult:
+def write(config: SourceConfig, snapshot: Snapshot, plan, shared=None) -> WriteResult:
     """Carry out a WritePlan on the configured workbook.
 
     Single cells and appended rows only, never a whole tab; rows located after a fresh read;
-    refused (WriteConflict) if any touched row changed since `snapshot` was read.
+    refused (WriteConflict) if any touched row changed since `snapshot` was read. One save of a
+    workbook at a time across every server process (the lock is in the shared state `shared`,
+    default: the configured one): two people saving at once are queued, and the second's check
+    reads what the first wrote.
     """
     if plan.empty:
         return WriteResult()
-    with _WRITE_LOCK:
+    from lib.access import state
+    shared = state.store(shared) if shared is not None else state.store(secrets=secrets_from_files())
+    with shared.hold(f"save {config.kind} {config.location}"):
         if config.kind == "excel":
             return _write_excel(config, snapshot, plan)
         return _write_sheets(config, snapshot, plan)

@@ -1,0 +1,113 @@
+"""Real servers from Debian's packages that tests start in a temporary folder: PostgreSQL (the shared
+state of several app servers) and nginx (the proxy in front of them). `make test` installs both;
+a test that needs one fails, saying how to install it, when it is missing (never a silent skip)."""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: there, run it as the package's own `postgres` account."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+class Postgres:
+    """A PostgreSQL server of its own (initdb in a temporary folder, trust on 127.0.0.1, a free port)."""
+
+    def __init__(self):
+        self.bin = _postgres_bin()
+        if self.bin is None:
+            raise RuntimeError("PostgreSQL がありません: `make test` が入れます（apt-get install postgresql）")
+        self.folder = Path(tempfile.mkdtemp(prefix="tsunagu-pg-", dir="/tmp"))
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> str:
+        data = self.folder / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        subprocess.run(_as_postgres([str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+                                     "--no-sync", "-E", "UTF8", "--locale=C"]),
+                       check=True, capture_output=True)
+        subprocess.run(_as_postgres([str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"), "-w",
+                                     "-o", f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off", "start"]),
+                       check=True, capture_output=True)
+        return self.url
+
+    def stop(self) -> None:
+        subprocess.run(_as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate",
+                                     "stop"]), capture_output=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+NGINX_CONF = """\
+worker_processes 1;
+daemon off;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log {folder}/access.log;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+{site}
+}}
+"""
+
+
+class Nginx:
+    """nginx (Debian's) with a site config of the caller's inside a minimal http block."""
+
+    def __init__(self, site: str):
+        if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+            raise RuntimeError("nginx がありません: `make test` が入れます（apt-get install nginx-light）")
+        self.folder = Path(tempfile.mkdtemp(prefix="tsunagu-nginx-", dir="/tmp"))
+        os.chmod(self.folder, 0o755)
+        (self.folder / "nginx.conf").write_text(NGINX_CONF.format(folder=self.folder, site=site), encoding="utf-8")
+        self.process: subprocess.Popen | None = None
+
+    def start(self, port: int) -> None:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen([binary, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx did not start: {self.process.stderr.read().decode(errors='replace')}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("nginx did not listen in 15 s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def log(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in (self.folder / "access.log", self.folder / "error.log")
+                         if p.exists())
