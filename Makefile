@@ -5,7 +5,7 @@ PYTHON ?= python3
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test browser office proxy bench bench-quick sample
+.PHONY: run test install install-test browser office proxy servers bench bench-quick sample
 
 install:
 	$(PYTHON) -m pip install -q -r requirements.txt
@@ -28,10 +28,15 @@ proxy:
 	@command -v caddy >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q caddy)
 
+# PostgreSQL and nginx, for the tests of several app servers sharing their state behind a proxy:
+servers:
+	@(ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]) || \
+	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql nginx-light)
+
 run: install
 	$(PYTHON) -m streamlit run serve.py --server.port $(PORT)
 
-test: install-test browser office proxy
+test: install-test browser office proxy servers
 	$(PYTHON) -m pytest -q
 
 # Every benchmark (about 40 minutes): one summary table, and bench/README.md written from the run.

@@ -77,10 +77,15 @@ def signed_in_setup(monkeypatch, tmp_path):
     return tmp_path / "audit"
 
 
+# The test run's PostgreSQL URL once started (tests that make a database of their own read it here):
+_postgres_server: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A real PostgreSQL server of the test run's own (Debian's package, started in /tmp)."""
     from tests.servers import Postgres
     server = Postgres()
-    yield server.start()
+    _postgres_server.append(server.start())
+    yield _postgres_server[0]
     server.stop()

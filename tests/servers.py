@@ -65,7 +65,8 @@ pid {folder}/nginx.pid;
 error_log {folder}/error.log;
 events {{ worker_connections 256; }}
 http {{
-    access_log {folder}/access.log;
+    log_format upstream '$remote_addr $upstream_addr "$request" $status';
+    access_log {folder}/access.log upstream;
     client_body_temp_path {folder}/body;
     proxy_temp_path {folder}/proxy;
     fastcgi_temp_path {folder}/fastcgi;
@@ -107,6 +108,15 @@ class Nginx:
             self.process.terminate()
             self.process.wait(10)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def upstreams(self, client: str) -> set[str]:
+        """The app servers nginx sent this client address's requests to (from its access log)."""
+        found = set()
+        for line in (self.folder / "access.log").read_text(errors="replace").splitlines():
+            parts = line.split(" ")
+            if parts[0] == client and parts[1] != "-":
+                found.add(parts[1])
+        return found
 
     def log(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in (self.folder / "access.log", self.folder / "error.log")

@@ -112,14 +112,15 @@ def save(plan, once: str, prefix: str, message: str) -> bool:
     return True
 
 
-def save_new_household(make_plan, once: str, prefix: str, message) -> str | None:
-    """Save a plan that makes a new 世帯 (相談受付, アウトリーチ → 相談受付): `make_plan()` gives
-    (plan, 世帯ID); when someone typed that 世帯ID into the sheet meanwhile, the next one is taken once
-    more. Returns the new 世帯ID after a save (the form cleared, `message(hid)` shown), else None."""
+def attempt_replanning(make_plan):
+    """Save make_plan()'s plan: (result, made) — `made` is what make_plan returned beside the plan and
+    its token — or None when refused (said on screen). When the only refusal is that a new row's ID
+    was taken meanwhile (another person saved the same new 会議, or a 世帯 with that 世帯ID, a moment
+    earlier, on this server or another), the sheet is read again and the plan made once more from it."""
     from lib.workbook.writeplan import TAKEN
     for tries in range(2):
         try:
-            plan, hid = make_plan()
+            plan, once, made = make_plan()
         except entry.Invalid as e:
             errors(e)
             return None
@@ -128,12 +129,26 @@ def save_new_household(make_plan, once: str, prefix: str, message) -> str | None
             return None
         result, conflicts = outcome
         if conflicts and all(c.now == TAKEN for c in conflicts) and tries == 0:
-            session.refresh()            # someone typed that 世帯ID into the sheet meanwhile: take the next one
+            session.refresh()
             continue
         if conflicts:
             show_conflicts(conflicts)
             return None
-        break
+        return result, made
+    return None
+
+
+def save_new_household(make_plan, once: str, prefix: str, message) -> str | None:
+    """Save a plan that makes a new 世帯 (相談受付, アウトリーチ → 相談受付): `make_plan()` gives
+    (plan, 世帯ID); when someone typed that 世帯ID into the sheet meanwhile, the next one is taken once
+    more. Returns the new 世帯ID after a save (the form cleared, `message(hid)` shown), else None."""
+    def planned():
+        plan, hid = make_plan()
+        return plan, once, hid
+    saved = attempt_replanning(planned)
+    if saved is None:
+        return None
+    result, hid = saved
     st.session_state["_intake_saved"] = hid if result is not None else st.session_state.get("_intake_saved")
     done(prefix, message(hid), result)
     return hid

@@ -78,19 +78,25 @@ def _texts(items) -> dict[str, wb.Decision]:
             for p in items}
 
 
-def _save_meeting(full, a: agenda_rules.Agenda, decisions: dict, present: list, prefix: str, label: str) -> None:
+def _save_meeting(a: agenda_rules.Agenda, decisions: dict, present: list, prefix: str, label: str) -> None:
+    """Save the meeting into its one 会議 row: when another operator (on any server) made that row a
+    moment earlier, the plan is made again from the fresh sheet and this save joins the same row."""
     viewer = session.current_viewer()
-    meeting_id = wb.meeting_id_for(full, a)
-    try:
+
+    def planned():
+        full = session.write_workbook()
+        meeting_id = wb.meeting_id_for(full, a)
         plan = wb.record_meeting(full, replace(a, meeting_id=meeting_id), decisions, attendance=present,
                                  by=viewer.user.name or viewer.user.username, today=session.today())
-    except entry.Invalid as e:
-        forms.errors(e)
+        return plan, forms.token(prefix, meeting_id, plan.changes, [r.values for r in plan.appends]), (plan, meeting_id)
+    saved = forms.attempt_replanning(planned)
+    if saved is None:
         return
+    result, (plan, meeting_id) = saved
     st.session_state["_meeting_saved_id"] = meeting_id
     changed = [line for line in describe(plan.changes) if not line.startswith("会議")]
-    forms.save(plan, forms.token(prefix, meeting_id, plan.changes, [r.values for r in plan.appends]), prefix,
-          f"{label}を保存しました（会議ID {meeting_id}）。" + ("　" + "／".join(changed) if changed else ""))
+    forms.done(prefix, f"{label}を保存しました（会議ID {meeting_id}）。" + ("　" + "／".join(changed) if changed else ""),
+               result)
 
 
 def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
@@ -174,10 +180,10 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
                    disabled=not may_write, width="stretch"):
         decisions = _texts(items)
         decisions[hid] = _decision(hid, frames)
-        _save_meeting(full, a, decisions, present, f"meetingplan_{hid}", f"{names.get(hid, hid)}の決定")
+        _save_meeting(a, decisions, present, f"meetingplan_{hid}", f"{names.get(hid, hid)}の決定")
     if right.button("会議の記録（全議題の決定事項・議事録・出席）を保存", icon=":material/save:", key="save_meeting",
                     disabled=not may_write, width="stretch"):
-        _save_meeting(full, a, _texts(items), present, "meeting_record", "会議の記録")
+        _save_meeting(a, _texts(items), present, "meeting_record", "会議の記録")
 
 
 # ---------------------------------------------------------------- the wall

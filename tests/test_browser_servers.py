@@ -1,0 +1,114 @@
+"""Several app servers for a city, in a real headless Chromium: two `streamlit run` processes behind
+Debian's nginx with README's config (deploy/nginx-tsunagu.conf: ip_hash, WebSocket upgrade), sharing
+their state in PostgreSQL (Google Sheets through the fake server) or in one state folder (an Excel
+copy). The operator is on one process and the wall on the other: the wall follows. Two operators of
+the same meeting, one on each process, press 保存 at once: both decisions land in one 会議 row."""
+import time
+
+import pytest
+
+from lib.meetings import writeback as wb
+from tests.servers import Nginx, free_port
+from tests.test_browser import browser  # noqa: F401 - fixture
+from tests.test_browser_entry import TODAY, Excel, Sheets, ready, saved
+from tests.test_browser_meeting import open_window, operate
+from tests.conftest import ROOT
+
+# Chromium reaches nginx from these two client addresses; ip_hash sends 127.0.0.x to the first
+# server and ::1 to the second (nginx hashes an IPv4 address's first three bytes, all of an IPv6 one):
+FIRST, SECOND = "127.0.0.1", "::1"
+
+
+@pytest.fixture(params=["postgres+sheets", "folder+excel"])
+def city(request, tmp_path):
+    """Two app servers behind nginx; yields (backend, first URL, second URL, nginx)."""
+    from bench.server import NotStarted, start
+    shared, kind = request.param.split("+")
+    backend = (Sheets if kind == "sheets" else Excel)(tmp_path)
+    workbook = backend.env.pop("TSUNAGU_WORKBOOK")
+    if shared == "postgres":
+        state = {"TSUNAGU_STATE_URL": request.getfixturevalue("postgres_url").rsplit("/", 1)[0] + "/" + _database()}
+    else:
+        state = {"TSUNAGU_STATE_DIR": str(tmp_path / "state")}
+    servers = []
+    try:
+        for _ in range(2):
+            servers.append(start(workbook, TSUNAGU_TODAY=TODAY.isoformat(), TSUNAGU_TRUSTED_PROXIES="127.0.0.1",
+                                 **backend.env, **state))
+    except NotStarted as e:
+        pytest.fail(str(e))
+    port = free_port()
+    site = (ROOT / "deploy" / "nginx-tsunagu.conf").read_text(encoding="utf-8")
+    site = site.replace("server 127.0.0.1:8501;", f"server {servers[0].url.removeprefix('http://')};")
+    site = site.replace("server 127.0.0.1:8502;", f"server {servers[1].url.removeprefix('http://')};")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};").replace("listen [::]:80;", f"listen [::1]:{port};")
+    proxy = Nginx(site)
+    proxy.start(port)
+    try:
+        yield backend, f"http://127.0.0.1:{port}", f"http://[::1]:{port}", proxy, servers
+    finally:
+        proxy.stop()
+        for server in servers:
+            server.stop()
+        if isinstance(backend, Sheets):
+            backend.fake.stop()
+
+
+def _database() -> str:
+    """A new database of this test's own on the test run's PostgreSQL."""
+    import uuid
+
+    import psycopg
+    from tests.conftest import _postgres_server
+    name = "city_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(_postgres_server[0], autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return name
+
+
+def decide(page, text: str) -> None:
+    page.get_by_role("textbox", name="決定事項").fill(text)
+    page.get_by_role("textbox", name="決定事項").blur()
+    ready(page)
+
+
+def test_the_wall_on_another_server_follows_and_two_saves_at_once_make_one_meeting_row(browser, city):  # noqa: F811
+    backend, first_url, second_url, proxy, servers = city
+    operator_context, operator = open_window(browser, first_url, "kyodo")
+    wall_context, wall = open_window(browser, second_url, "eturan")
+    other_context, other = None, None
+    try:
+        operate(operator, first_url)
+        wall.goto(second_url + "/kabe")
+        wall.get_by_text("1 / 8").wait_for()
+        operator.get_by_role("button", name="次へ").click()
+        ready(operator)
+        started = time.time()
+        wall.get_by_text("2 / 8").wait_for(timeout=10_000)              # across processes, within seconds
+        assert time.time() - started < 6
+        upstream = [s.url.removeprefix("http://") for s in servers]
+        assert proxy.upstreams(FIRST) == {upstream[0]}, proxy.log()       # the operator only on the first
+        assert proxy.upstreams(SECOND) == {upstream[1]}, proxy.log()      # the wall only on the second
+
+        # A second operator of the same meeting on the other process, at the third item:
+        other_context, other = open_window(browser, second_url, "admin")
+        operate(other, second_url)
+        for _ in range(2):
+            other.get_by_role("button", name="次へ").click()
+            ready(other)
+        decide(operator, "一台目のサーバーで決めたこと")
+        decide(other, "二台目のサーバーで決めたこと")
+        meetings = len(backend.rows("会議"))
+        operator.get_by_role("button", name="この世帯の決定を保存").click()     # both pressed at once
+        other.get_by_role("button", name="この世帯の決定を保存").click()
+        saved(operator, "決定を保存しました")
+        saved(other, "決定を保存しました")
+        rows = backend.rows("会議")
+        assert len(rows) == meetings + 1                                    # one meeting, one row
+        row = dict(zip(rows[0], rows[-1]))
+        assert sorted(wb.per_household(row["決定事項"]).values()) == ["一台目のサーバーで決めたこと",
+                                                                        "二台目のサーバーで決めたこと"]
+    finally:
+        for context in (operator_context, wall_context, other_context):
+            if context is not None:
+                context.close()
