@@ -30,7 +30,7 @@ proxy:
 
 # PostgreSQL and nginx, for the tests of several app servers sharing their state behind a proxy:
 servers:
-	@(ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]) || \
+	@(ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/sbin/nginx ]) || \
 	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql nginx-light)
 
 run: install
