@@ -2,6 +2,9 @@
 over HTTP against the local fake Sheets API (no mock of our own functions)."""
 import datetime as dt
 import json
+import shutil
+
+import pandas as pd
 
 import pytest
 
@@ -227,3 +230,88 @@ def test_an_unchanged_file_is_not_converted_again_and_a_changed_one_is(tmp_path)
     path.unlink()                                          # and a file gone is still said in Japanese
     with pytest.raises(sources.SourceNotFound):
         sources.load(config, previous=changed)
+
+
+# ---------------------------------------------------------------- a refresh converts only what changed
+
+TODAY_INC = dt.date(2026, 11, 24)
+
+
+def _same_workbook(a, b) -> None:
+    """Two reads of the workbook are the same: every table, problem, left-out count and title."""
+    assert a.titles == b.titles and a.left_out == b.left_out and a.columns == b.columns
+    assert a.problems == b.problems
+    for tab in a.tables:
+        pd.testing.assert_frame_equal(a[tab], b[tab], check_dtype=True)
+
+
+def _save(kind: str, config, snapshot):
+    from lib.casework import entry
+    book = snapshot.workbook
+    if kind == "経過記録":
+        plan = entry.contact(book, "H-004", day=TODAY_INC, method="電話", agency="地域包括支援センター",
+                             staff="高野", text="電話で様子を聞いた", today=TODAY_INC)
+    else:
+        plan = entry.stage_move(book, "H-004", stage="見守り", day=TODAY_INC, reason="落ち着いた", by="高野",
+                                today=TODAY_INC)
+    sources.write(config, snapshot, plan)
+    return {"経過記録": {"経過記録"}, "段階": {"世帯", "段階履歴"}}[kind]
+
+
+@pytest.mark.parametrize("backend", ["excel", "sheets"])
+@pytest.mark.parametrize("kind", ["経過記録", "段階"])
+def test_a_refresh_after_a_save_converts_only_the_tabs_that_changed(backend, kind, tmp_path, fake_sheets):
+    if backend == "excel":
+        path = tmp_path / "town.xlsx"
+        shutil.copy(SAMPLE, path)
+        config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
+    else:
+        config = sheets_config(fake_sheets[1])
+    if backend == "excel":          # a file's first save adds the date style to styles.xml (every tab reads it)
+        _save("経過記録", config, sources.load(config))
+    first = sources.load(config)
+    changed = _save(kind, config, first)
+    again = sources.load(config, previous=first)
+    _same_workbook(again.workbook, sources.load(config).workbook)     # the same as a whole read
+    reconverted = {t for t, kept in again.workbook.converted.items() if kept is not first.workbook.converted.get(t)}
+    assert reconverted == changed
+    assert "電話で様子を聞いた" in set(again.workbook["経過記録"]["内容"]) or kind != "経過記録"
+
+
+def test_a_refresh_of_google_sheets_is_one_request(fake_sheets):
+    fake, root = fake_sheets
+    config = sheets_config(root)
+    first = sources.load(config)
+    before = len(fake.requests)
+    again = sources.load(config, previous=first)
+    assert len(fake.requests) - before == 1 and again.requests == 1 and fake.requests[-1].path.endswith(":batchGet")
+    assert again.sheet_titles == first.sheet_titles and again.titles_read_at == first.titles_read_at
+    # After TITLES_TTL the titles are asked for again (a tab the 事務局 added by hand appears):
+    later = sources.load(config, now=first.titles_read_at + sources.TITLES_TTL, previous=again)
+    assert later.requests == 2 and later.titles_read_at == first.titles_read_at + sources.TITLES_TTL
+
+
+def test_a_tab_renamed_since_the_last_read_is_found_again(fake_sheets):
+    fake, root = fake_sheets
+    config = sheets_config(root)
+    first = sources.load(config)
+    book = fake.books[SHEET_KEY]
+    book["経過 記録"] = book.pop("経過記録")              # the 事務局 renamed the tab (a space typed in)
+    again = sources.load(config, previous=first)
+    assert again.requests == 3                            # the refused batchGet, the titles, the values
+    assert again.workbook.titles["経過記録"] == "経過 記録"
+    _same_workbook(again.workbook, sources.load(config).workbook)
+
+
+def test_an_excel_file_changed_by_hand_in_one_tab_is_converted_there_only(tmp_path):
+    import openpyxl
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path)}, {})
+    first = sources.load(config)
+    book = openpyxl.load_workbook(path)            # Excel rewrites every part: every tab is converted again
+    book["経過記録"].append(["2026/11/20", "H-004", "地域包括支援センター", "高野", "電話", "手で足した行"])
+    book.save(path)
+    again = sources.load(config, previous=first)
+    _same_workbook(again.workbook, sources.load(config).workbook)
+    assert "手で足した行" in set(again.workbook["経過記録"]["内容"])

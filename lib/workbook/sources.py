@@ -105,6 +105,11 @@ class Snapshot:
     label: str
     requests: int = 0              # HTTP requests the read took (Sheets only)
     digest: str | None = None      # sha256 of the Excel file's bytes read (None for Sheets)
+    # Sheet title → a key of its content as read (the next read converts only tabs whose key changed):
+    parts: dict = field(default_factory=dict, compare=False, repr=False)
+    # Google Sheets: every sheet title and when they were asked for (a refresh reuses them):
+    sheet_titles: tuple = ()
+    titles_read_at: dt.datetime | None = None
     # What sessions derive from this read (scoped copies, the board …), computed once for all:
     derived: Derived = field(default_factory=Derived, compare=False, repr=False)
 
@@ -210,10 +215,11 @@ class _ExcelTabs(Mapping):
         return len(self._futures)
 
 
-def read_excel(path: str | Path, data: bytes | None = None, only=None) -> RawWorkbook:
+def read_excel(path: str | Path, data: bytes | None = None, only=None, skip=frozenset()) -> RawWorkbook:
     """Every tab of an Excel/ODS file as raw cell values, row 1 first (blank rows kept in place).
     With `data`, those bytes (already read from `path`) are parsed instead of reading again; with
-    `only` (sheet titles), the other tabs come back empty (a save reads just what it checks)."""
+    `only` (sheet titles), the other tabs come back empty (a save reads just what it checks), and so
+    do the tabs in `skip` (a refresh keeps what it converted of them before)."""
     import io
 
     from python_calamine import CalamineError, CalamineWorkbook
@@ -231,7 +237,7 @@ def read_excel(path: str | Path, data: bytes | None = None, only=None) -> RawWor
     books = threading.local()       # one parser per thread: a CalamineWorkbook is not shared
 
     def read_tab(title: str) -> list:
-        if only is not None and title not in only:
+        if (only is not None and title not in only) or title in skip:
             return []
         if not hasattr(books, "book"):
             books.book = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -309,31 +315,62 @@ def _quote(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def read_sheets(config: SourceConfig, client=None) -> tuple[RawWorkbook, int]:
-    """All tabs in two calls (metadata for titles, one values batchGet); returns (raw, requests made)."""
+# A refresh reuses the sheet titles of an earlier read for this long (one request instead of two);
+# after it, and whenever a title it asks for is gone or renamed, the titles are asked for again:
+TITLES_TTL = dt.timedelta(minutes=10)
+
+
+def read_sheets(config: SourceConfig, client=None, titles: tuple | None = None) -> tuple[RawWorkbook, int]:
+    """All tabs in one values batchGet when `titles` (every sheet title, from an earlier read) are
+    given, else in two calls (metadata for the titles, then the batchGet); a tab renamed or removed
+    since `titles` makes it ask for the titles again. Returns (raw, requests made); raw.titles are
+    every sheet title."""
     import requests
     from gspread.exceptions import APIError
 
     client = client or sheets_client(config)
     http = client.http_client
     before = getattr(http.session, "calls", 0)
-    try:
-        meta = http.fetch_sheet_metadata(config.location, params={"fields": "sheets.properties(title,sheetId,hidden)"})
-        titles = [s["properties"]["title"] for s in meta.get("sheets", [])]
+
+    def values(titles) -> _SheetsTabs:
+        raw = _SheetsTabs({t: [] for t in titles})
         wanted = [t for t in titles if schema.tab_for_title(t)]
-        raw: dict[str, list] = {t: [] for t in titles}
         if wanted:
             answer = http.values_batch_get(config.location, [_quote(t) for t in wanted], params={
                 "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                 "majorDimension": "ROWS"})
             for title, block in zip(wanted, answer.get("valueRanges", [])):
                 raw[title] = block.get("values", [])
+        return raw
+
+    try:
+        raw = None
+        if titles:
+            try:
+                raw = values(titles)
+            except APIError as e:
+                if e.response.status_code != 400:          # 400: a title asked for is not there any more
+                    raise
+        if raw is None:
+            meta = http.fetch_sheet_metadata(config.location, params={"fields": "sheets.properties(title,sheetId,hidden)"})
+            raw = values([s["properties"]["title"] for s in meta.get("sheets", [])])
     except APIError as e:
         raise _sheets_error(e.response.status_code, config) from None
     except (requests.ConnectionError, requests.Timeout) as e:
         raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）",
                                 "インターネット接続を確かめ、しばらくしてから「最新の情報に更新」を押してください。") from None
     return raw, getattr(http.session, "calls", 0) - before
+
+
+class _SheetsTabs(dict):
+    """Sheet title → rows as Google Sheets sent them."""
+
+    def keys_of_content(self) -> dict[str, str]:
+        """Title → a hash of the tab's values (a refresh converts only the tabs whose hash changed)."""
+        import hashlib
+        import pickle
+        return {title: hashlib.blake2b(pickle.dumps(rows, protocol=5), digest_size=16).hexdigest()
+                for title, rows in self.items()}
 
 
 def _sheets_error(status: int, config: SourceConfig) -> SourceError:
@@ -364,10 +401,34 @@ def read_raw(config: SourceConfig, data: bytes | None = None) -> tuple[RawWorkbo
     return read_sheets(config)
 
 
+def excel_part_keys(data: bytes) -> dict[str, str]:
+    """Sheet title → a key of its content in an .xlsx package, from the zip directory's CRCs alone
+    (nothing is decompressed but the workbook's part list): the sheet's own part, and the parts
+    every sheet's values depend on (shared strings, styles, the workbook part). {} when the file
+    is not an .xlsx package."""
+    import io
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            crc = {i.filename: i.CRC for i in package.infolist()}
+            listed = {name: package.read(name) for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels") if name in crc}
+            parts = xlsx_cells._sheet_parts(listed)
+    except Exception:               # noqa: BLE001 - not a package, or a damaged part list: convert every tab
+        return {}
+    # The workbook part itself changes with every save (recalculation flag); of it, values depend
+    # only on the date system:
+    dates = "1904" if re.search(rb'date1904="(1|true)"', listed["xl/workbook.xml"]) else "1900"
+    common = "/".join(str(crc.get(p)) for p in ("xl/sharedStrings.xml", "xl/styles.xml")) + "/" + dates
+    return {title: f"{part}:{crc[part]}:{common}" for title, part in parts.items() if part in crc}
+
+
 def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapshot | None = None) -> Snapshot:
-    """Read and validate the configured workbook. With `previous` (an earlier read of this Excel
-    file), a file still byte for byte the same is not converted again: the previous tables come
-    back stamped with the new time (a town of 10,000 households is then re-checked in milliseconds)."""
+    """Read and validate the configured workbook. With `previous` (an earlier read of the same
+    workbook), only what changed is converted again: an Excel file still byte for byte the same
+    comes back as the previous tables stamped with the new time; otherwise each tab whose content
+    is the same as before (Excel: its part's CRC; Sheets: a hash of its values) keeps its previous
+    typed rows and problems, and only the others are read and checked (a save of a 経過記録 row
+    converts 経過記録 only). Google Sheets refreshes in one request (see read_sheets)."""
     now = now or dt.datetime.now()
     data = None
     if previous is not None and previous.digest is not None and config.kind == "excel":
@@ -377,8 +438,30 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
             data = None                      # read_excel says what is wrong, in Japanese
         if data is not None and _file_hash(data) == previous.digest:
             return replace(previous, read_at=now)
-    raw, requests_made = read_raw(config, data)
-    return Snapshot(validate(raw), now, config.label, requests_made, getattr(raw, "digest", None))
+    titles, titles_at = (), now
+    if config.kind == "excel":
+        if data is None:
+            data = _read_file(Path(config.location))
+        parts = excel_part_keys(data) if data is not None else {}
+        same = {t for t, key in parts.items() if previous is not None and previous.parts.get(t) == key}
+        raw, requests_made = read_excel(config.location, data, skip=same), 0
+    else:
+        if previous is not None and previous.titles_read_at and now - previous.titles_read_at < TITLES_TTL:
+            titles, titles_at = previous.sheet_titles, previous.titles_read_at
+        raw, requests_made = read_sheets(config, titles=titles or None)
+        if tuple(raw) != tuple(titles):
+            titles, titles_at = tuple(raw), now          # asked for afresh (or renamed): keep the new ones
+        parts = raw.keys_of_content()
+        same = {t for t, key in parts.items() if previous is not None and previous.parts.get(t) == key}
+    workbook = validate(raw, previous.workbook if previous is not None and same else None, same)
+    return Snapshot(workbook, now, config.label, requests_made, getattr(raw, "digest", None), parts, titles, titles_at)
+
+
+def _read_file(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None                          # read_excel says what is wrong, in Japanese
 
 
 # ---------------------------------------------------------------- writing back

@@ -74,6 +74,9 @@ class Workbook:
     titles: dict[str, str] = field(default_factory=dict)      # schema tab → the sheet's own title
     columns: dict[str, frozenset] = field(default_factory=dict)  # schema tab → schema columns its header has
     headers: dict[str, "Header"] = field(default_factory=dict)    # schema tab → where its columns are
+    # schema tab → what reading its sheet gave (sheet title, records, extras, rows left out, header,
+    # problems), before the checks across tabs: a later read of an unchanged sheet starts from it
+    converted: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     def has(self, tab: str, column: str | None = None) -> bool:
         """Whether the sheet has this tab (and this column in its header): counts that need a
@@ -387,13 +390,21 @@ def _collector_paused():
             gc.enable()
 
 
-def validate(raw: RawWorkbook) -> Workbook:
-    """Check and convert a whole raw workbook; never raises on what staff typed."""
+def validate(raw: RawWorkbook, previous: Workbook | None = None, unchanged=frozenset()) -> Workbook:
+    """Check and convert a whole raw workbook; never raises on what staff typed. Sheets whose
+    titles are in `unchanged` (their content is the same as when `previous` was converted; their
+    rows in `raw` may be empty) start from what `previous` read of them; the checks across tabs
+    run on everything, as after a full read."""
     with _collector_paused():
-        return _validate(raw)
+        return _validate(raw, previous, unchanged)
 
 
-def _validate(raw: RawWorkbook) -> Workbook:
+# Tabs whose rows the checks across tabs change in place (世帯.同意 follows 同意記録; a list of
+# 世帯ID loses the ones that name no household): their kept rows are copied before each check.
+_CHANGED_IN_PLACE = {schema.HOUSEHOLDS} | {t.name for t in schema.TABS if any(c.type == schema.IDLIST for c in t.columns)}
+
+
+def _validate(raw: RawWorkbook, previous: Workbook | None = None, unchanged=frozenset()) -> Workbook:
     problems: list[Problem] = []
     sheets = _match_sheets(raw, problems)
     records: dict[str, list[dict]] = {}
@@ -401,6 +412,7 @@ def _validate(raw: RawWorkbook) -> Workbook:
     left_out: dict[str, int] = {}
     present: dict[str, frozenset] = {}
     headers: dict[str, Header] = {}
+    converted: dict[str, tuple] = {}
     for tab in schema.TABS:
         if tab.name not in sheets:
             if tab.required:
@@ -408,8 +420,15 @@ def _validate(raw: RawWorkbook) -> Workbook:
                                         f"必須のタブ「{tab.name}」がありません。タブ名を「{tab.name}」にしてください"))
             records[tab.name], extras[tab.name] = [], []
             continue
-        title, rows = sheets[tab.name]
-        records[tab.name], extras[tab.name], left_out[tab.name], headers[tab.name] = _read_tab(tab, title, rows, problems)
+        title = sheets.title(tab.name)
+        kept = previous.converted.get(tab.name) if previous is not None and title in unchanged else None
+        if kept is None or kept[0] != title:
+            found: list[Problem] = []
+            kept = (title, *_read_tab(tab, title, sheets[tab.name][1], found), found)
+        converted[tab.name] = kept
+        _, rows, extras[tab.name], left_out[tab.name], headers[tab.name], found = kept
+        records[tab.name] = [dict(r) for r in rows] if tab.name in _CHANGED_IN_PLACE else list(rows)
+        problems += found
         present[tab.name] = frozenset(headers[tab.name].positions)
 
     titles = {name: sheets.title(name) if name in sheets else name for name in records}
@@ -421,7 +440,7 @@ def _validate(raw: RawWorkbook) -> Workbook:
     title_order = {title: order.get(name, 99) for name, title in titles.items()}
     problems.sort(key=lambda p: (title_order.get(p.tab, 100), p.row or 0))
     return Workbook(tables, problems, {k: v for k, v in left_out.items() if v},
-                    {name: sheets.title(name) for name in sorted(sheets, key=order.get)}, present, headers)
+                    {name: sheets.title(name) for name in sorted(sheets, key=order.get)}, present, headers, converted)
 
 
 def parse_cell(tab: str, column: str, value: object) -> object:

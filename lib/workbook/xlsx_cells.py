@@ -141,6 +141,12 @@ class _Styles:
             xfs = self.tree.find(_q("cellXfs"))
             if xfs is None:
                 return None
+            for i, xf in enumerate(xfs.findall(_q("xf"))):     # the one an earlier save added
+                if (xf.get("numFmtId"), xf.get("fontId"), xf.get("fillId"), xf.get("borderId")) == (
+                        str(DATE_FORMAT_ID), "0", "0", "0") and xf.get("applyNumberFormat") == "1":
+                    self._added = i
+                    self.date_styles.add(i)
+                    return i
             xf = etree.SubElement(xfs, _q("xf"), numFmtId=str(DATE_FORMAT_ID), fontId="0", fillId="0",
                                   borderId="0", xfId="0", applyNumberFormat="1")
             xf.tail = xfs[0].tail if len(xfs) > 1 else None
