@@ -391,3 +391,37 @@ def test_no_file_is_served_before_someone_asks_for_it(page, planted_formulas):
     except urllib.error.HTTPError as e:
         status = e.code
     assert status == 404
+
+
+# Watches how often the page's script runs (stApp's script state), from before sign-in:
+RUNS_WATCHER = """() => {
+    window.__runs = [];
+    const app = document.querySelector('[data-testid="stApp"]');
+    new MutationObserver(() => window.__runs.push([app.getAttribute('data-test-script-state'), performance.now()]))
+        .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def test_home_is_drawn_once_after_sign_in_and_the_cookie_is_stored(browser, guarded):
+    """After サインイン the page runs once (no second drawing a moment later, during which a menu
+    click was lost); the browser keeps the re-login cookie, and a new page load is signed in by it."""
+    url, _ = guarded
+    context, page = window(browser)
+    try:
+        page.goto(url)
+        wait_ready(page)
+        page.evaluate(RUNS_WATCHER)
+        page.get_by_label("ユーザー名").fill("kyodo")
+        page.get_by_label("パスワード").fill(DEMO_PASSWORDS["kyodo"])
+        page.get_by_role("button", name="サインイン").click()
+        page.get_by_text("サインイン中:").wait_for()              # ホーム is being drawn for the signed-in person
+        drawn = page.evaluate("performance.now()")
+        time.sleep(3)                                              # the moment the second drawing came in
+        runs = page.evaluate("window.__runs")
+        assert [at for state, at in runs if state == "running" and at > drawn] == [], runs
+        assert any(c["name"] == "tsunagu_board_auth" for c in context.cookies())
+        page.goto(url + "/case-board")                             # a new connection: signed in by the cookie
+        wait_ready(page)
+        page.get_by_text("サインイン中:").wait_for()
+    finally:
+        context.close()

@@ -101,7 +101,7 @@ def _begin(username: str, config: dict, token: str) -> None:
 
 
 def _forget() -> None:
-    for key in (_TOKEN, *SIGNED_IN_KEYS):
+    for key in (_TOKEN, _COOKIE_TO_STORE, *SIGNED_IN_KEYS):
         st.session_state.pop(key, None)
 
 
@@ -163,6 +163,7 @@ def current_user() -> users.User | None:
         audit("session_ended", user=st.session_state.get("username") or "", reason=check.reason)
         end_session("expired" if check.reason == "expired" else "ended")
         return None
+    _store_cookie()
     return users.user(config, check.username)
 
 
@@ -244,14 +245,39 @@ def sign_in_form() -> None:
         if result.wait:
             st.warning(f"続けて間違えたため、次に試せるのは{_wait_text(result.wait)}後です。", icon=":material/lock_clock:")
         return
-    # Signed in with the form: the browser stores the same token as its re-login cookie (the
-    # component needs a moment), then the page is drawn afresh without the form.
+    # Signed in with the form: the page is drawn afresh without the form, and that one drawing
+    # also has the browser store the same token as its re-login cookie (_store_cookie).
     _begin(result.username, config, result.token)
     audit("sign_in", user=result.username, address=address)
-    _cookie_component("set", value=result.token,
-                      options={"path": "/", "expires": result.expires.isoformat(), "sameSite": "strict"})
-    time.sleep(SIGN_IN_SETTLE_SECONDS)
+    st.session_state[_COOKIE_TO_STORE] = (result.token, result.expires, time.monotonic())
     st.rerun()
+
+
+# A sign-in's token to be stored as the browser's re-login cookie by the pages drawn in the first
+# seconds after it (a page the sign-in forwards to is drawn again at once, and would drop it):
+_COOKIE_TO_STORE = "_cookie_to_store"
+STORE_COOKIE_SECONDS = 10
+
+
+def _store_cookie() -> None:
+    """Store a new sign-in's token as the browser's re-login cookie, from a static HTML element of
+    the pages drawn just after the sign-in (it sends nothing back, so the page is not drawn again a
+    moment later the way a component with a value would make it: a click then is never lost)."""
+    pending = st.session_state.get(_COOKIE_TO_STORE)
+    if pending is None:
+        return
+    token, expires, since = pending
+    if time.monotonic() - since > STORE_COOKIE_SECONDS:
+        st.session_state.pop(_COOKIE_TO_STORE, None)
+        return
+    import json
+
+    import streamlit.components.v1 as components
+    cookie = f"{users.COOKIE_NAME}={token}; path=/; SameSite=Strict"
+    script = (f"<script>window.parent.document.cookie = {json.dumps(cookie)} + '; expires=' + "
+              f"new Date({json.dumps(expires.isoformat())}).toUTCString();</script>")
+    with st.sidebar:
+        components.html(script, height=0)
 
 
 def setup_page(settings: users.AuthSettings) -> None:
@@ -306,8 +332,7 @@ def setup_page(settings: users.AuthSettings) -> None:
     audit("setup", user=username, address=address)
     token, expires = sessions.issue(username, settings.cookie_key, now, settings.session_hours)
     _begin(username, config, token)
-    _cookie_component("set", value=token, options={"path": "/", "expires": expires.isoformat(), "sameSite": "strict"})
-    time.sleep(SIGN_IN_SETTLE_SECONDS)
+    st.session_state[_COOKIE_TO_STORE] = (token, expires, time.monotonic())
     st.rerun()
 
 
