@@ -9,6 +9,8 @@ from lib import ui
 from lib.casework.resources import ResourceFilters
 
 # Map background from the internet is off unless the town turns it on (LGWAN has no tiles):
+# 受入実績 rows per page (a city has thousands of 受入先; the page sends only what is read):
+RECORD_ROWS = 20
 TILES_DEFAULT = ui.setting("map_tiles").lower() in ("on", "true", "1", "yes", "はい")
 
 # Read data and widgets:
@@ -102,7 +104,10 @@ if picked:
 st.subheader("受入実績（参加支援）")
 record = ui.shared(participation.resource_record, workbook)
 if len(record):
-    st.dataframe(record, hide_index=True, width="stretch")
+    st.caption(f"受入先 {len(record)}か所・マッチング {int(record['マッチング'].sum())}件"
+               f"（定着 {int(record['定着'].sum())}・進行中 {int(record['進行中'].sum())}・中断 {int(record['中断'].sum())}）。"
+               "マッチングの多い順です")
+    ui.paged_table(record, "resources_record_page", rows=RECORD_ROWS)
 else:
     st.caption("まだ参加支援の記録がありません（世帯詳細の「記録する」→「参加支援」で記録します）。")
 growing = ui.shared(participation.developing, workbook)

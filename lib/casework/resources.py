@@ -44,9 +44,10 @@ SENIOR_KINDS = ("サロン", "通いの場")
 CORE_KINDS = ("相談窓口", "居場所", "サロン", "通いの場", "子育て支援拠点", "子ども食堂")
 # A resource farther than this from every 地区 centre is treated as mistyped, not plotted:
 FAR_FROM_TOWN_KM = 30.0
-# More dots than this cannot be told apart on the map: nearby resources of one 種別 become one
-# dot with their count (a grid of cells, each side doubled until the dots fit):
-MAP_DOTS = 1_000
+# More dots than this cannot be told apart on the map (and each one is sent to the browser with
+# its tooltip): nearby resources of one 種別 become one dot with their count (a grid of cells, each
+# side doubled until the dots fit):
+MAP_DOTS = 400
 FIRST_CELL_DEGREES = 0.002          # about 200 m
 
 
