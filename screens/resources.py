@@ -80,8 +80,7 @@ st.subheader("参加支援: 世帯に合う社会資源")
 ids = resources.households_to_match(workbook)
 names = dict(zip(workbook["世帯"]["世帯ID"], workbook["世帯"]["表示名"]))
 left, right = st.columns([3, 1], vertical_alignment="bottom")
-picked = left.selectbox("世帯", ids, index=None, key="resources_household", placeholder="世帯を選ぶ",
-                        format_func=lambda h: f"{names.get(h, h)}（{h}）")
+picked = ui.household_choice("世帯", {h: names.get(h, h) for h in ids}, key="resources_household", container=left)
 widen = right.toggle("受入可でないものも", key="resources_widen")
 if picked:
     suggestions = resources.suggest(workbook, picked, widen=widen)

@@ -10,7 +10,7 @@ import pytest
 from lib.meetings import writeback as wb
 from tests.servers import Nginx, free_port
 from tests.test_browser import browser  # noqa: F401 - fixture
-from tests.test_browser_entry import TODAY, Excel, Sheets, ready, saved
+from tests.test_browser_entry import TODAY, Excel, Sheets, choose, ready, saved
 from tests.test_browser_meeting import open_window, operate
 from tests.conftest import ROOT
 
@@ -108,6 +108,30 @@ def test_the_wall_on_another_server_follows_and_two_saves_at_once_make_one_meeti
         row = dict(zip(rows[0], rows[-1]))
         assert sorted(wb.per_household(row["決定事項"]).values()) == ["一台目のサーバーで決めたこと",
                                                                         "二台目のサーバーで決めたこと"]
+
+        # A 経過記録 saved on the second server reaches the first one's page on its next rerun
+        # (not after the read cache's 60 seconds: the save count is in the shared state):
+        for page, url in ((operator, first_url), (other, second_url)):
+            page.goto(url + "/setai?id=H-004")
+            page.get_by_role("heading", name="経過記録（新しい順）").wait_for()
+            ready(page)
+        received = []
+        operator.on("websocket", lambda ws: ws.on("framereceived", lambda data: received.append(
+            data if isinstance(data, bytes) else data.encode())))
+        operator.reload()
+        operator.get_by_role("heading", name="経過記録（新しい順）").wait_for()
+        ready(operator)
+        text = "二台目のサーバーで記録した電話"
+        choose(other, "方法", "電話")
+        other.get_by_label("内容", exact=True).fill(text)
+        other.get_by_role("button", name="経過記録を保存").click()
+        saved(other, "保存")
+        received.clear()
+        operator.mouse.click(5, 5)
+        operator.keyboard.press("r")
+        time.sleep(1)
+        ready(operator)
+        assert text.encode() in b"".join(received)
     finally:
         for context in (operator_context, wall_context, other_context):
             if context is not None:

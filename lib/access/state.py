@@ -18,6 +18,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -139,6 +140,13 @@ class FolderStore(Store):
         self.where = Path(where)
         self.description = f"フォルダ {self.where}"
 
+    @staticmethod
+    def file_name(name: str) -> str:
+        """The file a name is kept in: the name itself when it is a plain file name, else its hash."""
+        if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+            return name
+        return "h-" + hashlib.sha256(name.encode()).hexdigest()[:24] + ".json"
+
     def _lock_path(self, name: str) -> Path:
         safe = hashlib.sha256(name.encode()).hexdigest()[:24]
         return self.where / LOCKS / f"{safe}.lock"
@@ -160,13 +168,13 @@ class FolderStore(Store):
                 _unlock_file(handle)
 
     def read(self, name: str, default: Any = None) -> Any:
-        return read_json(self.where, name, copy.deepcopy(default))
+        return read_json(self.where, self.file_name(name), copy.deepcopy(default))
 
     def update(self, name: str, change: Callable[[Any], Any], default: Any = None) -> Any:
         with self.hold(name):
             new = change(self.read(name, default))
-            if not write_json(self.where, name, new):
-                raise StateUnavailable(f"状態のファイルを書き込めません（{self.where / name}）")
+            if not write_json(self.where, self.file_name(name), new):
+                raise StateUnavailable(f"状態のファイルを書き込めません（{self.where / self.file_name(name)}）")
             return new
 
     def text(self, name: str, make: Callable[[], str]) -> str:

@@ -73,12 +73,29 @@ class _Entry:
     snapshot: sources.Snapshot | None = None
     error: sources.SourceError | None = None   # the last refresh failed with this
     tried_at: dt.datetime | None = None
+    saves: int = 0                             # the workbook's save count (shared state) this read follows
 
 
 @st.cache_resource(show_spinner=False)
 def _store() -> tuple[dict[str, _Entry], threading.Lock]:
     """Process-wide store of the last good read per source (shared by all sessions)."""
     return {}, threading.Lock()
+
+
+def _saves_name(config: sources.SourceConfig) -> str:
+    return f"saves {config.cache_key}"
+
+
+def _saves(config: sources.SourceConfig) -> int:
+    """How many saves any server process of the town has made to this workbook (shared state): a
+    process that sees the count move reads the workbook again at once, so that a save on one server
+    reaches the people on another on their next rerun, not after the cache's TTL."""
+    from lib.access import state
+    try:
+        found = shared_state().read(_saves_name(config), 0)
+    except state.StateUnavailable:
+        return 0
+    return found if isinstance(found, int) else 0
 
 
 def current_snapshot(force: bool = False) -> tuple[sources.SourceConfig, sources.Snapshot, sources.SourceError | None]:
@@ -90,14 +107,15 @@ def current_snapshot(force: bool = False) -> tuple[sources.SourceConfig, sources
     """
     config = sources.resolve(secrets=secrets())
     entries, lock = _store()
+    saves = _saves(config)
     with lock:
         if config.cache_key not in entries and config.kind == "excel":
             sources.clean_leftovers(Path(config.location))     # a save killed before this start
         entry = entries.setdefault(config.cache_key, _Entry())
         now = dt.datetime.now()
         fresh = entry.tried_at and (now - entry.tried_at).total_seconds() < config.ttl
-        if entry.snapshot is None or force or not fresh:
-            entry.tried_at = now
+        if entry.snapshot is None or force or not fresh or saves != entry.saves:
+            entry.tried_at, entry.saves = now, saves
             try:
                 entry.snapshot, entry.error = sources.load(config, now, previous=entry.snapshot), None
             except sources.SourceError as e:
@@ -247,11 +265,20 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
         return None, e.conflicts
     if token is not None:
         done.add(token)
+    _count_save(config)
     audit("write", cells=[[c.tab, c.key, c.column, c.old, c.new] for c in plan.changes],
           appended=[[r.tab, r.values.get("世帯ID") or r.values.get("会議ID")] for r in plan.appends],
           rows=[list(r) for r in result.rows], created=result.created)
     refresh()
     return result, []
+
+
+def _count_save(config: sources.SourceConfig) -> None:
+    from lib.access import state
+    try:
+        shared_state().update(_saves_name(config), lambda n: (n if isinstance(n, int) else 0) + 1, 0)
+    except state.StateUnavailable:
+        pass                        # the other servers see the save after their cache's TTL
 
 
 def missing_sheet_parts() -> tuple[list[str], dict[str, list[str]]] | None:
