@@ -19,7 +19,6 @@ fails loudly otherwise. Ratios are against the smallest size.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time

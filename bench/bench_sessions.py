@@ -1,6 +1,8 @@
-"""Several people at once: 20 signed-in browser sessions (one in 投影モード) on one server.
+"""Several people at once: 20 signed-in browser sessions (one in 投影モード) on one server process,
+or split over several processes sharing their state (README 「複数のサーバーで動かす」).
 
-    python -m bench.bench_sessions                      # 3,000 households, 20 sessions
+    python -m bench.bench_sessions                      # 3,000 households, 20 sessions, 1 process
+    python -m bench.bench_sessions --processes 2        # the same sessions split over 2 processes
     python -m bench.bench_sessions --households 60 --sessions 5 --think 5 15
 
 One person (多機関協働) opens ケースボード, プラン進捗 and 会議 and reruns each, first alone on the
@@ -11,7 +13,9 @@ projecting the board (?mode=projection), the others signed in as 多機関協働
 the others (min, median, ratio), the worst case where all 20 rerun at the same instant, the
 server's memory with one session and with all of them, and whether a 経過記録 saved in one
 session reaches another on its next rerun (checked in the workbook and in the WebSocket frames
-the other browser received; the bench fails if not).
+the other browser received; the bench fails if not). With several processes the sessions take
+them in turn (as nginx's ip_hash would for as many PCs), the measured person is on the first, the
+reader of the save on another one, and the memory is that of all processes together.
 """
 from __future__ import annotations
 
@@ -127,20 +131,28 @@ async def main_async(args) -> dict:
     town = folder / "town.xlsx"
     shutil.copy(workbook(args.households), town)            # the save below must not touch the cached town
     household = read_excel(town)["世帯"][1][0]
-    server = start(town, TSUNAGU_TODAY=TODAY, TSUNAGU_CACHE_TTL="3600", TSUNAGU_BACKUP_DIR=str(folder / "backups"))
+    servers = [start(town, TSUNAGU_TODAY=TODAY, TSUNAGU_CACHE_TTL="3600", TSUNAGU_BACKUP_DIR=str(folder / "backups"),
+                     TSUNAGU_STATE_DIR=str(folder / "state")) for _ in range(args.processes)]
+
+    def url(i: int) -> str:                   # session i's process (0: the measured person)
+        return servers[i % len(servers)].url
+
+    def rss() -> float:
+        return sum(s.rss_mb() for s in servers)
     rng = random.Random(7)
-    result = {"households": args.households, "sessions": args.sessions, "think": args.think}
+    result = {"households": args.households, "sessions": args.sessions, "think": args.think,
+              "processes": args.processes}
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run"])
-            me = await open_session(browser, server.url, "kyodo")
+            me = await open_session(browser, url(0), "kyodo")
             alone = await measure(me)
-            result["rss_one"] = server.rss_mb()
-            others = [await open_session(browser, server.url, "kyodo", "/case-board?mode=projection")]
+            result["rss_one"] = rss()
+            others = [await open_session(browser, url(1), "kyodo", "/case-board?mode=projection")]
             for i in range(2, args.sessions):
-                others.append(await open_session(browser, server.url, USERS[i % len(USERS)]))
+                others.append(await open_session(browser, url(i), USERS[i % len(USERS)]))
             for page in others[1:]:
                 await visit(page, rng.choice(SCREENS))
             stop, done = asyncio.Event(), []
@@ -152,7 +164,7 @@ async def main_async(args) -> dict:
             stop.set()
             await asyncio.gather(*workers)
             result["actions_per_s"] = len(done) / elapsed
-            result["rss_all"] = server.rss_mb()
+            result["rss_all"] = rss()
 
             # The worst case: everyone reruns at the same instant (twice).
             burst = []
@@ -170,8 +182,8 @@ async def main_async(args) -> dict:
             received: list[bytes] = []
             reader.on("websocket", lambda ws: ws.on("framereceived", lambda data: received.append(
                 data if isinstance(data, (bytes, bytearray)) else data.encode())))
-            for page in (writer, reader):
-                await page.goto(f"{server.url}/setai?id={household}")
+            for page, at in ((writer, url(0)), (reader, url(3))):      # others[2] is session 3
+                await page.goto(f"{at}/setai?id={household}")
                 await page.get_by_role("heading", name="経過記録（新しい順）").wait_for()
                 await _settled(page, None)
             text = f"同時利用の確認 {time.time():.0f}"
@@ -192,26 +204,32 @@ async def main_async(args) -> dict:
                 raise NotMeasured("a save in one session did not reach another on its next rerun")
             await browser.close()
     finally:
-        server.stop()
+        for s in servers:
+            s.stop()
         shutil.rmtree(folder, ignore_errors=True)
     return result
 
 
 def table(r: dict) -> str:
-    lines = [f"{r['sessions']} sessions on {r['households']} households (one projecting; the others pause "
+    processes = r.get("processes", 1)
+    lines = [f"{r['sessions']} sessions on {r['households']} households, {processes} server process"
+             f"{'es' if processes > 1 else ''} (one projecting; the others pause "
              f"{r['think'][0]:g}–{r['think'][1]:g} s between actions: {r['actions_per_s']:.1f} actions/s in all)",
              f"{'screen':<10} {'paint alone s':>13} {'with others s':>13} {'×':>5} {'rerun alone s':>13} "
              f"{'with others s':>13} {'×':>5}"]
     lines += [f"{x['screen']:<10} {x['paint_alone']:>13.2f} {x['paint_together']:>13.2f} {x['paint_ratio']:>5.1f} "
               f"{x['rerun_alone']:>13.2f} {x['rerun_together']:>13.2f} {x['rerun_ratio']:>5.1f}" for x in r["rows"]]
     lines.append(f"all {r['sessions']} rerunning at the same instant: median {r['burst'][0]:.2f} s, slowest {r['burst'][1]:.2f} s")
-    lines.append(f"server RSS: {r['rss_one']:.0f} MB with one session, {r['rss_all']:.0f} MB with {r['sessions']}")
-    lines.append(f"a 経過記録 saved in one session reached another on its next rerun: {'yes' if r['save_seen'] else 'NO'}")
+    lines.append(f"server RSS ({processes} process{'es' if processes > 1 else ''}): {r['rss_one']:.0f} MB with one session, "
+                 f"{r['rss_all']:.0f} MB with {r['sessions']}")
+    lines.append(f"a 経過記録 saved in one session reached another{' on another process' if processes > 1 else ''} "
+                 f"on its next rerun: {'yes' if r['save_seen'] else 'NO'}")
     return "\n".join(lines)
 
 
-def run(households: int = 3000, sessions: int = 20, think: tuple[float, float] = (10, 30)) -> dict:
-    return asyncio.run(main_async(argparse.Namespace(households=households, sessions=sessions, think=list(think))))
+def run(households: int = 3000, sessions: int = 20, think: tuple[float, float] = (10, 30), processes: int = 1) -> dict:
+    return asyncio.run(main_async(argparse.Namespace(households=households, sessions=sessions, think=list(think),
+                                                     processes=processes)))
 
 
 def main(argv=None) -> dict:
@@ -219,6 +237,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--households", type=int, default=3000)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--think", type=float, nargs=2, default=[10, 30])
+    parser.add_argument("--processes", type=int, default=1, help="server processes sharing one state folder")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from bench.common import machine

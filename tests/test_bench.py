@@ -10,6 +10,7 @@ def test_load_rows_name_every_case_and_read_every_row():
     by_case = {r["case"]: r for r in rows}
     assert by_case["excel"]["ratio"] == 1.0 and by_case["excel"]["validation"] > 0
     assert by_case["sheets"]["requests"] == 2 and by_case["gspread-get-all-values"]["requests"] > 2
+    assert by_case["sheets-refresh"]["requests"] == 1 and by_case["excel-refresh"]["ratio"] > 0
     assert "pandas-calamine" in bench_load.table(rows)
 
 
@@ -33,11 +34,16 @@ def test_interleaving_runs_variants_in_turn():
 
 def test_the_summary_says_which_targets_this_run_met():
     from bench.run import summary
-    screens = [{"screen": "ケースボード", "households": n, "paint": p, "rerun": r, "ws_paint_kb": 94, "rss_mb": 250}
-               for n, p, r in ((3000, 0.52, 0.29), (10000, 1.2, 0.3))] + \
-              [{"screen": "世帯詳細", "households": 3000, "paint": 1.2, "rerun": 0.2, "ws_paint_kb": 25, "rss_mb": 250}]
-    load = [{"case": "excel", "households": 10000, "median": 1.75, "validation": 1.0, "requests": 0, "peak_mb": 400},
-            {"case": "sheets", "households": 10000, "median": 2.1, "validation": None, "requests": 2, "peak_mb": 338}]
+
+    def screen(name, n, first, rerun, kb):
+        return {"screen": name, "households": n, "first": first, "paint": first, "rerun": rerun, "ws_first_kb": kb,
+                "ws_paint_kb": kb, "rss_mb": 250}
+    screens = [screen("ケースボード", 3000, 0.52, 0.29, 94), screen("ケースボード", 10000, 1.2, 0.3, 94),
+               screen("世帯詳細", 3000, 1.2, 0.2, 25), screen("社会資源マップ", 10000, 0.8, 0.3, 120)]
+    load = [{"case": "excel-refresh", "households": 10000, "median": 0.8, "validation": None, "requests": 0, "peak_mb": 400},
+            {"case": "sheets-refresh", "households": 10000, "median": 2.1, "validation": None, "requests": 1, "peak_mb": 338},
+            {"case": "excel", "households": 10000, "median": 1.75, "validation": 1.0, "requests": 0, "peak_mb": 400}]
     lines = summary(load, screens).splitlines()[1:]
-    assert [line.split("  ")[-1].strip().split(" (")[0] for line in lines] == ["met", "NOT met", "NOT met", "NOT met", "met"]
-    assert "2.3×" in lines[1]
+    verdicts = [line.split("  ")[-1].strip().split(" (")[0] for line in lines]
+    assert verdicts[:6] == ["met", "NOT met", "NOT met", "NOT met", "met", "met"]
+    assert "2.3×" in lines[1] and "first visit WS ≤ 100 KB" in lines[3] and lines[6].rstrip().endswith("400")

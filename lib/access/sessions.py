@@ -15,7 +15,6 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from lib.access import state
 

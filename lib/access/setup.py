@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from pathlib import Path
 
 from lib.access import state
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from lib.access import users
 from lib.access.scope import scope_workbook, wall_viewer
-from lib.casework import entry, household
+from lib.casework import household
 from lib.casework.agencies import is_member
 from lib.meetings import agenda as agenda_rules
 from lib.meetings import live
