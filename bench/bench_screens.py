@@ -66,10 +66,13 @@ new MutationObserver(ms => { for (const m of ms) if (m.target.dataset && m.targe
 """
 
 
-# The screen's real content is drawn: no placeholder left, every table's grid, chart and map drawn:
+# The screen's real content is drawn: no placeholder left, and every table grid, chart and map in
+# the window drawn:
 CONTENT_DRAWN = """() => {
     const main = document.querySelector('[data-testid="stMain"]') || document.body;
-    const all = (sel, inner) => [...main.querySelectorAll(sel)].every(e => e.querySelector(inner));
+    // what the person sees without scrolling (a table in a closed expander or below the window is not drawn yet):
+    const shown = e => e.checkVisibility() && e.getBoundingClientRect().top < window.innerHeight;
+    const all = (sel, inner) => [...main.querySelectorAll(sel)].filter(shown).every(e => e.querySelector(inner));
     return !main.querySelector('[data-testid="stSkeleton"]')
         && all('[data-testid="stDataFrame"]', 'canvas')
         && all('[data-testid="stVegaLiteChart"]', 'svg, canvas')
