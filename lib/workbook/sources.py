@@ -315,11 +315,6 @@ def _quote(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-# A refresh reuses the sheet titles of an earlier read for this long (one request instead of two);
-# after it, and whenever a title it asks for is gone or renamed, the titles are asked for again:
-TITLES_TTL = dt.timedelta(minutes=10)
-
-
 def read_sheets(config: SourceConfig, client=None, titles: tuple | None = None) -> tuple[RawWorkbook, int]:
     """All tabs in one values batchGet when `titles` (every sheet title, from an earlier read) are
     given, else in two calls (metadata for the titles, then the batchGet); a tab renamed or removed
@@ -446,7 +441,9 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
         same = {t for t, key in parts.items() if previous is not None and previous.parts.get(t) == key}
         raw, requests_made = read_excel(config.location, data, skip=same), 0
     else:
-        if previous is not None and previous.titles_read_at and now - previous.titles_read_at < TITLES_TTL:
+        # The titles of the last read are asked for again only when it lacked a tab of the contract
+        # (the 事務局 may have added it since) or, inside read_sheets, when one was renamed or removed:
+        if previous is not None and previous.sheet_titles and all(previous.workbook.has(t.name) for t in schema.TABS):
             titles, titles_at = previous.sheet_titles, previous.titles_read_at
         raw, requests_made = read_sheets(config, titles=titles or None)
         if tuple(raw) != tuple(titles):
