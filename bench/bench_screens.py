@@ -154,32 +154,27 @@ def measure(size: int, rounds: int, browser, only: tuple[str, ...], timeout: flo
                 continue
             f = figures.setdefault(title, Figures())
             for _ in range(rounds):
-                if "{household}" in path:          # a link from outside: the whole page loads
-                    before = received[0]
-                    start_at = time.perf_counter()
-                    page.goto(server.url + path.format(household=household))
+                def opened(go) -> tuple[float, int]:
+                    """Seconds and bytes from `go()` to the screen drawn with its content."""
+                    before, start_at = received[0], time.perf_counter()
+                    go()
                     drawn(page, heading, path, timeout)
-                    f.first.append(time.perf_counter() - start_at)
-                    f.ws_first.append(received[0] - before)
-                    before = received[0]
-                    start_at = time.perf_counter()
-                    page.goto(server.url + path.format(household=household))
+                    return time.perf_counter() - start_at, received[0] - before
+
+                if "{household}" in path:          # a link from outside: the whole page loads
+                    link = server.url + path.format(household=household)
+                    first = opened(lambda: page.goto(link))
+                    warm = opened(lambda: page.goto(link))
                 else:                              # the sidebar menu, as people move between screens
                     for other in (o for o in OTHERS if o != title):
                         menu(page, other, timeout)
-                    before = received[0]
-                    start_at = time.perf_counter()
-                    menu(page, title, timeout)
-                    drawn(page, heading, path, timeout)
-                    f.first.append(time.perf_counter() - start_at)
-                    f.ws_first.append(received[0] - before)
+                    first = opened(lambda: menu(page, title, timeout))
                     menu(page, "会議の壁用画面" if title == "ホーム" else "ホーム")
-                    before = received[0]
-                    start_at = time.perf_counter()
-                    menu(page, title, timeout)
-                drawn(page, heading, path, timeout)
-                f.paint.append(time.perf_counter() - start_at)
-                f.ws_paint.append(received[0] - before)
+                    warm = opened(lambda: menu(page, title, timeout))
+                f.first.append(first[0])
+                f.ws_first.append(first[1])
+                f.paint.append(warm[0])
+                f.ws_paint.append(warm[1])
                 page.mouse.click(5, 5)                   # focus the page, not an input, for the R key
                 before, count = received[0], runs(page)
                 start_at = time.perf_counter()

@@ -177,20 +177,18 @@ class FolderStore(Store):
                 raise StateUnavailable(f"状態のファイルを書き込めません（{self.where / self.file_name(name)}）")
             return new
 
-    def text(self, name: str, make: Callable[[], str]) -> str:
+    def _kept_text(self, name: str) -> str:
         try:
-            kept = (self.where / name).read_text(encoding="utf-8").strip()
-            if kept:
-                return kept
+            return (self.where / name).read_text(encoding="utf-8").strip()
         except OSError:
-            pass
+            return ""
+
+    def text(self, name: str, make: Callable[[], str]) -> str:
+        if kept := self._kept_text(name):
+            return kept
         with self.hold(name):                              # two processes starting at once make one
-            try:
-                kept = (self.where / name).read_text(encoding="utf-8").strip()
-                if kept:
-                    return kept
-            except OSError:
-                pass
+            if kept := self._kept_text(name):
+                return kept
             made = make()
             if not write_text(self.where, name, made):
                 raise StateUnavailable(f"状態のファイルを書き込めません（{self.where / name}）")
