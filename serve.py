@@ -21,7 +21,8 @@ def _announce_setup() -> None:
     import tomllib
     from pathlib import Path
 
-    from lib.access import setup, state, users
+    from lib import state
+    from lib.access import setup, users
     from lib.workbook import sources
     found = Path(__file__).resolve().parent / ".streamlit" / "secrets.toml"
     secrets = tomllib.loads(found.read_text(encoding="utf-8")) if found.exists() else {}

@@ -12,7 +12,8 @@ import uuid
 
 import pytest
 
-from lib.access import sessions, setup, state
+from lib import state
+from lib.access import sessions, setup
 from lib.meetings import live
 
 NOW = dt.datetime(2026, 12, 1, 13, 30)

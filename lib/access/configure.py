@@ -19,7 +19,8 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from lib import settings
-from lib.access import audit, state
+from lib import state
+from lib.access import audit
 from lib.workbook import schema, sources
 from lib.workbook.cells import nfkc
 

@@ -16,7 +16,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from lib.access import state
+from lib import state
 
 REVOKED = "revoked.json"
 THROTTLE = "throttle.json"

@@ -8,7 +8,7 @@ import datetime as dt
 import hmac
 import secrets
 
-from lib.access import state
+from lib import state
 
 CODE_FILE = "setup_code.json"
 KEY_FILE = "cookie_key.txt"

@@ -305,7 +305,8 @@ def auth_settings(env, secrets, sample_open: bool, state_dir: Path | None = None
     if state_dir is not None and not (sample_open and not users_file):
         users_file = users_file or str(Path(state_dir) / STATE_USERS_FILE)
         if not key:
-            from lib.access import setup, state
+            from lib.access import setup
+            from lib import state
             key = setup.cookie_key(state.store(Path(state_dir), env, secrets))
     hours_text = settings.get("session_hours", env, secrets)
     try:

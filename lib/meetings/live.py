@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from lib.access import state
+from lib import state
 
 # A meeting nobody has moved on for this long is taken as over (the operator closed the tab):
 IDLE = dt.timedelta(hours=4)
@@ -39,7 +39,7 @@ class Live:
         return f"{self.kind} {self.date:%m/%d} {self.start:%H:%M}〜（進行: {self.operator}）"
 
 
-# The running meetings in the shared state (lib.access.state), so that the wall follows the operator
+# The running meetings in the shared state (lib.state), so that the wall follows the operator
 # whichever server process each is on:
 RUNNING = "meetings_running.json"
 

@@ -23,7 +23,8 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 from lib import settings
-from lib.access import audit, configure, state
+from lib import state
+from lib.access import audit, configure
 from lib.casework.agencies import directory
 from lib.casework.households import stale_contact_days
 from lib.notify import digest as digest_rules

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.access import state
+from lib import state
 from lib.casework import imports
 from lib.ui import forms, session
 from lib.ui.widgets import esc

@@ -90,7 +90,7 @@ def _saves(config: sources.SourceConfig) -> int:
     """How many saves any server process of the town has made to this workbook (shared state): a
     process that sees the count move reads the workbook again at once, so that a save on one server
     reaches the people on another on their next rerun, not after the cache's TTL."""
-    from lib.access import state
+    from lib import state
     try:
         found = shared_state().read(_saves_name(config), 0)
     except state.StateUnavailable:
@@ -274,7 +274,7 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
 
 
 def _count_save(config: sources.SourceConfig) -> None:
-    from lib.access import state
+    from lib import state
     try:
         shared_state().update(_saves_name(config), lambda n: (n if isinstance(n, int) else 0) + 1, 0)
     except state.StateUnavailable:
@@ -367,14 +367,14 @@ def backups() -> Path | None:
 
 def state_folder() -> Path:
     """Where the app keeps its own state (lock-outs, disposal records)."""
-    from lib.access import state
+    from lib import state
     return state.folder(secrets=secrets())
 
 
 def shared_state():
     """The state every server process of the town shares (running meetings, sign-outs, the throttle):
-    the state folder, or PostgreSQL when TSUNAGU_STATE_URL is set (lib.access.state)."""
-    from lib.access import state
+    the state folder, or PostgreSQL when TSUNAGU_STATE_URL is set (lib.state)."""
+    from lib import state
     return state.store(state_folder(), secrets=secrets())
 
 

@@ -602,7 +602,7 @@ def write(config: SourceConfig, snapshot: Snapshot, plan, shared=None) -> WriteR
     """
     if plan.empty:
         return WriteResult()
-    from lib.access import state
+    from lib import state
     shared = state.store(shared) if shared is not None else state.store(secrets=secrets_from_files())
     with shared.hold(f"save {config.kind} {config.location}"):
         if config.kind == "excel":
