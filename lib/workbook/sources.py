@@ -318,7 +318,7 @@ def _quote(title: str) -> str:
 def read_sheets(config: SourceConfig, client=None, titles: tuple | None = None) -> tuple[RawWorkbook, int]:
     """All tabs in one values batchGet when `titles` (every sheet title, from an earlier read) are
     given, else in two calls (metadata for the titles, then the batchGet); a tab renamed or removed
-    since `titles` makes it ask for the titles again. Returns (raw, requests made); raw.titles are
+    since `titles` makes it ask for the titles again. Returns (raw, requests made); raw's keys are
     every sheet title."""
     import requests
     from gspread.exceptions import APIError
@@ -427,10 +427,7 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
     now = now or dt.datetime.now()
     data = None
     if previous is not None and previous.digest is not None and config.kind == "excel":
-        try:
-            data = Path(config.location).read_bytes()
-        except OSError:
-            data = None                      # read_excel says what is wrong, in Japanese
+        data = _read_file(Path(config.location))
         if data is not None and _file_hash(data) == previous.digest:
             return replace(previous, read_at=now)
     titles, titles_at = (), now
