@@ -73,10 +73,10 @@ def run(size: int, source: str, repeat: int) -> list[dict]:
             hid, what, plan = _plan(kind, snapshot.workbook, n)
             before = len(fake.requests) if fake else 0
             t0 = time.perf_counter()
-            sources.write(config, snapshot, plan)
+            result = sources.write(config, snapshot, plan)
             t1 = time.perf_counter()
             requests[kind] = (len(fake.requests) - before) if fake else 0
-            snapshot = sources.load(config, previous=snapshot)   # as the app re-reads after a save
+            snapshot = sources.load(config, previous=snapshot, written=result)   # as the app re-reads after a save
             t2 = time.perf_counter()
             rereads[kind] = snapshot.requests
             shown = board.build_board(snapshot.workbook, TODAY)

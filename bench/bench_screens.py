@@ -104,6 +104,18 @@ def _settled(page, timeout: float = 300, after: int | None = None) -> None:
     page.wait_for_selector(READY, timeout=timeout * 1000)
 
 
+# The run a menu click started has finished: a run was counted, or the page is the link's and idle.
+# (Streamlit does not always show a quick page change as running: the URL and the drawn page
+# change while data-test-script-state stays notRunning; counting runs alone then waited 30 s.)
+ARRIVED = f"""([after, path]) => window.__runs > after
+    || (location.pathname === path && !!document.querySelector('{READY}'))"""
+
+
+def link_path(href: str | None) -> str:
+    from urllib.parse import urlparse
+    return urlparse(href or "").path
+
+
 def menu(page, title: str, timeout: float = 600) -> None:
     """Choose a screen in the sidebar menu and wait until its run has finished (a click that lands
     while the page is still busy is made once more)."""
@@ -111,14 +123,16 @@ def menu(page, title: str, timeout: float = 600) -> None:
     more = page.locator('[data-testid="stSidebarNavViewButton"]')
     if not link.is_visible() and more.count() and "more" in more.inner_text().lower():
         more.click()                       # the menu shows its first entries only: open the rest
+    path = link_path(link.get_attribute("href"))
     count = runs(page)
     link.click()
     try:
-        _settled(page, 30, count)
+        page.wait_for_function(ARRIVED, arg=[count, path], timeout=30_000)
     except Exception:                     # noqa: BLE001 - no run came: click again
         count = runs(page)
         link.click()
-        _settled(page, timeout, count)
+        page.wait_for_function(ARRIVED, arg=[count, path], timeout=timeout * 1000)
+    page.wait_for_selector(READY, timeout=timeout * 1000)
 
 
 def sign_in(page, url: str, user: str = USER) -> None:

@@ -66,16 +66,19 @@ async def open_session(browser, url: str, user: str, path: str = ""):
 async def visit(page, title: str) -> float:
     """Choose `title` in the menu; seconds until its run has finished with the heading drawn."""
     from bench.common import NotMeasured
+    from bench.bench_screens import ARRIVED, READY, link_path
     link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True)
+    path = link_path(await link.get_attribute("href"))
     count = await _runs(page)
     started = time.perf_counter()
     await link.click()
     try:
-        await _settled(page, count, 60)
+        await page.wait_for_function(ARRIVED, arg=[count, path], timeout=60_000)
     except Exception:                         # noqa: BLE001 - the click found the page busy: once more
         count = await _runs(page)
         await link.click()
-        await _settled(page, count)
+        await page.wait_for_function(ARRIVED, arg=[count, path], timeout=600_000)
+    await page.wait_for_selector(READY)
     if not await page.get_by_role("heading", name=HEADINGS.get(title, title)).count():
         raise NotMeasured(f"{title}: its heading is not on the page")
     return time.perf_counter() - started

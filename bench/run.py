@@ -83,9 +83,13 @@ def _met(ok: bool, why: str) -> str:
     return ("met" if ok else "NOT met") + f" ({why})"
 
 
-def summary(load: list[dict], screens: list[dict]) -> str:
-    """One table: per screen and size, and per source and size, each with its target (issues 17 and 29)
-    and whether this run met it."""
+# Save → board showing the change (issue 29), per size: Excel's median for an append and an update.
+SAVE_TARGETS = {3000: 0.5, 10000: 1.0}
+
+
+def summary(load: list[dict], screens: list[dict], saves: list[dict] = ()) -> str:
+    """One table: per screen and size, per source and size, and per save, each with its target
+    (issues 17 and 29) and whether this run met it."""
     lines = [f"{'what':<28} {'households':>10} {'first/load s':>12} {'rerun s':>8} {'valid. s':>8} {'WS KB':>7} "
              f"{'requests':>8} {'memory MB':>9}  target"]
     at_3000 = {r["screen"]: r for r in screens if r["households"] == 3000}
@@ -112,6 +116,11 @@ def summary(load: list[dict], screens: list[dict]) -> str:
             target = _met(r["requests"] <= 1, "a refresh in 1 request")
         lines.append(f"{'source ' + r['case']:<28} {r['households']:>10} {r['median']:>12.2f} {'':>8} {valid:>8} "
                      f"{'':>7} {r['requests']:>8} {r['peak_mb']:>9.0f}  {target}")
+    for r in saves:
+        limit = SAVE_TARGETS.get(r["size"]) if r["source"] == "excel" else None
+        target = _met(r["median"] <= limit, f"save → board ≤ {limit:g} s") if limit else ""
+        lines.append(f"{'save ' + r['source'] + ' ' + r['kind']:<28} {r['size']:>10} {r['median']:>12.2f} {'':>8} "
+                     f"{'':>8} {'':>7} {r['requests']:>8} {'':>9}  {target}")
     return "\n".join(lines)
 
 
@@ -136,18 +145,19 @@ def main(argv=None) -> None:
 
     load = bench_load.run(sizes, repeats)
     section("load", bench_load.table(load))
-    section("save", bench_save.table([r for n in big for s in ("excel", "sheets") for r in bench_save.run(n, s, repeats)]))
+    saves = [r for n in big for s in ("excel", "sheets") for r in bench_save.run(n, s, repeats)]
+    section("save", bench_save.table(saves))
     section("board", bench_board.table(bench_board.run(big, repeats)))
     screens = bench_screens.run(sizes, repeats)
     section("screens", bench_screens.table(screens))
     sessions = bench_sessions.run(3000, 5 if args.quick else 20)
     split = bench_sessions.run(3000, 5 if args.quick else 20, processes=2)
     section("sessions", bench_sessions.table(sessions) + "\n\n" + bench_sessions.table(split))
-    section("summary", summary(load, screens))
+    section("summary", summary(load, screens, saves))
     import json
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
     (ROOT / "bench" / "out" / "last_run.json").write_text(json.dumps(
-        {"machine": machine(), "date": stamp(), "load": load, "screens": screens, "sessions": sessions},
+        {"machine": machine(), "date": stamp(), "load": load, "saves": saves, "screens": screens, "sessions": sessions},
         ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     if args.no_readme:
         return

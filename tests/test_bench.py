@@ -43,7 +43,11 @@ def test_the_summary_says_which_targets_this_run_met():
     load = [{"case": "excel-refresh", "households": 10000, "median": 0.8, "validation": None, "requests": 0, "peak_mb": 400},
             {"case": "sheets-refresh", "households": 10000, "median": 2.1, "validation": None, "requests": 1, "peak_mb": 338},
             {"case": "excel", "households": 10000, "median": 1.75, "validation": 1.0, "requests": 0, "peak_mb": 400}]
-    lines = summary(load, screens).splitlines()[1:]
+    saves = [{"size": 3000, "source": "excel", "kind": "append", "median": 0.3, "requests": 0},
+             {"size": 10000, "source": "excel", "kind": "update", "median": 1.2, "requests": 0},
+             {"size": 10000, "source": "sheets", "kind": "append", "median": 2.5, "requests": 2}]
+    lines = summary(load, screens, saves).splitlines()[1:]
     verdicts = [line.split("  ")[-1].strip().split(" (")[0] for line in lines]
     assert verdicts[:6] == ["met", "NOT met", "NOT met", "NOT met", "met", "met"]
     assert "2.3×" in lines[1] and "first visit WS ≤ 100 KB" in lines[3] and lines[6].rstrip().endswith("400")
+    assert verdicts[7:] == ["met", "NOT met", ""] and "save → board ≤ 1 s" in lines[8]   # Sheets: no target

@@ -5,6 +5,7 @@ import urllib.request
 
 import pytest
 
+from lib.access.users import COOKIE_NAME
 from tests.conftest import DEMO_PASSWORDS, ROOT, TEST_COOKIE_KEY
 
 CHROMIUM = "/usr/bin/chromium"
@@ -83,6 +84,12 @@ def sign_in(page, url, username="admin"):
     page.get_by_role("button", name="サインイン").click()
     page.get_by_text("サインイン中:").wait_for()
     wait_ready(page)
+    # The re-login cookie is written by a small frame loaded after the page: a test that opens
+    # another address at once (a person takes longer) must not outrun it.
+    deadline = time.time() + 30
+    while not any(c["name"] == COOKIE_NAME for c in page.context.cookies()):
+        assert time.time() < deadline, "the sign-in never stored its re-login cookie"
+        page.wait_for_timeout(50)
 
 
 def test_title_notice_and_data_check_count(page, app_url):

@@ -31,6 +31,15 @@ def test_projection_drops_no_consent_households_and_their_rows(workbook):
     assert all(set(ids) <= keep for ids in scoped["会議"]["対象世帯"])
 
 
+def test_a_scoped_copy_holds_none_of_the_reads_own_rows(workbook):
+    """A read keeps every tab's converted rows to make the next read faster; a viewer's copy must
+    not carry them (all households) along beside its scoped tables."""
+    assert workbook.converted and workbook.records
+    scoped = scope_workbook(workbook, Viewer(projection=True))
+    assert scoped.converted == {} and scoped.records == {}
+    assert len(scoped["世帯"]) < len(workbook["世帯"])
+
+
 def test_projection_in_a_shien_kaigi_context_keeps_no_consent_households(workbook):
     scoped = scope_workbook(workbook, Viewer(projection=True, meeting_context="支援会議"))
     assert len(scoped["世帯"]) == len(workbook["世帯"])

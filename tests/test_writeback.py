@@ -394,7 +394,7 @@ def rich_town(path):
     extra = hh.max_column + 1
     hh.cell(row=1, column=extra, value="行番号2倍")
     for r in range(2, hh.max_row + 1):
-        hh.cell(row=r, column=extra, value=f"=ROW()*2")
+        hh.cell(row=r, column=extra, value="=ROW()*2")
     hh.column_dimensions["B"].width = 31.5
     dv = DataValidation(type="list", formula1='"受付,アセスメント,プラン作成,支援中,見守り,終結,中断"')
     hh.add_data_validation(dv)
@@ -472,6 +472,142 @@ def test_excel_save_changes_only_its_cells_and_keeps_the_rest_of_the_package(tmp
     cell = book["世帯"].cell(row=row_of["H-007"] + 1, column=header.index("次回見直し日") + 1)
     assert cell.is_date and cell.value.date() == dt.date(2027, 1, 10)
     assert book["集計"]["B3"].value == "=COUNTIF(世帯!F:F,A3)"
+
+
+M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+EXCEL_ROOT = (f'<worksheet xmlns="{M}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+              'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+              'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" mc:Ignorable="x14ac">')
+EXCEL_ROWS = ('<row r="1" spans="1:3" x14ac:dyDescent="0.4"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+              '<row r="2" spans="1:3" x14ac:dyDescent="0.4"><c r="A2" t="s"><v>2</v></c><c r="B2" s="1"><v>46000</v></c>'
+              '<c r="C2"><f>B2+1</f><v>46001</v></c></row>')
+DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+APPENDED = [["H-001", dt.date(2026, 12, 1), "電話", 3, 2.5, True, "全角　テキスト\n改行", "制御\x07文字", "=SUM(A1)"],
+            ["", None, ""],                                             # a row of blanks writes nothing
+            ["H-002", None, "", "訪問"]]
+
+
+SHAPES = [
+    ("Excel's own shape (shared strings, spans, x14ac, a formula)",
+     DECLARATION + EXCEL_ROOT + '<dimension ref="A1:C2"/><sheetViews/><sheetData>' + EXCEL_ROWS
+     + '</sheetData><pageMargins left="0.7"/></worksheet>', True),
+    ("a header row only", DECLARATION + EXCEL_ROOT + '<dimension ref="A1:B1"/><sheetData>' + EXCEL_ROWS.split("<row r=\"2\"")[0]
+     + '</sheetData></worksheet>', True),
+    ("no dimension, no declaration", EXCEL_ROOT + '<sheetData>' + EXCEL_ROWS + '</sheetData></worksheet>', True),
+    ("formatted empty rows at the end", DECLARATION + EXCEL_ROOT + '<dimension ref="A1:C4"/><sheetData>' + EXCEL_ROWS
+     + '<row r="3"><c r="A3" s="1"/></row><row r="4"><c r="B4" s="1"/></row></sheetData></worksheet>', False),
+    ("no row at all", DECLARATION + EXCEL_ROOT + '<dimension ref="A1"/><sheetData/></worksheet>', False),
+    ("a prefixed root", DECLARATION + f'<x:worksheet xmlns:x="{M}"><x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v>'
+     '</x:c></x:row></x:sheetData></x:worksheet>', False),
+    ("another encoding named", '<?xml version="1.0" encoding="Shift_JIS"?>' + EXCEL_ROOT
+     + '<sheetData>' + EXCEL_ROWS + '</sheetData></worksheet>', False),
+    ("a last row without r", DECLARATION + EXCEL_ROOT + '<sheetData><row><c><v>1</v></c></row></sheetData></worksheet>', False),
+]
+
+
+def _date_styles():
+    """A styles part with a date style already there, as the in-place and the parsed paths see it."""
+    from lib.workbook import xlsx_cells
+    return xlsx_cells._Styles(f'<styleSheet xmlns="{M}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/>'
+                              '</cellXfs></styleSheet>'.encode())
+
+
+def _canonical(xml: bytes) -> bytes:
+    from lxml import etree
+    return etree.tostring(etree.fromstring(xml), method="c14n")
+
+
+@pytest.mark.parametrize("name, part, in_place", SHAPES, ids=[shape[0] for shape in SHAPES])
+def test_rows_appended_in_place_are_the_rows_a_parsed_sheet_gets(name, part, in_place):
+    """A save appends to a sheet of tens of MB without parsing it (lib.workbook.xlsx_cells): the
+    result is, element for element, what parsing the sheet and appending gives; the bytes before
+    the new rows stay as they were, and any shape it does not handle is left to the full parse."""
+    from lxml import etree
+
+    from lib.workbook import xlsx_cells
+    data, fast_styles = part.encode(), _date_styles()
+    done = xlsx_cells._append_in_place(data, APPENDED, fast_styles)
+    assert (done is not None) == in_place, name
+    if not in_place:
+        return
+    parsed, full_styles = xlsx_cells._Sheet(data), _date_styles()
+    numbers, written = xlsx_cells._append_rows(parsed, APPENDED, full_styles, parsed.last_used_row())
+    assert (done[1], done[2]) == (numbers, written) and written == 11
+    assert _canonical(done[0]) == _canonical(xlsx_cells._serialise(parsed.tree))
+    assert etree.tostring(fast_styles.tree) == etree.tostring(full_styles.tree)   # the same date style added
+    cut = data.index(b"</sheetData>")
+    assert done[0].endswith(data[cut:]) and (b"<dimension" in data) == (done[0][:cut] != data[:cut])
+
+
+EDITS = [(2, 1, dt.date(2027, 1, 10)), (2, 0, "H-001b"), (1, 4, "新しい見出し"), (2, 6, 3), (1, 0, True)]
+EDIT_SHAPES = [
+    ("Excel's own shape", DECLARATION + EXCEL_ROOT + '<dimension ref="A1:C2"/><sheetData>' + EXCEL_ROWS
+     + '<row r="3" spans="1:3"><c r="A3"><v>1</v></c></row></sheetData></worksheet>', True),
+    ("cells without r", DECLARATION + EXCEL_ROOT + '<sheetData><row r="1"><c t="inlineStr"><is><t>a</t></is></c></row>'
+     '<row r="2"><c><v>1</v></c><c s="1"><v>2</v></c><c><v>3</v></c></row></sheetData></worksheet>', True),
+    ("an empty row written as <row/>", DECLARATION + EXCEL_ROOT + '<dimension ref="A1:A3"/><sheetData><row r="1"/>'
+     '<row r="2" ht="20" customHeight="1"/><row r="3"><c r="A3"><v>1</v></c></row></sheetData></worksheet>', True),
+    ("a row not there yet", DECLARATION + EXCEL_ROOT + '<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>'
+     '</worksheet>', False),
+    ("rows numbered by position only", DECLARATION + EXCEL_ROOT + '<sheetData><row><c><v>1</v></c></row><row><c><v>2</v></c>'
+     '</row></sheetData></worksheet>', False),
+    ("a prefixed root", DECLARATION + f'<x:worksheet xmlns:x="{M}"><x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v>'
+     '</x:c></x:row><x:row r="2"/></x:sheetData></x:worksheet>', False),
+]
+
+
+@pytest.mark.parametrize("name, part, in_place", EDIT_SHAPES, ids=[shape[0] for shape in EDIT_SHAPES])
+def test_cells_written_in_place_are_the_cells_a_parsed_sheet_gets(name, part, in_place):
+    """A save that changes a few cells (段階, 次回見直し日, a new heading) finds their rows in the
+    sheet's XML by number and edits just those: the result is what parsing the whole sheet and
+    writing the cells gives; shapes it does not handle are left to the full parse."""
+    from lxml import etree
+
+    from lib.workbook import xlsx_cells
+    data, fast_styles = part.encode(), _date_styles()
+    done = xlsx_cells._edit_in_place(data, EDITS, fast_styles)
+    assert (done is not None) == in_place, name
+    if not in_place:
+        return
+    parsed, full_styles = xlsx_cells._Sheet(data), _date_styles()
+    for row, col, value in EDITS:
+        xlsx_cells._set(parsed.cell(row, col), value, full_styles)
+        parsed.grow_dimension(row, col)
+    assert _canonical(done) == _canonical(xlsx_cells._serialise(parsed.tree))
+    assert etree.tostring(fast_styles.tree) == etree.tostring(full_styles.tree)
+
+
+def test_an_excel_append_copies_every_other_part_still_compressed(tmp_path):
+    """Parts a save does not change are copied without being inflated and deflated again: their
+    compressed bytes are the same, and the package reads whole (CRCs checked)."""
+    import io
+    import struct
+    import zipfile
+
+    from lib.workbook import xlsx_cells
+
+    def members(data: bytes) -> dict[str, bytes]:
+        out = {}
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            assert z.testzip() is None
+            for i in z.infolist():
+                name_length, extra_length = struct.unpack("<HH", data[i.header_offset + 26:i.header_offset + 30])
+                start = i.header_offset + 30 + name_length + extra_length
+                out[i.filename] = data[start:start + i.compress_size]
+        return out
+
+    before = SAMPLE.read_bytes()
+    after, written, appended = xlsx_cells.apply(before, xlsx_cells.Edits(appends=[("経過記録", [["H-001", DAY, "電話"]])]))
+    old, new = members(before), members(after)
+    part = xlsx_cells._sheet_parts(package(SAMPLE))["経過記録"]
+    assert set(old) == set(new) and written == 3
+    # the sheet, the recalculation flag, and the date style a written date needs (added once):
+    assert {name for name in old if old[name] != new[name]} == {part, "xl/workbook.xml", "xl/styles.xml"}
+    path = tmp_path / "town.xlsx"
+    path.write_bytes(after)
+    rows = sources.read_excel(path)["経過記録"]
+    assert appended == [("経過記録", len(rows))] and rows[-1][:3] == ["H-001", DAY, "電話"]
+    assert load_workbook(path)["経過記録"].cell(row=len(rows), column=2).is_date
 
 
 @pytest.mark.parametrize("value, kind", [("=cmd|' /C calc'!A0", "s"), (3, "n"), (2.5, "n"), (True, "b"),

@@ -117,7 +117,7 @@ def _restrict(workbook: Workbook, keep: set[str], member: bool) -> Workbook:
                                  **{c: [_own_decisions(t, keep) for t in frame[c]] for c in PER_HOUSEHOLD})
         tables[tab.name] = frame.reset_index(drop=True)
     problems = [p for p in workbook.problems if visible_problem(p, keep)]
-    return replace(workbook, tables=tables, problems=problems)
+    return workbook.showing(tables, problems)
 
 
 # Tabs whose rows are about households or their meetings (a problem in such a row is shown only
@@ -153,8 +153,8 @@ def scope_workbook(workbook: Workbook, viewer: Viewer) -> Workbook:
 def _scoped(workbook: Workbook, viewer: Viewer) -> Workbook:
     town = workbook
     if not sees_outreach(town, viewer):
-        workbook = replace(workbook, tables={**workbook.tables, schema.OUTREACH: workbook[schema.OUTREACH].iloc[0:0]},
-                           problems=[p for p in workbook.problems if p.tab != schema.OUTREACH])
+        workbook = workbook.showing({**workbook.tables, schema.OUTREACH: workbook[schema.OUTREACH].iloc[0:0]},
+                                    [p for p in workbook.problems if p.tab != schema.OUTREACH])
     if not viewer.sees_everything:
         workbook = _restrict(workbook, visible_households(workbook, viewer.user),
                              is_member(workbook, viewer.user.agency))
@@ -182,7 +182,7 @@ def _scoped(workbook: Workbook, viewer: Viewer) -> Workbook:
             frame = frame.assign(**{c: [None] * len(frame) for c in free})
         tables[tab.name] = frame.reset_index(drop=True)
     problems = [replace(p, value="") for p in workbook.problems if visible_problem(p, keep)]
-    return replace(workbook, tables=tables, problems=problems)
+    return workbook.showing(tables, problems)
 
 
 def _only(workbook: Workbook, household_id: str) -> Workbook:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib.workbook import schema
-from lib.workbook.cells import as_date
+from lib.workbook.cells import as_dates
 from lib.casework.households import CLOSED_STAGES, stale_contact_days, track
 
 # A review date within this many days (and not past) is shown amber; past is red:
@@ -111,9 +111,8 @@ def board_order(households: pd.DataFrame) -> list[str]:
     """世帯ID in board order: 段階 flow, then 緊急度, then 次回見直し日 (blank last), then 世帯ID."""
     stage_rank = {s: i for i, s in enumerate(schema.STAGES)}
     keyed = sorted(
-        zip(households["世帯ID"], households["段階"], households["緊急度"], households["次回見直し日"]),
-        key=lambda r: (stage_rank.get(r[1], 99), URGENCY_RANK.get(r[2], 3),
-                       as_date(r[3]) or dt.date.max, r[0]))
+        zip(households["世帯ID"], households["段階"], households["緊急度"], as_dates(households["次回見直し日"])),
+        key=lambda r: (stage_rank.get(r[1], 99), URGENCY_RANK.get(r[2], 3), r[3] or dt.date.max, r[0]))
     return [r[0] for r in keyed]
 
 
@@ -168,14 +167,16 @@ def build_board(workbook, today: dt.date, filters: Filters = Filters(),
     overdue = stale = new = 0
     by_track = dict.fromkeys(schema.TRACKS, 0)
     cards = []
-    for row in hh.to_dict("records"):
+    names = ["世帯ID", "表示名", "段階", "地区", "課題", "同意", "主担当機関", "担当者", "緊急度"]   # of a card, of the filters
+    dates = {c: as_dates(hh[c]) for c in ("次回見直し日", "受付日")}
+    for row, review, received in zip((dict(zip(names, values)) for values in zip(*(hh[c].tolist() for c in names))),
+                                     dates["次回見直し日"], dates["受付日"]):
         hid = row["世帯ID"]
-        review = as_date(row["次回見直し日"])
         last = contacts.get(hid)
         days = (today - last).days if last else None
         active = row["段階"] not in CLOSED_STAGES
         # With no contact recorded at all, the time since 受付日 decides the flag:
-        silent_for = days if days is not None else (today - as_date(row["受付日"])).days
+        silent_for = days if days is not None else (today - received).days
         card = Card(hid, row["表示名"], row["段階"], row["地区"], tuple(row["課題"]), track(row["同意"]),
                     row["主担当機関"], row["担当者"], row["緊急度"], review,
                     review_state(review, today, soon_days) if active else None, days,
@@ -185,7 +186,6 @@ def build_board(workbook, today: dt.date, filters: Filters = Filters(),
             overdue += card.review_state == "overdue"
             stale += card.stale
             by_track[card.track] += 1
-        received = as_date(row["受付日"])
         new += bool(received and (received.year, received.month) == (today.year, today.month))
         if _matches(row, filters):
             cards.append(card)

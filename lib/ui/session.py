@@ -98,9 +98,11 @@ def _saves(config: sources.SourceConfig) -> int:
     return found if isinstance(found, int) else 0
 
 
-def current_snapshot(force: bool = False) -> tuple[sources.SourceConfig, sources.Snapshot, sources.SourceError | None]:
+def current_snapshot(force: bool = False, written: sources.WriteResult | None = None
+                     ) -> tuple[sources.SourceConfig, sources.Snapshot, sources.SourceError | None]:
     """The workbook as last read, re-read when older than the TTL or when `force` is set (an
-    Excel file nobody changed meanwhile is not converted again: see sources.load).
+    Excel file nobody changed meanwhile is not converted again, nor the rows a save just wrote:
+    see sources.load and its `written`).
 
     If a re-read fails and an earlier read exists, that earlier read is returned with the
     error (the page shows a banner); with no earlier read the error is raised.
@@ -117,7 +119,7 @@ def current_snapshot(force: bool = False) -> tuple[sources.SourceConfig, sources
         if entry.snapshot is None or force or not fresh or saves != entry.saves:
             entry.tried_at, entry.saves = now, saves
             try:
-                entry.snapshot, entry.error = sources.load(config, now, previous=entry.snapshot), None
+                entry.snapshot, entry.error = sources.load(config, now, previous=entry.snapshot, written=written), None
             except sources.SourceError as e:
                 entry.error = e
                 if entry.snapshot is None:
@@ -269,7 +271,7 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
     audit("write", cells=[[c.tab, c.key, c.column, c.old, c.new] for c in plan.changes],
           appended=[[r.tab, r.values.get("世帯ID") or r.values.get("会議ID")] for r in plan.appends],
           rows=[list(r) for r in result.rows], created=result.created)
-    refresh()
+    refresh(result)
     return result, []
 
 
@@ -304,9 +306,10 @@ def complete_sheet() -> str | None:
     return f"作りました。タブ {len(tabs)}件・見出し {sum(map(len, headings.values()))}件。"
 
 
-def refresh() -> None:
-    """Read the workbook again now (another person's change, a new 世帯ID taken meanwhile)."""
-    _, fresh, _ = current_snapshot(force=True)
+def refresh(written: sources.WriteResult | None = None) -> None:
+    """Read the workbook again now (another person's change, a new 世帯ID taken meanwhile; after
+    `written`, the save this session just made)."""
+    _, fresh, _ = current_snapshot(force=True, written=written)
     st.session_state[_SNAPSHOT] = fresh
 
 

@@ -139,6 +139,15 @@ def as_date(value) -> dt.date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
+def as_dates(column) -> list[dt.date | None]:
+    """as_date for a whole column of a typed table (its datetime64 column read at once)."""
+    import pandas as pd
+    series = column if isinstance(column, pd.Series) else pd.Series(list(column), dtype=object)
+    if not pd.api.types.is_datetime64_any_dtype(series):
+        return [as_date(v) for v in series]
+    return [None if d is pd.NaT else d for d in series.dt.date]
+
+
 def parse_time(value: object) -> dt.time | None:
     """A time of day: 13:30, 13時30分, 午後1時, a real time cell or a day fraction (0.5625)."""
     if is_blank(value):

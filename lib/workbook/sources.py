@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from lib import settings
 from lib.workbook import schema, xlsx_cells
 from lib.workbook.derived import Derived
-from lib.workbook.validate import Header, RawWorkbook, Workbook, validate
+from lib.workbook.validate import Header, RawWorkbook, Workbook, Written, validate
 from lib.workbook.writeplan import cell_value, locate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,9 +107,8 @@ class Snapshot:
     digest: str | None = None      # sha256 of the Excel file's bytes read (None for Sheets)
     # Sheet title → a key of its content as read (the next read converts only tabs whose key changed):
     parts: dict = field(default_factory=dict, compare=False, repr=False)
-    # Google Sheets: every sheet title and when they were asked for (a refresh reuses them):
+    # Google Sheets: every sheet title (a refresh reuses them):
     sheet_titles: tuple = ()
-    titles_read_at: dt.datetime | None = None
     # What sessions derive from this read (scoped copies, the board …), computed once for all:
     derived: Derived = field(default_factory=Derived, compare=False, repr=False)
 
@@ -190,21 +189,32 @@ class _ExcelTabs(Mapping):
     """Tab title → rows of an Excel file, each tab parsed in a worker thread; a tab's rows are
     waited for only when asked for (validation starts on the first tab while the others are read)."""
 
-    def __init__(self, titles: list[str], read_tab, name: str, digest: str):
-        from concurrent.futures import ThreadPoolExecutor
+    def __init__(self, titles: list[str], read_tab, name: str, digest: str, later=frozenset()):
+        from concurrent.futures import Future, ThreadPoolExecutor
 
         self.digest = digest          # of the bytes read: a save knows whether the file is still these
 
         pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="tsunagu-read")
-        self._futures = {title: pool.submit(read_tab, title) for title in titles}
+        self._futures = {title: Future() if title in later else pool.submit(read_tab, title) for title in titles}
         pool.shutdown(wait=False)
-        self._name = name
+        self._name, self._read_tab = name, read_tab
+        self._later = set(later) & set(titles)      # read here when asked; the others by the pool
+        self._asking = threading.Lock()             # two threads asking for one later tab read it once
 
     def __getitem__(self, title: str) -> list:
         from python_calamine import CalamineError
 
+        future = self._futures[title]
+        with self._asking:
+            mine = title in self._later
+            self._later.discard(title)
+        if mine and future.set_running_or_notify_cancel():    # a tab read only when asked for
+            try:
+                future.set_result(self._read_tab(title))
+            except Exception as e:                            # noqa: BLE001 - raised below, as from a worker
+                future.set_exception(e)
         try:
-            return self._futures[title].result()
+            return future.result()
         except (CalamineError, OSError, ValueError) as e:
             raise _unreadable(self._name, e) from None
 
@@ -215,11 +225,13 @@ class _ExcelTabs(Mapping):
         return len(self._futures)
 
 
-def read_excel(path: str | Path, data: bytes | None = None, only=None, skip=frozenset()) -> RawWorkbook:
+def read_excel(path: str | Path, data: bytes | None = None, only=None, skip=frozenset(), later=frozenset(),
+               digest: str | None = None) -> RawWorkbook:
     """Every tab of an Excel/ODS file as raw cell values, row 1 first (blank rows kept in place).
     With `data`, those bytes (already read from `path`) are parsed instead of reading again; with
     `only` (sheet titles), the other tabs come back empty (a save reads just what it checks), and so
-    do the tabs in `skip` (a refresh keeps what it converted of them before)."""
+    do the tabs in `skip` (a refresh keeps what it converted of them before); the tabs in `later`
+    are read only if asked for. `digest`: the sha256 of `data` when already known."""
     import io
 
     from python_calamine import CalamineError, CalamineWorkbook
@@ -243,7 +255,7 @@ def read_excel(path: str | Path, data: bytes | None = None, only=None, skip=froz
             books.book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         return books.book.get_sheet_by_name(title).to_python(skip_empty_area=False)
 
-    return _ExcelTabs(titles, read_tab, path.name, _file_hash(data))
+    return _ExcelTabs(titles, read_tab, path.name, digest or _file_hash(data), later)
 
 
 # ---------------------------------------------------------------- Google Sheets
@@ -417,38 +429,48 @@ def excel_part_keys(data: bytes) -> dict[str, str]:
     return {title: f"{part}:{crc[part]}:{common}" for title, part in parts.items() if part in crc}
 
 
-def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapshot | None = None) -> Snapshot:
+def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapshot | None = None,
+         written: WriteResult | None = None) -> Snapshot:
     """Read and validate the configured workbook. With `previous` (an earlier read of the same
     workbook), only what changed is converted again: an Excel file still byte for byte the same
     comes back as the previous tables stamped with the new time; otherwise each tab whose content
     is the same as before (Excel: its part's CRC; Sheets: a hash of its values) keeps its previous
     typed rows and problems, and only the others are read and checked (a save of a 経過記録 row
-    converts 経過記録 only). Google Sheets refreshes in one request (see read_sheets)."""
+    converts 経過記録 only). With `written` (the save just made from `previous`), when the file is
+    still the one that save wrote, the sheets it wrote into are read only if what it wrote cannot
+    be converted on its own (validate's `written`). Google Sheets refreshes in one request (see
+    read_sheets)."""
     now = now or dt.datetime.now()
-    data = None
+    data = digest = None
     if previous is not None and previous.digest is not None and config.kind == "excel":
         data = _read_file(Path(config.location))
-        if data is not None and _file_hash(data) == previous.digest:
+        digest = _file_hash(data) if data is not None else None
+        if digest is not None and digest == previous.digest:
             return replace(previous, read_at=now)
-    titles, titles_at = (), now
+    titles = ()
+    typed: dict[str, Written] = {}
     if config.kind == "excel":
         if data is None:
             data = _read_file(Path(config.location))
+            digest = _file_hash(data) if data is not None else None
         parts = excel_part_keys(data) if data is not None else {}
         same = {t for t, key in parts.items() if previous is not None and previous.parts.get(t) == key}
-        raw, requests_made = read_excel(config.location, data, skip=same), 0
+        if (written is not None and written.digests and previous is not None and data is not None
+                and written.digests == (previous.digest, digest)):
+            typed = {t: w for t, w in written.written.items() if t in parts}
+        raw, requests_made = read_excel(config.location, data, skip=same, later=set(typed), digest=digest), 0
     else:
         # The titles of the last read are asked for again only when it lacked a tab of the contract
         # (the 事務局 may have added it since) or, inside read_sheets, when one was renamed or removed:
         if previous is not None and previous.sheet_titles and all(previous.workbook.has(t.name) for t in schema.TABS):
-            titles, titles_at = previous.sheet_titles, previous.titles_read_at
+            titles = previous.sheet_titles
         raw, requests_made = read_sheets(config, titles=titles or None)
         if tuple(raw) != tuple(titles):
-            titles, titles_at = tuple(raw), now          # asked for afresh (or renamed): keep the new ones
+            titles = tuple(raw)                      # asked for afresh (or renamed): keep the new ones
         parts = raw.keys_of_content()
         same = {t for t, key in parts.items() if previous is not None and previous.parts.get(t) == key}
-    workbook = validate(raw, previous.workbook if previous is not None and same else None, same)
-    return Snapshot(workbook, now, config.label, requests_made, getattr(raw, "digest", None), parts, titles, titles_at)
+    workbook = validate(raw, previous.workbook if previous is not None and (same or typed) else None, same, typed)
+    return Snapshot(workbook, now, config.label, requests_made, getattr(raw, "digest", None), parts, titles)
 
 
 def _read_file(path: Path) -> bytes | None:
@@ -491,6 +513,11 @@ class WriteResult:
     rows: list[tuple[str, int]] = field(default_factory=list)
     created: list[str] = field(default_factory=list)        # tabs the save had to add
     headers: list[tuple[str, str]] = field(default_factory=list)   # (tab, column) headers it had to add
+    # Excel: sha256 of the file before and after the save, and what it wrote into each sheet as
+    # a read of the saved file gives it back: the read after the save converts only that (see
+    # load's `written`)
+    digests: tuple[str, str] | None = None
+    written: dict[str, Written] = field(default_factory=dict)
 
 
 @dataclass
@@ -652,15 +679,17 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
     except FileNotFoundError:
         raise SourceNotFound(f"ファイルが見つかりません: {path}") from None
     titles = snapshot.workbook.titles    # the conflict check sees exactly the bytes written from:
-    if snapshot.digest is not None and snapshot.digest == _file_hash(data):
+    base = _file_hash(data)
+    if snapshot.digest is not None and snapshot.digest == base:
         raw = None                       # nobody saved since the snapshot: it is the re-read
     else:
         raw = read_excel(path, data, only=set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)})
     layout = _layout(plan, snapshot, raw)
     cells = _cells_to_write(plan, layout, for_sheets=False)
     appends = _appended_rows(plan, layout, for_sheets=False)
+    in_place: set[str] = set()
     try:
-        new_data, written, appended = xlsx_cells.apply(data, xlsx_cells.Edits(cells, appends, layout.new_tabs))
+        new_data, written, appended = xlsx_cells.apply(data, xlsx_cells.Edits(cells, appends, layout.new_tabs), in_place)
     except xlsx_cells.PackageError as e:
         raise WriteRefused(f"Excel ファイルの中身を読み取れないため保存できません（{e}）。",
                            "Excel で開いて .xlsx 形式で保存し直してから、もう一度保存してください。") from None
@@ -669,7 +698,7 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
     try:
         temp.write_bytes(new_data)
         with open(path, "rb") as handle:
-            if _file_hash(handle.read()) != _file_hash(data):
+            if handle.read() != data:
                 raise _FileMoved()
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         shutil.copy2(path, backups / f"{path.stem}_{stamp}{path.suffix}")
@@ -680,7 +709,17 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
         raise WriteRefused("ファイルが使用中のため書き込めません。", "Excel を閉じてから、もう一度保存してください。") from None
     finally:
         temp.unlink(missing_ok=True)
-    return _result(plan, layout, written, appended)
+    result = _result(plan, layout, written, appended)
+    result.digests = (base, _file_hash(new_data))
+    rows_of = dict(appends)
+    for title in {t for t, *_ in cells} | set(rows_of):
+        if title in rows_of and title not in in_place:
+            continue                   # rows went into formatted rows of the sheet: their styles decide
+        numbers = [n for t, n in appended if t == title]
+        result.written[title] = Written(
+            {(row, col): xlsx_cells.as_read(value) for t, row, col, value in cells if t == title},
+            [(n, [xlsx_cells.as_read(v) for v in values]) for n, values in zip(numbers, rows_of.get(title, []))])
+    return result
 
 
 def _result(plan, layout: _Layout, written: int, appended: list[tuple[str, int]]) -> WriteResult:

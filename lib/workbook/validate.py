@@ -10,8 +10,9 @@ import contextlib
 import datetime as dt
 import functools
 import gc
+import operator
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import zip_longest
 from typing import Callable, Mapping, Sequence
 
@@ -54,6 +55,7 @@ class Header:
 
     positions: dict[str, int]
     free: int
+    cells: tuple = field(default=(), compare=False, repr=False)    # row 1 as read
 
     @classmethod
     def of(cls, tab: Tab, first_row: Sequence[object]) -> "Header":
@@ -61,7 +63,8 @@ class Header:
         for i, cell in enumerate(first_row):
             if not cells.is_blank(cell) and (col := schema.column_for_header(tab, cell)) and col.name not in positions:
                 positions[col.name] = i
-        return cls(positions, max((i for i, v in enumerate(first_row) if v not in (None, "")), default=-1) + 1)
+        return cls(positions, max((i for i, v in enumerate(first_row) if v not in (None, "")), default=-1) + 1,
+                   tuple(first_row))
 
 
 @dataclass
@@ -77,11 +80,19 @@ class Workbook:
     # schema tab → what reading its sheet gave (sheet title, records, extras, rows left out, header,
     # problems), before the checks across tabs: a later read of an unchanged sheet starts from it
     converted: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
+    # schema tab → the checked rows its table was made from: a later read whose rows are the same,
+    # or the same with rows added at the end, reuses the table
+    records: dict[str, list] = field(default_factory=dict, repr=False, compare=False)
 
     def has(self, tab: str, column: str | None = None) -> bool:
         """Whether the sheet has this tab (and this column in its header): counts that need a
         tab or column the town has not added yet are estimated (推計) instead."""
         return tab in self.titles and (column is None or column in self.columns.get(tab, ()))
+
+    def showing(self, tables: dict[str, pd.DataFrame], problems: list[Problem]) -> "Workbook":
+        """A copy with these tables and problems (a viewer's scope): what the read kept to convert
+        the next read faster (every row of every tab) stays with the read, not in the copy."""
+        return replace(self, tables=tables, problems=problems, converted={}, records={})
 
     @property
     def present_tabs(self) -> tuple[str, ...]:
@@ -250,10 +261,12 @@ def _column(col: Column, raw: list) -> tuple[list, list[_Outcome]]:
     return [o.value for o in outcomes], outcomes
 
 
-def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: list[Problem]
+def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: list[Problem],
+              numbers: Sequence[int] | None = None, taken: dict[tuple, int] | None = None,
               ) -> tuple[list[dict], list[str], int, Header]:
     """Parse one tab's rows: (usable records, extra column names, rows left out, its header).
-    Column by column: each distinct value of a column is parsed once."""
+    Column by column: each distinct value of a column is parsed once. `numbers`: the sheet rows of
+    rows[1:] when they are not rows 2, 3 …; `taken`: keys already used by rows above them."""
     out = _Collector(title, problems)
     header = list(rows[0]) if rows else []
     head = Header.of(tab, header)
@@ -276,9 +289,9 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
         elif label != col.name and schema.header_key(label) != schema.header_key(col.name):
             out.add(INFO, 1, label, cell, f"見出し「{label}」を「{col.name}」として読みました")
 
-    numbers: list[int] = []
-    data: list[Sequence[object]] = []
-    for number, row in enumerate(rows[1:], start=2):
+    numbered = zip(numbers, rows[1:]) if numbers is not None else enumerate(rows[1:], start=2)
+    numbers, data = [], []
+    for number, row in numbered:
         if not all(map(cells.is_blank, row)):     # stops at the first filled cell
             numbers.append(number)
             data.append(row)
@@ -309,18 +322,23 @@ def _read_tab(tab: Tab, title: str, rows: Sequence[Sequence[object]], problems: 
         for k, o in enumerate(outcomes) if flagged else ():
             if o not in flagged:
                 continue
-            number, household = numbers[k], households[k]
+            _report(out, numbers[k], col, raw[k], o, households[k])
             if o.error:
-                out.add(ERROR, number, col.name, raw[k], o.error, household)
                 usable[k] = usable[k] and not col.required      # an error in a required cell leaves the row out
-            for value, message in o.notes:
-                out.add(INFO, number, col.name, value, message, household)
     for i in extras.values():
         columns.append(_map_once(lambda v: cut(cells.parse_text(v)), cells_of(i)))
     names = [ROW, *tab.column_names, *extras]
     records = [dict(zip(names, values)) for values, ok in zip(zip(*columns), usable) if ok]
-    records, dupes = _drop_duplicate_keys(tab, records, out)
+    records, dupes = _drop_duplicate_keys(tab, records, out, taken)
     return records, list(extras), usable.count(False) + dupes, head
+
+
+def _report(out: _Collector, number: int, col: Column, raw, o: _Outcome, household: str | None) -> None:
+    """A cell's problems: its error, then its notes."""
+    if o.error:
+        out.add(ERROR, number, col.name, raw, o.error, household)
+    for value, message in o.notes:
+        out.add(INFO, number, col.name, value, message, household)
 
 
 def _check_range(col: Column, value):
@@ -334,11 +352,13 @@ def _check_range(col: Column, value):
     return value
 
 
-def _drop_duplicate_keys(tab: Tab, records: list[dict], out: _Collector) -> tuple[list[dict], int]:
-    """Keep the first row of each key; later rows with the same key are errors and left out."""
+def _drop_duplicate_keys(tab: Tab, records: list[dict], out: _Collector, taken: dict[tuple, int] | None = None
+                         ) -> tuple[list[dict], int]:
+    """Keep the first row of each key; later rows with the same key (also a key in `taken`, the
+    rows above: key → row) are errors and left out."""
     if not tab.key:
         return records, 0
-    first: dict[tuple, int] = {}
+    first: dict[tuple, int] = dict(taken or {})
     kept = []
     for r in records:
         k = tuple(r.get(c) for c in tab.key)
@@ -376,6 +396,22 @@ def _frame(tab: Tab, records: list[dict], extras: list[str]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=columns)
 
 
+def _frame_again(tab: Tab, records: list[dict], extras: list[str], previous: "Workbook | None") -> pd.DataFrame:
+    """_frame, reusing the previous read's table when its rows are the same rows (or the same rows
+    followed by new ones: only those are made, and added below)."""
+    before = previous.records.get(tab.name) if previous is not None else None
+    table = previous.tables.get(tab.name) if previous is not None else None
+    if before is None or table is None or len(before) > len(records) or list(table.columns[1:]) != [
+            *tab.column_names, *[e for e in extras if e not in tab.column_names]]:
+        return _frame(tab, records, extras)
+    head = records[:len(before)]
+    if not (all(map(operator.is_, head, before)) or head == before):
+        return _frame(tab, records, extras)
+    if len(records) == len(before):
+        return table
+    return pd.concat([table, _frame(tab, records[len(before):], extras)], ignore_index=True)
+
+
 @contextlib.contextmanager
 def _collector_paused():
     """Python's cycle collector off while a workbook is converted: a town's million cells are
@@ -390,13 +426,69 @@ def _collector_paused():
             gc.enable()
 
 
-def validate(raw: RawWorkbook, previous: Workbook | None = None, unchanged=frozenset()) -> Workbook:
+@dataclass
+class Written:
+    """What a save wrote into one sheet, as reading the saved file gives it back: cells of rows
+    that were there ((sheet row, 0-based column) → value) and new rows below ([(sheet row, cells)])."""
+
+    cells: dict[tuple[int, int], object] = field(default_factory=dict)
+    rows: list[tuple[int, list]] = field(default_factory=list)
+
+
+def validate(raw: RawWorkbook, previous: Workbook | None = None, unchanged=frozenset(),
+             written: Mapping[str, Written] | None = None) -> Workbook:
     """Check and convert a whole raw workbook; never raises on what staff typed. Sheets whose
     titles are in `unchanged` (their content is the same as when `previous` was converted; their
-    rows in `raw` may be empty) start from what `previous` read of them; the checks across tabs
-    run on everything, as after a full read."""
+    rows in `raw` may be empty) start from what `previous` read of them; so do the sheets in
+    `written` (what a save wrote since `previous` was read, by title), converting only the cells
+    and rows it wrote — or, where that cannot tell (a row that was left out, a key or a heading
+    written), reading the sheet from `raw`. The checks across tabs run on everything, as after a
+    full read."""
     with _collector_paused():
-        return _validate(raw, previous, unchanged)
+        return _validate(raw, previous, unchanged, written or {})
+
+
+def _with_written(tab: Tab, kept: tuple, written: Written) -> tuple | None:
+    """What reading a sheet gave (see Workbook.converted) with what a save wrote into it converted
+    as a whole read would (the same checks, problems and keys), or None when only a read can tell."""
+    kept = _with_cells_changed(tab, kept, written.cells) if written.cells else kept
+    if kept is None or not written.rows:
+        return kept
+    title, rows, extras, left_out, head, problems = kept
+    taken = {tuple(r.get(c) for c in tab.key): r[ROW] for r in rows} if tab.key else None
+    found: list[Problem] = []
+    new, _, dropped, _ = _read_tab(tab, title, [head.cells, *(r for _, r in written.rows)], found,
+                                   [n for n, _ in written.rows], taken)
+    return (title, [*rows, *new], extras, left_out + dropped, head,
+            problems + [p for p in found if p.row != 1])          # row 1's notes are already there
+
+
+def _with_cells_changed(tab: Tab, kept: tuple, changed: dict[tuple[int, int], object]) -> tuple | None:
+    """`kept` with cells of its usable rows written anew (a 段階, a 次回見直し日): each cell parsed
+    as a read parses it, its row's problems in column order as a read lists them. None for a
+    cell of a row left out, of a key, outside the schema's columns, or a required cell now wrong."""
+    title, rows, extras, left_out, head, problems = kept
+    column_at = {i: name for name, i in head.positions.items()}
+    index = {r[ROW]: k for k, r in enumerate(rows)}
+    rows, found = list(rows), []
+    out = _Collector(title, found)
+    for (number, i), raw in sorted(changed.items()):
+        name = column_at.get(i)
+        if name is None or number not in index or name in tab.key:
+            return None
+        col = tab.column(name)
+        o = _outcome(col, _parser(col), raw)
+        if o.error and col.required:
+            return None
+        k = index[number]
+        rows[k] = {**rows[k], name: list(o.value) if col.type in (schema.LIST, schema.IDLIST) else o.value}
+        _report(out, number, col, raw, o, rows[k].get("世帯ID"))
+    order = {c.name: i for i, c in enumerate(tab.columns)}
+    cells_written = {(number, column_at[i]) for number, i in changed}
+    rewritten = {number for number, _ in changed}
+    again = sorted([p for p in problems if p.row in rewritten and (p.row, p.column) not in cells_written] + found,
+                   key=lambda p: (p.row, order.get(p.column, len(order))))
+    return (title, rows, extras, left_out, head, [p for p in problems if p.row not in rewritten] + again)
 
 
 # Tabs whose rows the checks across tabs change in place (世帯.同意 follows 同意記録; a list of
@@ -404,7 +496,7 @@ def validate(raw: RawWorkbook, previous: Workbook | None = None, unchanged=froze
 _CHANGED_IN_PLACE = {schema.HOUSEHOLDS} | {t.name for t in schema.TABS if any(c.type == schema.IDLIST for c in t.columns)}
 
 
-def _validate(raw: RawWorkbook, previous: Workbook | None = None, unchanged=frozenset()) -> Workbook:
+def _validate(raw: RawWorkbook, previous: Workbook | None, unchanged, written: Mapping[str, Written]) -> Workbook:
     problems: list[Problem] = []
     sheets = _match_sheets(raw, problems)
     records: dict[str, list[dict]] = {}
@@ -421,7 +513,9 @@ def _validate(raw: RawWorkbook, previous: Workbook | None = None, unchanged=froz
             records[tab.name], extras[tab.name] = [], []
             continue
         title = sheets.title(tab.name)
-        kept = previous.converted.get(tab.name) if previous is not None and title in unchanged else None
+        kept = previous.converted.get(tab.name) if previous is not None and (title in unchanged or title in written) else None
+        if kept is not None and kept[0] == title and title in written:
+            kept = _with_written(tab, kept, written[title])
         if kept is None or kept[0] != title:
             found: list[Problem] = []
             kept = (title, *_read_tab(tab, title, sheets[tab.name][1], found), found)
@@ -435,12 +529,13 @@ def _validate(raw: RawWorkbook, previous: Workbook | None = None, unchanged=froz
     _check_references(records, titles, problems, left_out, sheets)
     _follow_consent_records(records, titles, problems)
     _check_domain_rules(records, titles, problems, present)
-    tables = {tab.name: _frame(tab, records[tab.name], extras[tab.name]) for tab in schema.TABS}
+    tables = {tab.name: _frame_again(tab, records[tab.name], extras[tab.name], previous) for tab in schema.TABS}
     order = {t.name: i for i, t in enumerate(schema.TABS)}
     title_order = {title: order.get(name, 99) for name, title in titles.items()}
     problems.sort(key=lambda p: (title_order.get(p.tab, 100), p.row or 0))
     return Workbook(tables, problems, {k: v for k, v in left_out.items() if v},
-                    {name: sheets.title(name) for name in sorted(sheets, key=order.get)}, present, headers, converted)
+                    {name: sheets.title(name) for name in sorted(sheets, key=order.get)}, present, headers, converted,
+                    records)
 
 
 def parse_cell(tab: str, column: str, value: object) -> object:
@@ -505,6 +600,7 @@ REFERENCE_KEYS = {"機関.機関名": cells.name_key}
 
 def _check_references(records, titles, problems, left_out, sheets) -> None:
     """Every reference (世帯ID, 地区, 機関名 …) must name a row that exists in its tab."""
+    known_of: dict[str, set] = {}               # "世帯.世帯ID" → the keys of its rows (once for every tab)
     for tab in schema.TABS:
         for col in (c for c in tab.columns if c.references):
             target_tab, target_col = col.references.split(".")
@@ -513,21 +609,29 @@ def _check_references(records, titles, problems, left_out, sheets) -> None:
             # Compared after NFKC: （社協） typed in one tab matches (社協) in a list cell of another
             # (agency names also whatever spaces were typed: lib.casework.agencies.key).
             norm = REFERENCE_KEYS.get(col.references, cells.nfkc)
-            known = {norm(r[target_col]) for r in records[target_tab]}
-            found: dict[str, bool] = {}          # value → whether it names a row (each value once)
+            if col.references not in known_of:
+                known_of[col.references] = {norm(r[target_col]) for r in records[target_tab]}
+            known = known_of[col.references]
+            listed = col.type in (schema.LIST, schema.IDLIST)
+            if listed:
+                distinct = {v for r in records[tab.name] for v in r.get(col.name)}
+            else:
+                distinct = {r.get(col.name) for r in records[tab.name]} - {None}
+            # A value already in its key form is looked up as it is (the keys are idempotent):
+            wrong = {v for v in distinct if v not in known and norm(v) not in known}
+            if not wrong:
+                continue                         # every value names a row: nothing to say, every row kept
 
-            def names_row(value, norm=norm, known=known) -> bool:
-                if value not in found:
-                    found[value] = norm(value) in known
-                return found[value]
+            def names_row(value, wrong=wrong) -> bool:
+                return value not in wrong
 
             typed = functools.cache(lambda: _raw_ids(sheets, target_tab, target_col))  # only to explain
             out = _Collector(titles[tab.name], problems)
             kept = []
             for r in records[tab.name]:
                 value = r.get(col.name)
-                if col.type in (schema.LIST, schema.IDLIST):
-                    if all(map(names_row, value)):
+                if listed:
+                    if wrong.isdisjoint(value):
                         kept.append(r)
                         continue
                     household = r.get("世帯ID")
@@ -538,7 +642,7 @@ def _check_references(records, titles, problems, left_out, sheets) -> None:
                     if col.type == schema.IDLIST:
                         r[col.name] = [v for v in value if names_row(v)]
                     kept.append(r)
-                elif value is None or names_row(value):
+                elif value is None or value not in wrong:
                     kept.append(r)
                 elif col.required:
                     out.add(ERROR, r[ROW], col.name, value, _reference_message(target_tab, target_col, value, typed())

@@ -10,9 +10,11 @@ Text is written as inline strings (sharedStrings.xml is not touched) and never a
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from posixpath import join, normpath
@@ -197,8 +199,7 @@ class _Sheet:
     def last_used_row(self) -> int:
         """The last row holding a value (formatted empty rows do not count)."""
         for n in sorted(self.rows, reverse=True):
-            if any(c.find(_q("v")) is not None or c.find(_q("is")) is not None or c.find(_q("f")) is not None
-                   for c in self.rows[n].findall(_q("c"))):
+            if _has_value(self.rows[n]):
                 return n
         return 0
 
@@ -236,15 +237,134 @@ class _Sheet:
 
     def grow_dimension(self, last_row: int, last_col: int) -> None:
         dim = self.tree.find(_q("dimension"))
-        if dim is None:
-            return
-        ref = dim.get("ref", "A1")
-        first, _, last = ref.partition(":")
-        m = _REF.match(last or first)
-        if not m:
-            return
-        rows, cols = max(int(m.group(2)), last_row), max(column_index(m.group(1)), last_col)
-        dim.set("ref", f"{first if last else 'A1'}:{column_letters(cols)}{rows}")
+        if dim is not None:
+            dim.set("ref", _grown(dim.get("ref", "A1"), last_row, last_col))
+
+
+def _grown(ref: str, last_row: int, last_col: int) -> str:
+    """A sheet's dimension (A1:K70) grown to take in a cell (0-based column); as it was when odd."""
+    first, _, last = ref.partition(":")
+    m = _REF.match(last or first)
+    if not m:
+        return ref
+    rows, cols = max(int(m.group(2)), last_row), max(column_index(m.group(1)), last_col)
+    return f"{first if last else 'A1'}:{column_letters(cols)}{rows}"
+
+
+def _has_value(row: etree._Element) -> bool:
+    return any(c.find(_q("v")) is not None or c.find(_q("is")) is not None or c.find(_q("f")) is not None
+               for c in row.findall(_q("c")))
+
+
+# The start of a worksheet part up to its root's start tag, when it is the plain UTF-8 shape that
+# every writer we know produces (the namespaces declared on the root, no prefix on the elements):
+_ROOT = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>)?\s*(<worksheet\b[^>]*>)')
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]*[0-9]*(?::[A-Z]+[0-9]+)?)"\s*/>')
+
+
+def _plain_sheet(data: bytes) -> tuple[bytes, int, int] | None:
+    """(the root's start tag, where <sheetData starts, where </sheetData> starts) of a worksheet
+    part of the plain shape the in-place edits handle; None for any other."""
+    root = _ROOT.match(data)
+    if root is None or re.search(rb'encoding="(?!UTF-8"|utf-8")', data[:root.start(1)]):
+        return None
+    begin, end = data.find(b"<sheetData", root.end()), data.rfind(b"</sheetData>")
+    return (root.group(1), begin, end) if 0 <= begin < end else None
+
+
+def _rows_xml(sheet: _Sheet) -> bytes:
+    """The rows of a small `_Sheet` as XML, to go between <sheetData> and </sheetData> of the part
+    its root start tag came from (the namespaces are declared there)."""
+    made = etree.tostring(sheet.tree, encoding="UTF-8")
+    return made[made.index(b"<sheetData>") + len(b"<sheetData>"):made.rindex(b"</sheetData>")]
+
+
+def _head_grown(data: bytes, begin: int, last_row: int, last_col: int) -> bytes:
+    """The part up to <sheetData (at `begin`) with its dimension grown to take in a cell."""
+    head = data[:begin]
+    dim = _DIMENSION.search(head)
+    if dim is None:
+        return head
+    return head[:dim.start(1)] + _grown(dim.group(1).decode(), last_row, last_col).encode() + head[dim.end(1):]
+
+
+def _edit_in_place(data: bytes, edits: list[tuple[int, int, object]], styles: _Styles) -> bytes | None:
+    """Cells (1-based row, 0-based column, value) written into a worksheet part without parsing
+    the rest of it: each touched row is found by its number, edited as `_Sheet` would, and put
+    back. None when the part is not of the plain shape, or a row is not there as <row r="N">."""
+    plain = _plain_sheet(data)
+    if plain is None:
+        return None
+    start_tag, begin, end = plain
+    spans = []
+    for n in sorted({row for row, _, _ in edits}):
+        start = data.find(b'<row r="%d"' % n, begin, end)
+        if start < 0 or data.find(b'<row r="%d"' % n, start + 1, end) >= 0:
+            return None
+        close = data.find(b">", start, end)
+        stop = close + 1 if data[close - 1:close] == b"/" else data.find(b"</row>", start, end) + len(b"</row>")
+        if close < 0 or stop < len(b"</row>"):
+            return None
+        try:
+            sheet = _Sheet(start_tag + b"<sheetData>" + data[start:stop] + b"</sheetData></worksheet>")
+        except (etree.XMLSyntaxError, PackageError):
+            return None
+        if list(sheet.rows) != [n]:
+            return None
+        for row, col, value in edits:
+            if row == n:
+                _set(sheet.cell(n, col), value, styles)
+        spans.append((start, stop, _rows_xml(sheet)))
+    for start, stop, made in reversed(spans):
+        data = data[:start] + made + data[stop:]
+    return _head_grown(data, begin, max(r for r, _, _ in edits), max(c for _, c, _ in edits)) + data[begin:]
+
+
+def _append_in_place(data: bytes, rows: list[list], styles: _Styles) -> tuple[bytes, list[int], int] | None:
+    """`rows` appended after the last row of a worksheet part without parsing the rest of it (a
+    town's 経過記録 sheet is tens of MB): the new part, the appended row numbers and the cells
+    written. The rows are made as `_Sheet` would make them; None when the part is not of the plain
+    shape this handles (then the caller parses it whole): another encoding or a prefixed root, no
+    row yet, a last row without a value (formatted empty rows at the end are filled, not passed)."""
+    plain = _plain_sheet(data)
+    if plain is None:
+        return None
+    start_tag, begin, end = plain
+    last = data.rfind(b"<row", begin, end)
+    if last < 0:
+        return None
+    try:
+        tail = etree.fromstring(start_tag + b"<sheetData>" + data[last:end] + b"</sheetData></worksheet>")
+    except etree.XMLSyntaxError:
+        return None
+    if tail.tag != _q("worksheet") or len(tail[0]) != 1 or tail[0][0].tag != _q("row"):
+        return None
+    row = tail[0][0]
+    if not (row.get("r") or "").isdigit() or not _has_value(row):
+        return None
+    new = _Sheet(start_tag + b"<sheetData/></worksheet>")
+    numbers, written = _append_rows(new, rows, styles, int(row.get("r")))
+    if not written:
+        return data, numbers, 0
+    head = _head_grown(data, begin, max(numbers), max(max(len(v) - 1, 0) for v in rows))
+    whole = memoryview(data)
+    return b"".join((head, whole[begin:end], _rows_xml(new), whole[end:])), numbers, written   # one copy of the part
+
+
+def _append_rows(sheet: _Sheet, rows: list[list], styles: _Styles, last: int) -> tuple[list[int], int]:
+    """`rows` written below row `last` (the last one holding a value): their row numbers and the
+    cells written (a row of blanks writes nothing and the next row takes its place)."""
+    numbers, written = [], 0
+    for values in rows:
+        n = last + 1
+        for col, value in enumerate(values):
+            if value not in (None, ""):
+                _set(sheet.cell(n, col), value, styles)
+                written += 1
+                last = n
+        sheet.grow_dimension(n, max(len(values) - 1, 0))
+        numbers.append(n)
+    return numbers, written
 
 
 def _set(cell: etree._Element, value, styles: _Styles) -> None:
@@ -274,6 +394,19 @@ def _set(cell: etree._Element, value, styles: _Styles) -> None:
         text.set(XML_SPACE, "preserve")
 
 
+def as_read(value):
+    """What a reader of the saved file (python-calamine, as sources.read_excel) gets back from a
+    new cell `_set` wrote `value` into: numbers as floats, text without the characters XML cannot
+    carry, "" for nothing (checked against a real read in the tests)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return _ILLEGAL.sub("", str(value))
+
+
 def _serialise(tree: etree._Element) -> bytes:
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
 
@@ -288,15 +421,64 @@ def _recalculate_on_load(book: etree._Element) -> None:
     calc.set("fullCalcOnLoad", "1")
 
 
-def apply(data: bytes, edits: Edits) -> tuple[bytes, int, list[tuple[str, int]]]:
+class _Parts(dict):
+    """A package's parts by name, each decompressed the first time it is asked for (a save reads
+    the parts it changes; the others are copied as they are)."""
+
+    def __init__(self, package: zipfile.ZipFile):
+        super().__init__()
+        self.package, self.names = package, {i.filename for i in package.infolist()}
+
+    def __missing__(self, name: str) -> bytes:
+        if name not in self.names:
+            raise KeyError(name)
+        self[name] = self.package.read(name)
+        return self[name]
+
+    def __contains__(self, name) -> bool:
+        return super().__contains__(name) or name in self.names
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
+def _copy_compressed(package: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> bool:
+    """Copy one member into `out` still compressed, as it was (no inflate and deflate again of
+    parts a save does not change). False when it is not a plain member (encrypted, zip64, or its
+    local header odd): the caller writes it the usual way."""
+    if info.flag_bits & 0x1 or info.file_size >= zipfile.ZIP64_LIMIT or info.compress_size >= zipfile.ZIP64_LIMIT:
+        return False
+    package.fp.seek(info.header_offset)
+    header = package.fp.read(zipfile.sizeFileHeader)
+    if len(header) != zipfile.sizeFileHeader or header[:4] != zipfile.stringFileHeader:
+        return False
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    package.fp.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
+    body = package.fp.read(info.compress_size)
+    if len(body) != info.compress_size:
+        return False
+    copied = copy.copy(info)
+    copied.flag_bits &= ~0x08                # sizes and CRC go in the local header: no data descriptor
+    copied.header_offset = out.fp.tell()
+    out.fp.write(copied.FileHeader())
+    out.fp.write(body)
+    out.filelist.append(copied)
+    out.NameToInfo[copied.filename] = copied
+    out.start_dir = out.fp.tell()
+    out._didModify = True
+    return True
+
+
+def apply(data: bytes, edits: Edits, in_place: set | None = None) -> tuple[bytes, int, list[tuple[str, int]]]:
     """The package with `edits` carried out, the number of cells written, and (title, row) of
-    every appended row."""
+    every appended row. `in_place` (when given) gets the titles whose rows all went below the
+    last row as new cells (so `as_read` tells what a reader gets back)."""
     try:
         zin = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as e:
         raise PackageError(str(e)) from None
     infos = zin.infolist()
-    files = {i.filename: zin.read(i.filename) for i in infos}
+    files = _Parts(zin)
     added = _add_sheets(files, edits.new_sheets) if edits.new_sheets else set()
     parts = _sheet_parts(files)
     styles_part = "xl/styles.xml"
@@ -310,26 +492,42 @@ def apply(data: bytes, edits: Edits) -> tuple[bytes, int, list[tuple[str, int]]]
             sheets[title] = _Sheet(files[parts[title]])
         return sheets[title]
 
-    written = 0
+    in_place = set() if in_place is None else in_place
+    spliced: dict[str, bytes] = {}                 # title → its part edited in place (not parsed)
+    by_title: dict[str, list] = {}
     for title, row, col, value in edits.cells:
-        _set(sheet(title).cell(row, col), value, styles)
-        sheet(title).grow_dimension(row, col)
-        written += 1
+        by_title.setdefault(title, []).append((row, col, value))
+    for title, cells in by_title.items():
+        done = _edit_in_place(files[parts[title]], cells, styles) if title in parts and parts[title] in files else None
+        if done is not None:
+            spliced[title] = done
+            continue
+        for row, col, value in cells:
+            _set(sheet(title).cell(row, col), value, styles)
+            sheet(title).grow_dimension(row, col)
+    written = len(edits.cells)
     appended = []
     for title, rows in edits.appends:
-        target = sheet(title)
-        for values in (rows if rows and isinstance(rows[0], list) else [rows]):
-            n = target.last_used_row() + 1
-            for col, value in enumerate(values):
-                if value not in (None, ""):
-                    _set(target.cell(n, col), value, styles)
-                    written += 1
-            target.grow_dimension(n, max(len(values) - 1, 0))
-            appended.append((title, n))
+        rows = rows if rows and isinstance(rows[0], list) else [rows]
+        if title not in sheets and title in parts and parts[title] in files:
+            done = _append_in_place(spliced.get(title) or files[parts[title]], rows, styles)
+            if done is not None:
+                in_place.add(title)
+                spliced[title] = done[0]
+                appended += [(title, n) for n in done[1]]
+                written += done[2]
+                continue
+        if title in spliced:                     # parsed from what was appended so far
+            files[parts[title]] = spliced.pop(title)
+        in_place.discard(title)
+        numbers, cells = _append_rows(sheet(title), rows, styles, sheet(title).last_used_row())
+        appended += [(title, n) for n in numbers]
+        written += cells
     if not written:
         return data, 0, []
 
     changed = {parts[t]: _serialise(s.tree) for t, s in sheets.items()}
+    changed.update({parts[t]: part for t, part in spliced.items()})
     if styles.changed:
         changed[styles_part] = _serialise(styles.tree)
     changed.update({p: files[p] for p in added})
@@ -340,6 +538,8 @@ def apply(data: bytes, edits: Edits) -> tuple[bytes, int, list[tuple[str, int]]]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compresslevel=ZIP_LEVEL) as zout:
         for info in infos:
+            if info.filename not in changed and _copy_compressed(zin, info, zout):
+                continue
             info._compresslevel = ZIP_LEVEL      # read by writestr (3.11–3.12; 3.13's compress_level wraps it)
             zout.writestr(info, changed.get(info.filename, files[info.filename]))
         for part in sorted(changed.keys() - {i.filename for i in infos}):
