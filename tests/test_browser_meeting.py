@@ -8,24 +8,17 @@ import time
 
 from lib.workbook import sources
 from lib.workbook.validate import validate
-from tests.conftest import DEMO_PASSWORDS, SAMPLE
-from tests.test_browser import READY, browser  # noqa: F401 - fixtures
+from tests.conftest import SAMPLE
+from tests.test_browser import browser, sign_in, window  # noqa: F401 - fixtures
 from tests.test_browser_entry import choose, ready, saved, town, type_in_grid  # noqa: F401 - fixtures
 
 SECRET_TEXT = "長男は夜に外出できるようになった（入力中）"
 
 
 def open_window(browser, url, username):  # noqa: F811 - fixture
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ja-JP")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url)
-    page.wait_for_selector(READY)
-    page.get_by_label("ユーザー名").fill(username)
-    page.get_by_label("パスワード").fill(DEMO_PASSWORDS[username])
-    page.get_by_role("button", name="サインイン").click()
-    page.get_by_text("サインイン中:").wait_for()
-    page.wait_for_selector(READY)
+    """Another PC's window, signed in as `username` (its re-login cookie stored): (context, page)."""
+    context, page = window(browser)
+    sign_in(page, url, username)
     return context, page
 
 
