@@ -1,10 +1,10 @@
 """アウトリーチ as the outreach worker does it, in a real headless Chromium on both backends: a contact
-with someone not yet in 受付, then 「相談受付へ」 when they agree — the new 世帯 with its history in
+with someone not yet in 受付 (pressed again while it saves: one row), then 「相談受付へ」 when they agree — the new 世帯 with its history in
 one save (cells checked) — and the new household opened from the link."""
 
 from lib.workbook import schema
 from tests.test_browser import browser, page, sign_in  # noqa: F401 - fixtures
-from tests.test_browser_entry import TODAY, double_click_save, choose, ready, saved, town  # noqa: F401 - the two backends
+from tests.test_browser_entry import TODAY, choose, press_again_while_saving, ready, saved, town  # noqa: F401 - the two backends
 
 HEADER = schema.TABS_BY_NAME["アウトリーチ"].column_names
 
@@ -20,7 +20,7 @@ def test_a_contact_then_into_uketsuke(page, town):  # noqa: F811 - fixtures
     ready(page)
     choose(page, "方法", "訪問")
     page.get_by_label("内容（会えたか・様子・話したこと）").fill("本人が戸を開けてくれた。困りごとを少し話した")
-    double_click_save(page, "接触を記録", "接触を記録しました")
+    press_again_while_saving(page, town, "接触を記録", "接触を記録しました")
     rows = town.rows("アウトリーチ")
     assert sum(1 for r in rows[1:] if r[0] == option[0] and r[4]) == contacts + 1          # once
     last = dict(zip(HEADER, rows[-1]))

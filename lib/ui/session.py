@@ -2,6 +2,7 @@
 each screen, saving, the audit log and sign-out. Screens never see the unscoped snapshot."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from dataclasses import dataclass, replace
@@ -254,25 +255,40 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
     Returns (what was written, conflicts); raises SourceError for other refusals. With `token`
     (one per filled-in form), a second press of the same form — a double click, or a rerun that
     arrives while the first save runs — writes nothing and returns (None, []).
+
+    A press that arrives while a save runs starts a second run of the session at once, beside the
+    first (Streamlit's fast reruns), and stops the first at its next Streamlit call. So from the
+    write to the re-read nothing here touches Streamlit: the token is marked, the save counted and
+    audited and the shared read refreshed whether or not this run is stopped afterwards; and the
+    two runs take one lock by token, so the second waits for the first and finds the token saved.
     """
     done = st.session_state.setdefault("_saved_tokens", set())
-    if token is not None and token in done:
-        return None, []
-    snapshot = st.session_state[_SNAPSHOT]
+    snapshot, who = st.session_state[_SNAPSHOT], st.session_state.get("username") or ""
     config = sources.resolve(secrets=secrets())
-    try:
-        result = sources.write(config, snapshot, plan, shared_state())
-    except sources.WriteConflict as e:
-        audit("write_refused", conflicts=[[c.tab, c.key, c.column, c.read, c.now] for c in e.conflicts])
-        return None, e.conflicts
-    if token is not None:
-        done.add(token)
-    _count_save(config)
-    audit("write", cells=[[c.tab, c.key, c.column, c.old, c.new] for c in plan.changes],
-          appended=[[r.tab, r.values.get("世帯ID") or r.values.get("会議ID")] for r in plan.appends],
-          rows=[list(r) for r in result.rows], created=result.created)
-    refresh(result)
+    shared = shared_state()
+    with _ONCE_LOCKS[hash(token) % len(_ONCE_LOCKS)] if token is not None else contextlib.nullcontext():
+        if token is not None and token in done:
+            return None, []
+        try:
+            result = sources.write(config, snapshot, plan, shared)
+        except sources.WriteConflict as e:
+            audit("write_refused", conflicts=[[c.tab, c.key, c.column, c.read, c.now] for c in e.conflicts])
+            return None, e.conflicts
+        if token is not None:
+            done.add(token)
+        _count_save(config)
+        logged = _record("write", who, cells=[[c.tab, c.key, c.column, c.old, c.new] for c in plan.changes],
+                         appended=[[r.tab, r.values.get("世帯ID") or r.values.get("会議ID")] for r in plan.appends],
+                         rows=[list(r) for r in result.rows], created=result.created)
+        _, fresh, _ = current_snapshot(force=True, written=result)
+    if not logged:
+        _audit_failed()
+    st.session_state[_SNAPSHOT] = fresh
     return result, []
+
+
+# Locks a save takes by its token (see save): a few, shared by all tokens.
+_ONCE_LOCKS = tuple(threading.Lock() for _ in range(32))
 
 
 def _count_save(config: sources.SourceConfig) -> None:
@@ -306,10 +322,9 @@ def complete_sheet() -> str | None:
     return f"作りました。タブ {len(tabs)}件・見出し {sum(map(len, headings.values()))}件。"
 
 
-def refresh(written: sources.WriteResult | None = None) -> None:
-    """Read the workbook again now (another person's change, a new 世帯ID taken meanwhile; after
-    `written`, the save this session just made)."""
-    _, fresh, _ = current_snapshot(force=True, written=written)
+def refresh() -> None:
+    """Read the workbook again now (another person's change, a new 世帯ID taken meanwhile)."""
+    _, fresh, _ = current_snapshot(force=True)
     st.session_state[_SNAPSHOT] = fresh
 
 
@@ -403,11 +418,20 @@ def requested_path() -> str:
 def audit(event: str, user: str | None = None, **details) -> None:
     """Write one audit line; if the log cannot be written, say so once and carry on."""
     who = user if user is not None else st.session_state.get("username") or ""
-    where = audit_log.folder(secrets=secrets())
-    if not audit_log.record(where, event, who, **details) and not st.session_state.get("_audit_warned"):
+    if not _record(event, who, **details):
+        _audit_failed()
+
+
+def _record(event: str, who: str, **details) -> bool:
+    """The audit line itself (no Streamlit call): whether it was written."""
+    return audit_log.record(audit_log.folder(secrets=secrets()), event, who, **details)
+
+
+def _audit_failed() -> None:
+    if not st.session_state.get("_audit_warned"):
         st.session_state["_audit_warned"] = True
-        st.warning(f"監査ログを書き込めませんでした（{where}）。画面はこのまま使えますが、管理者に連絡してください。",
-                   icon=":material/warning:")
+        st.warning(f"監査ログを書き込めませんでした（{audit_log.folder(secrets=secrets())}）。"
+                   "画面はこのまま使えますが、管理者に連絡してください。", icon=":material/warning:")
 
 
 def audit_once(event: str, **details) -> None:
