@@ -342,34 +342,50 @@ def _written_plan(kind: str, book):
     return plan
 
 
+@pytest.mark.parametrize("backend", ["excel", "sheets"])
 @pytest.mark.parametrize("kind, typed, read_again", [
     ("経過記録", {"経過記録"}, set()), ("段階", {"世帯", "段階履歴"}, set()), ("rows with problems", {"経過記録"}, set()),
     ("a key taken twice", {"機関"}, set()), ("a new heading", {"機関"}, {"機関"}),
     ("a required cell made wrong", {"世帯", "段階履歴"}, {"世帯"}), ("a cell beside other problems", {"世帯", "段階履歴"}, set()),
 ])
-def test_a_read_after_this_processs_own_save_converts_what_it_wrote_as_a_whole_read(kind, typed, read_again, tmp_path):
+def test_a_read_after_this_processs_own_save_converts_what_it_wrote_as_a_whole_read(kind, typed, read_again, backend,
+                                                                                     tmp_path, fake_sheets):
     """After its own save the app does not read the sheets the save wrote into: it converts the
-    cells and rows it wrote (as the file gives them back) into what it had — and gets exactly what
-    a whole read gives, problems (in their order), rows left out and duplicate keys included. What
-    only a read can tell (a heading written, a row that becomes unusable) is read."""
+    cells and rows it wrote (as a read gives them back: the saved file's cells, or on Google Sheets
+    the values as sent, RAW) into what it had — and gets exactly what a whole read gives, problems
+    (in their order), rows left out and duplicate keys included. What only a read can tell (a
+    heading written, a row that becomes unusable) is read."""
     from lib.workbook import xlsx_cells
-    path = tmp_path / "town.xlsx"
-    shutil.copy(SAMPLE, path)
-    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
-    _save("経過記録", config, sources.load(config))          # the file's first save adds the date style
+    fake = fake_sheets[0]
+    if backend == "excel":
+        path = tmp_path / "town.xlsx"
+        shutil.copy(SAMPLE, path)
+        config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
+        _save("経過記録", config, sources.load(config))          # the file's first save adds the date style
+    else:
+        config = sheets_config(fake_sheets[1])
     if kind == "a cell beside other problems":
         at, row = sources.load(config).workbook.headers["世帯"].positions, 5        # H-004
-        path.write_bytes(xlsx_cells.apply(path.read_bytes(), xlsx_cells.Edits(cells=[
-            ("世帯", row, at["課題"], "社会的孤立、謎の課題"), ("世帯", row, at["緊急度"], "超")]))[0])
+        if backend == "excel":
+            path.write_bytes(xlsx_cells.apply(path.read_bytes(), xlsx_cells.Edits(cells=[
+                ("世帯", row, at["課題"], "社会的孤立、謎の課題"), ("世帯", row, at["緊急度"], "超")]))[0])
+        else:
+            fake.books[SHEET_KEY]["世帯"][row - 1][at["課題"]] = "社会的孤立、謎の課題"
+            fake.books[SHEET_KEY]["世帯"][row - 1][at["緊急度"]] = "超"
     first = sources.load(config)
     result = sources.write(config, first, _written_plan(kind, first.workbook))
     assert set(result.written) == typed
+    before = len(fake.requests)
     again = sources.load(config, previous=first, written=result)
+    made = len(fake.requests) - before
     _same_workbook(again.workbook, sources.load(config).workbook)
     for tab in typed:             # the rows not written are the very rows converted before: not read again
-        before, after = first.workbook.converted[tab][1], again.workbook.converted[tab][1]
-        kept = sum(a is b for a, b in zip(after, before))
-        assert (kept == 0) if tab in read_again else (kept >= len(before) - len(result.written[tab].cells))
+        before_rows, after = first.workbook.converted[tab][1], again.workbook.converted[tab][1]
+        kept = sum(a is b for a, b in zip(after, before_rows))
+        assert (kept == 0) if tab in read_again else (kept >= len(before_rows) - len(result.written[tab].cells))
+    if backend == "sheets":       # a request only for a sheet read again (a heading written: everything, one)
+        assert again.requests == made == (1 if kind == "a new heading" else len(read_again))
+        assert (again.read_at == first.read_at) is (kind != "a new heading")   # the TTL runs from the whole read
     if kind == "rows with problems":
         assert {(p.column, p.severity) for p in again.workbook.problems if p.row and p.row > 400} >= {
             ("日付", "error"), ("方法", "error"), ("機関", "warning")}
@@ -378,13 +394,21 @@ def test_a_read_after_this_processs_own_save_converts_what_it_wrote_as_a_whole_r
     if kind == "a cell beside other problems":
         assert [p.column for p in again.workbook.problems if p.tab == "世帯" and p.household == "H-004"] == [
             "課題", "次回見直し日", "緊急度"]
-    # Someone saved the file after this save: what it wrote is not trusted, the sheet is read again.
+    # Someone changed the workbook since: what the save wrote is not trusted, the sheet is read again.
     at = first.workbook.headers["経過記録"].positions
     row = [None] * (max(at.values()) + 1)
     for column, value in (("日付", TODAY_INC), ("世帯ID", "H-001"), ("方法", "電話"), ("内容", "手で足した")):
         row[at[column]] = value
-    path.write_bytes(xlsx_cells.apply(path.read_bytes(), xlsx_cells.Edits(appends=[("経過記録", row)]))[0])
-    later = sources.load(config, previous=first, written=result)
+    if backend == "excel":        # the file saved again after this save
+        path.write_bytes(xlsx_cells.apply(path.read_bytes(), xlsx_cells.Edits(appends=[("経過記録", row)]))[0])
+        later = sources.load(config, previous=first, written=result)
+    else:                         # a row typed into the sheet before the save: the save's rows went below it
+        fake.books[SHEET_KEY]["経過記録"].append(["" if v is None else f"{v:%Y/%m/%d}" if hasattr(v, "year") else v
+                                                  for v in row])
+        from lib.casework import entry
+        second = sources.write(config, again, entry.contact(again.workbook, "H-001", day=TODAY_INC, method="電話",
+                                                            agency=None, staff="高野", text="b", today=TODAY_INC))
+        later = sources.load(config, previous=again, written=second)
     _same_workbook(later.workbook, sources.load(config).workbook)
     assert "手で足した" in set(later.workbook["経過記録"]["内容"])
 

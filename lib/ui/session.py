@@ -121,6 +121,7 @@ def current_snapshot(force: bool = False, written: sources.WriteResult | None = 
             entry.tried_at, entry.saves = now, saves
             try:
                 entry.snapshot, entry.error = sources.load(config, now, previous=entry.snapshot, written=written), None
+                entry.tried_at = min(now, entry.snapshot.read_at)   # after a save to Sheets: the untouched tabs' read
             except sources.SourceError as e:
                 entry.error = e
                 if entry.snapshot is None:

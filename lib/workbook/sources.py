@@ -107,8 +107,9 @@ class Snapshot:
     digest: str | None = None      # sha256 of the Excel file's bytes read (None for Sheets)
     # Sheet title → a key of its content as read (the next read converts only tabs whose key changed):
     parts: dict = field(default_factory=dict, compare=False, repr=False)
-    # Google Sheets: every sheet title (a refresh reuses them):
+    # Google Sheets: every sheet title (a refresh reuses them), and the rows each sheet had:
     sheet_titles: tuple = ()
+    extent: dict = field(default_factory=dict, compare=False, repr=False)
     # What sessions derive from this read (scoped copies, the board …), computed once for all:
     derived: Derived = field(default_factory=Derived, compare=False, repr=False)
 
@@ -341,13 +342,7 @@ def read_sheets(config: SourceConfig, client=None, titles: tuple | None = None) 
 
     def values(titles) -> _SheetsTabs:
         raw = _SheetsTabs({t: [] for t in titles})
-        wanted = [t for t in titles if schema.tab_for_title(t)]
-        if wanted:
-            answer = http.values_batch_get(config.location, [_quote(t) for t in wanted], params={
-                "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
-                "majorDimension": "ROWS"})
-            for title, block in zip(wanted, answer.get("valueRanges", [])):
-                raw[title] = block.get("values", [])
+        raw.update(_batch_values(http, config, [t for t in titles if schema.tab_for_title(t)]))
         return raw
 
     try:
@@ -361,12 +356,59 @@ def read_sheets(config: SourceConfig, client=None, titles: tuple | None = None) 
         if raw is None:
             meta = http.fetch_sheet_metadata(config.location, params={"fields": "sheets.properties(title,sheetId,hidden)"})
             raw = values([s["properties"]["title"] for s in meta.get("sheets", [])])
-    except APIError as e:
-        raise _sheets_error(e.response.status_code, config) from None
-    except (requests.ConnectionError, requests.Timeout) as e:
-        raise SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）",
-                                "インターネット接続を確かめ、しばらくしてから「最新の情報に更新」を押してください。") from None
+    except (APIError, requests.ConnectionError, requests.Timeout) as e:
+        raise _read_refusal(e, config) from None
     return raw, getattr(http.session, "calls", 0) - before
+
+
+def _read_refusal(e: Exception, config: SourceConfig) -> SourceError:
+    """What a failed Sheets read tells staff (an API error by its status, or no connection)."""
+    from gspread.exceptions import APIError
+    if isinstance(e, APIError):
+        return _sheets_error(e.response.status_code, config)
+    return SourceUnavailable(f"Google スプレッドシートに接続できません（{type(e).__name__}）",
+                             "インターネット接続を確かめ、しばらくしてから「最新の情報に更新」を押してください。")
+
+
+def _batch_values(http, config: SourceConfig, titles: list[str]) -> dict[str, list]:
+    """Title → rows of these tabs, in one values batchGet (none for no titles)."""
+    if not titles:
+        return {}
+    answer = http.values_batch_get(config.location, [_quote(t) for t in titles], params={
+        "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"})
+    return {title: block.get("values", []) for title, block in zip(titles, answer.get("valueRanges", []))}
+
+
+class _SheetsAfterSave(Mapping):
+    """Sheet title → rows for the read after a save to Google Sheets: empty (the previous read's
+    conversion is kept), and for the sheets in `later` (the ones the save wrote into) read in one
+    batchGet each only if validation asks for them (what the save wrote could not be converted on
+    its own)."""
+
+    def __init__(self, config: SourceConfig, titles: tuple, later: set[str]):
+        self._config, self._rows, self._later = config, {t: [] for t in titles}, set(later) & set(titles)
+        self._asking = threading.Lock()
+        self.requests = 0
+
+    def __getitem__(self, title: str) -> list:
+        import requests
+        from gspread.exceptions import APIError
+
+        with self._asking:
+            if title in self._later:
+                try:
+                    self._rows.update(_batch_values(sheets_client(self._config).http_client, self._config, [title]))
+                except (APIError, requests.ConnectionError, requests.Timeout) as e:
+                    raise _read_refusal(e, self._config) from None
+                self._later.discard(title)
+                self.requests += 1
+        return self._rows[title]
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 class _SheetsTabs(dict):
@@ -459,6 +501,17 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
                 and written.digests == (previous.digest, digest)):
             typed = {t: w for t, w in written.written.items() if t in parts}
         raw, requests_made = read_excel(config.location, data, skip=same, later=set(typed), digest=digest), 0
+    elif typed := _sent_to_sheets(previous, written):
+        # Right after this process's save from `previous`: the sheets it wrote into are what it
+        # sent, the others as `previous` read them (still the time of that read: the cache's TTL
+        # runs from it, so a change someone made in another tab is read no later than before).
+        titles, now = previous.sheet_titles, previous.read_at
+        raw = _SheetsAfterSave(config, titles, set(typed))
+        same = set(titles) - set(typed)
+        workbook = validate(raw, previous.workbook, same, typed)
+        parts = {t: key for t, key in previous.parts.items() if t in same}     # the next read converts the rest
+        extent = {**previous.extent, **{t: max([previous.extent[t], *(n for n, _ in w.rows)]) for t, w in typed.items()}}
+        return Snapshot(workbook, now, config.label, raw.requests, None, parts, titles, extent)
     else:
         # The titles of the last read are asked for again only when it lacked a tab of the contract
         # (the 事務局 may have added it since) or, inside read_sheets, when one was renamed or removed:
@@ -470,7 +523,25 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
         parts = raw.keys_of_content()
         same = {t for t, key in parts.items() if previous is not None and previous.parts.get(t) == key}
     workbook = validate(raw, previous.workbook if previous is not None and (same or typed) else None, same, typed)
-    return Snapshot(workbook, now, config.label, requests_made, getattr(raw, "digest", None), parts, titles)
+    extent = {t: len(rows) for t, rows in raw.items()} if config.kind == "sheets" else {}
+    return Snapshot(workbook, now, config.label, requests_made, getattr(raw, "digest", None), parts, titles, extent)
+
+
+def _sent_to_sheets(previous: Snapshot | None, written: WriteResult | None) -> dict[str, Written]:
+    """What a Google Sheets save made from `previous` wrote, by sheet title, when a read after it
+    would give exactly `previous` with that (else {}: read everything). Its new rows must have gone
+    right below each sheet's last row as read (an append into a gap of blank rows moves the rows
+    below it), its cells into tabs and headings that were there."""
+    if (written is None or written.base is None or previous is None or not written.written
+            or written.base != previous.read_at or not previous.sheet_titles or written.created or written.headers):
+        return {}
+    for title, w in written.written.items():
+        if title not in previous.extent:
+            return {}
+        numbers = [n for n, _ in w.rows]
+        if numbers and numbers != list(range(previous.extent[title] + 1, previous.extent[title] + 1 + len(numbers))):
+            return {}
+    return written.written
 
 
 def _read_file(path: Path) -> bytes | None:
@@ -518,6 +589,9 @@ class WriteResult:
     # load's `written`)
     digests: tuple[str, str] | None = None
     written: dict[str, Written] = field(default_factory=dict)
+    # Google Sheets: when the read the save was made from was taken (its `written` holds the values
+    # as sent, which a read gives back as they are: RAW input)
+    base: dt.datetime | None = None
 
 
 @dataclass
@@ -920,4 +994,12 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
     except (APIError, requests.ConnectionError, requests.Timeout) as e:
         raise _write_refusal(e, config, "保存していません。", "もう一度保存してください。") from None
     written = len(cells) + sum(1 for _, rows in appends for row in rows for v in row if v != "")
-    return _result(plan, layout, written, appended)
+    result = _result(plan, layout, written, appended)
+    if all(n for _, n in appended):              # every new row's place is known (RAW: read back as sent)
+        result.base = snapshot.read_at
+        rows_of = dict(appends)
+        for title in {t for t, *_ in cells} | set(rows_of):
+            result.written[title] = Written({(row, col): value for t, row, col, value in cells if t == title},
+                                            [(n, values) for (t, n), values in zip([a for a in appended if a[0] == title],
+                                                                                     rows_of.get(title, []))])
+    return result
