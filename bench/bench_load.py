@@ -16,10 +16,12 @@ ratio of its median to our whole load (`excel` for files, `sheets` for Google Sh
   (metadata + one values batchGet), then validation; HTTP = requests per refresh.
 - `gspread-get-all-values` — plain gspread: `open_by_key`, `worksheets()`, `get_all_values()` per tab.
 - `gspread-get-all-records` — the same with `get_all_records()` (it also turns ID "007" into 7).
-- `excel-refresh`, `sheets-refresh` — what the app does after a save: the read again with the
-  previous one and what the save wrote at hand, after one 経過記録 row was appended (Excel: the row
-  converted from what was written, no tab read again; Sheets: only the changed tab converted, in one
-  request). Timed: that refresh alone (Sheets: its own fake server in the same process).
+- `excel-refresh`, `sheets-refresh` — the read another server process (or this one's cache
+  after its TTL) makes after someone's save of one 経過記録 row, with its previous read at hand:
+  only the tab whose content changed is converted again (Excel: each sheet part's CRC; Sheets: a
+  hash of each tab's values, all tabs in one request). The read right after this process's own
+  save converts only what it wrote and reads nothing (bench_save: 「re-read requests」 0).
+  Timed: that refresh alone (Sheets: its own fake server in the same process).
 Each row checks that it read every row of the town (the generator's count) and fails otherwise.
 """
 from __future__ import annotations
@@ -101,8 +103,9 @@ def case(name: str, path: str, root: str | None) -> dict:
 
 
 def _refresh(kind: str, path: str) -> tuple[float, int, int]:
-    """(seconds, requests, rows) of the read after a save of one 経過記録 row, with the previous read
-    at hand; rows leave out the rows the bench appended."""
+    """(seconds, requests, rows) of a refresh after a save of one 経過記録 row, with the previous read
+    at hand (not what the save wrote: as another process reads); rows leave out the rows the bench
+    appended."""
     import datetime as dt
     import shutil
     import tempfile
@@ -123,10 +126,10 @@ def _refresh(kind: str, path: str) -> tuple[float, int, int]:
     snapshot = sources.load(config)
     for n in range(2):                  # the first save of a file adds its date style: measure the second
         hid = snapshot.workbook["世帯"]["世帯ID"].iloc[n]
-        written = sources.write(config, snapshot, entry.contact(snapshot.workbook, hid, day=day, method="電話",
+        sources.write(config, snapshot, entry.contact(snapshot.workbook, hid, day=day, method="電話",
                                                                 agency=None, staff="bench", text=f"bench {n}", today=day))
         start = time.perf_counter()
-        snapshot = sources.load(config, previous=snapshot, written=written)
+        snapshot = sources.load(config, previous=snapshot)
         seconds = time.perf_counter() - start
     if fake:
         fake.stop()

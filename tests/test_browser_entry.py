@@ -74,7 +74,14 @@ def choose(page, label, option):
 
 
 def saved(page, words):
-    page.locator('[data-testid="stAlert"]:visible').filter(has_text=words).wait_for()
+    """Wait for a save's message; if it never comes, fail with what the page says instead."""
+    from playwright.sync_api import TimeoutError as Timeout
+    try:
+        page.locator('[data-testid="stAlert"]:visible').filter(has_text=words).wait_for()
+    except Timeout:
+        alerts = page.locator('[data-testid="stAlert"]:visible, [data-testid="stException"]').all_inner_texts()
+        state = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+        raise AssertionError(f"no 「{words}」 on {page.url} (script {state}); the page says: {alerts}") from None
     ready(page)
 
 
