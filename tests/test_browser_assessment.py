@@ -1,7 +1,9 @@
-"""The アセスメント (別紙2-3) a 主担当機関 records on 世帯詳細, in a real headless Chromium, once on an
-Excel copy and once on Google Sheets (the fake server): the latest fills the form, a double-clicked
+"""The アセスメント (別紙2-3) a 主担当機関 records on 世帯詳細, in a real headless Chromium, on an Excel
+copy (the browser flows take the two backends in turns): the latest fills the form, a double-clicked
 save appends one row (cells checked), the sheet is printed, and the 家族構成図 and エコマップ are drawn."""
 import io
+
+import pytest
 
 from openpyxl import load_workbook
 
@@ -12,6 +14,7 @@ from tests.test_browser_entry import TODAY, double_click_save, ready, town  # no
 HEADER = schema.TABS_BY_NAME["アセスメント"].column_names
 
 
+@pytest.mark.parametrize("town", ["excel"], indirect=True)     # the other flows: the other backend
 def test_a_lead_agency_records_an_assessment_and_prints_it(page, town):  # noqa: F811 - fixtures
     sign_in(page, town.url, "houkatsu")
     page.goto(town.url + "/setai?id=H-004")

@@ -1,5 +1,5 @@
-"""The casework flow a 機関職員 does, in a real headless Chromium against `streamlit run`, once on an
-Excel copy and once on Google Sheets (the fake server over HTTP): 相談受付 → 経過記録 (double-clicked)
+"""The casework flow a 機関職員 does, in a real headless Chromium against `streamlit run`, on Google
+Sheets (the fake server over HTTP; the browser flows take the two backends in turns): 相談受付 → 経過記録 (double-clicked)
 → 段階 → 支援プラン → 同意の撤回, with the workbook cells checked after each save."""
 import datetime as dt
 import re
@@ -146,6 +146,7 @@ def type_in_grid(page, grid, row, col, columns, text, add_row=False):
     time.sleep(0.2)
 
 
+@pytest.mark.parametrize("town", ["sheets"], indirect=True)     # the other flows: the other backend
 def test_intake_contact_stage_plan_and_withdrawal(page, town):  # noqa: F811 - fixture
     sign_in(page, town.url, "houkatsu")
     households = len(town.rows("世帯"))

@@ -1,10 +1,12 @@
-"""A meeting in two browser windows, in a real headless Chromium against `streamlit run` (Excel
-copy and Google Sheets through the fake server): the operator moves to item 3 and the wall —
+"""A meeting in two browser windows, in a real headless Chromium against `streamlit run` (an Excel
+copy; a reloaded operator page on both backends): the operator moves to item 3 and the wall —
 signed in as the meeting-room 閲覧 account — follows; the wall's page and its WebSocket frames
 carry no real name and nothing typed; the operator's one save writes the decision, the new plan
 row and the 会議 row, checked in the workbook."""
 import re
 import time
+
+import pytest
 
 from lib.workbook import sources
 from lib.workbook.validate import validate
@@ -33,6 +35,7 @@ def operate(page, url) -> None:
     ready(page)
 
 
+@pytest.mark.parametrize("town", ["excel"], indirect=True)     # the other flows: the other backend
 def test_the_wall_follows_the_operator_and_the_save_reaches_the_workbook(browser, town):  # noqa: F811 - fixtures
     names = set(validate(sources.read_excel(SAMPLE))["世帯"]["表示名"])
     operator_context, operator = open_window(browser, town.url, "kyodo")

@@ -1,6 +1,8 @@
-"""アウトリーチ as the outreach worker does it, in a real headless Chromium on both backends: a contact
-with someone not yet in 受付 (pressed again while it saves: one row), then 「相談受付へ」 when they agree — the new 世帯 with its history in
-one save (cells checked) — and the new household opened from the link."""
+"""アウトリーチ as the outreach worker does it, in a real headless Chromium on Google Sheets (the fake
+server; the browser flows take the two backends in turns): a contact with someone not yet in 受付
+(pressed again while it saves: one row), then 「相談受付へ」 when they agree — the new 世帯 with its history in one save (cells checked) — and the new household opened from the link."""
+
+import pytest
 
 from lib.workbook import schema
 from tests.test_browser import browser, page, sign_in  # noqa: F401 - fixtures
@@ -9,6 +11,7 @@ from tests.test_browser_entry import TODAY, choose, press_again_while_saving, re
 HEADER = schema.TABS_BY_NAME["アウトリーチ"].column_names
 
 
+@pytest.mark.parametrize("town", ["sheets"], indirect=True)     # the other flows: the other backend
 def test_a_contact_then_into_uketsuke(page, town):  # noqa: F811 - fixtures
     sign_in(page, town.url, "kyodo")
     page.goto(town.url + "/outreach")

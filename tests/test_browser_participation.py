@@ -1,6 +1,8 @@
-"""参加支援 as a person does it, in a real headless Chromium on both backends: on 社会資源マップ a
+"""参加支援 as a person does it, in a real headless Chromium on Google Sheets (the fake server): on 社会資源マップ a
 suggestion for a household leads straight into 世帯詳細's 打診 (the 受入先 already chosen), then the
 next step; the 参加支援 cells are checked after each save and the 受入実績 counts the matching."""
+
+import pytest
 
 from lib.workbook import schema
 from tests.test_browser import browser, page, sign_in  # noqa: F401 - fixtures
@@ -9,6 +11,7 @@ from tests.test_browser_entry import TODAY, double_click_save, choose, ready, sa
 HEADER = schema.TABS_BY_NAME["参加支援"].column_names
 
 
+@pytest.mark.parametrize("town", ["sheets"], indirect=True)     # the other flows: the other backend
 def test_from_a_suggestion_to_a_visit(page, town):  # noqa: F811 - fixtures
     sign_in(page, town.url, "kyodo")
     page.goto(town.url + "/shigen")

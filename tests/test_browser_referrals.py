@@ -1,7 +1,9 @@
-"""The つなぎ flow between three agencies in a real headless Chromium, on Excel and on the fake Sheets
-server: 包括 (A) asks 多機関協働 (B), B returns it with a reason, A asks again, B accepts, A closes the
+"""The つなぎ flow between three agencies in a real headless Chromium, on an Excel copy (the browser
+flows take the two backends in turns): 包括 (A) asks 多機関協働 (B), B returns it with a reason, A asks again, B accepts, A closes the
 case with its 評価 and つながり評価, and the automatic 引継ぎ reaches みどりの里 (C) — rows checked after each step."""
 import time
+
+import pytest
 
 from tests.test_browser import browser, sign_in  # noqa: F401 - fixtures
 from tests.test_browser_entry import TODAY, choose, ready, saved, town  # noqa: F401 - town: Excel and Sheets
@@ -46,6 +48,7 @@ def answer(page, town, referral_id, action, comment=""):
     saved(page, f"依頼 {referral_id} を")
 
 
+@pytest.mark.parametrize("town", ["excel"], indirect=True)     # the other flows: the other backend
 def test_request_return_ask_again_accept_close_and_hand_over(browser, town):  # noqa: F811 - fixture
     hid = next(r[0] for r in town.rows("世帯")[1:] if r[6] == HOUKATSU and r[4] == "あり" and r[5] == "支援中")
     a, b = person(browser, town, "houkatsu"), person(browser, town, "kyodo")
