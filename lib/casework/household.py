@@ -71,11 +71,12 @@ def build_detail(workbook: Workbook, household_id: str, today: dt.date, projecti
     plans = workbook[schema.PLANS]
     plans = plans[plans["世帯ID"] == hid]
     contacts = workbook[schema.CONTACTS]
-    contacts = contact_history(contacts[contacts["世帯ID"] == hid])
+    contacts = contacts[contacts["世帯ID"] == hid]
+    hh = workbook[schema.HOUSEHOLDS]
+    last = board.last_contacts(hh[hh["世帯ID"] == hid], contacts).get(hid)      # from its own 経過記録 only
+    contacts = contact_history(contacts)
     meetings = workbook[schema.MEETINGS]
     meetings = meetings[meetings["対象世帯"].map(lambda ids: hid in ids).astype(bool)].sort_values("開催日", ascending=False)
-    hh = workbook[schema.HOUSEHOLDS]
-    last = board.last_contacts(hh[hh["世帯ID"] == hid], workbook[schema.CONTACTS]).get(hid)
     ages = [int(a) for a in members["年齢"].dropna()]
     member_cols = ["記号", "続柄", "年代" if projection else "年齢", "分野"] + ([] if projection else ["状況"])
     contact_cols = ["日付", "機関", "担当者", "方法"] + ([] if projection else ["内容", "訂正"])
