@@ -785,15 +785,22 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
         temp.unlink(missing_ok=True)
     result = _result(plan, layout, written, appended)
     result.digests = (base, _file_hash(new_data))
-    rows_of = dict(appends)
-    for title in {t for t, *_ in cells} | set(rows_of):
-        if title in rows_of and title not in in_place:
-            continue                   # rows went into formatted rows of the sheet: their styles decide
-        numbers = [n for t, n in appended if t == title]
-        result.written[title] = Written(
-            {(row, col): xlsx_cells.as_read(value) for t, row, col, value in cells if t == title},
-            [(n, [xlsx_cells.as_read(v) for v in values]) for n, values in zip(numbers, rows_of.get(title, []))])
+    # (rows that went into formatted rows of a sheet take their styles: only a read can tell)
+    result.written = _written_by_sheet(cells, appends, appended, xlsx_cells.as_read,
+                                       unsure={t for t, _ in appends} - in_place)
     return result
+
+
+def _written_by_sheet(cells, appends, appended, as_read, unsure=frozenset()) -> dict[str, Written]:
+    """What a save wrote into each sheet as a read gives it back (`as_read` of each value sent):
+    its cells and its new rows at the rows they went to; a sheet in `unsure` is left out (read)."""
+    rows_of = dict(appends)
+    out = {}
+    for title in ({t for t, *_ in cells} | set(rows_of)) - set(unsure):
+        numbers = [n for t, n in appended if t == title]
+        out[title] = Written({(row, col): as_read(value) for t, row, col, value in cells if t == title},
+                             [(n, [as_read(v) for v in values]) for n, values in zip(numbers, rows_of.get(title, []))])
+    return out
 
 
 def _result(plan, layout: _Layout, written: int, appended: list[tuple[str, int]]) -> WriteResult:
@@ -997,9 +1004,5 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
     result = _result(plan, layout, written, appended)
     if all(n for _, n in appended):              # every new row's place is known (RAW: read back as sent)
         result.base = snapshot.read_at
-        rows_of = dict(appends)
-        for title in {t for t, *_ in cells} | set(rows_of):
-            result.written[title] = Written({(row, col): value for t, row, col, value in cells if t == title},
-                                            [(n, values) for (t, n), values in zip([a for a in appended if a[0] == title],
-                                                                                     rows_of.get(title, []))])
+        result.written = _written_by_sheet(cells, appends, appended, lambda value: value)
     return result
