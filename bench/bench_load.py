@@ -18,8 +18,9 @@ ratio of its median to our whole load (`excel` for files, `sheets` for Google Sh
 - `gspread-get-all-records` — the same with `get_all_records()` (it also turns ID "007" into 7).
 - `excel-refresh`, `sheets-refresh` — the read another server process (or this one's cache
   after its TTL) makes after someone's save of one 経過記録 row, with its previous read at hand:
-  only the tab whose content changed is converted again (Excel: each sheet part's CRC; Sheets: a
-  hash of each tab's values, all tabs in one request). The read right after this process's own
+  only the tab whose content changed is converted again (Excel: each sheet part's CRC, and of a
+  sheet whose earlier rows are still byte for byte as read, only the rows appended below them;
+  Sheets: a hash of each tab's values, all tabs in one request). The read right after this process's own
   save converts only what it wrote and reads nothing (bench_save: 「re-read requests」 0).
   Timed: that refresh alone (Sheets: its own fake server in the same process).
 Each row checks that it read every row of the town (the generator's count) and fails otherwise.

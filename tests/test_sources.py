@@ -413,6 +413,55 @@ def test_a_read_after_this_processs_own_save_converts_what_it_wrote_as_a_whole_r
     assert "手で足した" in set(later.workbook["経過記録"]["内容"])
 
 
+@pytest.mark.parametrize("kind, appended, whole", [
+    ("経過記録", {"経過記録"}, set()), ("段階", {"段階履歴"}, {"世帯"}), ("rows with problems", {"経過記録"}, set()),
+    ("a key taken twice", {"機関"}, set()), ("a new heading", set(), {"機関"}),
+    ("a row from its second column", {"経過記録"}, set()), ("an old cell edited and a row added", set(), {"経過記録"}),
+    ("rows of two tabs", {"経過記録", "機関"}, set()), ("経過記録 of a file with shared strings", {"経過記録"}, set()),
+])
+def test_an_excel_refresh_after_another_processs_save_converts_only_the_rows_it_appended(kind, appended, whole,
+                                                                                       tmp_path):
+    """Another server process saved into the file (the rows appended below, every other byte of
+    the sheet as it was): this process's refresh converts only those rows, read from the saved
+    file by the same reader, and gets exactly what a whole read gives — problems, duplicate keys,
+    a row starting in its second column. A sheet changed in any other way is read whole."""
+    from lib.workbook import xlsx_cells
+    from lib.workbook.writeplan import NewRow, WritePlan
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    if kind.endswith("shared strings"):                       # as Excel writes text: in sharedStrings.xml
+        import openpyxl
+        openpyxl.load_workbook(path).save(path)
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
+    _save("経過記録", config, sources.load(config))          # the file's first save adds the date style
+    first = sources.load(config)                              # this process's last read
+    other = sources.load(config)                              # the other process's
+    if kind == "a row from its second column":
+        plan = WritePlan(appends=[NewRow("経過記録", {"世帯ID": "H-004", "方法": "電話", "内容": "日付なし"})])
+    elif kind == "rows of two tabs":
+        plan = WritePlan(appends=[NewRow("経過記録", {"日付": TODAY_INC, "世帯ID": "H-004", "方法": "電話", "内容": "a"}),
+                                  NewRow("機関", {"機関名": "新しい機関", "分野": "その他"})])
+    elif kind == "an old cell edited and a row added":
+        at = first.workbook.headers["経過記録"].positions
+        path.write_bytes(xlsx_cells.apply(path.read_bytes(), xlsx_cells.Edits(cells=[("経過記録", 2, at["内容"], "直した")]))[0])
+        other = sources.load(config)
+        plan = _written_plan("経過記録", other.workbook)
+    else:
+        plan = _written_plan(kind.removesuffix(" of a file with shared strings"), other.workbook)
+    sources.write(config, other, plan)
+    again = sources.load(config, previous=first)
+    _same_workbook(again.workbook, sources.load(config).workbook)
+    for tab in {t for t, kept in again.workbook.converted.items() if kept is not first.workbook.converted.get(t)}:
+        before, after = first.workbook.converted[tab][1], again.workbook.converted[tab][1]
+        kept = sum(a is b for a, b in zip(after, before))
+        assert tab in appended | whole
+        assert kept == (len(before) if tab in appended else 0), tab
+    if kind == "a row from its second column":
+        assert "日付なし" not in set(again.workbook["経過記録"]["内容"])       # 日付 is required: left out, said
+        said = [(p.column, p.household) for p in again.workbook.problems if "必須の「日付」が空" in p.message]
+        assert ("日付", "H-004") in said and not any("必須の「日付」が空" in p.message for p in first.workbook.problems)
+
+
 def test_a_refresh_of_google_sheets_is_one_request(fake_sheets):
     fake, root = fake_sheets
     config = sheets_config(root)

@@ -110,6 +110,8 @@ class Snapshot:
     # Google Sheets: every sheet title (a refresh reuses them), and the rows each sheet had:
     sheet_titles: tuple = ()
     extent: dict = field(default_factory=dict, compare=False, repr=False)
+    # Excel: the file's bytes as read (a refresh compares the sheets that changed with them):
+    package: bytes | None = field(default=None, compare=False, repr=False)
     # What sessions derive from this read (scoped copies, the board …), computed once for all:
     derived: Derived = field(default_factory=Derived, compare=False, repr=False)
 
@@ -450,11 +452,11 @@ def read_raw(config: SourceConfig, data: bytes | None = None) -> tuple[RawWorkbo
     return read_sheets(config)
 
 
-def excel_part_keys(data: bytes) -> dict[str, str]:
+def excel_part_keys(data: bytes) -> dict[str, tuple]:
     """Sheet title → a key of its content in an .xlsx package, from the zip directory's CRCs alone
-    (nothing is decompressed but the workbook's part list): the sheet's own part, and the parts
-    every sheet's values depend on (shared strings, styles, the workbook part). {} when the file
-    is not an .xlsx package."""
+    (nothing is decompressed but the workbook's part list): (the sheet's own part, its CRC, the
+    CRCs of the parts every sheet's values depend on: shared strings, styles, the date system of
+    the workbook part). {} when the file is not an .xlsx package."""
     import io
     import zipfile
     try:
@@ -468,7 +470,52 @@ def excel_part_keys(data: bytes) -> dict[str, str]:
     # only on the date system:
     dates = "1904" if re.search(rb'date1904="(1|true)"', listed["xl/workbook.xml"]) else "1900"
     common = "/".join(str(crc.get(p)) for p in ("xl/sharedStrings.xml", "xl/styles.xml")) + "/" + dates
-    return {title: f"{part}:{crc[part]}:{common}" for title, part in parts.items() if part in crc}
+    return {title: (part, crc[part], common) for title, part in parts.items() if part in crc}
+
+
+def _rows_appended(before: bytes, after: bytes, titles) -> dict[str, Written]:
+    """By sheet title, the rows appended below each of `titles` since the Excel package `before`
+    (which an earlier read converted) became `after`, as reading `after` gives them back; a sheet
+    whose change is anything else (see xlsx_cells.rows_added) is left out, to be read whole.
+    python-calamine reads the added rows from a small package of them alone, with `after`'s
+    styles and shared strings: the same reader, the same dates and numbers as a whole read."""
+    import io
+    import zipfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from python_calamine import CalamineWorkbook
+
+    if not titles:
+        return {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(before)) as old, zipfile.ZipFile(io.BytesIO(after)) as new:
+            sheet_parts = xlsx_cells._sheet_parts({n: new.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
+            wanted = {title: sheet_parts[title] for title in titles if title in sheet_parts}
+            with ThreadPoolExecutor(2) as pool:      # inflating two tens of MB: zlib lets go of the GIL
+                made = {part: xlsx_cells.rows_added(*pool.map(lambda z: z.read(part), (old, new)))
+                        for part in wanted.values()}
+            made = {part: xml for part, xml in made.items() if xml is not None}
+            if not made:
+                return {}
+            small = io.BytesIO()
+            others = set(sheet_parts.values()) - set(made)
+            with zipfile.ZipFile(small, "w") as out:
+                for info in new.infolist():
+                    if info.filename in made:
+                        out.writestr(info.filename, made[info.filename])
+                    elif info.filename not in others and not xlsx_cells._copy_compressed(new, info, out):
+                        out.writestr(info, new.read(info))
+        book = CalamineWorkbook.from_filelike(io.BytesIO(small.getvalue()))
+        found = {}
+        for title, part in wanted.items():
+            if part in made:
+                sheet = book.get_sheet_by_name(title)
+                if sheet.start is not None:
+                    (top, left), rows = sheet.start, sheet.to_python(skip_empty_area=True)
+                    found[title] = Written(rows=[(top + 1 + i, [""] * left + list(r)) for i, r in enumerate(rows)])
+        return found
+    except Exception:               # noqa: BLE001 - a package this does not follow: read those sheets whole
+        return {}
 
 
 def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapshot | None = None,
@@ -500,6 +547,11 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
         if (written is not None and written.digests and previous is not None and data is not None
                 and written.digests == (previous.digest, digest)):
             typed = {t: w for t, w in written.written.items() if t in parts}
+        elif previous is not None and previous.package is not None and data is not None:
+            # Another process's save: of a sheet whose own part alone changed, only the rows it
+            # appended are converted (else the sheet is read whole).
+            typed = _rows_appended(previous.package, data, [
+                t for t, key in parts.items() if t not in same and _its_part_alone(previous.parts.get(t), key)])
         raw, requests_made = read_excel(config.location, data, skip=same, later=set(typed), digest=digest), 0
     elif typed := _sent_to_sheets(previous, written):
         # Right after this process's save from `previous`: the sheets it wrote into are what it
@@ -524,7 +576,13 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
         same = {t for t, key in parts.items() if previous is not None and previous.parts.get(t) == key}
     workbook = validate(raw, previous.workbook if previous is not None and (same or typed) else None, same, typed)
     extent = {t: len(rows) for t, rows in raw.items()} if config.kind == "sheets" else {}
-    return Snapshot(workbook, now, config.label, requests_made, getattr(raw, "digest", None), parts, titles, extent)
+    return Snapshot(workbook, now, config.label, requests_made, getattr(raw, "digest", None), parts, titles, extent,
+                    package=data if config.kind == "excel" else None)
+
+
+def _its_part_alone(before: tuple | None, now: tuple) -> bool:
+    """Whether of two keys of an Excel sheet's content (excel_part_keys) only its part's CRC differs."""
+    return before is not None and before[0] == now[0] and before[2] == now[2]
 
 
 def _sent_to_sheets(previous: Snapshot | None, written: WriteResult | None) -> dict[str, Written]:

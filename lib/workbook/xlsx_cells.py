@@ -351,6 +351,25 @@ def _append_in_place(data: bytes, rows: list[list], styles: _Styles) -> tuple[by
     return b"".join((head, whole[begin:end], _rows_xml(new), whole[end:])), numbers, written   # one copy of the part
 
 
+def rows_added(before: bytes, after: bytes) -> bytes | None:
+    """A worksheet part holding only the rows that `after` has below every row of `before` (the
+    same sheet's part as an earlier read found it), when all of `before`'s rows are still in
+    `after` byte for byte, as an append in place leaves them (the rows another server process
+    appended). None for any other change — a cell edited, a row inserted or removed, the file
+    saved by Excel (it writes every part anew), nothing added, a shape not handled — and then the
+    caller reads the sheet whole."""
+    old, new = _plain_sheet(before), _plain_sheet(after)
+    if old is None or new is None or old[0] != new[0]:
+        return None
+    rows = memoryview(before)[old[1]:old[2]]                # <sheetData…> and every row as it was
+    if before.find(b"<row", old[1], old[2]) < 0 or not after.startswith(rows, new[1]):
+        return None
+    added = after[new[1] + len(rows):new[2]]
+    if not added.lstrip().startswith(b"<row"):
+        return None
+    return new[0] + b"<sheetData>" + added + b"</sheetData></worksheet>"
+
+
 def _append_rows(sheet: _Sheet, rows: list[list], styles: _Styles, last: int) -> tuple[list[int], int]:
     """`rows` written below row `last` (the last one holding a value): their row numbers and the
     cells written (a row of blanks writes nothing and the next row takes its place)."""
