@@ -55,7 +55,9 @@ FORWARDS = [st.Page(_go(by_path["top"]), title="ホーム", url_path="index", de
               for name, to in aliases.items() if name != "index")]
 
 # Navigation comes before the sign-in form so that a bookmarked link (…/setai?id=H-001,
-# …?mode=projection) still leads to its page once the person has signed in:
+# …?mode=projection) still leads to its page once the person has signed in; a new session is
+# signed in by its re-login cookie before it, so that a link opened from a mail shows the menu:
+ui.sign_in_by_cookie()
 page = st.navigation(PAGES + [IMPORT_PAGE, ADMIN_PAGE] + FORWARDS, position="sidebar" if st.session_state.get("authentication_status")
                      else "hidden")
 user = ui.current_user()

@@ -251,12 +251,15 @@ def test_every_documented_link_and_v1_file_name_opens_its_page(browser, writable
     context, page = window(browser)
     try:
         sign_in(page, writable_url)
-        for link, heading, path in others:
+        for link, heading, path in [*others, ("/setai?id=H-004", "木下世帯", "/setai")]:     # a forward, then a page
             page.goto(writable_url + link)
             page.get_by_role("heading", name=heading, exact=True).first.wait_for()
             wait_ready(page)
             assert page.locator('[data-testid="stException"]').count() == 0
             assert page.url.split("?")[0].endswith(path), (link, page.url)
+            # Signed in again by the cookie on the page's first run, which shows the menu (no click needed):
+            menu = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="ケースボード", exact=True)
+            assert menu.is_visible(), link
     finally:
         context.close()
 

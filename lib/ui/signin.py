@@ -141,6 +141,25 @@ def end_session(reason: str = "") -> None:
         st.session_state["_ended"] = reason
 
 
+def sign_in_by_cookie(auth: tuple[users.AuthSettings, dict] | None = None) -> None:
+    """A new session (a link opened, a reload, a second tab) signs in with the browser's re-login
+    cookie when it still holds (audited). Draws nothing, so app.py calls it before the menu: the
+    first run of a link opened from a mail already shows the menu. current_user() then checks the
+    sign-in as on every run."""
+    if _TOKEN in st.session_state or st.session_state.get("_ended"):
+        return
+    cookie = _cookie()
+    auth = auth or (_auth(stop=False) if cookie else None)
+    if not cookie or auth is None:
+        return
+    check = token_check(cookie, auth)
+    if check.username is not None:
+        _begin(check.username, auth[1], cookie)
+        audit("sign_in_cookie", user=check.username, address=_client())
+    elif check.reason == "expired":
+        st.session_state["_ended"] = "expired"
+
+
 def current_user() -> users.User | None:
     """Who is signed in, or None. Checked on every run: this session's token must still be good
     (not signed out anywhere, user present and enabled, not expired); a new session may sign in
@@ -148,14 +167,7 @@ def current_user() -> users.User | None:
     auth = _auth()
     config = auth[1]
     if _TOKEN not in st.session_state:
-        cookie = _cookie()
-        if cookie and not st.session_state.get("_ended"):
-            check = token_check(cookie, auth)
-            if check.username is not None:
-                _begin(check.username, config, cookie)
-                audit("sign_in_cookie", user=check.username, address=_client())
-            elif check.reason == "expired":
-                st.session_state["_ended"] = "expired"
+        sign_in_by_cookie(auth)
         if _TOKEN not in st.session_state:
             return None
     check = token_check(auth=auth)
