@@ -462,6 +462,25 @@ def test_an_excel_refresh_after_another_processs_save_converts_only_the_rows_it_
         assert ("日付", "H-004") in said and not any("必須の「日付」が空" in p.message for p in first.workbook.problems)
 
 
+@pytest.mark.parametrize("kind, converted_again", [("段階", {"段階履歴"}), ("経過記録", {"経過記録"})])
+def test_a_sheets_refresh_after_this_processs_save_keeps_what_the_save_read_whole(kind, converted_again, fake_sheets):
+    """A Google Sheets save reads the rows it checks whole (世帯, 同意記録) and knows what it wrote
+    into them: the next refresh, nobody else having changed anything, converts again only the
+    tabs the save appended to without reading them — and gives what a whole read gives."""
+    config = sheets_config(fake_sheets[1])
+    first = sources.load(config)
+    result = sources.write(config, first, _written_plan(kind, first.workbook))
+    assert set(result.keys) == ({"世帯"} if kind == "段階" else set())
+    again = sources.load(config, previous=first, written=result)
+    later = sources.load(config, previous=again)
+    _same_workbook(later.workbook, sources.load(config).workbook)
+    assert {t for t, kept in later.workbook.converted.items() if kept is not again.workbook.converted.get(t)} == converted_again
+    # Someone changes a 世帯 cell meanwhile: its key no longer matches, and the change is read.
+    fake_sheets[0].books[SHEET_KEY]["世帯"][4][1] = "手で直した名前"
+    changed = sources.load(config, previous=later)
+    assert "手で直した名前" in set(changed.workbook["世帯"]["表示名"])
+
+
 def test_a_refresh_of_google_sheets_is_one_request(fake_sheets):
     fake, root = fake_sheets
     config = sheets_config(root)

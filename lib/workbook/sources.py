@@ -561,7 +561,10 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
         raw = _SheetsAfterSave(config, titles, set(typed))
         same = set(titles) - set(typed)
         workbook = validate(raw, previous.workbook, same, typed)
-        parts = {t: key for t, key in previous.parts.items() if t in same}     # the next read converts the rest
+        # (the sheets it wrote into, by what they hold now when the save read them whole; the next
+        # read converts the others)
+        parts = {**{t: key for t, key in previous.parts.items() if t in same},
+                 **{t: key for t, key in written.keys.items() if t in typed}}
         extent = {**previous.extent, **{t: max([previous.extent[t], *(n for n, _ in w.rows)]) for t, w in typed.items()}}
         return Snapshot(workbook, now, config.label, raw.requests, None, parts, titles, extent)
     else:
@@ -648,8 +651,11 @@ class WriteResult:
     digests: tuple[str, str] | None = None
     written: dict[str, Written] = field(default_factory=dict)
     # Google Sheets: when the read the save was made from was taken (its `written` holds the values
-    # as sent, which a read gives back as they are: RAW input)
+    # as sent, which a read gives back as they are: RAW input), and the key of content of each
+    # sheet it read whole and wrote into, as it is after the save (the next check or refresh
+    # converts it again only if someone changed it since)
     base: dt.datetime | None = None
+    keys: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -668,13 +674,15 @@ def _tabs_of(plan) -> set[str]:
     return {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}
 
 
-def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None) -> _Layout:
+def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None, same=frozenset()) -> _Layout:
     """Check the plan against the sheet as it is now and lay it out; refuses (WriteConflict) when a
     touched row changed or a new ID was taken, and (WriteRefused) when a row it updates has no tab.
     A tab the plan appends to that the sheet lacks is added with the schema's header row, and a
     column it writes that a header lacks is added after the last header cell: nothing moves.
     `raw` is the sheet read again; None when the file is byte for byte the one `snapshot` was
-    read from (nobody saved since), so the snapshot is what a re-read would give."""
+    read from (nobody saved since), so the snapshot is what a re-read would give. `same`: the
+    sheets of `raw` whose content is still what `snapshot` converted (their rows are not
+    converted again)."""
     titles = dict(snapshot.workbook.titles)
     present = set(raw) if raw is not None else set(titles.values())
     new_tabs = []
@@ -689,7 +697,7 @@ def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None) -> _Layout:
         titles[tab] = tab
         new_tabs.append(tab)
     fresh = (snapshot.workbook if raw is None
-             else validate({t: raw[t] for t in _check_titles(plan, titles) if t in raw}))
+             else validate({t: raw[t] for t in _check_titles(plan, titles) if t in raw}, snapshot.workbook, same))
     found, rows = locate(plan, fresh)
     if found:
         raise WriteConflict(found)
@@ -700,7 +708,7 @@ def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None) -> _Layout:
             header, free = {c: i for i, c in enumerate(schema.TABS_BY_NAME[tab].column_names)}, 0
             new_headers += [(title, i, c) for c, i in header.items()]
         else:
-            known = (snapshot.workbook.headers[tab] if raw is None
+            known = (snapshot.workbook.headers[tab] if raw is None or title in same
                      else Header.of(schema.TABS_BY_NAME[tab], (raw.get(title) or [[]])[0]))
             header, free = dict(known.positions), known.free
         wanted = [c.column for c in plan.changes if c.tab == tab]
@@ -815,8 +823,11 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
     if snapshot.digest is not None and snapshot.digest == base:
         raw = None                       # nobody saved since the snapshot: it is the re-read
     else:
-        raw = read_excel(path, data, only=set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)})
-    layout = _layout(plan, snapshot, raw)
+        # (a sheet whose part is as the snapshot read it is not read nor converted again)
+        same = {t for t, key in excel_part_keys(data).items() if snapshot.parts.get(t) == key}
+        raw = read_excel(path, data, only=set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)},
+                         skip=same, digest=base)
+    layout = _layout(plan, snapshot, raw, same if raw is not None else frozenset())
     cells = _cells_to_write(plan, layout, for_sheets=False)
     appends = _appended_rows(plan, layout, for_sheets=False)
     in_place: set[str] = set()
@@ -1038,7 +1049,10 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
         answer = http.values_batch_get(config.location, [_quote(t) for t in checked] + [f"{_quote(t)}!1:1" for t in headers_only],
                                        params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"})
         raw = {t: block.get("values", []) for t, block in zip(touched, answer.get("valueRanges", []))}
-        layout = _layout(plan, snapshot, raw)
+        # (a sheet whose values are as the snapshot read them is not converted again)
+        same = {t for t, key in _SheetsTabs({t: raw[t] for t in checked}).keys_of_content().items()
+                if snapshot.parts.get(t) == key}
+        layout = _layout(plan, snapshot, raw, same)
         cells = _cells_to_write(plan, layout, for_sheets=True)
         appends = _appended_rows(plan, layout, for_sheets=True)
         if layout.new_tabs:
@@ -1063,4 +1077,30 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
     if all(n for _, n in appended):              # every new row's place is known (RAW: read back as sent)
         result.base = snapshot.read_at
         result.written = _written_by_sheet(cells, appends, appended, lambda value: value)
+        after = {t: _rows_after(raw[t], result.written[t]) for t in checked if t in result.written}
+        result.keys = _SheetsTabs({t: rows for t, rows in after.items() if rows is not None}).keys_of_content()
     return result
+
+
+def _rows_after(rows: list, written: Written) -> list | None:
+    """A Google Sheets tab's rows (as a values batchGet gives them) after a save wrote `written`
+    into them, as a read would give them back (RAW: values as sent; a row without its blank cells
+    at the end); None when its new rows did not go right below them."""
+    def trimmed(row: list) -> list:
+        end = len(row)
+        while end and row[end - 1] in ("", None):
+            end -= 1
+        return row[:end]
+
+    rows = list(rows)
+    for (n, col), value in written.cells.items():
+        if n > len(rows):
+            return None
+        row = list(rows[n - 1]) + [""] * max(0, col + 1 - len(rows[n - 1]))
+        row[col] = value
+        rows[n - 1] = trimmed(row)
+    for n, values in written.rows:
+        if n != len(rows) + 1:
+            return None
+        rows.append(trimmed(list(values)))
+    return rows
