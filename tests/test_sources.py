@@ -462,6 +462,56 @@ def test_an_excel_refresh_after_another_processs_save_converts_only_the_rows_it_
         assert ("日付", "H-004") in said and not any("必須の「日付」が空" in p.message for p in first.workbook.problems)
 
 
+@pytest.mark.parametrize("other, mine, refused", [
+    ("intake", "段階", None),                   # 世帯 and 同意記録 only grew: my row is where it was
+    ("intake", "intake", "TAKEN"),               # the other took the 世帯ID my intake was about to use
+    ("段階", "段階", "changed"),                  # the other changed the very 世帯 row: refused, said
+    ("経過記録", "段階", None),                  # a tab my save does not check
+])
+def test_an_excel_save_after_another_processs_save_checks_what_is_there_now(other, mine, refused, tmp_path):
+    """Two server processes on one file: the other saved after this one's read. This save's check
+    converts only the rows the other appended to the sheets it checks (a sheet changed otherwise is
+    read whole), and it writes exactly what it writes after a whole read — or refuses, saying what
+    changed."""
+    import dataclasses
+
+    from lib.casework import entry
+    from tests.test_entry import intake_form
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    config = sources.resolve({"TSUNAGU_WORKBOOK": str(path), "TSUNAGU_BACKUP_DIR": str(tmp_path / "b")}, {})
+    _save("経過記録", config, sources.load(config))          # the file's first save adds the date style
+    mine_read, others_read = sources.load(config), sources.load(config)
+
+    def plan(kind, book):
+        if kind == "intake":
+            return entry.intake(book, intake_form(), taken=set(book["世帯"]["世帯ID"]), today=TODAY_INC, by="高野")[0]
+        return _written_plan(kind, book)
+
+    before = path.read_bytes()
+    sources.write(config, others_read, plan(other, others_read.workbook))
+    after = path.read_bytes()
+    appended = sources._rows_appended(before, after, ["世帯", "同意記録"])
+    assert set(appended) == ({"世帯", "同意記録"} if other == "intake" else set())
+    results = []
+    for whole in (False, True):           # this process's read as it is, and as if it kept no package
+        path.write_bytes(after)
+        snapshot = mine_read if not whole else dataclasses.replace(mine_read, package=None)
+        try:
+            result = sources.write(config, snapshot, plan(mine, mine_read.workbook))
+        except sources.WriteConflict as e:
+            results.append(("refused", sorted((c.tab, c.column, c.now) for c in e.conflicts)))
+            continue
+        results.append((result.cells, result.rows, dict(sources.read_excel(path))))
+    assert results[0] == results[1]
+    if refused is None:
+        assert results[0][0] != "refused"
+        assert "見守り" in set(sources.load(config).workbook["世帯"].set_index("世帯ID").loc[["H-004"], "段階"])
+    else:
+        assert results[0][0] == "refused"
+        assert (refused == "TAKEN") == any("ほかの行で使われています" in str(now) for _, _, now in results[0][1])
+
+
 @pytest.mark.parametrize("kind, converted_again", [("段階", {"段階履歴"}), ("経過記録", {"経過記録"})])
 def test_a_sheets_refresh_after_this_processs_save_keeps_what_the_save_read_whole(kind, converted_again, fake_sheets):
     """A Google Sheets save reads the rows it checks whole (世帯, 同意記録) and knows what it wrote

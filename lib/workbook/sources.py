@@ -224,6 +224,9 @@ class _ExcelTabs(Mapping):
     def __iter__(self):
         return iter(self._futures)
 
+    def __contains__(self, title) -> bool:          # (Mapping's would read the tab)
+        return title in self._futures
+
     def __len__(self) -> int:
         return len(self._futures)
 
@@ -674,7 +677,8 @@ def _tabs_of(plan) -> set[str]:
     return {c.tab for c in plan.changes} | {a.tab for a in plan.appends} | {t for t, _ in plan.expected}
 
 
-def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None, same=frozenset()) -> _Layout:
+def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None, same=frozenset(),
+            appended: Mapping[str, Written] | None = None) -> _Layout:
     """Check the plan against the sheet as it is now and lay it out; refuses (WriteConflict) when a
     touched row changed or a new ID was taken, and (WriteRefused) when a row it updates has no tab.
     A tab the plan appends to that the sheet lacks is added with the schema's header row, and a
@@ -682,7 +686,8 @@ def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None, same=frozenset())
     `raw` is the sheet read again; None when the file is byte for byte the one `snapshot` was
     read from (nobody saved since), so the snapshot is what a re-read would give. `same`: the
     sheets of `raw` whose content is still what `snapshot` converted (their rows are not
-    converted again)."""
+    converted again); `appended`: the sheets that only had rows appended since, with those rows
+    (only they are converted)."""
     titles = dict(snapshot.workbook.titles)
     present = set(raw) if raw is not None else set(titles.values())
     new_tabs = []
@@ -697,7 +702,7 @@ def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None, same=frozenset())
         titles[tab] = tab
         new_tabs.append(tab)
     fresh = (snapshot.workbook if raw is None
-             else validate({t: raw[t] for t in _check_titles(plan, titles) if t in raw}, snapshot.workbook, same))
+             else validate(_Only(raw, _check_titles(plan, titles)), snapshot.workbook, same, appended))
     found, rows = locate(plan, fresh)
     if found:
         raise WriteConflict(found)
@@ -708,7 +713,7 @@ def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None, same=frozenset())
             header, free = {c: i for i, c in enumerate(schema.TABS_BY_NAME[tab].column_names)}, 0
             new_headers += [(title, i, c) for c, i in header.items()]
         else:
-            known = (snapshot.workbook.headers[tab] if raw is None or title in same
+            known = (snapshot.workbook.headers[tab] if raw is None or title in same or title in (appended or {})
                      else Header.of(schema.TABS_BY_NAME[tab], (raw.get(title) or [[]])[0]))
             header, free = dict(known.positions), known.free
         wanted = [c.column for c in plan.changes if c.tab == tab]
@@ -720,6 +725,25 @@ def _layout(plan, snapshot: Snapshot, raw: RawWorkbook | None, same=frozenset())
                 free += 1
         headers[tab] = header
     return _Layout(titles, headers, rows, new_tabs, new_headers)
+
+
+class _Only(Mapping):
+    """The sheets of a raw workbook among `titles`, each read only when asked for (a sheet whose
+    appended rows are converted on their own is not read)."""
+
+    def __init__(self, raw: RawWorkbook, titles):
+        self._raw, self._titles = raw, [t for t in titles if t in raw]
+
+    def __getitem__(self, title: str) -> list:
+        if title not in self._titles:
+            raise KeyError(title)
+        return self._raw[title]
+
+    def __iter__(self):
+        return iter(self._titles)
+
+    def __len__(self) -> int:
+        return len(self._titles)
 
 
 def _check_titles(plan, titles: dict[str, str]) -> list[str]:
@@ -823,11 +847,17 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
     if snapshot.digest is not None and snapshot.digest == base:
         raw = None                       # nobody saved since the snapshot: it is the re-read
     else:
-        # (a sheet whose part is as the snapshot read it is not read nor converted again)
-        same = {t for t, key in excel_part_keys(data).items() if snapshot.parts.get(t) == key}
-        raw = read_excel(path, data, only=set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)},
-                         skip=same, digest=base)
-    layout = _layout(plan, snapshot, raw, same if raw is not None else frozenset())
+        # (a sheet whose part is as the snapshot read it is not read nor converted again; of one
+        # that another process only appended to, only those rows are)
+        # (the headings of a sheet it appends to are then the snapshot's too)
+        parts = excel_part_keys(data)
+        same = {t for t, key in parts.items() if snapshot.parts.get(t) == key}
+        needed = set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)}
+        appended = _rows_appended(snapshot.package, data, [
+            t for t in needed - same if t in parts and _its_part_alone(snapshot.parts.get(t), parts[t])
+        ]) if snapshot.package is not None else {}
+        raw = read_excel(path, data, only=needed, skip=same, later=set(appended), digest=base)
+    layout = _layout(plan, snapshot, raw, same, appended) if raw is not None else _layout(plan, snapshot, None)
     cells = _cells_to_write(plan, layout, for_sheets=False)
     appends = _appended_rows(plan, layout, for_sheets=False)
     in_place: set[str] = set()
