@@ -550,11 +550,10 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
         if (written is not None and written.digests and previous is not None and data is not None
                 and written.digests == (previous.digest, digest)):
             typed = {t: w for t, w in written.written.items() if t in parts}
-        elif previous is not None and previous.package is not None and data is not None:
-            # Another process's save: of a sheet whose own part alone changed, only the rows it
-            # appended are converted (else the sheet is read whole).
-            typed = _rows_appended(previous.package, data, [
-                t for t, key in parts.items() if t not in same and _its_part_alone(previous.parts.get(t), key)])
+        elif previous is not None and data is not None:
+            # Another process's save: of a sheet it only appended rows to, only those rows are
+            # converted (else the sheet is read whole).
+            typed = _appended_since(previous, data, parts, set(parts) - same)
         raw, requests_made = read_excel(config.location, data, skip=same, later=set(typed), digest=digest), 0
     elif typed := _sent_to_sheets(previous, written):
         # Right after this process's save from `previous`: the sheets it wrote into are what it
@@ -586,9 +585,15 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
                     package=data if config.kind == "excel" else None)
 
 
-def _its_part_alone(before: tuple | None, now: tuple) -> bool:
-    """Whether of two keys of an Excel sheet's content (excel_part_keys) only its part's CRC differs."""
-    return before is not None and before[0] == now[0] and before[2] == now[2]
+def _appended_since(snapshot: Snapshot, data: bytes, parts: dict[str, tuple], titles) -> dict[str, Written]:
+    """Of the sheets `titles`, the ones that only had rows appended since `snapshot` was read from
+    the Excel file that is now `data` (whose part keys are `parts`), with those rows: only a
+    sheet whose own part changed (not the styles or shared strings every sheet reads) is looked at."""
+    if snapshot.package is None:
+        return {}
+    return _rows_appended(snapshot.package, data, [
+        t for t in titles if t in parts and (before := snapshot.parts.get(t)) is not None
+        and before[0] == parts[t][0] and before[2] == parts[t][2]])
 
 
 def _sent_to_sheets(previous: Snapshot | None, written: WriteResult | None) -> dict[str, Written]:
@@ -853,9 +858,7 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
         parts = excel_part_keys(data)
         same = {t for t, key in parts.items() if snapshot.parts.get(t) == key}
         needed = set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)}
-        appended = _rows_appended(snapshot.package, data, [
-            t for t in needed - same if t in parts and _its_part_alone(snapshot.parts.get(t), parts[t])
-        ]) if snapshot.package is not None else {}
+        appended = _appended_since(snapshot, data, parts, needed - same)
         raw = read_excel(path, data, only=needed, skip=same, later=set(appended), digest=base)
     layout = _layout(plan, snapshot, raw, same, appended) if raw is not None else _layout(plan, snapshot, None)
     cells = _cells_to_write(plan, layout, for_sheets=False)
