@@ -488,10 +488,10 @@ def test_an_excel_save_after_another_processs_save_checks_what_is_there_now(othe
             return entry.intake(book, intake_form(), taken=set(book["世帯"]["世帯ID"]), today=TODAY_INC, by="高野")[0]
         return _written_plan(kind, book)
 
-    before = path.read_bytes()
+    assert mine_read.package == path.read_bytes()          # the file as this process read it
     sources.write(config, others_read, plan(other, others_read.workbook))
     after = path.read_bytes()
-    appended = sources._rows_appended(before, after, ["世帯", "同意記録"])
+    appended = sources._appended_since(mine_read, after, sources.excel_part_keys(after), ["世帯", "同意記録"])
     assert set(appended) == ({"世帯", "同意記録"} if other == "intake" else set())
     results = []
     for whole in (False, True):           # this process's read as it is, and as if it kept no package

@@ -115,6 +115,11 @@ class Snapshot:
     # What sessions derive from this read (scoped copies, the board …), computed once for all:
     derived: Derived = field(default_factory=Derived, compare=False, repr=False)
 
+    def unchanged(self, keys: dict) -> set[str]:
+        """The sheets whose key of content now (`keys`, made as `parts` was) is the one this read
+        converted: their rows need not be converted again."""
+        return {t for t, key in keys.items() if self.parts.get(t) == key}
+
 
 def secrets_from_files(cwd: Path | None = None) -> dict:
     """Secrets as Streamlit would see them (.streamlit/secrets.toml here, then in $HOME)."""
@@ -476,10 +481,11 @@ def excel_part_keys(data: bytes) -> dict[str, tuple]:
     return {title: (part, crc[part], common) for title, part in parts.items() if part in crc}
 
 
-def _rows_appended(before: bytes, after: bytes, titles) -> dict[str, Written]:
-    """By sheet title, the rows appended below each of `titles` since the Excel package `before`
-    (which an earlier read converted) became `after`, as reading `after` gives them back; a sheet
-    whose change is anything else (see xlsx_cells.rows_added) is left out, to be read whole.
+def _rows_appended(before: bytes, after: bytes, wanted: dict[str, str], sheet_parts: set[str]) -> dict[str, Written]:
+    """By sheet title, the rows appended below each sheet of `wanted` (title → its part) since the
+    Excel package `before` (which an earlier read converted) became `after`, as reading `after`
+    gives them back (`sheet_parts`: every sheet's part); a sheet whose change is anything else
+    (see xlsx_cells.rows_added) is left out, to be read whole.
     python-calamine reads the added rows from a small package of them alone, with `after`'s
     styles and shared strings: the same reader, the same dates and numbers as a whole read."""
     import io
@@ -488,12 +494,10 @@ def _rows_appended(before: bytes, after: bytes, titles) -> dict[str, Written]:
 
     from python_calamine import CalamineWorkbook
 
-    if not titles:
+    if not wanted:
         return {}
     try:
         with zipfile.ZipFile(io.BytesIO(before)) as old, zipfile.ZipFile(io.BytesIO(after)) as new:
-            sheet_parts = xlsx_cells._sheet_parts({n: new.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
-            wanted = {title: sheet_parts[title] for title in titles if title in sheet_parts}
             with ThreadPoolExecutor(2) as pool:      # inflating two tens of MB: zlib lets go of the GIL
                 made = {part: xlsx_cells.rows_added(*pool.map(lambda z: z.read(part), (old, new)))
                         for part in wanted.values()}
@@ -501,7 +505,7 @@ def _rows_appended(before: bytes, after: bytes, titles) -> dict[str, Written]:
             if not made:
                 return {}
             small = io.BytesIO()
-            others = set(sheet_parts.values()) - set(made)
+            others = set(sheet_parts) - set(made)
             with zipfile.ZipFile(small, "w") as out:
                 for info in new.infolist():
                     if info.filename in made:
@@ -546,7 +550,7 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
             data = _read_file(Path(config.location))
             digest = _file_hash(data) if data is not None else None
         parts = excel_part_keys(data) if data is not None else {}
-        same = {t for t, key in parts.items() if previous is not None and previous.parts.get(t) == key}
+        same = previous.unchanged(parts) if previous is not None else set()
         if (written is not None and written.digests and previous is not None and data is not None
                 and written.digests == (previous.digest, digest)):
             typed = {t: w for t, w in written.written.items() if t in parts}
@@ -578,7 +582,7 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
         if tuple(raw) != tuple(titles):
             titles = tuple(raw)                      # asked for afresh (or renamed): keep the new ones
         parts = raw.keys_of_content()
-        same = {t for t, key in parts.items() if previous is not None and previous.parts.get(t) == key}
+        same = previous.unchanged(parts) if previous is not None else set()
     workbook = validate(raw, previous.workbook if previous is not None and (same or typed) else None, same, typed)
     extent = {t: len(rows) for t, rows in raw.items()} if config.kind == "sheets" else {}
     return Snapshot(workbook, now, config.label, requests_made, getattr(raw, "digest", None), parts, titles, extent,
@@ -591,9 +595,9 @@ def _appended_since(snapshot: Snapshot, data: bytes, parts: dict[str, tuple], ti
     sheet whose own part changed (not the styles or shared strings every sheet reads) is looked at."""
     if snapshot.package is None:
         return {}
-    return _rows_appended(snapshot.package, data, [
-        t for t in titles if t in parts and (before := snapshot.parts.get(t)) is not None
-        and before[0] == parts[t][0] and before[2] == parts[t][2]])
+    return _rows_appended(snapshot.package, data, {
+        t: parts[t][0] for t in titles if t in parts and (before := snapshot.parts.get(t)) is not None
+        and before[0] == parts[t][0] and before[2] == parts[t][2]}, {key[0] for key in parts.values()})
 
 
 def _sent_to_sheets(previous: Snapshot | None, written: WriteResult | None) -> dict[str, Written]:
@@ -849,18 +853,19 @@ def _write_excel_once(config: SourceConfig, snapshot: Snapshot, plan, path: Path
         raise SourceNotFound(f"ファイルが見つかりません: {path}") from None
     titles = snapshot.workbook.titles    # the conflict check sees exactly the bytes written from:
     base = _file_hash(data)
+    same, appended = set(), {}
     if snapshot.digest is not None and snapshot.digest == base:
         raw = None                       # nobody saved since the snapshot: it is the re-read
     else:
         # (a sheet whose part is as the snapshot read it is not read nor converted again; of one
-        # that another process only appended to, only those rows are)
-        # (the headings of a sheet it appends to are then the snapshot's too)
+        # that another process only appended to, only those rows are, and its headings are the
+        # snapshot's)
         parts = excel_part_keys(data)
-        same = {t for t, key in parts.items() if snapshot.parts.get(t) == key}
+        same = snapshot.unchanged(parts)
         needed = set(_check_titles(plan, titles)) | {titles.get(t, t) for t in _tabs_of(plan)}
         appended = _appended_since(snapshot, data, parts, needed - same)
         raw = read_excel(path, data, only=needed, skip=same, later=set(appended), digest=base)
-    layout = _layout(plan, snapshot, raw, same, appended) if raw is not None else _layout(plan, snapshot, None)
+    layout = _layout(plan, snapshot, raw, same, appended)
     cells = _cells_to_write(plan, layout, for_sheets=False)
     appends = _appended_rows(plan, layout, for_sheets=False)
     in_place: set[str] = set()
@@ -1083,8 +1088,7 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
                                        params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"})
         raw = {t: block.get("values", []) for t, block in zip(touched, answer.get("valueRanges", []))}
         # (a sheet whose values are as the snapshot read them is not converted again)
-        same = {t for t, key in _SheetsTabs({t: raw[t] for t in checked}).keys_of_content().items()
-                if snapshot.parts.get(t) == key}
+        same = snapshot.unchanged(_SheetsTabs({t: raw[t] for t in checked}).keys_of_content())
         layout = _layout(plan, snapshot, raw, same)
         cells = _cells_to_write(plan, layout, for_sheets=True)
         appends = _appended_rows(plan, layout, for_sheets=True)
