@@ -246,3 +246,25 @@ def test_a_disabled_user_cannot_use_a_cookie(tmp_path):
     assert sessions.check_cookie(token, key, users.load(path)["credentials"], set(), dt.datetime.now()).username == "tanaka"
     assert run_users("--file", str(path), "disable", "tanaka").returncode == 0
     assert sessions.check_cookie(token, key, users.load(path)["credentials"], set(), dt.datetime.now()).reason == "disabled user"
+
+
+# ---------------------------------------------------------------- the guard in front of Streamlit
+
+@pytest.mark.parametrize("path, base, page", [
+    ("/setai", "", True), ("/setai/", "", True), ("/no-such-screen", "", True), ("/", "", False),
+    ("/a/b", "", False), ("/_stcore/health", "", False), ("/static/js/index.js", "", False),
+    ("/favicon.png", "", False), ("/manifest.json", "", False), ("/tsunagu/setai", "tsunagu", True),
+    ("/tsunagu/setai", "/tsunagu/", True), ("/tsunagu", "tsunagu", False), ("/tsunagu/", "tsunagu", False),
+    ("/setai", "tsunagu", False), ("/other/setai", "tsunagu", False)])
+def test_a_page_address_is_one_part_after_the_apps_own_folder(path, base, page):
+    from lib.access.web import is_page_address
+    assert is_page_address(path, base) is page
+
+
+@pytest.mark.parametrize("html, hinted", [
+    (b"<!DOCTYPE html><html><head><script>a</script></head></html>",
+     b"<!DOCTYPE html><html><head>%s<script>a</script></head></html>"),
+    (b"<html><body>no head</body></html>", b"<html><body>no head</body></html>")])
+def test_the_root_hint_comes_first_in_the_pages_head(html, hinted):
+    from lib.access.web import ROOT_HINT, with_root_hint
+    assert with_root_hint(html) == (hinted % ROOT_HINT if b"%s" in hinted else hinted)

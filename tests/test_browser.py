@@ -264,6 +264,53 @@ def test_every_documented_link_and_v1_file_name_opens_its_page(browser, writable
         context.close()
 
 
+# ---------------------------------------------------------------- a page opened at its own address
+
+def test_a_page_opened_at_its_own_address_finds_the_server_at_once(browser, writable_url):
+    """A link to a page (…/setai?id=…) is answered with Streamlit's page told where the app's root is,
+    so that it connects there at once instead of first trying …/setai/_stcore/ and pausing."""
+    import gzip
+    from urllib.parse import urlparse
+    from lib.access.web import ROOT_HINT
+    for path, hinted in (("/setai?id=H-004", True), ("/no-such-screen", True), ("/", False)):
+        asked = urllib.request.Request(writable_url + path, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(asked, timeout=10) as answer:
+            body = answer.read()
+            assert int(answer.headers.get("Content-Length", len(body))) == len(body), path
+            if answer.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+        assert b'<script type="module"' in body and body.count(ROOT_HINT) == (1 if hinted else 0), path
+    context, page = window(browser)
+    try:
+        sign_in(page, writable_url)
+        requested, streams = [], []
+        page.on("request", lambda r: requested.append(urlparse(r.url).path))
+        page.on("websocket", lambda ws: streams.append(urlparse(ws.url).path))
+        page.goto(writable_url + "/setai?id=H-004")
+        page.get_by_role("heading", name="木下世帯", exact=True).wait_for()
+        wait_ready(page)
+        assert "/_stcore/health" in requested and streams == ["/_stcore/stream"], (requested, streams)
+        assert [p for p in requested if p.startswith("/setai/")] == [], requested
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("address, root", [
+    ("http://host/setai?id=H-004", "http://host/"), ("http://host/setai/", "http://host/"),
+    ("http://host/tsunagu/kaigi#agenda", "http://host/tsunagu/"),          # the app in a proxy's folder
+    ("https://host:8443/a/b/top?mode=projection", "https://host:8443/a/b/")])
+def test_the_root_hint_is_the_address_without_its_last_part(browser, address, root):
+    """The hint's own script, run in Chromium for an address as a person's browser would have it."""
+    from lib.access.web import ROOT_HINT
+    script = ROOT_HINT.decode().removeprefix("<script>").removesuffix("</script>")
+    context, page = window(browser)
+    try:
+        assert page.evaluate(f"(location) => {{ {script}; return window.__streamlit.BACKEND_BASE_URL; }}",
+                             {"href": address}) == root
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------- sessions and exports (security issue)
 
 @pytest.fixture(scope="module")
