@@ -18,14 +18,20 @@ ROOT_HINT = (b'<script>(function(){var u=new URL(location.href),p=u.pathname.rep
              b'window.__streamlit={BACKEND_BASE_URL:u.href}})()</script>')
 
 
+def _app_parts(path: str, base: str) -> list[str] | None:
+    """The parts of `path` after the app's folder `base` (Streamlit's server.baseUrlPath), or None
+    for a path outside it."""
+    parts = [p for p in path.split("/") if p]
+    prefix = [p for p in base.split("/") if p]
+    return parts[len(prefix):] if parts[:len(prefix)] == prefix else None
+
+
 def verdict(path: str, base: str = "") -> str | None:
     """None to pass the request on, "closed" for a 404, or "home" to send the browser to the root.
     `base`: Streamlit's server.baseUrlPath (the app served under /base/…)."""
-    parts = [p for p in path.split("/") if p]
-    prefix = [p for p in base.split("/") if p]
-    if parts[:len(prefix)] != prefix:
+    parts = _app_parts(path, base)
+    if parts is None:
         return None
-    parts = parts[len(prefix):]
     here = "/" + "/".join(parts)
     if any(here == c or here.startswith(c + "/") for c in CLOSED):
         return "closed"
@@ -38,16 +44,19 @@ def verdict(path: str, base: str = "") -> str | None:
 def is_page_address(path: str, base: str = "") -> bool:
     """Whether `path` names one page of the app (…/setai, …/no-such-screen), not its root or
     one of Streamlit's own files: the pages that get ROOT_HINT."""
-    parts = [p for p in path.split("/") if p]
-    prefix = [p for p in base.split("/") if p]
-    return parts[:len(prefix)] == prefix and len(parts) == len(prefix) + 1 \
-        and parts[-1] not in STREAMLIT_PARTS
+    parts = _app_parts(path, base)
+    return parts is not None and len(parts) == 1 and parts[0] not in STREAMLIT_PARTS
 
 
 def with_root_hint(html: bytes) -> bytes:
     """Streamlit's page with ROOT_HINT first in its head (before the page's own scripts run)."""
     at = html.find(b"<head>")
     return html if at < 0 else html[:at + 6] + ROOT_HINT + html[at + 6:]
+
+
+def _without(headers, name: bytes) -> list:
+    """ASGI headers without any named `name` (lower case)."""
+    return [(k, v) for k, v in headers if k.lower() != name]
 
 
 class PathGuard:
@@ -59,9 +68,9 @@ class PathGuard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        base = self.base() or ""
-        outcome = verdict(scope.get("path") or "/", base)
-        if outcome is None and scope.get("method") == "GET" and is_page_address(scope.get("path") or "/", base):
+        base, path = self.base() or "", scope.get("path") or "/"
+        outcome = verdict(path, base)
+        if outcome is None and scope.get("method") == "GET" and is_page_address(path, base):
             return await self._hinted(scope, receive, send)
         if outcome is None:
             return await self.app(scope, receive, send)
@@ -75,7 +84,7 @@ class PathGuard:
 
     async def _hinted(self, scope, receive, send):
         """Pass the request on uncompressed and add ROOT_HINT to the page it answers with."""
-        scope = {**scope, "headers": [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"accept-encoding"],
+        scope = {**scope, "headers": _without(scope.get("headers", []), b"accept-encoding"),
                  "extensions": {k: v for k, v in (scope.get("extensions") or {}).items()
                                 if k not in ("http.response.pathsend", "http.response.zerocopysend")}}
         start, body = None, []
@@ -94,7 +103,7 @@ class PathGuard:
             if message.get("more_body"):
                 return
             page = with_root_hint(b"".join(body))
-            await send({**start, "headers": [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            await send({**start, "headers": _without(start.get("headers", []), b"content-length")
                         + [(b"content-length", str(len(page)).encode())]})
             await send({"type": "http.response.body", "body": page})
 
