@@ -332,7 +332,8 @@ def test_directory_and_counts_on_a_workbook_with_nothing_but_households():
     ({"つながり先": "北部サロン", "種類": "友だち"}, "つながり1の種類", "機関"),
     ({"つながり先": "北部サロン", "安定度": "とても"}, "つながり1の安定度", "安定"),
     ({"つながり先": "北部サロン", "安定度": "安定", "内容": "x" * 20}, None, None),
-    ({"つながり先": "", "安定度": "とても"}, None, None),                  # an empty line is skipped
+    ({"つながり先": "", "安定度": "安定", "内容": "週2回"}, "つながり1のつながり先", "つながり先"),   # half-filled: refused
+    ({"対象": "世帯", "つながり先": " ", "種類": None}, None, None),          # an empty line is skipped
 ])
 def test_connections_at_closure_are_checked_and_kept_beside_the_evaluation(workbook, tie, field, words):
     hid = houkatsu_household(workbook)
@@ -346,4 +347,4 @@ def test_connections_at_closure_are_checked_and_kept_beside_the_evaluation(workb
         plan = referrals.closure(workbook, hid, **call)
         kept = [a.values for a in plan.appends if a.tab == "つながり評価"]
         assert kept == ([{"世帯ID": hid, "評価日": TODAY, "対象": None, "つながり先": "北部サロン", "種類": None, "安定度": "安定",
-                          "内容": "x" * 20, "記入者": "高野"}] if tie["つながり先"] else [])
+                          "内容": "x" * 20, "記入者": "高野"}] if tie["つながり先"].strip() else [])

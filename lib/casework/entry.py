@@ -281,14 +281,15 @@ def consent(workbook: Workbook, household_id: str, *, day, value, scope, taker, 
     if value == "あり" and not scope:
         check.fail("範囲", "同意の範囲（情報共有／重層的支援会議／両方）を選んでください")
     check.done()
+    # (decided from the household as read: a colleague's 同意 recorded meanwhile refuses it)
     plan = WritePlan(appends=[NewRow(schema.CONSENTS, {"世帯ID": household_id, "日付": day, "同意": value,
-                                                       "範囲": scope, "取得者": taker, "備考": note})])
+                                                       "範囲": scope, "取得者": taker, "備考": note})],
+                     expected={(schema.HOUSEHOLDS, household_id): before})
     wanted = schema.CONSENT_BY_RECORD[value]
     latest = workbook[schema.CONSENTS]
     latest = latest[latest["世帯ID"] == household_id]
     newer = latest[latest["日付"].dt.date > day] if len(latest) else latest
     if wanted != before["同意"] and newer.empty:
-        plan.expected[(schema.HOUSEHOLDS, household_id)] = before
         plan.changes.append(CellChange(schema.HOUSEHOLDS, household_id, "同意", before["同意"], wanted))
     return plan
 

@@ -21,7 +21,7 @@ from lib.casework.entry import Checker
 from lib.workbook import schema
 from lib.workbook.cells import show_date
 from lib.workbook.validate import ROW, Workbook
-from lib.workbook.writeplan import NewRow, WritePlan
+from lib.workbook.writeplan import NewRow, WritePlan, depend_on
 
 TAB = schema.OUTREACH
 CONTACTING, WATCHING, TO_INTAKE, ENDED = schema.OUTREACH_STATES
@@ -110,9 +110,11 @@ def contact(workbook: Workbook, person: Person | None, *, name, area, day, metho
         check.fail("状態", "相談受付へ進むときは「相談受付へ」のボタンを使います（世帯と経過記録を一緒に作ります）")
     agency = check.agency("機関", TAB, "機関", agency, workbook)
     check.done()
-    return WritePlan(appends=[NewRow(TAB, {
+    out = WritePlan(appends=[NewRow(TAB, {
         "対象ID": person.id if person else new_id(today), "呼び名": name, "地区": area, "日付": when, "方法": method,
         "内容": text, "信頼づくりの計画": plan, "状態": state, "機関": agency, "記入者": by})])
+    # (a contact with someone known is decided from their record as read: one recorded meanwhile refuses it)
+    return depend_on(out, workbook, TAB, "対象ID", person.id, "状態") if person else out
 
 
 def to_intake(workbook: Workbook, person: Person, form: entry.Intake, *, taken: set[str], today: dt.date,
@@ -135,7 +137,8 @@ def to_intake(workbook: Workbook, person: Person, form: entry.Intake, *, taken: 
         "対象ID": person.id, "呼び名": person.name, "地区": person.area, "日付": form_day(form, today),
         "方法": None, "内容": f"本人が同意し、相談受付へ（世帯ID {hid}）", "信頼づくりの計画": None,
         "状態": TO_INTAKE, "機関": form.agency or person.agency, "記入者": by, "受付後の世帯ID": hid}))
-    return plan, hid
+    # (two workers turning the same person into a 相談受付 at once would make two 世帯: the second is refused)
+    return depend_on(plan, workbook, TAB, "対象ID", person.id, "状態"), hid
 
 
 def form_day(form: entry.Intake, today: dt.date) -> dt.date:

@@ -17,7 +17,7 @@ from lib.casework.entry import Checker, record_groups
 from lib.workbook import schema
 from lib.workbook.cells import nfkc, show_date
 from lib.workbook.validate import Workbook
-from lib.workbook.writeplan import NewRow, WritePlan
+from lib.workbook.writeplan import NewRow, WritePlan, depend_on
 
 TAB = schema.PARTICIPATION
 
@@ -126,10 +126,12 @@ def step(workbook: Workbook, matching: Matching, *, next_step, day, note, suppor
     if next_step == STOPPED and not reason:
         check.fail("中断理由", "中断するときは理由を書いてください")
     check.done()
-    return WritePlan(appends=[NewRow(schema.PARTICIPATION, {
+    # (decided from the matching's steps as read: a step someone recorded meanwhile refuses it)
+    plan = WritePlan(appends=[NewRow(schema.PARTICIPATION, {
         "マッチングID": matching.id, "世帯ID": matching.household, "対象": matching.target, "受入先": matching.resource,
         "段階": next_step, "日付": when, "内容": note, "受入先への支援": support,
         "中断理由": reason if next_step == STOPPED else None, "機関": agency, "記入者": by})])
+    return depend_on(plan, workbook, TAB, "マッチングID", matching.id, "段階")
 
 
 def resource_record(workbook: Workbook) -> pd.DataFrame:

@@ -179,7 +179,7 @@ CONNECTION_FIELDS = ("対象", "つながり先", "種類", "安定度", "内容
 def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goals: list[dict], by: str,
             today: dt.date, taken: set[str], connections: list[dict] | None = None) -> WritePlan:
     """終結: the 段階 move (終結日, 段階履歴), one 評価 row per goal, one つながり評価 row per connection
-    the person now has (別紙2-7; lines left empty are skipped), and — when another agency keeps
+    the person now has (別紙2-7; lines left empty are skipped, a line without its つながり先 is refused), and — when another agency keeps
     watching the household — the 引継ぎ request to it (依頼中 until it accepts)."""
     from lib.casework.entry import stage_move
     check = Checker()
@@ -196,9 +196,16 @@ def closure(workbook: Workbook, household_id: str, *, day, reason, watcher, goal
     if not rows:
         check.fail("評価", "目標ごとの評価（達成度）を1つ以上入れてください")
     ties = []
-    for i, tie in enumerate((t for t in connections or () if str(t.get("つながり先") or "").strip()), start=1):
+    # A line with anything typed is a connection: one without its つながり先 refuses the whole save
+    # (a line left out without a word would lose what was typed); an empty line is skipped:
+    for i, tie in enumerate(connections or (), start=1):
+        if not any(str(tie.get(c) or "").strip() for c in CONNECTION_FIELDS if c != "対象"):
+            continue
         label = f"つながり{i}"
-        ties.append({c: check.cell(f"{label}の{c}", schema.CONNECTIONS, c, tie.get(c)) for c in CONNECTION_FIELDS})
+        row = {c: check.cell(f"{label}の{c}", schema.CONNECTIONS, c, tie.get(c)) for c in CONNECTION_FIELDS}
+        if not row["つながり先"]:
+            check.fail(f"{label}のつながり先", "種類・安定度・様子を書いた行には、つながり先（だれ・どこ）も書いてください")
+        ties.append(row)
     watcher = check.cell("見守り機関", schema.EVALUATIONS, "見守り機関", watcher)
     if watcher and not agency_directory(workbook).known(watcher):
         check.fail("見守り機関", f"「{watcher}」は機関タブにありません")

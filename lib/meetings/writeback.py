@@ -96,6 +96,19 @@ def attendance_lines(text) -> list[Attendance]:
     return out
 
 
+def merged_attendance(saved_text, page: list[Attendance], base: list[Attendance] | None = None) -> str | None:
+    """The 出席者 cell after a save: an agency's line as the page has it only when the operator changed
+    it on this page (it differs from `base`, what the page started from); every other agency's line as
+    saved — a reloaded page, or another operator's page, never blanks what was recorded. With no
+    `base`, every agency on the page is as the page has it (lines for other agencies stay)."""
+    lines = {a.agency: a for a in attendance_lines(saved_text)}
+    started = {a.agency: a for a in base} if base is not None else {}
+    for a in page:
+        if base is None or started.get(a.agency) != a or a.agency not in lines:
+            lines[a.agency] = a
+    return "\n".join(x.line() for x in lines.values()) or None
+
+
 def attended_agencies(row: dict) -> list[str]:
     """The agencies that were there: from 出席者 when recorded, else the invited 参加機関."""
     recorded = attendance_lines(row.get("出席者"))
@@ -154,7 +167,8 @@ def _plan_lines(plan: WritePlan, workbook: Workbook) -> list[str]:
 
 def meeting_values(workbook: Workbook, a: agenda_rules.Agenda, decisions: dict[str, Decision], meeting_id: str,
                    attendance: list[Attendance] | None = None, existing: dict | None = None,
-                   plan_lines: dict[str, list[str]] | None = None) -> dict:
+                   plan_lines: dict[str, list[str]] | None = None,
+                   attendance_base: list[Attendance] | None = None) -> dict:
     """The 会議 row for this meeting: schedule, households, invited agencies, who attended, and each
     household's 決定事項, 議事録 and changed plan rows (merged into what was saved before)."""
     existing = existing or {}
@@ -172,7 +186,7 @@ def meeting_values(workbook: Workbook, a: agenda_rules.Agenda, decisions: dict[s
               "議事録": _merged(existing.get("議事録"), {h: d.minutes for h, d in decisions.items()}),
               "変更プラン": _merged(existing.get("変更プラン"), changed)}
     if attendance is not None:
-        values["出席者"] = "\n".join(x.line() for x in attendance) or None
+        values["出席者"] = merged_attendance(existing.get("出席者"), attendance, attendance_base)
     return values
 
 
@@ -206,10 +220,12 @@ def _household_plan(workbook: Workbook, a: agenda_rules.Agenda, hid: str, decisi
 
 
 def record_meeting(workbook: Workbook, a: agenda_rules.Agenda, decisions: dict[str, Decision], *,
-                   attendance: list[Attendance] | None = None, by: str = "", today: dt.date | None = None) -> WritePlan:
+                   attendance: list[Attendance] | None = None, by: str = "", today: dt.date | None = None,
+                   attendance_base: list[Attendance] | None = None) -> WritePlan:
     """The writes that record a meeting in one conflict-safe save: its 会議 row (appended, or only
     its changed cells when the 会議ID already exists) and, for each decision that changes them,
-    the household's 段階 (with 段階履歴), 次回見直し日, 主担当機関 and plan items.
+    the household's 段階 (with 段階履歴), 次回見直し日, 主担当機関 and plan items. `attendance_base`: the
+    attendance the operator's page started from (see merged_attendance).
 
     Raises lib.casework.entry.Invalid (per field) when a decision cannot be saved as made."""
     today = today or a.date
@@ -228,7 +244,7 @@ def record_meeting(workbook: Workbook, a: agenda_rules.Agenda, decisions: dict[s
         households.expected.update(part.expected)
     if errors:
         raise entry.Invalid(errors)
-    values = meeting_values(workbook, a, decisions, meeting_id, attendance, existing, plan_lines)
+    values = meeting_values(workbook, a, decisions, meeting_id, attendance, existing, plan_lines, attendance_base)
     plan = WritePlan()
     if existing is None:
         plan.appends.append(NewRow(schema.MEETINGS, values, unique="会議ID"))

@@ -48,7 +48,7 @@ def contact_form(workbook, household_id: str, user: users.User, prefix: str | No
         st.text_area("内容", key=f"{prefix}_text", height=110)
         st.selectbox("訂正する記録（訂正のときだけ。元の記録は消えずに残ります）", list(originals), key=f"{prefix}_corrects",
                      format_func=lambda k: "（訂正ではない）" if not k else _contact_label(originals[k]))
-        submitted = st.form_submit_button("経過記録を保存", type="primary", icon=":material/save:")
+        submitted = forms.submit("経過記録を保存", type="primary", icon=":material/save:")
     if submitted:
         values = {n: forms.value(prefix, n) for n in ("day", "method", "agency", "staff", "text", "corrects")}
         try:
@@ -80,7 +80,7 @@ def stage_form(workbook, household_id: str, user: users.User, prefix: str | None
                      placeholder=forms.CHOOSE)
         c2.text_input("日付", key=f"{prefix}_day", help="会議で決めた日など。和暦でも西暦でも")
         st.text_area("理由（中断・終結のときは必ず）", key=f"{prefix}_reason", height=80)
-        submitted = st.form_submit_button("段階を保存", type="primary", icon=":material/save:")
+        submitted = forms.submit("段階を保存", type="primary", icon=":material/save:")
     if submitted:
         values = {n: forms.value(prefix, n) for n in ("stage", "day", "reason")}
         try:
@@ -107,7 +107,7 @@ def consent_form(workbook, household_id: str, user: users.User) -> None:
         c3.text_input("日付", key=f"{prefix}_day")
         st.text_input("取得者", key=f"{prefix}_taker")
         st.text_input("備考", key=f"{prefix}_note")
-        submitted = st.form_submit_button("同意を保存", type="primary", icon=":material/save:")
+        submitted = forms.submit("同意を保存", type="primary", icon=":material/save:")
     if submitted:
         values = {n: forms.value(prefix, n) for n in ("value", "scope", "day", "taker", "note")}
         try:
@@ -141,7 +141,7 @@ def assessment_form(workbook, household_id: str, user: users.User) -> None:
         left, right = st.columns(2)
         for k, name in enumerate(schema.ASSESSMENT_FIELDS):
             (left if k % 2 == 0 else right).text_area(name, key=f"{prefix}_{name}", height=90)
-        submitted = st.form_submit_button("アセスメントを保存", type="primary", icon=":material/save:")
+        submitted = forms.submit("アセスメントを保存", type="primary", icon=":material/save:")
     if submitted:
         typed = {name: forms.value(prefix, name) for name in schema.ASSESSMENT_FIELDS}
         values = {n: forms.value(prefix, n) for n in ("day", "target", "agency")}
@@ -163,7 +163,10 @@ SUGGESTED_RESOURCE = "_participation_resource"
 
 def participation_form(workbook, household_id: str, user: users.User) -> None:
     """参加支援: a new matching (打診) or the next step of one going on (見学・体験・定着・定着支援・中断)."""
-    by_id = {m.id: m for m in participation.of_household(workbook, household_id) if m.open}
+    every = {m.id: m for m in participation.of_household(workbook, household_id)}
+    # (a matching chosen here that someone closed meanwhile stays chosen, to say so and keep what was typed)
+    kept = st.session_state.get(f"entry_match_pick_{household_id}")
+    by_id = {i: m for i, m in every.items() if m.open or i == kept}
     suggested = st.session_state.pop(SUGGESTED_RESOURCE, None)
     if suggested:
         st.session_state[f"entry_match_pick_{household_id}"] = NEW_MATCHING
@@ -190,7 +193,7 @@ def participation_form(workbook, household_id: str, user: users.User) -> None:
             with c1:
                 agency_choice("機関", f"{prefix}_agency", workbook, user)
             st.text_area("内容（本人の希望・受入先の反応）", key=f"{prefix}_note", height=80)
-            submitted = st.form_submit_button("打診を記録", type="primary", icon=":material/save:")
+            submitted = forms.submit("打診を記録", type="primary", icon=":material/save:")
         if submitted:
             values = {n: forms.value(prefix, n) for n in ("target", "resource", "day", "agency", "note")}
             try:
@@ -205,6 +208,10 @@ def participation_form(workbook, household_id: str, user: users.User) -> None:
         return
     prefix = f"entry_match_{matching.id}"
     forms.start(prefix, {"day": forms.today_text(), "agency": own})
+    if not matching.open:
+        st.warning(f"このマッチングは{show_date(matching.last)}に「{esc(matching.step)}」になっています"
+                   + (f"（{esc(matching.agency)}）" if matching.agency else "") + "。この画面からは記録できません。"
+                   "書いた内容は下に残っています（経過記録などに写せます）。", icon=":material/block:")
     st.caption(f"経過: {matching.history}")
     with st.form(prefix, border=True):
         c1, c2, c3 = st.columns(3)
@@ -216,7 +223,7 @@ def participation_form(workbook, household_id: str, user: users.User) -> None:
         st.text_area("内容（本人の様子）", key=f"{prefix}_note", height=70)
         st.text_area("受入先への支援（受入先に伝えたこと・手伝ったこと）", key=f"{prefix}_support", height=70)
         st.text_input("中断理由（中断のときだけ）", key=f"{prefix}_reason")
-        submitted = st.form_submit_button("段階を記録", type="primary", icon=":material/save:")
+        submitted = forms.submit("段階を記録", type="primary", icon=":material/save:")
     if submitted:
         values = {n: forms.value(prefix, n) for n in ("step", "day", "agency", "note", "support", "reason")}
         try:
@@ -296,7 +303,7 @@ def plan_editor(workbook, household_id: str) -> None:
     forms.start(prefix, {})
     with st.form(prefix, border=True):
         frames = plan_blocks(workbook, household_id, prefix)
-        submitted = st.form_submit_button("プランを保存", type="primary", icon=":material/save:")
+        submitted = forms.submit("プランを保存", type="primary", icon=":material/save:")
     if not submitted:
         return
     edited, added = plan_changes(prefix, frames)
@@ -412,7 +419,7 @@ def intake_form(workbook, viewer: Viewer) -> str | None:
                        column_config={"年齢": st.column_config.TextColumn("年齢", help="数字だけ。例: 82"),
                                       "分野": st.column_config.SelectboxColumn("分野", options=list(schema.FIELDS))})
         st.text_area("相談の内容・備考", key=f"{prefix}_note", height=90)
-        submitted = st.form_submit_button("相談受付を保存", type="primary", icon=":material/save:")
+        submitted = forms.submit("相談受付を保存", type="primary", icon=":material/save:")
     if not submitted:
         return None
     form = _intake_values(prefix)

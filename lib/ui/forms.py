@@ -19,9 +19,9 @@ from lib.ui.widgets import conflict_table, esc
 from lib.workbook import sources
 from lib.workbook.cells import to_wareki
 
-# Session keys: a message shown after the rerun that follows a save, forms to clear, and the
-# board card whose 「記録」 menu is open (closed by a save):
-FLASH, CLEAR, CARD_MENU = "_entry_flash", "_entry_clear", "_card_menu"
+# Session keys: a message shown after the rerun that follows a save, forms to clear, the board
+# card whose 「記録」 menu is open (closed by a save), and refused saves to tell of, by form:
+FLASH, CLEAR, CARD_MENU, REFUSED = "_entry_flash", "_entry_clear", "_card_menu", "_entry_refused"
 CHOOSE = "選んでください"
 SAVED_TWICE = "この内容は保存済みです（二度押しでも1回だけ保存します）。"
 
@@ -31,8 +31,15 @@ def token(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def submit(label: str, **kwargs) -> bool:
+    """A form's save button: the run it starts plans from what the person saw (session.pressed)."""
+    return st.form_submit_button(label, on_click=session.pressed, **kwargs)
+
+
 def start(prefix: str, defaults: dict) -> None:
-    """Before a form's widgets: clear it if it was just saved, and give empty fields their defaults."""
+    """Before a form's widgets: clear it if it was just saved, give empty fields their defaults, and
+    say why its last save was refused, if it was."""
+    refusal(prefix)
     if prefix in st.session_state.get(CLEAR, set()):
         st.session_state[CLEAR].discard(prefix)
         for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix + "_")]:
@@ -82,11 +89,23 @@ def attempt(plan, once: str):
             return None
 
 
-def show_conflicts(conflicts) -> None:
-    """A save refused because someone changed the sheet meanwhile: what changed, and what to do."""
-    st.error("保存していません。読み込んだ後に、シートで次のところが変わっています。"
-             "「最新の情報に更新」を押して確かめてから、もう一度保存してください（入力した内容は残っています）。",
-             icon=":material/block:")
+def refuse(prefix: str, conflicts) -> None:
+    """A save refused because someone changed what the form was drawn from: the page is drawn again
+    from the sheet as it is now (session.save read it), the typed values kept, and the form says
+    what changed and who changed it (`refusal`)."""
+    st.session_state.setdefault(REFUSED, {})[prefix] = (list(conflicts), session.changed_by(conflicts))
+    st.rerun()
+
+
+def refusal(prefix: str) -> None:
+    """Where a form is drawn: why its last save was refused (once)."""
+    refused = st.session_state.get(REFUSED, {}).pop(prefix, None)
+    if refused is None:
+        return
+    conflicts, who = refused
+    st.error("保存していません。この画面を開いた後に、シートで次のところが変わっています"
+             + (f"（{esc(who)}）" if who else "") + "。画面はいまの内容に変わりました。確かめてから、"
+             "必要ならもう一度保存してください（入力した内容は残っています）。", icon=":material/block:")
     conflict_table(conflicts)
 
 
@@ -106,13 +125,12 @@ def save(plan, once: str, prefix: str, message: str) -> bool:
         return False
     result, conflicts = outcome
     if conflicts:
-        show_conflicts(conflicts)
-        return False
+        refuse(prefix, conflicts)
     done(prefix, message, result)
     return True
 
 
-def attempt_replanning(make_plan):
+def attempt_replanning(make_plan, prefix: str):
     """Save make_plan()'s plan: (result, made) — `made` is what make_plan returned beside the plan and
     its token — or None when refused (said on screen). When the only refusal is that a new row's ID
     was taken meanwhile (another person saved the same new 会議, or a 世帯 with that 世帯ID, a moment
@@ -132,8 +150,7 @@ def attempt_replanning(make_plan):
             session.refresh()
             continue
         if conflicts:
-            show_conflicts(conflicts)
-            return None
+            refuse(prefix, conflicts)
         return result, made
     return None
 
@@ -145,7 +162,7 @@ def save_new_household(make_plan, once: str, prefix: str, message) -> str | None
     def planned():
         plan, hid = make_plan()
         return plan, once, hid
-    saved = attempt_replanning(planned)
+    saved = attempt_replanning(planned, prefix)
     if saved is None:
         return None
     result, hid = saved

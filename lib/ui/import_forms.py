@@ -43,7 +43,8 @@ def import_rows(result: imports.Preview, include_duplicates: bool, file_name: st
     """「取り込む」: the accepted rows appended (new IDs where the list has none), one audit line, a summary."""
     prefix = "import_rows"
     forms.start(prefix, {})
-    if not st.button(f"取り込む（{going}行）", type="primary", icon=":material/upload:", disabled=not going, key=prefix):
+    if not st.button(f"取り込む（{going}行）", type="primary", icon=":material/upload:", disabled=not going, key=prefix,
+                     on_click=session.pressed):
         return
     main = result.kind.tabs[0]
     key = schema.TABS_BY_NAME[main].key[0]

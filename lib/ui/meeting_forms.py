@@ -42,11 +42,40 @@ def shien_closed_to(workbook, viewer) -> bool:
 
 # ---------------------------------------------------------------- attendance
 
+# Session keys: the meeting the operator's page was started from the sheet for, and the attendance it
+# started from (a save changes only the agencies changed since: writeback.merged_attendance):
+_STARTED, _ATTENDANCE_BASE = "_meeting_started_for", "_meeting_attendance_base"
+
+
+def start_from_saved(full, a: agenda_rules.Agenda, items) -> None:
+    """Once per meeting and session (a reloaded page, another PC): attendance, 決定事項 and 議事録
+    start from what is already saved in this meeting's 会議 row, so that nothing saved is shown empty
+    and a save of the next household never blanks it."""
+    meeting_id = wb.meeting_id_for(full, a)
+    if st.session_state.get(_STARTED) == (a.kind, a.date, a.start, meeting_id):
+        return
+    st.session_state[_STARTED] = (a.kind, a.date, a.start, meeting_id)
+    saved = wb.saved_meeting(full, meeting_id)
+    came = saved.attendance if saved else []
+    st.session_state["meeting_present"] = [x.agency for x in came if x.present]
+    for x in came:
+        st.session_state[f"meeting_who_{x.agency}"] = x.names if x.present else ""
+    st.session_state[_ATTENDANCE_BASE] = came
+    for p in items:
+        hid = p.household_id
+        if saved and saved.decisions.get(hid) and not st.session_state.get(f"decide_text_{hid}"):
+            st.session_state[f"decide_text_{hid}"] = saved.decisions[hid]
+        if saved and saved.minutes.get(hid) and not st.session_state.get(f"decide_minutes_{hid}"):
+            st.session_state[f"decide_minutes_{hid}"] = saved.minutes[hid]
+
+
 def attendance(workbook, a: agenda_rules.Agenda) -> list[wb.Attendance]:
     """Who came: the invited agencies (absent unless ticked) and any other agency that came along
     (for a 支援会議 only members may come)."""
     invited = agenda_rules.agencies_to_notify(workbook, a)
     allowed = invited if a.kind == agenda_rules.SHIEN else list(dict.fromkeys([*invited, *workbook[schema.AGENCIES]["機関名"]]))
+    kept = st.session_state.get("meeting_present") or []
+    allowed += [x for x in kept if x not in allowed]      # (saved before the agenda changed: still shown)
     present = st.multiselect("出席した機関", allowed, key="meeting_present", placeholder="出席した機関を選ぶ",
                              help="招集した機関のうち選ばなかった機関は、会議報告シートに「欠席」と書きます")
     cols = st.columns(3)
@@ -87,13 +116,15 @@ def _save_meeting(a: agenda_rules.Agenda, decisions: dict, present: list, prefix
         full = session.write_workbook()
         meeting_id = wb.meeting_id_for(full, a)
         plan = wb.record_meeting(full, replace(a, meeting_id=meeting_id), decisions, attendance=present,
-                                 by=viewer.user.name or viewer.user.username, today=session.today())
+                                 by=viewer.user.name or viewer.user.username, today=session.today(),
+                                 attendance_base=st.session_state.get(_ATTENDANCE_BASE))
         return plan, forms.token(prefix, meeting_id, plan.changes, [r.values for r in plan.appends]), (plan, meeting_id)
-    saved = forms.attempt_replanning(planned)
+    saved = forms.attempt_replanning(planned, prefix)
     if saved is None:
         return
     result, (plan, meeting_id) = saved
     st.session_state["_meeting_saved_id"] = meeting_id
+    st.session_state[_ATTENDANCE_BASE] = present          # what the sheet holds now, as this page has it
     changed = [line for line in describe(plan.changes) if not line.startswith("会議")]
     forms.done(prefix, f"{label}を保存しました（会議ID {meeting_id}）。" + ("　" + "／".join(changed) if changed else ""),
                result)
@@ -104,6 +135,7 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
     decision (and for a 重層的支援会議 its plan, 段階 and 次回見直し日), minutes and attendance.
     The wall (another window) follows the current item through lib.meetings.live."""
     forms.flash()
+    forms.refusal("meeting_record")
     if viewer.projection:
         st.warning("投影モードでは操作画面を映しません（入力中の内容が見えてしまうため）。"
                    "壁には「壁用画面を開く」で別のウィンドウを映してください。", icon=":material/visibility_off:")
@@ -123,6 +155,7 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
         return
     if viewer.projection:
         return
+    start_from_saved(full, a, items)
 
     names = dict(zip(workbook[schema.HOUSEHOLDS]["世帯ID"], workbook[schema.HOUSEHOLDS]["表示名"]))
     nav = st.columns([1, 4, 1], vertical_alignment="center")
@@ -149,6 +182,7 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
         st.markdown(household_summary_html(detail), unsafe_allow_html=True)
 
     st.subheader("この世帯の決定")
+    forms.refusal(f"meetingplan_{hid}")
     st.text_area("決定事項", key=f"decide_text_{hid}", height=80,
                  help="会議報告シート（様式4）の報告事項になります。段階を動かすときはその理由にもなります")
     st.text_area("議事録", key=f"decide_minutes_{hid}", height=100, help="話し合った内容。議事録として書き出せます")
@@ -177,12 +211,12 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
         st.caption("会議の記録をシートに保存できるのは、多機関協働の担当者と管理者です。")
     left, right = st.columns(2)
     if left.button("この世帯の決定を保存", type="primary", icon=":material/save:", key=f"save_decision_{hid}",
-                   disabled=not may_write, width="stretch"):
+                   disabled=not may_write, width="stretch", on_click=session.pressed):
         decisions = _texts(items)
         decisions[hid] = _decision(hid, frames)
         _save_meeting(a, decisions, present, f"meetingplan_{hid}", f"{names.get(hid, hid)}の決定")
     if right.button("会議の記録（全議題の決定事項・議事録・出席）を保存", icon=":material/save:", key="save_meeting",
-                    disabled=not may_write, width="stretch"):
+                    disabled=not may_write, width="stretch", on_click=session.pressed):
         _save_meeting(a, _texts(items), present, "meeting_record", "会議の記録")
 
 

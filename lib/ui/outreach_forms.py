@@ -11,6 +11,7 @@ from lib.ui import forms, session
 from lib.ui.entry_forms import agency_choice
 from lib.ui.widgets import dates, esc, household_link
 from lib.workbook import schema
+from lib.workbook.cells import show_date
 
 NEW_PERSON = "（新しい人）"
 STATES = [s for s in schema.OUTREACH_STATES if s != outreach.TO_INTAKE]
@@ -20,10 +21,17 @@ def outreach_panel(workbook, user: users.User, found: list[outreach.Person]) -> 
     """Pick a person (or a new one); their contacts; the forms."""
     # The choice is the person's ID (a label with the number of contacts would change with each save,
     # and a double click's second press would then meet another form):
-    by_id = {p.id: p for p in found if p.open}
+    # (a person chosen here whose record someone closed meanwhile stays chosen, to say so and keep what was typed)
+    kept = st.session_state.get("outreach_pick")
+    by_id = {p.id: p for p in found if p.open or p.id == kept}
     chosen = st.selectbox("記録する人", [NEW_PERSON, *by_id], key="outreach_pick",
                           format_func=lambda i: i if i == NEW_PERSON else f"{by_id[i].name}（{by_id[i].state}・{by_id[i].contacts}回）")
     person = by_id.get(chosen)
+    if person is not None and not person.open:
+        st.warning(f"この人の記録は{show_date(person.last)}に「{esc(person.state)}」になっています"
+                   + (f"（{esc(person.agency)}）" if person.agency else "") + "。"
+                   + (f"世帯ID {esc(person.household)} の世帯詳細で記録してください。" if person.household else "")
+                   + "書いた内容は下に残っています。", icon=":material/block:")
     if person is not None:
         st.markdown(f"**{esc(person.name)}**　{esc(person.area or '')}　いま: {esc(person.state)}"
                     + (f"　計画: {esc(person.plan)}" if person.plan else ""))
@@ -55,7 +63,7 @@ def contact_form(workbook, user: users.User, person: outreach.Person | None) -> 
             agency_choice("機関", f"{prefix}_agency", workbook, user)
         st.text_area("内容（会えたか・様子・話したこと）", key=f"{prefix}_text", height=80)
         st.text_area("信頼づくりの計画（次にどう働きかけるか）", key=f"{prefix}_plan", height=70)
-        submitted = st.form_submit_button("接触を記録", type="primary", icon=":material/save:")
+        submitted = forms.submit("接触を記録", type="primary", icon=":material/save:")
     if submitted:
         values = {n: forms.value(prefix, n) for n in ("name", "area", "day", "method", "state", "agency", "text", "plan")}
         try:
@@ -81,7 +89,7 @@ def intake_form(workbook, user: users.User, person: outreach.Person) -> None:
         c2.radio("本人の同意（情報共有・重層的支援会議）", list(entry.INTAKE_CONSENT), key=f"{prefix}_consent", horizontal=True)
         c3.text_input("本人の年齢", key=f"{prefix}_age", placeholder="例: 72")
         st.caption(f"これまでの接触（{person.contacts}回）は、この世帯の経過記録になります。")
-        submitted = st.form_submit_button("相談受付へ進む", type="primary", icon=":material/person_add:")
+        submitted = forms.submit("相談受付へ進む", type="primary", icon=":material/person_add:")
     if not submitted:
         return
     value = lambda name: forms.value(prefix, name)          # noqa: E731

@@ -34,7 +34,7 @@ def household_referrals(workbook, household_id: str, viewer: Viewer) -> None:
         with st.form(f"entry_withdraw_{household_id}", border=True):
             st.selectbox("取り下げる依頼", list(mine["つなぎID"]), key=f"entry_withdraw_{household_id}_id",
                          format_func=lambda t: f"{t}（{mine.set_index('つなぎID').at[t, '依頼先機関']}）")
-            pressed = st.form_submit_button("依頼を取り下げる", icon=":material/undo:")
+            pressed = forms.submit("依頼を取り下げる", icon=":material/undo:")
         if pressed:
             answer(forms.value(f"entry_withdraw_{household_id}", "id"), referrals.WITHDRAWN, "", f"entry_withdraw_{household_id}")
     request_form(workbook, household_id, viewer.user, agency)
@@ -51,7 +51,7 @@ def request_form(workbook, household_id: str, user: users.User, agency: str) -> 
         c2.radio("種類", schema.REFERRAL_KINDS, key=f"{prefix}_kind", horizontal=True,
                  help="つなぎ: 多機関協働などへ。つなぎもどし: プランができた世帯を主担当の機関へ。引継ぎ: 終結後の見守りを頼む")
         st.text_area("依頼内容", key=f"{prefix}_text", height=90)
-        submitted = st.form_submit_button("依頼する", type="primary", icon=":material/forward:")
+        submitted = forms.submit("依頼する", type="primary", icon=":material/forward:")
     if submitted:
         values = {n: forms.value(prefix, n) for n in ("to", "kind", "text")}
         try:
@@ -112,7 +112,7 @@ def inbox_panel(viewer: Viewer, workbook) -> None:
                              format_func=lambda t: _inbox_label(waiting, t))
                 c2.radio("応答", (referrals.ACCEPTED, referrals.RETURNED), key=f"{prefix}_action", horizontal=True, index=None)
                 st.text_input("応答コメント（差し戻すときは理由を必ず）", key=f"{prefix}_comment")
-                pressed = st.form_submit_button("応答を保存", type="primary", icon=":material/reply:")
+                pressed = forms.submit("応答を保存", type="primary", icon=":material/reply:")
             if pressed:
                 if not forms.value(prefix, "id") or not forms.value(prefix, "action"):
                     st.error("応答する依頼と、受理か差し戻しかを選んでください。", icon=":material/edit_off:")
@@ -134,7 +134,7 @@ def _inbox_label(waiting: pd.DataFrame, referral_id: str) -> str:
 
 # ---------------------------------------------------------------- 終結と評価
 
-CONNECTION_LINES = 3       # lines for つながり on the 終結 form
+CONNECTION_LINES = 3       # lines for つながり on the 終結 form at first (「つながりを1行足す」 adds more)
 
 
 def closure_form(workbook, household_id: str, user: users.User) -> None:
@@ -143,6 +143,9 @@ def closure_form(workbook, household_id: str, user: users.User) -> None:
     prefix = f"entry_close_{household_id}"
     forms.start(prefix, {"day": forms.today_text()})
     goals = [{"対象": r["対象"], "目標": r["目標"] or ""} for r in entry.plan_rows(workbook, household_id)]
+    members = workbook[schema.MEMBERS]
+    whom = [entry.WHOLE_HOUSEHOLD, *members.loc[members["世帯ID"] == household_id, "記号"].dropna()]
+    lines = st.session_state.setdefault(f"{prefix}_ties", CONNECTION_LINES)
     with st.form(prefix, border=True):
         st.caption("終結するときは、目標ごとに評価します（美咲町 別紙2-6 評価シート）。見守り機関には引継ぎの依頼が届きます。")
         for i, goal in enumerate([*goals, {"対象": "世帯", "目標": None}]):
@@ -157,8 +160,9 @@ def closure_form(workbook, household_id: str, user: users.User) -> None:
             c3.text_input(f"{goal['対象']}の本人・世帯の変化（{i + 1}）", key=f"{prefix}_change_{i}",
                           placeholder="本人・世帯の変化", label_visibility="collapsed")
         st.markdown("**いまあるつながり**（別紙2-7 つながり評価。だれ・どこと、どのくらい続いているか）")
-        for i in range(CONNECTION_LINES):
-            c1, c2, c3, c4 = st.columns([2.2, 1.2, 1.1, 3])
+        for i in range(lines):
+            c0, c1, c2, c3, c4 = st.columns([1, 2.2, 1.2, 1.1, 3])
+            c0.selectbox(f"対象（{i + 1}）", whom, key=f"{prefix}_tiewho_{i}", label_visibility="collapsed" if i else "visible")
             c1.text_input(f"つながり先（{i + 1}）", key=f"{prefix}_tie_{i}", placeholder="例: 北部農園しごと体験、近所の友人",
                           label_visibility="collapsed" if i else "visible")
             c2.selectbox(f"種類（{i + 1}）", schema.CONNECTION_KINDS, key=f"{prefix}_tiekind_{i}", index=None,
@@ -172,16 +176,18 @@ def closure_form(workbook, household_id: str, user: users.User) -> None:
         c2.selectbox("見守り機関（引継ぎ先）", list(workbook[schema.AGENCIES]["機関名"]), key=f"{prefix}_watcher",
                      index=None, placeholder="なし")
         st.text_area("終結理由", key=f"{prefix}_reason", height=80)
-        submitted = st.form_submit_button("終結を保存", type="primary", icon=":material/task_alt:")
+        submitted = forms.submit("終結を保存", type="primary", icon=":material/task_alt:")
+    st.button("つながりを1行足す", icon=":material/add:", key=f"closure_more_{household_id}",
+              on_click=lambda: st.session_state.update({f"{prefix}_ties": lines + 1}))
     if not submitted:
         return
     rows = [{"対象": g["対象"], "目標": g["目標"] if g["目標"] is not None else forms.value(prefix, f"goal_{i}"),
              "達成度": forms.value(prefix, f"achieved_{i}"), "本人・世帯の変化": forms.value(prefix, f"change_{i}")}
             for i, g in enumerate([*goals, {"対象": "世帯", "目標": None}])]
     values = {n: forms.value(prefix, n) for n in ("day", "watcher", "reason")}
-    ties = [{"対象": "世帯", "つながり先": forms.value(prefix, f"tie_{i}"), "種類": forms.value(prefix, f"tiekind_{i}"),
+    ties = [{"対象": forms.value(prefix, f"tiewho_{i}"), "つながり先": forms.value(prefix, f"tie_{i}"), "種類": forms.value(prefix, f"tiekind_{i}"),
              "安定度": forms.value(prefix, f"tiesteady_{i}"), "内容": forms.value(prefix, f"tienote_{i}")}
-            for i in range(CONNECTION_LINES)]
+            for i in range(lines)]
     try:
         plan = referrals.closure(workbook, household_id, day=values["day"], reason=values["reason"],
                                  watcher=values["watcher"], goals=rows, by=user.name, today=session.today(),

@@ -22,8 +22,9 @@ from lib.workbook.validate import Workbook
 
 T = TypeVar("T")
 
-# Where this run keeps the unscoped snapshot and the viewer (private to this module):
-_SNAPSHOT, _VIEWER = "_snapshot", "_viewer"
+# Where this run keeps the unscoped snapshot, the source it came from and the viewer (private to
+# this module), and the mark a save button leaves for the run it starts (see `pressed`):
+_SNAPSHOT, _SOURCE, _VIEWER, _PRESSED = "_snapshot", "_snapshot_source", "_viewer", "_save_pressed"
 # Seconds the browser gets to store the sign-in cookie before the page is redrawn:
 SIGN_IN_SETTLE_SECONDS = 1.0
 
@@ -129,6 +130,25 @@ def current_snapshot(force: bool = False, written: sources.WriteResult | None = 
         return config, entry.snapshot, entry.error
 
 
+def pressed() -> None:
+    """A save button's on_click: the run it starts draws and plans from the read the person saw
+    (the one the page was drawn from), not from a newer one, so the save is checked against what
+    they saw — a colleague's change made after the form was drawn refuses it instead of being
+    overwritten without a word. (Streamlit runs on_click before the script.)"""
+    st.session_state[_PRESSED] = True
+
+
+def _page_snapshot(refresh: bool) -> tuple[sources.SourceConfig, sources.Snapshot, sources.SourceError | None]:
+    """The read this run draws from: the one the page was drawn from when a save button started
+    the run (see `pressed`), else the current one (current_snapshot)."""
+    seen = st.session_state.get(_SNAPSHOT)
+    if st.session_state.pop(_PRESSED, False) and seen is not None and not refresh:
+        config = sources.resolve(secrets=secrets())
+        if st.session_state.get(_SOURCE) == config.cache_key:
+            return config, seen, None
+    return current_snapshot(force=refresh)
+
+
 def projection_on() -> bool:
     """投影モード: from the sidebar switch, or bookmarked as ?mode=projection."""
     if "projection" not in st.session_state:
@@ -165,7 +185,7 @@ def sidebar(user: users.User, account: Callable[[users.User], None],
     if projection:
         st.markdown(PROJECTION_CSS, unsafe_allow_html=True)
     try:
-        config, snapshot, error = current_snapshot(force=refresh)
+        config, snapshot, error = _page_snapshot(refresh)
     except sources.SourceError as e:
         _error_page(e)
         if repair is not None and user.role == users.ADMIN:
@@ -183,7 +203,7 @@ def sidebar(user: users.User, account: Callable[[users.User], None],
         st.error("このユーザーには役割または所属機関が設定されていないため、世帯を表示できません。"
                  "つなぐボードの管理者（多機関協働の担当課）に、役割と所属機関の登録を頼んでください。",
                  icon=":material/person_off:")
-    st.session_state[_SNAPSHOT], st.session_state[_VIEWER] = snapshot, viewer
+    st.session_state[_SNAPSHOT], st.session_state[_SOURCE], st.session_state[_VIEWER] = snapshot, config.cache_key, viewer
 
 
 def _error_page(error: sources.SourceError) -> None:
@@ -274,6 +294,7 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
             result = sources.write(config, snapshot, plan, shared)
         except sources.WriteConflict as e:
             audit("write_refused", conflicts=[[c.tab, c.key, c.column, c.read, c.now] for c in e.conflicts])
+            refresh()               # the next run shows the sheet as it is now (the typed values stay)
             return None, e.conflicts
         if token is not None:
             done.add(token)
@@ -286,6 +307,22 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
         _audit_failed()
     st.session_state[_SNAPSHOT] = fresh
     return result, []
+
+
+def changed_by(conflicts) -> str | None:
+    """Who saved the cells a refused save found changed, and when (「tanaka さんが 12月6日 14:03 に保存」),
+    from this month's audit log; None when no save of the app wrote them (a hand edit in the sheet)."""
+    def text(value):
+        return "" if value in (None, "", ()) else "、".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    wanted = {(c.tab, str(c.key), c.column, text(c.now)) for c in conflicts}
+    now = dt.datetime.now()
+    lines = audit_log.read_lines(audit_log.folder(secrets=secrets()) / f"audit-{now:%Y-%m}.jsonl")
+    for line in reversed(lines):
+        for cell in line.get("cells") or () if line.get("event") == "write" else ():
+            if len(cell) == 5 and (cell[0], str(cell[1]), cell[2], text(cell[4])) in wanted:
+                when = dt.datetime.fromisoformat(line["time"]) if line.get("time") else None
+                return f"{line.get('user') or '（不明）'} さんが" + (f" {when:%m月%d日 %H:%M} に" if when else "") + "保存"
+    return None
 
 
 # Locks a save takes by its token (see save): a few, shared by all tokens.

@@ -757,10 +757,10 @@ class _Only(Mapping):
 
 def _check_titles(plan, titles: dict[str, str]) -> list[str]:
     """The sheets a plan's check needs read again: the rows it updates, the tabs where it adds a new
-    ID, and 世帯 (records need their household; 世帯.同意 is read through 同意記録). A tab it only
-    appends to (経過記録, 段階履歴 …) is not needed: nothing in it is compared."""
+    ID, the records it was decided from (`depends`), and 世帯 (records need their household; 世帯.同意
+    is read through 同意記録). A tab it only appends to (経過記録, 段階履歴 …) is not needed: nothing in it is compared."""
     tabs = {t for t, _ in plan.expected} | {c.tab for c in plan.changes} | {a.tab for a in plan.appends if a.unique}
-    tabs |= {schema.HOUSEHOLDS, schema.CONSENTS}
+    tabs |= {t for t, *_ in plan.depends} | {schema.HOUSEHOLDS, schema.CONSENTS}
     return [titles[t] for t in sorted(tabs) if t in titles]
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib.workbook import schema
+from lib.workbook.cells import show_date
 from lib.workbook.validate import Workbook
 
 
@@ -42,6 +43,9 @@ class WritePlan:
     changes: list[CellChange] = field(default_factory=list)
     appends: list[NewRow] = field(default_factory=list)
     expected: dict[tuple[str, str], dict] = field(default_factory=dict)   # (tab, key) → row as read
+    # Records a save was decided from (a matching's steps, a person's contacts): (tab, column,
+    # value, column shown) → those rows as read; refused when another row joined or one changed:
+    depends: dict[tuple[str, str, str, str], tuple] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -94,6 +98,41 @@ def _find(workbook: Workbook, tab: str, key: str):
     return match[0] if len(match) else None
 
 
+def rows_of(workbook: Workbook, tab: str, column: str, value) -> tuple:
+    """The typed rows of `tab` whose `column` holds `value`, in sheet order (row numbers left out:
+    rows typed above them move them, and change nothing they say)."""
+    frame = workbook[tab]
+    return tuple(_typed(frame, i, tab) for i in frame.index[frame[column] == value])
+
+
+def depend_on(plan: WritePlan, workbook: Workbook, tab: str, column: str, value, show: str) -> WritePlan:
+    """Make `plan` hold only while the rows of `tab` with `column` == `value` are as `workbook` has
+    them (a step decided from a matching's latest step); `show` is the column a refusal names."""
+    plan.depends[(tab, column, str(value), show)] = rows_of(workbook, tab, column, value)
+    return plan
+
+
+def _depends_changed(plan: WritePlan, fresh: Workbook) -> list[Conflict]:
+    """A refusal for each set of records a plan was decided from that changed since: the shown
+    column of the latest row then and now (or how many rows, when that did not change)."""
+    found = []
+    for (tab, column, value, show), before in plan.depends.items():
+        if tab not in fresh.tables:
+            continue
+        now = rows_of(fresh, tab, column, value)
+        if now == before:
+            continue
+        then_shown, now_shown = (before[-1][show] if before else None), (now[-1][show] if now else None)
+        if then_shown == now_shown:
+            then_shown, now_shown = f"{len(before)}行", f"{len(now)}行"
+        if now:                          # when and by whom, as the newest row says
+            latest = now[-1]
+            said = " ".join(x for x in (show_date(latest.get("日付")), latest.get("記入者") or "") if x)
+            now_shown = f"{now_shown}（{said}）" if said else now_shown
+        found.append(Conflict(tab, value, show, then_shown, now_shown))
+    return found
+
+
 def row_as_read(workbook: Workbook, tab: str, key: str) -> dict | None:
     """The typed row of `tab` that `key` names (see row_key), every schema column, blanks as None."""
     index = _find(workbook, tab, key)
@@ -131,7 +170,7 @@ def locate(plan: WritePlan, fresh: Workbook) -> tuple[list[Conflict], dict[tuple
             value = new.values[new.unique]
             if (fresh[new.tab][new.unique] == value).any():
                 found.append(Conflict(new.tab, str(value), new.unique, value, TAKEN))
-    return found, rows
+    return found + _depends_changed(plan, fresh), rows
 
 
 def conflicts(plan: WritePlan, fresh: Workbook) -> list[Conflict]:
