@@ -20,7 +20,7 @@ from lib.meetings import agenda as agenda_rules
 from lib.workbook import schema
 from lib.workbook.cells import nfkc
 from lib.workbook.validate import Workbook
-from lib.workbook.writeplan import CellChange, NewRow, WritePlan, plain, row_as_read
+from lib.workbook.writeplan import CellChange, Conflict, NewRow, WritePlan, plain, row_as_read
 
 # Household columns a decision may change besides the plan, in the order they are shown:
 HOUSEHOLD_FIELDS = ("段階", "次回見直し日", "主担当機関")
@@ -104,9 +104,26 @@ def merged_attendance(saved_text, page: list[Attendance], base: list[Attendance]
     lines = {a.agency: a for a in attendance_lines(saved_text)}
     started = {a.agency: a for a in base} if base is not None else {}
     for a in page:
-        if base is None or started.get(a.agency) != a or a.agency not in lines:
+        if base is None or started.get(a.agency, Attendance(a.agency, False)) != a or a.agency not in lines:
             lines[a.agency] = a
     return "\n".join(x.line() for x in lines.values()) or None
+
+
+# The 会議 cells that hold one line per household:
+HOUSEHOLD_CELLS = ("決定事項", "議事録", "変更プラン")
+
+
+def lines_replaced(plan: WritePlan, meeting_id: str) -> list[Conflict]:
+    """For a save planned again on a 会議 row its page never saw (another operator made the row a moment
+    earlier): each household line of that row the save would replace — refused, as any change made
+    after a page was drawn is; lines for other households join the row."""
+    found = []
+    for c in plan.changes:
+        if c.tab == schema.MEETINGS and c.key == meeting_id and c.column in HOUSEHOLD_CELLS:
+            before, after = per_household(c.old), per_household(c.new)
+            found += [Conflict(c.tab, c.key, f"{c.column}（{hid}）", None, text)
+                      for hid, text in before.items() if hid and text.strip() and after.get(hid) != text]
+    return found
 
 
 def attended_agencies(row: dict) -> list[str]:

@@ -130,11 +130,20 @@ def save(plan, once: str, prefix: str, message: str) -> bool:
     return True
 
 
+class Overwrites(Exception):
+    """A plan made again on what another person saved a moment earlier would replace some of it."""
+
+    def __init__(self, conflicts):
+        super().__init__(f"{len(conflicts)} cells")
+        self.conflicts = conflicts
+
+
 def attempt_replanning(make_plan, prefix: str):
     """Save make_plan()'s plan: (result, made) — `made` is what make_plan returned beside the plan and
     its token — or None when refused (said on screen). When the only refusal is that a new row's ID
     was taken meanwhile (another person saved the same new 会議, or a 世帯 with that 世帯ID, a moment
-    earlier, on this server or another), the sheet is read again and the plan made once more from it."""
+    earlier, on this server or another), the sheet is read again and the plan made once more from it;
+    make_plan raises Overwrites when that plan would replace what the other person saved."""
     from lib.workbook.writeplan import TAKEN
     for tries in range(2):
         try:
@@ -142,6 +151,8 @@ def attempt_replanning(make_plan, prefix: str):
         except entry.Invalid as e:
             errors(e)
             return None
+        except Overwrites as e:
+            refuse(prefix, e.conflicts)
         outcome = attempt(plan, once)
         if outcome is None:
             return None

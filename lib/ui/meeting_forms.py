@@ -111,13 +111,17 @@ def _save_meeting(a: agenda_rules.Agenda, decisions: dict, present: list, prefix
     """Save the meeting into its one 会議 row: when another operator (on any server) made that row a
     moment earlier, the plan is made again from the fresh sheet and this save joins the same row."""
     viewer = session.current_viewer()
+    made_from = []
 
     def planned():
         full = session.write_workbook()
         meeting_id = wb.meeting_id_for(full, a)
+        made_from.append(meeting_id)
         plan = wb.record_meeting(full, replace(a, meeting_id=meeting_id), decisions, attendance=present,
                                  by=viewer.user.name or viewer.user.username, today=session.today(),
                                  attendance_base=st.session_state.get(_ATTENDANCE_BASE))
+        if len(made_from) > 1 and wb.lines_replaced(plan, meeting_id):    # (made again: the row is another's)
+            raise forms.Overwrites(wb.lines_replaced(plan, meeting_id))
         return plan, forms.token(prefix, meeting_id, plan.changes, [r.values for r in plan.appends]), (plan, meeting_id)
     saved = forms.attempt_replanning(planned, prefix)
     if saved is None:
