@@ -111,14 +111,38 @@ def test_the_wall_follows_the_operator_and_the_save_reaches_the_workbook(browser
 
 
 def test_a_reloaded_operator_page_saves_into_the_same_meeting_row(browser, town):  # noqa: F811 - fixtures
-    """The operator saves the first household's decision, the page is reloaded (a new session: the
-    screen no longer knows the 会議ID it saved), and the second household's decision goes into the
-    same 会議 row, which keeps both lines."""
+    """The operator records who came and saves the first household's decision, the page is reloaded
+    (a new session: the screen no longer knows the 会議ID it saved), and the second household's
+    decision goes into the same 会議 row, which keeps both lines and the attendance as typed."""
     from lib.meetings import writeback as wb
     context, operator = open_window(browser, town.url, "kyodo")
     meetings = len(town.rows("会議"))
 
-    def record(step: int, text: str) -> None:
+    came = []
+
+    def attend() -> None:
+        """出席: two agencies present, the names of who came from the first typed."""
+        operator.get_by_text("出席（会議報告シートの参加者）").click()
+        ready(operator)
+        box = operator.locator('[data-testid="stMultiSelect"]:visible').filter(has_text="出席した機関")
+        for n in range(2):
+            box.click()
+            option = operator.get_by_role("option").filter(has_not_text="Select all").first
+            try:
+                option.wait_for(timeout=3_000)
+            except Exception:       # noqa: BLE001 - the list did not open: open it from the keyboard
+                box.get_by_role("combobox").focus()
+                operator.keyboard.press("ArrowDown")
+            came.append(option.inner_text().strip())
+            option.click()
+            ready(operator)
+        operator.keyboard.press("Escape")
+        who = operator.get_by_role("textbox", name=f"{came[0]}の出席者")
+        who.fill("山田・佐藤")
+        who.blur()
+        ready(operator)
+
+    def record(step: int, text: str, attendance: bool = False) -> None:
         operate(operator, town.url)
         for _ in range(step):
             operator.get_by_role("button", name="次へ").click()
@@ -126,11 +150,13 @@ def test_a_reloaded_operator_page_saves_into_the_same_meeting_row(browser, town)
         operator.get_by_role("textbox", name="決定事項").fill(text)
         operator.get_by_role("textbox", name="決定事項").blur()
         ready(operator)
+        if attendance:
+            attend()
         operator.get_by_role("button", name="この世帯の決定を保存").click()
         saved(operator, "決定を保存しました")
 
     try:
-        record(0, "一件目の決定")
+        record(0, "一件目の決定", attendance=True)
         operator.reload()
         ready(operator)
         record(1, "二件目の決定")
@@ -138,5 +164,8 @@ def test_a_reloaded_operator_page_saves_into_the_same_meeting_row(browser, town)
         assert len(rows) == meetings + 1                                 # one meeting, one row
         row = dict(zip(rows[0], rows[-1]))
         assert sorted(wb.per_household(row["決定事項"]).values()) == ["一件目の決定", "二件目の決定"]
+        # The reloaded page started from the attendance saved: the second save kept it, names and all.
+        present = {a.agency: a.names for a in wb.attendance_lines(row["出席者"]) if a.present}
+        assert present == {came[0]: "山田・佐藤", came[1]: ""}, row["出席者"]
     finally:
         context.close()
