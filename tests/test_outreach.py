@@ -90,6 +90,11 @@ def test_to_uketsuke_in_one_save_carries_the_history_excel(tmp_path):
     assert (closing["対象ID"], closing["状態"], closing["受付後の世帯ID"]) == (who.id, "相談受付へ", hid)
     again = next(p for p in outreach.people(sources.load(config).workbook["アウトリーチ"]) if p.id == who.id)
     assert not again.open and again.household == hid
+    # Each visit is counted once: as アウトリーチ件数, not again as 訪問件数 once it is a 経過記録.
+    assert any(c["方法"] == "訪問" and c["日付"] >= dt.date(2026, 4, 1) for c in contacts)
+    fresh = sources.load(config).workbook
+    for key in ("訪問件数", "アウトリーチ件数"):
+        assert indicators.count(fresh, key, (), 2026, TODAY) == indicators.count(snapshot.workbook, key, (), 2026, TODAY), key
 
 
 def test_to_uketsuke_on_google_sheets_is_one_save(fake_sheets):

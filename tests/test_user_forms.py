@@ -127,3 +127,36 @@ def test_the_demo_users_never_change(monkeypatch):
     helper = open_page("screens/help.py", user="kyodo")
     assert not [b for b in helper.button if b.label == "パスワードを変える"]
     assert users.DEMO_USERS_FILE.read_bytes() == before
+
+
+def test_a_change_another_admin_made_after_the_screen_was_drawn_is_refused_and_audited_old_to_new(users_file, signed_in_setup):
+    c = config(users_file)
+    users.add(c, "second", name="二人目", role=users.ADMIN, agency=None, password="second-admin-1")
+    users.save(c, users_file)
+    mine, theirs = open_page("screens/admin.py", user="admin"), open_page("screens/admin.py", user="admin")
+    for at in (mine, theirs):
+        at.selectbox(key="user_target").set_value("kyotaku").run()
+    theirs.selectbox(key="user_role_kyotaku").set_value(users.COORDINATOR).run()
+    theirs.button(key="user_save_role").click().run()
+    assert config(users_file)["credentials"]["usernames"]["kyotaku"]["roles"] == [users.COORDINATOR]
+    mine.selectbox(key="user_agency_kyotaku").set_value("社会福祉協議会").run()
+    mine.button(key="user_save_role").click().run()
+    import html
+    (error,) = [html.unescape(e.value) for e in mine.error]
+    assert "ほかの管理者がこの画面を開いた後に kyotaku を変えました（役割: 機関職員 → 多機関協働）" in error
+    entry = config(users_file)["credentials"]["usernames"]["kyotaku"]
+    assert entry["roles"] == [users.COORDINATOR] and entry["agency"] != "社会福祉協議会"     # as the other left it
+    mine.button(key="user_disable").click().run()       # the screen now shows the change: this press is allowed
+    assert config(users_file)["credentials"]["usernames"]["kyotaku"]["disabled"] is True
+    roles = audit.read(signed_in_setup)
+    roles = roles[(roles["event"] == "user_changed") & (roles["change"] == "role")]
+    assert list(roles["role"]) == ["機関職員 → 多機関協働"]
+    assert list(roles["agency"]) == [f"{entry['agency']} → {entry['agency']}"]
+
+
+def test_the_buttons_the_last_admin_may_not_use_say_why(users_file):
+    at = open_page("screens/admin.py", user="admin")
+    at.selectbox(key="user_target").set_value("admin").run()
+    assert at.button(key="user_disable").disabled and at.button(key="user_remove").disabled
+    assert "自分自身は止めたり削除したりできません" in at.button(key="user_disable").help
+    assert any("自分自身は止めたり削除したりできません" in c.value for c in at.caption)

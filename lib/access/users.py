@@ -103,6 +103,39 @@ def _entry(config: dict, username: str) -> dict:
     return entry
 
 
+def is_last_admin(config: dict, username: str) -> bool:
+    """Whether `username` is the only usable (enabled) 管理者 left (who may not be stopped, removed
+    or given another role)."""
+    return _last_admin(config, username)
+
+
+# Why the last 管理者 may not be stopped, removed or given another role:
+LAST_ADMIN = "最後の管理者{}（先にほかの管理者を作ってください）"
+
+
+def standing(config: dict, username: str) -> tuple:
+    """What a 管理者's screen shows of a user and decides from: (役割, 所属機関, 停止中)."""
+    entry = _entry(config, username)
+    return ((entry.get("roles") or [None])[0], entry.get("agency") or None, bool(entry.get("disabled")))
+
+
+def _unchanged_since(config: dict, username: str, drawn: tuple | None) -> None:
+    """Refuse a change when another 管理者 changed the user after this screen was drawn (`drawn`: standing then)."""
+    if drawn is None:
+        return
+    now = standing(config, username)
+    if now != tuple(drawn):
+        labels = ("役割", "所属機関", "停止中")
+        what = "、".join(f"{label}: {shown(a)} → {shown(b)}" for label, a, b in zip(labels, drawn, now) if a != b)
+        raise UserChangeRefused(f"ほかの管理者がこの画面を開いた後に {username} を変えました（{what}）。"
+                                "いまの内容を確かめてから、もう一度してください")
+
+
+def shown(value) -> str:
+    """A user's field as the 管理者's screen and the audit log show it."""
+    return "はい" if value is True else "いいえ" if value is False else value or "（なし）"
+
+
 def _last_admin(config: dict, username: str) -> bool:
     """Whether `username` is the only usable (enabled) 管理者 left."""
     admins = [n for n, e in config["credentials"]["usernames"].items()
@@ -166,29 +199,34 @@ def change_own_password(config: dict, username: str, current: str, new: str, aga
     set_password(config, username, new)
 
 
-def set_disabled(config: dict, username: str, disabled: bool) -> None:
+def set_disabled(config: dict, username: str, disabled: bool, drawn: tuple | None = None) -> None:
     """Disable (every session of the user ends at its next move) or enable a user."""
     entry = _entry(config, username)
+    _unchanged_since(config, username, drawn)
     if disabled and _last_admin(config, username):
-        raise UserChangeRefused("最後の管理者は止められません（先にほかの管理者を作ってください）")
+        raise UserChangeRefused(LAST_ADMIN.format("は止められません"))
     entry["disabled"] = disabled
 
 
-def remove(config: dict, username: str) -> None:
+def remove(config: dict, username: str, drawn: tuple | None = None) -> None:
     """Remove a user (their sessions end at their next move); never the last 管理者."""
     _entry(config, username)
+    _unchanged_since(config, username, drawn)
     if _last_admin(config, username):
-        raise UserChangeRefused("最後の管理者は削除できません（先にほかの管理者を作ってください）")
+        raise UserChangeRefused(LAST_ADMIN.format("は削除できません"))
     del config["credentials"]["usernames"][username]
 
 
-def change(config: dict, username: str, *, role: str, agency: str | None, name: str | None = None) -> None:
-    """Change a user's role, 所属機関 (and name); the last 管理者 keeps the role."""
+def change(config: dict, username: str, *, role: str, agency: str | None, name: str | None = None,
+           drawn: tuple | None = None) -> None:
+    """Change a user's role, 所属機関 (and name); the last 管理者 keeps the role. With `drawn` (the
+    user's standing as the screen showed it), refused when another 管理者 changed it meanwhile."""
     entry = _entry(config, username)
+    _unchanged_since(config, username, drawn)
     if role not in ROLES:
         raise UserChangeRefused(f"役割は {'・'.join(ROLES)} から選んでください")
     if role != ADMIN and _last_admin(config, username):
-        raise UserChangeRefused("最後の管理者の役割は変えられません（先にほかの管理者を作ってください）")
+        raise UserChangeRefused(LAST_ADMIN.format("の役割は変えられません"))
     if role == STAFF and not agency:
         raise UserChangeRefused("機関職員には所属機関が要ります")
     entry.update(roles=[role], agency=agency or None)

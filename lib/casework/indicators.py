@@ -20,7 +20,8 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
   the year. Without that tab they are estimated (推計): plan items updated in the year whose 役割分担
   names a 社会資源 by its whole 名称 (lib.casework.agencies.named), or whose 取組事項 mentions 参加支援
   (定着: those 達成).
-- 訪問件数: 経過記録 rows with 方法 訪問 dated in the year.
+- 訪問件数: 経過記録 rows with 方法 訪問 dated in the year, except those 「相談受付へ」 made from
+  アウトリーチ contacts (counted once, as アウトリーチ件数).
 - 社会資源数 (or 社会資源数:サロン・通いの場): 社会資源 rows (of those 種別).
 - つなぎ件数・つなぎもどし件数・引継ぎ件数: つなぎ rows of that 種類 whose 依頼日 falls in the year;
   差し戻し件数: rows returned (差し戻し) with 応答日 in the year; 平均応答日数: mean days from 依頼日 to
@@ -101,7 +102,7 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
         return int((updated & pd.Series(matched, index=plans.index, dtype=bool)).sum())
     if key == "訪問件数":
         contacts = workbook[schema.CONTACTS]
-        return int((contacts["方法"].eq("訪問") & _in(contacts["日付"], year)).sum())
+        return int((contacts["方法"].eq("訪問") & _in(contacts["日付"], year) & ~outreach.copied(contacts)).sum())
     if key == "アウトリーチ件数":
         if workbook.has(schema.OUTREACH):
             return outreach.count(workbook, lambda series: _in(series, year))

@@ -27,6 +27,8 @@ TAB = schema.OUTREACH
 CONTACTING, WATCHING, TO_INTAKE, ENDED = schema.OUTREACH_STATES
 # The 事業 (機関 tab) of the agencies that do outreach and see these records:
 PROGRAMME = "アウトリーチ等継続的支援"
+# How 「相談受付へ」 marks the 経過記録 it makes from the contacts (already counted as アウトリーチ件数):
+COPIED = "（アウトリーチ）"
 
 
 @dataclass
@@ -131,7 +133,7 @@ def to_intake(workbook: Workbook, person: Person, form: entry.Intake, *, taken: 
     for r in rows[rows["対象ID"] == person.id].sort_values(["日付", ROW]).to_dict("records"):
         plan.appends.append(NewRow(schema.CONTACTS, {
             "日付": r["日付"].date() if not pd.isna(r["日付"]) else today, "世帯ID": hid, "機関": r["機関"],
-            "担当者": r["記入者"], "方法": r["方法"] or "その他", "内容": f"（アウトリーチ）{r['内容'] or ''}",
+            "担当者": r["記入者"], "方法": r["方法"] or "その他", "内容": f"{COPIED}{r['内容'] or ''}",
             "記録ID": entry.new_record_id(today)}))
     plan.appends.append(NewRow(TAB, {
         "対象ID": person.id, "呼び名": person.name, "地区": person.area, "日付": form_day(form, today),
@@ -144,6 +146,12 @@ def to_intake(workbook: Workbook, person: Person, form: entry.Intake, *, taken: 
 def form_day(form: entry.Intake, today: dt.date) -> dt.date:
     """The 受付日 the intake form carries (already checked by entry.intake), else today."""
     return Checker().cell("受付日", schema.HOUSEHOLDS, "受付日", form.received) or today
+
+
+def copied(contacts: pd.DataFrame) -> pd.Series:
+    """Which 経過記録 rows 「相談受付へ」 made from アウトリーチ contacts (each visit counts once: as
+    アウトリーチ件数, not again as 訪問件数)."""
+    return contacts["内容"].map(lambda text: isinstance(text, str) and text.startswith(COPIED)).astype(bool)
 
 
 def count(workbook: Workbook, in_year) -> int:

@@ -14,6 +14,8 @@ from lib.ui.signin import auth_settings
 from lib.ui.widgets import esc
 
 NO_AGENCY = "（なし）"
+# Session key: each user's standing as the 管理者's screen last showed it (users.standing):
+DRAWN = "_user_drawn"
 
 
 def _change(action, what: str, **details) -> bool:
@@ -101,6 +103,18 @@ def users_panel(agencies: list[str], me: users.User) -> None:
             return
         entry = config["credentials"]["usernames"][target]
         now = users.user(config, target)
+        # The user as this page first showed them (the choices below start from it): a change another
+        # 管理者 made since refuses the press instead of being overwritten; once told, the page goes on
+        # from the user as they are now.
+        drawn = st.session_state.setdefault(DRAWN, {})
+        before = drawn.setdefault(target, users.standing(config, target))
+
+        def changed(action, what: str, **details) -> None:
+            if _change(action, what, **details):
+                drawn.pop(target, None)
+                st.rerun()
+            drawn[target] = users.standing(users.load(auth_settings().users_file), target) if what != "remove" else before
+
         role = st.selectbox("役割", users.ROLES, index=users.ROLES.index(now.role) if now.role in users.ROLES else 0,
                             key=f"user_role_{target}")
         options = [NO_AGENCY, *dict.fromkeys([*agencies, *([now.agency] if now.agency else [])])]
@@ -108,19 +122,24 @@ def users_panel(agencies: list[str], me: users.User) -> None:
                               key=f"user_agency_{target}")
         chosen = None if agency == NO_AGENCY else agency
         c1, c2, c3, c4 = st.columns(4)
-        if c1.button("役割・機関を保存", key="user_save_role") and _change(
-                lambda config: users.change(config, target, role=role, agency=chosen), "role", target=target,
-                role=role, agency=chosen):
-            st.rerun()
-        if c2.button("パスワードを再発行", key="user_reset") and _change(
-                lambda config: f"{target} の仮のパスワード（一度だけ出します）: " + users.reset_password(config, target),
-                "reset_password", target=target):
-            st.rerun()
+        if c1.button("役割・機関を保存", key="user_save_role"):
+            changed(lambda config: users.change(config, target, role=role, agency=chosen, drawn=before), "role",
+                    target=target, role=f"{users.shown(before[0])} → {users.shown(role)}",
+                    agency=f"{users.shown(before[1])} → {users.shown(chosen)}")
+        if c2.button("パスワードを再発行", key="user_reset"):
+            changed(lambda config: f"{target} の仮のパスワード（一度だけ出します）: " + users.reset_password(config, target),
+                    "reset_password", target=target)
         stop = not entry.get("disabled")
-        if c3.button("停止する" if stop else "停止をやめる", key="user_disable", disabled=target == me.username) and _change(
-                lambda config: users.set_disabled(config, target, stop), "disable" if stop else "enable", target=target):
-            st.rerun()
+        last = users.is_last_admin(config, target)
+        why_not = ("自分自身は止めたり削除したりできません（ほかの管理者に頼んでください）" if target == me.username
+                   else users.LAST_ADMIN.format("は止めたり削除したりできません") if last else None)
+        if c3.button("停止する" if stop else "停止をやめる", key="user_disable", disabled=why_not is not None and stop,
+                     help=why_not):
+            changed(lambda config: users.set_disabled(config, target, stop, drawn=before), "disable" if stop else "enable",
+                    target=target)
         sure = st.checkbox(f"{target} を削除してよいことを確かめました", key=f"user_remove_sure_{target}")
-        if c4.button("削除する", key="user_remove", disabled=not sure or target == me.username) and _change(
-                lambda config: users.remove(config, target), "remove", target=target):
-            st.rerun()
+        if c4.button("削除する", key="user_remove", disabled=not sure or why_not is not None,
+                     help=why_not or (None if sure else "左のチェックを入れると押せます")):
+            changed(lambda config: users.remove(config, target, drawn=before), "remove", target=target)
+        if why_not:
+            st.caption(why_not)
