@@ -136,3 +136,54 @@ def test_the_wall_on_another_server_follows_and_two_saves_at_once_make_one_meeti
         for context in (operator_context, wall_context, other_context):
             if context is not None:
                 context.close()
+
+
+# Presses of two people, one on each server, this many times (a pair on each kind of shared state):
+PAIRS = 10
+# Stages the pairs move H-004 between (none needs a reason; its consent is あり):
+CYCLE = ("見守り", "アセスメント", "支援中", "受付")
+WON, LOST = "段階を「", "この画面を開いた後に、シートで次のところが変わっています"
+
+
+def test_two_presses_on_two_servers_at_once_one_lands_and_the_other_is_refused(browser, city):  # noqa: F811
+    """Two people, one on each server, have H-004's 段階 form open and press 段階を保存 0–0.5 s apart,
+    each time choosing another new 段階: every time exactly one is saved and the other is told what
+    changed — never both (the second would silently replace the first)."""
+    import re
+    backend, first_url, second_url, proxy, servers = city
+    pages = [open_window(browser, first_url, "kyodo"), open_window(browser, second_url, "admin")]
+    try:
+        for (_, page), url in zip(pages, (first_url, second_url)):
+            page.goto(url + "/setai?id=H-004")
+            page.get_by_role("tab", name="段階を動かす").click()
+            ready(page)
+        for n in range(PAIRS):
+            rows = backend.rows("世帯")
+            stage = dict(zip(rows[0], next(r for r in rows if r[0] == "H-004")))["段階"]
+            history = len(backend.rows("段階履歴"))
+            wanted = [s for s in CYCLE if s != stage][:2]
+            for (_, page), new in zip(pages, wanted):
+                choose(page, "新しい段階", new)
+            pages[0][1].get_by_role("button", name="段階を保存").click()
+            time.sleep(0.5 * n / (PAIRS - 1))
+            pages[1][1].get_by_role("button", name="段階を保存").click()
+            deadline = time.time() + 30
+            while len(backend.rows("段階履歴")) == history and time.time() < deadline:
+                time.sleep(0.2)
+            time.sleep(1.0)
+            said = []
+            for _, page in pages:
+                ready(page)
+                alert = page.locator('[data-testid="stAlert"]:visible').filter(has_text=re.compile(f"{WON}|{LOST}"))
+                alert.first.wait_for(timeout=20_000)
+                said.append(alert.first.inner_text())
+            outcomes = sorted("saved" if WON in text else "refused" for text in said)
+            assert outcomes == ["refused", "saved"], (n, said)
+            winner = wanted[0] if WON in said[0] else wanted[1]
+            rows = backend.rows("世帯")
+            assert dict(zip(rows[0], next(r for r in rows if r[0] == "H-004")))["段階"] == winner, n
+            moves = backend.rows("段階履歴")
+            assert len(moves) == history + 1 and moves[-1][3] == winner, n          # one move, the winner's
+    finally:
+        for context, _ in pages:
+            context.close()

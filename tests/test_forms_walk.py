@@ -110,6 +110,21 @@ def outreach_intake(at, person_id, name):
     return press(at, "相談受付へ進む")
 
 
+def outreach_contact(at, person_id, text, state):
+    prefix = f"entry_outreach_{person_id}"
+    at.selectbox(key=f"{prefix}_method").select("訪問")
+    at.selectbox(key=f"{prefix}_state").select(state)
+    at.text_area(key=f"{prefix}_text").input(text)
+    return press(at, "接触を記録")
+
+
+def _outreach_contact_holds(after, before, at, ctx):
+    rows = after["アウトリーチ"]
+    new = rows.iloc[len(before["アウトリーチ"]):]
+    assert list(new["内容"]) == ["Aが会えた"] and list(new["状態"]) == ["見守り"]
+    assert at.text_area(key=f"entry_outreach_{ctx['person']}_text").value == "Bも会えた"
+
+
 def contact(at, text):
     at.selectbox(key=f"entry_contact_{HID}_method").select("電話")
     at.text_area(key=f"entry_contact_{HID}_text").input(text)
@@ -226,6 +241,10 @@ WALKS = [
     Walk("アウトリーチ→相談受付", "outreach_intake", lambda: open_page("screens/outreach.py", user="kyodo"),
          lambda a, c: outreach_intake(a, c["person"], "Aが受け付けた世帯"),
          lambda b, c: outreach_intake(b, c["person"], "Bが受け付けた世帯"), _intake_holds, _person, choose=pick_person),
+    Walk("アウトリーチの接触", "outreach_contact", lambda: open_page("screens/outreach.py", user="kyodo"),
+         lambda a, c: outreach_contact(a, c["person"], "Aが会えた", "見守り"),
+         lambda b, c: outreach_contact(b, c["person"], "Bも会えた", "終了"), _outreach_contact_holds, _person,
+         choose=pick_person),
     Walk("会議の決定", "meeting", lambda: open_page("screens/meeting.py"), lambda a, c: decide(a, c["hid"], "Aの決定"),
          lambda b, c: decide(b, c["hid"], "Bの決定"), _meeting_holds),
 ]
@@ -253,3 +272,41 @@ def test_a_form_drawn_before_a_colleagues_save_is_refused_and_keeps_what_was_typ
     for tab in after.tables:                      # B's refused save wrote nothing at all
         assert after[tab].equals(between[tab]), tab
     walk.holds(after, start, b, ctx)
+
+
+# ---------------------------------------------------------------- records that depend on nothing
+
+def assessment(at, text):
+    at.text_area(key=f"entry_assess_{HID}_本人の思い").input(text)
+    return press(at, "アセスメントを保存")
+
+
+def intake(at, name):
+    at.text_input(key="entry_intake_name").input(name)
+    at.selectbox(key="entry_intake_area").select("東部")
+    return press(at, "相談受付を保存")
+
+
+BOTH = [
+    ("contact", household("経過記録を追加"), lambda at, who: contact(at, f"{who}の電話"), "経過記録", "内容",
+     ["Aの電話", "Bの電話"]),
+    ("assessment", household("アセスメント"), lambda at, who: assessment(at, f"{who}が聞いた思い"), "アセスメント", "本人の思い",
+     ["Aが聞いた思い", "Bが聞いた思い"]),
+    ("intake", lambda: open_page("screens/intake.py"), lambda at, who: intake(at, f"{who}が受け付けた世帯"), "世帯", "表示名",
+     ["Aが受け付けた世帯", "Bが受け付けた世帯"]),
+]
+
+
+@pytest.mark.parametrize("name, open_form, save, tab, column, rows", BOTH, ids=[b[0] for b in BOTH])
+def test_records_that_depend_on_nothing_land_for_both(backend, name, open_form, save, tab, column, rows):
+    """B draws, A saves, B saves: two people's records of the same moment both land (nothing is
+    overwritten; a new 世帯 takes the next free 世帯ID)."""
+    start = workbook()
+    b, a = open_form(), open_form()
+    a = save(a, "A")
+    b = save(b, "B")
+    assert not a.exception and not b.exception and not b.error, said(b)
+    after = workbook()
+    assert list(after[tab].iloc[len(start[tab]):][column]) == rows
+    if tab == "世帯":
+        assert after["世帯"]["世帯ID"].is_unique
