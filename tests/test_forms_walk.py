@@ -159,6 +159,7 @@ class Walk:
     prepare: Callable = lambda: {}      # → context (a matching to step …), made before either opens
     open_colleague: Callable | None = None   # A's page, when A saves with another form
     choose: Callable = lambda at, ctx: None     # what each does on the page before typing (a matching picked …)
+    who: str = ""                       # who the refusal names as having changed it
 
 
 def household(tab):
@@ -229,15 +230,16 @@ def _meeting_holds(after, before, at, ctx):
 
 WALKS = [
     Walk("段階", "stage", household("段階を動かす"), lambda a, c: stage(a, "中断", "連絡が途絶えた"),
-         lambda b, c: stage(b, "見守り", "様子を見る"), _stage_holds),
+         lambda b, c: stage(b, "見守り", "様子を見る"), _stage_holds, who="admin さんが"),
     Walk("同意", "consent", household("同意を記録"), lambda a, c: consent(a, "撤回"),
-         lambda b, c: consent(b, "あり", "両方"), _consent_holds),
+         lambda b, c: consent(b, "あり", "両方"), _consent_holds, who="admin さんが"),
     Walk("支援プラン", "plan", household("支援プランを編集"), lambda a, c: plan_cell(a, "取組事項", "Aが書いた取組"),
-         lambda b, c: plan_cell(b, "状況", "中止"), _plan_holds),
+         lambda b, c: plan_cell(b, "状況", "中止"), _plan_holds, who="admin さんが"),
     Walk("終結と評価", "closure", household("終結と評価"), lambda a, c: stage(a, "見守り", "様子を見る"), lambda b, c: closure(b),
-         _closure_holds, open_colleague=household("段階を動かす")),
+         _closure_holds, open_colleague=household("段階を動かす"), who="admin さんが"),
     Walk("参加支援", "participation", household("参加支援"), lambda a, c: matching_step(a, c["mid"], "中断", "本人が辞退"),
-         lambda b, c: matching_step(b, c["mid"], "見学"), _matching_holds, _new_matching, choose=pick_matching),
+         lambda b, c: matching_step(b, c["mid"], "見学"), _matching_holds, _new_matching, choose=pick_matching,
+         who="管理者（見本）"),
     Walk("アウトリーチ→相談受付", "outreach_intake", lambda: open_page("screens/outreach.py", user="kyodo"),
          lambda a, c: outreach_intake(a, c["person"], "Aが受け付けた世帯"),
          lambda b, c: outreach_intake(b, c["person"], "Bが受け付けた世帯"), _intake_holds, _person, choose=pick_person),
@@ -266,6 +268,7 @@ def test_a_form_drawn_before_a_colleagues_save_is_refused_and_keeps_what_was_typ
     b = walk.mine(b, ctx)
     assert not b.exception
     assert REFUSED in said(b), said(b)
+    assert walk.who in said(b) + "".join(d.value.to_csv() for d in b.dataframe), said(b)
     table = next(d.value for d in b.dataframe if "いまの値" in d.value.columns)
     assert len(table) >= 1
     after = workbook()
