@@ -312,3 +312,16 @@ def test_projection_shows_that_assessments_exist_but_not_what_they_say():
     body = texts(at)
     assert "投影モードのため内容は表示しません" in body or "まだありません" in body
     assert "家族関係" not in [r for d in at.dataframe for r in d.value.columns]
+
+
+def test_the_same_entry_made_again_after_the_form_was_cleared_is_saved_again(town):
+    """見守り, 支援中, then 見守り again the same day with the same words: three moves, not 「保存済み」
+    for the third (a double click's second press is the same filling of the form; this is a new one)."""
+    at = open_page("screens/household.py", id="H-004", entry_tab="段階を動かす")
+    form = "entry_stage_H-004"
+    before = len(raw(town, "段階履歴"))
+    for stage in ("見守り", "支援中", "見守り"):
+        at.selectbox(key=f"{form}_stage").select(stage)
+        at = press(at, "段階を保存")
+        assert messages(at, "success") == [f"段階を「{stage}」にしました。"]
+    assert [r[3] for r in raw(town, "段階履歴")[before:]] == ["見守り", "支援中", "見守り"]

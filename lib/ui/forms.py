@@ -20,8 +20,9 @@ from lib.workbook import sources
 from lib.workbook.cells import to_wareki
 
 # Session keys: a message shown after the rerun that follows a save, forms to clear, the board
-# card whose 「記録」 menu is open (closed by a save), and refused saves to tell of, by form:
-FLASH, CLEAR, CARD_MENU, REFUSED = "_entry_flash", "_entry_clear", "_card_menu", "_entry_refused"
+# card whose 「記録」 menu is open (closed by a save), refused saves to tell of, and how many times
+# each form was cleared after a save (its filling: a token is one filling's):
+FLASH, CLEAR, CARD_MENU, REFUSED, FILLING = "_entry_flash", "_entry_clear", "_card_menu", "_entry_refused", "_entry_filling"
 CHOOSE = "選んでください"
 SAVED_TWICE = "この内容は保存済みです（二度押しでも1回だけ保存します）。"
 
@@ -42,6 +43,8 @@ def start(prefix: str, defaults: dict) -> None:
     refusal(prefix)
     if prefix in st.session_state.get(CLEAR, set()):
         st.session_state[CLEAR].discard(prefix)
+        fillings = st.session_state.setdefault(FILLING, {})
+        fillings[prefix] = fillings.get(prefix, 0) + 1
         for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix + "_")]:
             del st.session_state[key]
     for name, default in defaults.items():
@@ -77,9 +80,12 @@ def errors(e: entry.Invalid) -> None:
              icon=":material/edit_off:")
 
 
-def attempt(plan, once: str):
+def attempt(plan, once: str, prefix: str):
     """Carry out a write plan with a spinner: (result, conflicts), or None when the source refused
-    it (said on screen; the typed values stay)."""
+    it (said on screen; the typed values stay). `once` counts for this filling of the form only: the
+    same entry typed again after the form was cleared (見守り, 支援中, then 見守り again the same day)
+    is a new save, not a double click."""
+    once = token(once, st.session_state.get(FILLING, {}).get(prefix, 0))
     with st.spinner("保存しています…"):
         try:
             return session.save(plan, token=once)
@@ -120,7 +126,7 @@ def done(prefix: str, message: str, result) -> None:
 
 def save(plan, once: str, prefix: str, message: str) -> bool:
     """Save with a spinner; on success clear the form and rerun; refusals and conflicts are shown."""
-    outcome = attempt(plan, once)
+    outcome = attempt(plan, once, prefix)
     if outcome is None:
         return False
     result, conflicts = outcome
@@ -153,7 +159,7 @@ def attempt_replanning(make_plan, prefix: str):
             return None
         except Overwrites as e:
             refuse(prefix, e.conflicts)
-        outcome = attempt(plan, once)
+        outcome = attempt(plan, once, prefix)
         if outcome is None:
             return None
         result, conflicts = outcome
