@@ -276,3 +276,23 @@ def test_a_foreign_file_gets_a_japanese_message(writable):
     at.file_uploader(key="import_file").upload("名簿.csv", b"\x00\x01\x02binary").run()
     assert not at.exception
     assert any("CSV ではないようです" in e.value or "文字を読めません" in e.value for e in at.error)
+
+
+def test_the_same_list_brought_in_from_two_screens_at_once_goes_in_once(writable, signed_in_setup):
+    """Two people of the 事務局 preview the same reception book; one brings it in, then the other
+    presses 取り込む on the preview drawn before: refused with the IDs now taken, nothing added twice."""
+    from tests.test_pages import open_page
+    screens = [open_page("screens/imports.py", user=user) for user in ("kyodo", "admin")]
+    for at in screens:
+        at.file_uploader(key="import_file").upload("令和8年度受付簿.xlsx", reception_book()).run()
+    before = len(validate(sources.read_excel(writable))["世帯"])
+    first, second = screens
+    next(b for b in first.button if b.label == "取り込む（3行）").click().run()
+    assert any("取り込みました" in s.value for s in first.success)
+    next(b for b in second.button if b.label == "取り込む（3行）").click().run()
+    assert not second.exception
+    assert any("この画面を開いた後に、シートで次のところが変わっています" in e.value for e in second.error)
+    table = next(d.value for d in second.dataframe if "いまの値" in d.value.columns)
+    assert set(table["いまの値"]) == {"（ほかの行で使われています）"}
+    after = validate(sources.read_excel(writable))["世帯"]
+    assert len(after) == before + 3 and after["世帯ID"].is_unique
