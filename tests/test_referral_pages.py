@@ -139,6 +139,18 @@ def test_closure_with_evaluation_sends_the_hand_over_and_offers_the_sheet(town):
     at.selectbox(key=f"{form}_tiesteady_0").select("安定")
     at.text_input(key=f"{form}_tienote_0").input("週1回通っている")
     at.text_input(key=f"{form}_tie_1").input("近所の友人")
+    member = next(r[1] for r in raw(town, "世帯員") if r[0] == hid)
+    at.selectbox(key=f"{form}_tiewho_1").select(member)                  # the 世帯員 the connection is of
+    at.selectbox(key=f"{form}_tiesteady_2").select("ときどき")            # a line without its つながり先:
+    at.text_input(key=f"{form}_tienote_2").input("月1回電話がある")
+    at = press(at, "終結を保存")
+    (refused,) = messages(at, "error")
+    assert "つながり3のつながり先" in refused                              # the whole 終結 waits, nothing lost
+    assert next(r for r in raw(town, "世帯") if r[0] == hid)[5] != "終結"
+    assert at.text_input(key=f"{form}_tienote_2").value == "月1回電話がある"
+    at.button(key=f"closure_more_{hid}").click().run()                  # a 4th line
+    at.text_input(key=f"{form}_tie_2").input("民生委員の山本さん")
+    at.text_input(key=f"{form}_tie_3").input("いとこ")
     at = press(at, "終結を保存")
     assert not at.exception
     assert messages(at, "success") == [f"終結と評価を保存しました。{KYOTAKU}に引継ぎを依頼しました。"]
@@ -151,7 +163,9 @@ def test_closure_with_evaluation_sends_the_hand_over_and_offers_the_sheet(town):
     assert [b.label for b in at.get("download_button")][-2:] == ["評価シート（Excel）", "評価シート（PDF）"]
     ties = [r for r in raw(town, "つながり評価") if r[0] == hid]         # 別紙2-7, beside the 評価
     assert [r[1:7] for r in ties] == [[TODAY, "世帯", "北部ふれあいいきいきサロン", "社会資源", "安定", "週1回通っている"],
-                                      [TODAY, "世帯", "近所の友人", "", "", ""]]
+                                      [TODAY, member, "近所の友人", "", "", ""],
+                                      [TODAY, "世帯", "民生委員の山本さん", "", "ときどき", "月1回電話がある"],
+                                      [TODAY, "世帯", "いとこ", "", "", ""]]
     from openpyxl import load_workbook
     import io
     from lib.meetings import paperwork
