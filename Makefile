@@ -5,7 +5,7 @@ PYTHON ?= python3
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test browser office proxy servers bench bench-quick sample
+.PHONY: run test install install-test browser office proxy servers bench bench-quick sample bundle
 
 install:
 	$(PYTHON) -m pip install -q -r requirements.txt
@@ -49,3 +49,7 @@ bench-quick: install-test browser
 
 sample:
 	$(PYTHON) -m sample_data.generate
+
+# The ZIPs for a PC with no internet (README 「インターネットのないパソコン（LGWAN）」), into dist/:
+bundle:
+	$(PYTHON) start.py --bundle all --bundle-out dist

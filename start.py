@@ -4,9 +4,12 @@
     python3 start.py                 (Linux)
     python3 start.py --https tsunagu.town.lg.jp    (with HTTPS from Caddy in front, README 「HTTPS」)
     python3 start.py --demo          (the sample town with its demo users, to try things out)
+    python3 start.py --bundle windows   (on a PC with network: the ZIP for a PC with none, README 「LGWAN」)
 
 It makes (or reuses) a virtual environment `.venv` beside this file, installs requirements.txt into
-it when that file changed, starts the server and prints the address to open. A real town starts
+it when that file changed, starts the server and prints the address to open. Beside a bundle's
+`wheels/` folder (deploy/bundle.py) it installs from there only, after checking their sums, and never
+touches the network. A real town starts
 without demo users: the first start prints a one-time setup code for the first 管理者. Only the
 standard library is used here, so any Python 3.11 or newer from python.org runs it.
 """
@@ -42,24 +45,51 @@ def requirements_hash() -> str:
     return hashlib.sha256((HERE / "requirements.txt").read_bytes()).hexdigest()
 
 
+def offline_env() -> dict:
+    """pip's environment for a bundle: none of the machine's pip settings (an index or proxy set
+    for the town's other PCs would make pip wait for a network the PC does not have)."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env
+
+
 def prepare(venv: Path, system_packages: bool = False) -> Path:
-    """The venv's Python, with requirements.txt installed (again only when it changed)."""
+    """The venv's Python, with requirements.txt installed (again only when it changed): from the
+    bundle's wheels/ when it is beside this file (sums checked first; no network), else from the index."""
     python = venv_python(venv)
+    stamp = venv / STAMP
+    wanted = requirements_hash()
+    needed = not python.exists() or not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != wanted
+    wheels = HERE / "wheels"
+    if needed and wheels.is_dir():
+        from deploy.bundle import check_sums
+        say("持ち込んだ部品（wheels フォルダ）が壊れていないか確かめています…")
+        problems = check_sums(HERE)
+        if problems:
+            raise SystemExit("つなぐボード: 持ち込んだ部品に問題があるため、何も入れていません。\n  " + "\n  ".join(problems)
+                             + "\nZIP ファイルをもう一度持ち込み、同じフォルダに展開し直してから start.py を実行してください。")
     if not python.exists():
         say(f"仮想環境を作っています（{venv}）…")
         command = [sys.executable, "-m", "venv", str(venv)]
         if system_packages:
             command.insert(3, "--system-site-packages")
         subprocess.run(command, check=True)
-    stamp = venv / STAMP
-    wanted = requirements_hash()
-    if not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != wanted:
+    if needed and wheels.is_dir():
+        say("必要なものを wheels フォルダから入れています（インターネットは使いません。初めてのときは数分かかります）…")
+        done = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-index",
+                               "--find-links", str(wheels), "-r", str(HERE / "requirements.txt")], env=offline_env())
+        if done.returncode != 0:
+            raise SystemExit("つなぐボード: wheels フォルダから必要なものを入れられませんでした（上のメッセージを見てください）。"
+                             "このパソコンの Python の版（3.11〜3.13）と、持ち込んだ ZIP（Windows 用か Linux 用か）が合っているか確かめてください。")
+        stamp.write_text(wanted, encoding="utf-8")
+    elif needed:
         say("必要なものを入れています（初めてのときは数分かかります。インターネットかパッケージの置き場につながっている必要があります）…")
         done = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
                                "-r", str(HERE / "requirements.txt")])
         if done.returncode != 0:
             raise SystemExit("つなぐボード: 必要なものを入れられませんでした（上のメッセージを見てください）。"
-                             "ネットワークにつながっているか確かめて、もう一度 start.py を実行してください。")
+                             "ネットワークにつながっているか確かめて、もう一度 start.py を実行してください。"
+                             "インターネットのないパソコンでは、README「インターネットのないパソコン（LGWAN）」の ZIP を使います。")
         stamp.write_text(wanted, encoding="utf-8")
     return python
 
@@ -122,7 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--system-site-packages", action="store_true",
                         help="仮想環境から、このパソコンに入っているパッケージも使う（ネットワークのない所で、先に入れてあるとき）")
     parser.add_argument("--prepare-only", action="store_true", help="仮想環境と必要なものを用意するだけで、起動しない")
+    parser.add_argument("--bundle", choices=("windows", "linux", "all"), default=None,
+                        help="インターネットのないパソコン用の ZIP を作る（このパソコンはパッケージの置き場につながっていること）")
+    parser.add_argument("--bundle-out", type=Path, default=None, help="ZIP を置くフォルダ（既定: このフォルダの一つ上）")
+    parser.add_argument("--bundle-python", default=None,
+                        help="部品を集める Python の版（既定 3.11,3.12,3.13。例 3.12）")
     args = parser.parse_args(argv)
+    if args.bundle:
+        return make_bundles(args)
 
     if sys.version_info < MIN_PYTHON:
         say(f"Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} 以上が必要です（いまは {sys.version.split()[0]}）。"
@@ -184,6 +221,22 @@ def main(argv: list[str] | None = None) -> int:
                 except subprocess.TimeoutExpired:
                     process.kill()
     return 0 if server.returncode in (0, -signal.SIGTERM, None) else server.returncode
+
+
+def make_bundles(args) -> int:
+    """--bundle: the ZIP(s) for a PC with no network (deploy/bundle.py), with their size and time."""
+    from deploy import bundle
+    pythons = tuple(args.bundle_python.split(",")) if args.bundle_python else bundle.PYTHONS
+    for target in (("windows", "linux") if args.bundle == "all" else (args.bundle,)):
+        say(f"{target} 用の ZIP を作っています（Python {'・'.join(pythons)} の部品を集めます）…")
+        started = time.monotonic()
+        try:
+            path = bundle.build(target, args.bundle_out, pythons)
+        except bundle.BundleError as e:
+            say(str(e))
+            return 1
+        say(f"できました: {path}（{path.stat().st_size / 1e6:.0f} MB、{time.monotonic() - started:.0f} 秒）")
+    return 0
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import threading
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -105,30 +104,6 @@ class Store:
 Where = Path | Store
 
 
-def _lock_file(handle) -> None:
-    """Block until this process holds the whole-file lock on `handle` (POSIX flock, Windows locking)."""
-    if os.name == "nt":                                    # pragma: no cover - Windows only
-        import msvcrt
-        while True:
-            try:
-                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-                return
-            except OSError:
-                time.sleep(0.05)
-    import fcntl
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-
-
-def _unlock_file(handle) -> None:
-    if os.name == "nt":                                    # pragma: no cover - Windows only
-        import msvcrt
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 # Lock files live here, one per name (their content is never read):
 LOCKS = ".locks"
 
@@ -153,19 +128,21 @@ class FolderStore(Store):
 
     @contextlib.contextmanager
     def hold(self, name: str) -> Iterator[None]:
+        """The name's lock file held (filelock: flock on POSIX, LockFileEx on Windows — the library's
+        tested path on both, not a hand-written one), across threads and processes."""
+        from filelock import FileLock
         path = self._lock_path(name)
         try:
             private_folder(self.where)
             private_folder(path.parent)
-            handle = open(path, "a+b")
+            lock = FileLock(path, mode=0o600)
+            lock.acquire()
         except OSError as e:
             raise StateUnavailable(f"状態のフォルダに書き込めません（{self.where}）: {e}") from None
-        with handle:
-            _lock_file(handle)
-            try:
-                yield
-            finally:
-                _unlock_file(handle)
+        try:
+            yield
+        finally:
+            lock.release()
 
     def read(self, name: str, default: Any = None) -> Any:
         return read_json(self.where, self.file_name(name), copy.deepcopy(default))
