@@ -69,7 +69,7 @@ def test_the_bundle_holds_the_app_the_wheels_their_sums_and_the_guide(linux_zip)
     wheels = sorted(n for n in inside if n.startswith("wheels/") and n != "wheels/")
     assert wheels and all(n.endswith(".whl") for n in wheels)                            # never an sdist
     assert sorted(line.split("  ", 1)[1] for line in sums) == wheels
-    assert "持ち込むもの" in guide and "python.org" in guide and "\r\n" in guide
+    assert "持ち込むもの" in guide and "Python 3.11 以上" in guide and "\r\n" in guide
 
 
 def _cut_off(script: str, timeout: int = 600) -> subprocess.CompletedProcess:
