@@ -163,7 +163,7 @@ def test_a_row_changed_in_the_sheet_meanwhile_refuses_the_save_and_says_what_cha
     at = press(at, "段階を保存")
     assert "シートで次のところが変わっています" in messages(at, "error")[0]
     table = next(d.value for d in at.dataframe if "いまの値" in d.value.columns)
-    assert table.iloc[0].to_dict() == {"タブ": "世帯", "行": "H-004", "列": "段階", "読み込んだ値": "支援中", "いまの値": "見守り"}
+    assert table.iloc[0].to_dict() == {"タブ": "世帯", "行": "H-004", "列": "段階", "画面で見ていた値": "支援中", "いまの値": "見守り"}
     assert at.text_area(key=f"{form}_reason").value == "連絡が取れない"
     assert next(r for r in raw(town, "世帯") if r[0] == "H-004")[5] == "見守り"
 

@@ -284,6 +284,7 @@ def save(plan, token: str | None = None) -> tuple[sources.WriteResult | None, li
     two runs take one lock by token, so the second waits for the first and finds the token saved.
     """
     done = st.session_state.setdefault("_saved_tokens", set())
+    st.session_state.pop(_PRESSED, None)     # (a dialog's press reruns only the dialog: the mark is spent here)
     snapshot, who = st.session_state[_SNAPSHOT], st.session_state.get("username") or ""
     config = sources.resolve(secrets=secrets())
     shared = shared_state()
@@ -321,7 +322,7 @@ def changed_by(conflicts) -> str | None:
         for cell in line.get("cells") or () if line.get("event") == "write" else ():
             if len(cell) == 5 and (cell[0], str(cell[1]), cell[2], text(cell[4])) in wanted:
                 when = dt.datetime.fromisoformat(line["time"]) if line.get("time") else None
-                return f"{line.get('user') or '（不明）'} さんが" + (f" {when:%m月%d日 %H:%M} に" if when else "") + "保存"
+                return f"{line.get('user') or '（不明）'} さんが" + (f" {when.month}月{when.day}日 {when:%H:%M} に" if when else "") + "保存"
     return None
 
 

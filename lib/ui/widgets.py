@@ -161,7 +161,7 @@ def conflict_table(conflicts) -> None:
     """What changed in the sheet since it was read: one line per cell (a refused save shows it)."""
     def shown(v):
         return "（空）" if v in (None, "", ()) else (show_date(v, date_style()) if hasattr(v, "year") else str(v))
-    st.dataframe([{"タブ": c.tab, "行": c.key, "列": c.column, "読み込んだ値": shown(c.read), "いまの値": shown(c.now)}
+    st.dataframe([{"タブ": c.tab, "行": c.key, "列": c.column, "画面で見ていた値": shown(c.read), "いまの値": shown(c.now)}
                   for c in conflicts], hide_index=True)
 
 
