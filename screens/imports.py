@@ -28,7 +28,7 @@ st.caption("町でいま使っている一覧（Excel・LibreOffice・CSV）を�
 # 1. The kind of list and the file:
 left, right = st.columns([1, 2])
 kind = imports.KINDS[left.selectbox("一覧の種類", list(imports.KINDS), key="import_kind")]
-upload = right.file_uploader("一覧のファイル", type=list(sources.UPLOAD_TYPES), key="import_file",
+upload = right.file_uploader("一覧のファイル", type=list(sources.UPLOAD_TYPES), key=ui.file_key(),
                              max_upload_size=sources.UPLOAD_MAX_BYTES // 1024 // 1024)
 if upload is None:
     st.stop()
@@ -47,9 +47,7 @@ rows = sheets[title]
 header = right.number_input("見出しの行（ファイルの行番号）", min_value=1, max_value=len(rows),
                             value=imports.header_row(rows, kind) + 1, key=f"import_header_{upload.file_id}_{title}") - 1
 with st.expander(f"ファイルの最初の{SHOWN_ROWS}行", icon=":material/table_view:"):
-    width = max(len(r) for r in rows[:SHOWN_ROWS])
-    st.dataframe(pd.DataFrame([[ui.esc(v) if v is not None else "" for v in r] + [""] * (width - len(r))
-                               for r in rows[:SHOWN_ROWS]], index=range(1, min(SHOWN_ROWS, len(rows)) + 1)).astype(str),
+    st.dataframe(pd.DataFrame(imports.first_rows(rows, SHOWN_ROWS), index=range(1, min(SHOWN_ROWS, len(rows)) + 1)),
                  width="stretch")
 
 # 3. Where each column goes (proposed, changeable; a saved mapping can be used again):
@@ -66,10 +64,23 @@ columns = st.columns(3)
 for i, heading in enumerate(headings):
     shown = heading.strip() or f"{i + 1}列目（見出しなし）"
     default = choices.index(proposed[i].label) if proposed[i] else 0
-    picked = columns[i % 3].selectbox(shown, choices, index=default, placeholder=LEAVE_OUT,
+    picked = columns[i % 3].selectbox(ui.esc(shown), choices, index=default, placeholder=LEAVE_OUT,
                                       key=f"import_map_{upload.file_id}_{title}_{header}_{i}_{use}")
     mapping.append(by_label.get(picked))
-result = imports.preview(rows, header, mapping, kind, ui.write_workbook(), ui.today())
+# The 同意 of a household list without such a column (不明 makes every household a 支援会議 case):
+given = {}
+if kind.tabs[0] == "世帯" and imports.CONSENT not in mapping:
+    given["同意"] = st.radio("この一覧の世帯の本人の同意（一覧に同意の列がないとき）", imports.CONSENT_CHOICES, horizontal=True,
+                           key="import_consent")
+    if given["同意"] != "あり":
+        st.warning(f"同意が「{given['同意']}」の世帯は支援会議の扱いになり、ケースボードなどでは支援会議構成員の機関の職員"
+                   "（と事務局）にしか見えません（社会福祉法第106条の6）。本人の同意を得ている世帯なら「あり」を選ぶか、"
+                   "一覧に同意の列（あり／なし／不明）を足して割り当ててください。", icon=":material/lock:")
+result = imports.preview(rows, header, mapping, kind, ui.write_workbook(), ui.today(), defaults=given)
+if not result.rows:
+    st.warning("この一覧にはデータの行がありません（見出しの行より下が空です）。見出しの行（ファイルの行番号）が"
+               "正しいか確かめてください。", icon=":material/draft:")
+    st.stop()
 if result.unmapped:
     st.caption("取り込まない列: " + "、".join(ui.esc(h) for h in result.unmapped))
 

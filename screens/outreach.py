@@ -18,6 +18,7 @@ if not ui.sees_outreach(viewer):
              "多機関協働・管理者だけが使えます。", icon=":material/block:")
     st.stop()
 ui.audit_once("view_outreach")
+ui.first_steps("機関", "地区", stop=False)
 people = ui.shared(outreach.of_workbook, workbook)
 
 # Render:
@@ -26,6 +27,9 @@ c1.metric("接触中", sum(p.state == outreach.CONTACTING for p in people))
 c2.metric("見守り", sum(p.state == outreach.WATCHING for p in people))
 c3.metric("相談受付へ進んだ", sum(p.state == outreach.TO_INTAKE for p in people))
 ui.flash()
-st.dataframe(ui.dates(outreach.table(people)), hide_index=True, width="stretch")
+if people:
+    st.dataframe(ui.dates(outreach.table(people)), hide_index=True, width="stretch")
+else:
+    st.caption("まだアウトリーチの記録はありません。下の「記録する」で、最初の人への接触を記録します。")
 st.subheader("記録する")
 ui.outreach_panel(workbook, viewer.user, people)

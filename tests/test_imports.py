@@ -240,8 +240,11 @@ def test_the_screen_previews_then_brings_the_reception_book_in(writable, signed_
     assert problems is not None and problems.iloc[0]["行"] == 9 and problems.iloc[0]["列"] == "受付年月日"
     before = len(validate(sources.read_excel(writable))["世帯"])
     next(b for b in at.button if b.label == "取り込む（3行）").click().run()
-    assert any("「令和8年度受付簿.xlsx」から取り込みました（世帯 3行・世帯員 2行）" in s.value for s in at.success)
     after = validate(sources.read_excel(writable))
+    ids = list(after["世帯"]["世帯ID"])[-3:]
+    assert [s.value for s in at.success] == [f"「令和8年度受付簿.xlsx」から3行を取り込みました（世帯 3行・世帯員 2行。世帯ID {ids[0]}〜{ids[-1]}）。"
+                                             "続けて次の一覧を選べます。"]
+    assert at.file_uploader(key="import_file_1").value is None and not at.metric     # ready for the next list
     assert len(after["世帯"]) == before + 3 and "青山世帯" in set(after["世帯"]["表示名"])
     lines = audit.read(signed_in_setup)
     line = lines[lines["event"] == "import"].iloc[-1]

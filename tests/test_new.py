@@ -156,7 +156,8 @@ def blank_town(tmp_path, monkeypatch, blank_bytes):
 FIRST = {"screens/home.py": "まず「機関」タブ", "screens/board.py": "まず「世帯」タブ",
          "screens/household.py": "まず「世帯」タブ", "screens/intake.py": "まず「機関」タブ",
          "screens/plans.py": "まず「世帯」タブ", "screens/resources.py": "まず「社会資源」タブ",
-         "screens/agencies.py": "まず「機関」タブ", "screens/meeting.py": "まず「機関」タブ"}
+         "screens/agencies.py": "まず「機関」タブ", "screens/meeting.py": "まず「機関」タブ",
+         "screens/outreach.py": "まず「機関」タブ"}
 
 
 @pytest.mark.parametrize("page", list(FIRST))
@@ -164,8 +165,39 @@ def test_the_app_on_the_blank_workbook_says_what_to_type_first(blank_town, page)
     from tests.test_pages import open_page
     at = open_page(page, user="kyodo")
     assert [i.value for i in at.info if i.value.startswith(FIRST[page])], page
-    if page not in ("screens/intake.py", "screens/meeting.py"):          # those still offer their forms
+    if page not in ("screens/intake.py", "screens/meeting.py", "screens/outreach.py"):   # those still offer their forms
         assert not at.dataframe and not at.metric, page
+    if page == "screens/outreach.py":
+        assert not at.dataframe and "まだアウトリーチの記録はありません" in " ".join(c.value for c in at.caption)
+
+
+def test_staff_on_a_blank_workbook_are_told_to_ask_the_jimukyoku_not_to_type_into_the_sheet(blank_town):
+    from tests.test_pages import open_page
+    at = open_page("screens/home.py", user="eturan")
+    (said,) = [i.value for i in at.info if "タブ" in i.value]
+    assert said.startswith("まだ「機関」タブに何も入っていません") and "事務局に入れてもらう" in said
+    assert "入れてください" not in said
+
+
+def test_every_input_message_of_the_blank_workbook_pairs_its_brackets():
+    from lib.workbook import schema
+    pairs = {"「": "」", "（": "）", "(": ")", "『": "』"}
+    for tab in schema.TABS:
+        for column in tab.columns:
+            text, stack = new.input_message(column), []
+            for ch in text:
+                if ch in pairs:
+                    stack.append(pairs[ch])
+                elif ch in pairs.values():
+                    assert stack and stack.pop() == ch, (tab.name, column.name, text)
+            assert not stack, (tab.name, column.name, text)
+
+
+def test_the_blank_workbooks_examples_never_name_the_sample_town(blank_bytes):
+    from lib.workbook.sources import read_excel
+    raw = read_excel("blank.xlsx", data=blank_bytes)
+    text = " ".join(str(v) for rows in raw.values() for row in rows for v in row if v is not None)
+    assert "みどり町" not in text and "〇〇町役場" in text
 
 
 def test_an_admin_downloads_the_blank_workbook_from_the_help_screen(blank_town):

@@ -57,6 +57,11 @@ class Target:
         return f"{self.tab}・{self.column}"
 
 
+# A household list's 同意 when it has no such column, as the person chooses it for the whole file:
+CONSENT = Target(schema.HOUSEHOLDS, "同意")
+CONSENT_CHOICES = ("不明", "あり", "なし")
+
+
 def _fillable(tab: str, column: str) -> bool:
     """A 世帯員 row's 世帯ID comes from its household, never from a column of the list."""
     return not (tab == schema.MEMBERS and column == "世帯ID")
@@ -83,7 +88,7 @@ def header_row(rows: list[list], kind: Kind) -> int:
 
 def _exact(heading: object, kind: Kind) -> Target | None:
     for tab in kind.tabs:
-        column = schema.column_for_header(schema.TABS_BY_NAME[tab], heading)
+        column = schema.list_heading_column(schema.TABS_BY_NAME[tab], heading)
         if column is not None and _fillable(tab, column.name):
             return Target(tab, column.name)
     return None
@@ -149,9 +154,12 @@ class Preview:
 
 
 def preview(rows: list[list], header: int, mapping: list[Target | None], kind: Kind, workbook: Workbook,
-            today: dt.date) -> Preview:
-    """Every data row below `header` as it would go in, each cell parsed by the reader's rules."""
-    headings = [_text(h) or f"{i + 1}列目" for i, h in enumerate(rows[header] if header < len(rows) else [])]
+            today: dt.date, defaults: dict | None = None) -> Preview:
+    """Every data row below `header` as it would go in, each cell parsed by the reader's rules;
+    `defaults`: what every row gets where the list has no such column (the 同意 chosen for the file),
+    over the kind's own. Problems name each column by its heading as typed in the list."""
+    headings = [("" if cells.is_blank(h) else str(h).strip()) or f"{i + 1}列目"
+                for i, h in enumerate(rows[header] if header < len(rows) else [])]
     main = kind.tabs[0]
     out = []
     for number, row in enumerate(rows[header + 1:], start=header + 2):
@@ -167,7 +175,7 @@ def preview(rows: list[list], header: int, mapping: list[Target | None], kind: K
                 item.problems[headings[i] if i < len(headings) else f"{i + 1}列目"] = f"「{_text(row[i])[:40]}」: {e}"
                 failed.add(target)
         values = item.values[main]
-        for column, default in kind.defaults.items():
+        for column, default in {**kind.defaults, **(defaults or {})}.items():
             values.setdefault(column, default)
         for column in schema.TABS_BY_NAME[main].columns:
             if Target(main, column.name) in failed:
@@ -220,7 +228,9 @@ def plan(result: Preview, workbook: Workbook, *, taken: set[str], include_duplic
     is new), with new IDs where the list has none. Returns the plan and the rows it takes."""
     kind, main = result.kind, result.kind.tabs[0]
     key = schema.TABS_BY_NAME[main].key[0] if schema.TABS_BY_NAME[main].key else None
-    ids = set(taken)
+    # (a new ID is never one the file gives another row, held back or not: that person comes in
+    # under their own number once their row is corrected)
+    ids = set(taken) | {str(r.values[main][key]) for r in result.rows if key and r.values[main].get(key)}
     out, taken_rows = WritePlan(), []
     for row in result.rows:
         if not row.usable or (row.duplicate and not include_duplicates):
@@ -237,6 +247,14 @@ def plan(result: Preview, workbook: Workbook, *, taken: set[str], include_duplic
                 out.appends.append(NewRow(tab, {"世帯ID": values[key], "記号": extra.pop("記号", FIRST_MEMBER), **extra}))
         taken_rows.append(row)
     return out, taken_rows
+
+
+def first_rows(rows: list[list], count: int) -> list[list[str]]:
+    """The file's first rows as a grid shows them: text as typed (a grid is not HTML: nothing to
+    escape), blanks (None, NaN) blank, every row as wide as the widest."""
+    shown = [["" if cells.is_blank(v) else str(v) for v in row] for row in rows[:count]]
+    width = max((len(r) for r in shown), default=0)
+    return [r + [""] * (width - len(r)) for r in shown]
 
 
 def _written(value):

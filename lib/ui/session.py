@@ -238,6 +238,8 @@ FIRST_STEPS = {
     "支援プラン": "まず「支援プラン」タブに、世帯ごとの目標と取組を入れてください（世帯詳細の「支援プランを編集」からも入れられます）。",
     "社会資源": "まず「社会資源」タブに、町の社会資源（サロン・居場所・相談窓口など）を入れてください。"
                "地図に出すには緯度・経度も入れます（「地区」タブの緯度・経度でも位置がわかります）。",
+    "地区": "まず「地区」タブに、町の地区（地区名。地図に出すなら緯度・経度、人口も）を入れてください。"
+           "世帯・社会資源・アウトリーチの地区は、ここから選びます。",
 }
 
 
@@ -249,7 +251,13 @@ def first_steps(*tabs: str, stop: bool = True) -> bool:
     empty = next((t for t in tabs if town[t].empty), None)
     if empty is None:
         return False
-    st.info(FIRST_STEPS[empty] + "　くわしくは「設定・ヘルプ」のシートの説明をご覧ください。", icon=":material/edit_note:")
+    viewer = st.session_state.get(_VIEWER)
+    if viewer is not None and viewer.user.role in (users.ADMIN, users.COORDINATOR):
+        st.info(FIRST_STEPS[empty] + "　町の一覧があれば「取り込み」の画面から入れられます。くわしくは「設定・ヘルプ」のシートの説明をご覧ください。",
+                icon=":material/edit_note:")
+    else:                                  # only the 事務局 edits the sheet (README): staff ask it
+        st.info(f"まだ「{empty}」タブに何も入っていません。シートに入れるのは事務局（多機関協働の担当課）です。"
+                "事務局に入れてもらうよう頼んでください。", icon=":material/edit_note:")
     if stop:
         st.stop()
     return True

@@ -43,9 +43,16 @@ WORD_JOINER = "\u2060"
 
 
 def esc(value: object) -> str:
-    """Make a sheet value inert in HTML *and* markdown (every value shown in st.markdown,
-    labels, titles and unsafe_allow_html blocks goes through here): it always reads as typed,
-    and never becomes a link."""
+    """Make a sheet value inert in HTML *and* markdown: it always reads as typed, and never
+    becomes a link.
+
+    Which protection goes where (the one place that says it):
+    - st.markdown, st.caption, st.title, alerts, widget labels and options shown as markdown,
+      unsafe_allow_html blocks: esc().
+    - st.dataframe / st.data_editor cells: nothing. A grid draws text as text (no HTML, no
+      markdown); escaping there would show 「No&#46;」 for 「No.」. Blanks are shown blank, not NaN.
+    - Downloads (Excel, CSV): lib.workbook.export neutralises formulas (=, +, -, @ at a cell's start).
+    - Writes to Google Sheets: RAW input (a typed =… stays text)."""
     return _LINK_START.sub(WORD_JOINER, "" if value is None else str(value)).translate(_INERT)
 
 

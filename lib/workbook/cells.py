@@ -204,14 +204,25 @@ def parse_int(value: object) -> int | None:
     return int(number)
 
 
+# What staff write for はい／いいえ in a yes/no column (README says which words):
+YES_WORDS = ("はい", "○", "◯", "〇", "有", "あり", "可", "yes", "y")
+NO_WORDS = ("いいえ", "×", "✕", "x", "無", "なし", "不可", "no", "n")
+
+
 def parse_enum(value: object, allowed: tuple[str, ...]) -> str | None:
-    """One of a fixed list of words, compared after NFKC and without spaces."""
+    """One of a fixed list of words, compared after NFKC and without spaces; in a はい／いいえ column
+    also ○・◯・有・あり・可 for はい and ×・無・なし・不可 for いいえ."""
     if is_blank(value):
         return None
     text = "".join(nfkc(value).split())
     for word in allowed:
         if text == word:
             return word
+    if set(allowed) == {"はい", "いいえ"}:
+        if text.lower() in YES_WORDS:
+            return "はい"
+        if text.lower() in NO_WORDS:
+            return "いいえ"
     raise CellError("次のどれかを入れてください: " + "／".join(allowed))
 
 

@@ -127,14 +127,20 @@ def input_message(column: schema.Column) -> str:
     elif column.vocabulary:
         parts.append("例: " + "、".join(column.vocabulary[:6]) + "（複数は「、」で区切る）")
     if column.references:
-        parts.append(f"「{column.references.replace('.', '」タブの')}」にあるもの")
+        tab, name = column.references.split(".")
+        parts.append(f"「{tab}」タブの{name}にあるもの")
     if column.required:
         parts.append("必須")
     return "。".join(parts)[:PROMPT_CHARS]
 
 
+# The sample town's name, which the examples of a new town's blank workbook never show:
+SAMPLE_TOWN, NEUTRAL_TOWN = "みどり町", "〇〇町"
+
+
 def _examples() -> dict[str, list]:
-    """The first row of each tab of the bundled sample town (header → value), as an example."""
+    """The first row of each tab of the bundled sample town (header → value), as an example, with
+    the sample town's name made neutral (〇〇町役場, not みどり町役場)."""
     if not SAMPLE.exists():
         return {}
     from lib.workbook.sources import read_excel
@@ -143,7 +149,8 @@ def _examples() -> dict[str, list]:
     for title in raw:
         rows = raw[title]
         if len(rows) > 1:
-            out[title] = dict(zip(rows[0], rows[1]))
+            out[title] = {k: v.replace(SAMPLE_TOWN, NEUTRAL_TOWN) if isinstance(v, str) else v
+                          for k, v in zip(rows[0], rows[1])}
     return out
 
 

@@ -4,6 +4,7 @@ Everything else reads this table; nothing else spells a tab or column name's rul
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -337,6 +338,41 @@ def header_key(text: object) -> str:
     """The form headers are compared in: NFKC, no spaces, lower case (世帯ＩＤ, 世帯 id → 世帯id)."""
     s = unicodedata.normalize("NFKC", str(text or ""))
     return "".join(s.split()).lower()
+
+
+# Headings a town's own lists use (受付簿, 関係機関一覧, 地区別人口 …) beside the contract's names and
+# aliases: 取り込み proposes the column for them; the workbook's reader keeps to the aliases. A heading
+# is also matched without a note in brackets at its end (受付年月日（和暦）, 高齢化率（％）).
+LIST_HEADINGS: dict[str, dict[str, tuple[str, ...]]] = {
+    "世帯": {"世帯ID": ("世帯番号", "ケース番号"), "表示名": ("世帯名", "氏名", "相談者", "相談者名"),
+           "受付日": ("相談日", "受付年月日", "相談年月日", "受付日付", "初回相談日"), "課題": ("相談内容", "主訴", "相談種別"),
+           "紹介元": ("相談経路", "経路", "紹介者"), "主担当機関": ("担当機関", "担当事業所"), "担当者": ("担当", "担当職員"),
+           "同意": ("本人同意", "同意の有無", "情報共有の同意"), "備考": ("メモ", "特記事項")},
+    "世帯員": {"年齢": ("年令", "年齢（歳）"), "続柄": ("続き柄", "関係")},
+    "機関": {"機関名": ("事業所名", "機関名称", "事業所", "団体名", "名称"), "電話": ("電話番号", "TEL", "Tel", "連絡先"),
+           "メール": ("メールアドレス", "E-mail", "Email", "e-mail", "mail"), "所管課": ("担当課", "所管")},
+    "社会資源": {"名称": ("資源名", "施設名", "団体名", "名前"), "電話": ("電話番号", "TEL", "Tel", "連絡先"),
+             "開設日時": ("開催日時", "日時", "開所日"), "受入可": ("受入", "受け入れ", "受入の可否")},
+    "地区": {"地区名": ("地区", "地域", "行政区"), "人口": ("人口（人）", "総人口", "人口総数"),
+           "高齢化率": ("高齢化率（％）", "高齢化率(%)", "高齢者率")},
+}
+
+
+def list_heading_column(tab: Tab, heading: object) -> Column | None:
+    """The contract column a heading of a town's own list stands for: the contract's names and
+    aliases, then LIST_HEADINGS, each also without a bracketed note at the heading's end."""
+    keys = [header_key(heading)]
+    stripped = re.sub(r"[(（【\[][^()（）【】\[\]]*[)）】\]]$", "", keys[0])
+    if stripped and stripped != keys[0]:
+        keys.append(stripped)
+    for key in keys:
+        found = column_for_header(tab, key)
+        if found is not None:
+            return found
+        for name, headings in LIST_HEADINGS.get(tab.name, {}).items():
+            if key in {header_key(h) for h in headings}:
+                return tab.column(name)
+    return None
 
 
 def tab_for_title(title: str) -> Tab | None:
