@@ -180,3 +180,18 @@ def test_show_dates_converts_only_date_columns():
     from lib.workbook.cells import show_dates
     frame = pd.DataFrame({"日付": pd.to_datetime(["2026-11-25", None]), "件数": [1, 2], "名前": ["a", "b"]})
     assert show_dates(frame).to_dict("list") == {"日付": ["R8.11.25", ""], "件数": [1, 2], "名前": ["a", "b"]}
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("はい", "はい"), ("いいえ", "いいえ"), ("○", "はい"), ("◯", "はい"), ("〇", "はい"), ("有", "はい"), ("可", "はい"),
+    ("×", "いいえ"), ("無", "いいえ"), ("不可", "いいえ"), ("ｙｅｓ", "はい"), (" NO ", "いいえ"),
+])
+def test_yes_no_columns_read_the_words_offices_use(typed, read):
+    from lib.workbook.cells import parse_enum
+    assert parse_enum(typed, ("はい", "いいえ")) == read
+
+
+def test_other_choice_columns_do_not_take_yes_no_words():
+    from lib.workbook.cells import CellError, parse_enum
+    with pytest.raises(CellError):
+        parse_enum("○", ("あり", "なし", "不明"))

@@ -299,3 +299,105 @@ def test_the_same_list_brought_in_from_two_screens_at_once_goes_in_once(writable
     assert set(table["いまの値"]) == {"（ほかの行で使われています）"}
     after = validate(sources.read_excel(writable))["世帯"]
     assert len(after) == before + 3 and after["世帯ID"].is_unique
+
+
+# ---------------------------------------------------------------- issue 40: as an office really uses it
+
+def numbered_book() -> bytes:
+    """A 受付簿 with its own 世帯番号 (101–104), one row held back for a bad date (104), one row without a number."""
+    text = ("世帯番号,受付年月日（和暦）,世帯名,地域\r\n"
+            "101,R8.4.3,青山世帯,中央\r\n102,R8.4.5,石田世帯,北部\r\n103,R8.4.9,上野世帯,東部\r\n"
+            "104,令和8年13月1日,江口世帯,南部\r\n,R8.5.1,番号なし世帯,西部\r\n")
+    return text.encode("cp932")
+
+
+def test_a_new_id_is_never_one_the_file_gives_another_row_held_back_or_not():
+    rows = sources.read_upload("受付簿.csv", numbered_book())["受付簿"]
+    town = validate(sources.read_excel(SAMPLE))
+    mapping = imports.propose(rows[0], HOUSEHOLDS)
+    result = imports.preview(rows, 0, mapping, HOUSEHOLDS, town, TODAY)
+    assert [r.number for r in result.rows if not r.usable] == [5]            # 江口世帯 (104) waits for its date
+    plan, taken = imports.plan(result, town, taken=set(town["世帯"]["世帯ID"]))
+    ids = [a.values["世帯ID"] for a in plan.appends if a.tab == "世帯"]
+    assert ids[:3] == ["101", "102", "103"] and ids[3] not in {"101", "102", "103", "104"}
+
+
+def test_headings_are_shown_as_typed_in_the_problem_table():
+    rows = sources.read_upload("受付簿.csv", numbered_book())["受付簿"]
+    result = imports.preview(rows, 0, imports.propose(rows[0], HOUSEHOLDS), HOUSEHOLDS,
+                             validate(sources.read_excel(SAMPLE)), TODAY)
+    (held,) = [r for r in result.rows if not r.usable]
+    assert list(held.problems) == ["受付年月日（和暦）"]                         # full-width brackets, as typed
+
+
+@pytest.mark.parametrize("kind, heading, column", [
+    (AGENCIES, "事業所名", "機関・機関名"), (AGENCIES, "機関名称", "機関・機関名"), (AGENCIES, "電話番号", "機関・電話"),
+    (AGENCIES, "TEL", "機関・電話"), (AGENCIES, "メールアドレス", "機関・メール"), (AGENCIES, "E-mail", "機関・メール"),
+    (HOUSEHOLDS, "相談日", "世帯・受付日"), (HOUSEHOLDS, "受付年月日", "世帯・受付日"),
+    (HOUSEHOLDS, "受付年月日（和暦）", "世帯・受付日"), (HOUSEHOLDS, "相談日(和暦)", "世帯・受付日"),
+    (imports.KINDS["地区一覧"], "高齢化率（％）", "地区・高齢化率"), (RESOURCES, "電話番号", "社会資源・電話"),
+    (RESOURCES, "TEL", "社会資源・電話"),
+])
+def test_headings_office_lists_use_are_proposed_their_column(kind, heading, column):
+    (proposed,) = imports.propose([heading], kind)
+    assert proposed is not None and proposed.label == column
+
+
+def test_the_files_first_rows_are_shown_as_typed_and_blanks_blank():
+    rows = [["No.", "電話", "メール", "時間"], ["1", "099-123-0001", "houkatsu@example.jp", "10:00〜12:00"],
+            [float("nan"), None, "", "x"]]
+    assert imports.first_rows(rows, 8) == [["No.", "電話", "メール", "時間"],
+                                           ["1", "099-123-0001", "houkatsu@example.jp", "10:00〜12:00"],
+                                           ["", "", "", "x"]]
+
+
+def test_the_screens_preview_of_the_file_is_not_html_escaped(writable):
+    from tests.test_pages import open_page
+    at = open_page("screens/imports.py", user="kyodo")
+    csv = "No.,世帯名,地域,電話\r\n1,青山世帯,中央,099-123-0001\r\n2,石田世帯,,\r\n".encode("cp932")
+    at.file_uploader(key="import_file").upload("受付簿.csv", csv).run()
+    first = at.dataframe[0].value
+    assert list(first.iloc[0]) == ["No.", "世帯名", "地域", "電話"]
+    assert list(first.iloc[1]) == ["1", "青山世帯", "中央", "099-123-0001"] and list(first.iloc[2])[2:] == ["", ""]
+
+
+def test_a_refused_import_is_not_audited_as_an_import(writable, signed_in_setup):
+    from lib.access import audit
+    from tests.test_pages import open_page
+    screens = [open_page("screens/imports.py", user=user) for user in ("kyodo", "admin")]
+    for at in screens:
+        at.file_uploader(key="import_file").upload("令和8年度受付簿.xlsx", reception_book()).run()
+    next(b for b in screens[0].button if b.label == "取り込む（3行）").click().run()
+    next(b for b in screens[1].button if b.label == "取り込む（3行）").click().run()       # refused: IDs taken
+    events = list(audit.read(signed_in_setup)["event"])
+    assert events.count("import") == 1 and "write_refused" in events
+    assert events.index("import") > events.index("write")                     # after it was written
+
+
+def test_a_header_only_file_says_there_are_no_data_rows(writable):
+    from tests.test_pages import open_page
+    at = open_page("screens/imports.py", user="kyodo")
+    at.file_uploader(key="import_file").upload("受付簿.csv", "世帯名,地域,受付日\r\n".encode("cp932")).run()
+    assert any("データの行がありません" in w.value for w in at.warning)
+    assert not at.metric and not [b for b in at.button if b.label.startswith("取り込む")]
+
+
+def test_the_consent_of_a_list_without_that_column_is_chosen_for_the_file(writable):
+    from tests.test_pages import open_page
+    at = open_page("screens/imports.py", user="kyodo")
+    at.file_uploader(key="import_file").upload("令和8年度受付簿.xlsx", reception_book()).run()
+    assert at.radio(key="import_consent").value == "不明"
+    assert any("支援会議の扱い" in w.value for w in at.warning)
+    at.radio(key="import_consent").set_value("あり").run()
+    assert not any("支援会議の扱い" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "取り込む（3行）").click().run()
+    after = validate(sources.read_excel(writable))["世帯"]
+    assert list(after["同意"])[-3:] == ["あり", "あり", "あり"]
+
+
+def test_a_consent_column_of_the_list_is_used_row_by_row():
+    rows = [["世帯名", "地域", "受付日", "本人同意"], ["青山世帯", "中央", "R8.4.3", "あり"], ["石田世帯", "北部", "R8.4.5", "なし"]]
+    mapping = imports.propose(rows[0], HOUSEHOLDS)
+    assert imports.CONSENT in mapping
+    result = imports.preview(rows, 0, mapping, HOUSEHOLDS, validate(sources.read_excel(SAMPLE)), TODAY, defaults={})
+    assert [r.values["世帯"]["同意"] for r in result.rows] == ["あり", "なし"]
