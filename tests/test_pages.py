@@ -986,3 +986,21 @@ def test_a_large_agenda_draws_its_first_rows_and_more_on_request(monkeypatch, tm
     assert total > 60 and len(agenda_ids(at)) == 30
     at.button(key="more_agenda_rows").click().run()
     assert len(agenda_ids(at)) == 60 and f"議題（{total}世帯" in at.subheader[0].value
+
+
+def test_a_reopened_operator_page_joins_the_running_meeting_where_it_stands(tmp_path, monkeypatch):
+    """The operator's page is closed at item 3 (its server died, another PC): the page opened again
+    starts at item 3, not 1 — the running meeting in the shared state is the truth, and the wall
+    that follows it does not jump back."""
+    monkeypatch.setenv("TSUNAGU_STATE_DIR", str(tmp_path / "state"))
+    at = open_page("screens/meeting.py", user="kyodo")
+    operator_view(at, "重層的支援会議")
+    for _ in range(2):
+        next(b for b in at.button if b.label == "次へ").click().run()
+    assert position(at).startswith("### 3 / ")
+    again = open_page("screens/meeting.py", user="kyodo")                 # a new session
+    operator_view(again, "重層的支援会議")
+    assert position(again).startswith("### 3 / ")
+    from lib.meetings import live
+    (running,) = live.running(tmp_path / "state", dt.datetime.now())
+    assert running.pos == 2

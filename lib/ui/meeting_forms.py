@@ -134,6 +134,23 @@ def _save_meeting(a: agenda_rules.Agenda, decisions: dict, present: list, prefix
                result)
 
 
+def join_running(key: str, items, now: dt.datetime) -> None:
+    """A reopened operator page (a reload, another PC, the other server after this one died) joins
+    the running meeting where it stands: the shared state, not the browser, holds the current item."""
+    if st.session_state.get("_meeting_joined") == key:
+        return
+    st.session_state["_meeting_joined"] = key
+    try:
+        running = live.get(session.shared_state(), key, now)
+    except Exception:                      # (the shared state unreachable: start at the top, as before)
+        return
+    if running is None or running.current is None:
+        return
+    at = [p.household_id for p in items]
+    if running.current[0] in at:
+        st.session_state["_meeting_pos"] = at.index(running.current[0])
+
+
 def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
     """The operator's view of a running meeting: real names at the desk, the current item, its
     decision (and for a 重層的支援会議 its plan, 段階 and 次回見直し日), minutes and attendance.
@@ -144,9 +161,10 @@ def operator(workbook, full, a: agenda_rules.Agenda, viewer) -> None:
         st.warning("投影モードでは操作画面を映しません（入力中の内容が見えてしまうため）。"
                    "壁には「壁用画面を開く」で別のウィンドウを映してください。", icon=":material/visibility_off:")
     items = a.items
-    pos = min(st.session_state.get("_meeting_pos", 0), len(items) - 1)
     key = live.meeting_key(a.kind, a.date, viewer.user.username or "local")
     now = dt.datetime.now()
+    join_running(key, items, now)
+    pos = min(st.session_state.get("_meeting_pos", 0), len(items) - 1)
     state = live.publish(session.shared_state(), key, a.kind, a.date, a.start, [(p.household_id, p.reasons) for p in items], pos, a.minutes,
                          viewer.user.name or viewer.user.username or "事務局", now)
     top = st.columns([2, 2, 1], vertical_alignment="center")
