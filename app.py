@@ -57,25 +57,27 @@ FORWARDS = [st.Page(_go(by_path["top"]), title="ホーム", url_path="index", de
 # Navigation comes before the sign-in form so that a bookmarked link (…/setai?id=H-001,
 # …?mode=projection) still leads to its page once the person has signed in; a new session is
 # signed in by its re-login cookie before it, so that a link opened from a mail shows the menu:
-ui.sign_in_by_cookie()
-page = st.navigation(PAGES + [IMPORT_PAGE, ADMIN_PAGE] + FORWARDS, position="sidebar" if st.session_state.get("authentication_status")
-                     else "hidden")
-user = ui.current_user()
-if user is None:
-    # Remember the page and parameters asked for, to go there once signed in:
-    st.session_state.setdefault("_wanted", (page.url_path, st.query_params.to_dict()))
-    ui.sign_in_form()
-    st.stop()
-if "_wanted" in st.session_state:
-    wanted_path, wanted_params = st.session_state.pop("_wanted")
-    if wanted_path != page.url_path or wanted_params != st.query_params.to_dict():
-        target = next((p for p in [*PAGES, IMPORT_PAGE, ADMIN_PAGE] if p.url_path == wanted_path), page)
-        st.switch_page(target, query_params=wanted_params)
-ui.keep_widget_state()
-ui.sidebar(user, account=ui.sign_out_button, repair=ui.workbook_settings)
-if ui.must_change_password(user):
-    # A temporary password from a 管理者 is changed before anything else:
-    st.title("パスワードを変える")
-    ui.password_form(user, forced=True)
-    st.stop()
-page.run()
+# The whole run: a shared state that cannot be reached is one calm page, never a traceback:
+with ui.when_state_down():
+    ui.sign_in_by_cookie()
+    page = st.navigation(PAGES + [IMPORT_PAGE, ADMIN_PAGE] + FORWARDS, position="sidebar" if st.session_state.get("authentication_status")
+                         else "hidden")
+    user = ui.current_user()
+    if user is None:
+        # Remember the page and parameters asked for, to go there once signed in:
+        st.session_state.setdefault("_wanted", (page.url_path, st.query_params.to_dict()))
+        ui.sign_in_form()
+        st.stop()
+    if "_wanted" in st.session_state:
+        wanted_path, wanted_params = st.session_state.pop("_wanted")
+        if wanted_path != page.url_path or wanted_params != st.query_params.to_dict():
+            target = next((p for p in [*PAGES, IMPORT_PAGE, ADMIN_PAGE] if p.url_path == wanted_path), page)
+            st.switch_page(target, query_params=wanted_params)
+    ui.keep_widget_state()
+    ui.sidebar(user, account=ui.sign_out_button, repair=ui.workbook_settings)
+    if ui.must_change_password(user):
+        # A temporary password from a 管理者 is changed before anything else:
+        st.title("パスワードを変える")
+        ui.password_form(user, forced=True)
+        st.stop()
+    page.run()

@@ -33,6 +33,12 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def output(self) -> str:
+        """What the server printed so far (its console)."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
     def stop(self) -> None:
         self.proc.terminate()
         try:

@@ -52,9 +52,18 @@ class Postgres:
                        check=True, capture_output=True)
         return self.url
 
-    def stop(self) -> None:
+    def pause(self) -> None:
+        """The database down (its data kept): what a crash or a maintenance stop looks like to the app."""
         subprocess.run(_as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate",
-                                     "stop"]), capture_output=True)
+                                     "-w", "stop"]), capture_output=True)
+
+    def resume(self) -> None:
+        subprocess.run(_as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-l", str(self.folder / "log"),
+                                     "-w", "-o", f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off", "start"]),
+                       check=True, capture_output=True)
+
+    def stop(self) -> None:
+        self.pause()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -3,6 +3,7 @@ Debian's nginx with README's config (deploy/nginx-tsunagu.conf: ip_hash, WebSock
 their state in PostgreSQL (Google Sheets through the fake server) or in one state folder (an Excel
 copy). The operator is on one process and the wall on the other: the wall follows. Two operators of
 the same meeting, one on each process, press 保存 at once: both decisions land in one 会議 row."""
+import re
 import time
 
 import pytest
@@ -149,7 +150,6 @@ def test_two_presses_on_two_servers_at_once_one_lands_and_the_other_is_refused(b
     """Two people, one on each server, have H-004's 段階 form open and press 段階を保存 0–0.5 s apart,
     each time choosing another new 段階: every time exactly one is saved and the other is told what
     changed — never both (the second would silently replace the first)."""
-    import re
     backend, first_url, second_url, proxy, servers = city
     pages = [open_window(browser, first_url, "kyodo"), open_window(browser, second_url, "admin")]
     try:
@@ -187,3 +187,59 @@ def test_two_presses_on_two_servers_at_once_one_lands_and_the_other_is_refused(b
     finally:
         for context, _ in pages:
             context.close()
+
+
+def test_the_state_database_down_then_back_shows_no_traceback_and_comes_back_by_itself(browser, tmp_path):  # noqa: F811
+    """PostgreSQL (the shared state, where the sign-in cookie key lives too) stopped in the middle of a
+    meeting, then started again: the operator, the wall and the sign-in page show no traceback while
+    it is down — one calm page, the wall keeping its picture — and all come back by themselves."""
+    import shutil
+    from bench.server import start
+    from tests.conftest import SAMPLE
+    from tests.servers import Postgres
+    town = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, town)
+    database = Postgres()
+    server = start(town, TSUNAGU_STATE_URL=database.start(), TSUNAGU_COOKIE_KEY="", TSUNAGU_TODAY=TODAY.isoformat())
+    pages = []
+    try:
+        operator_context, operator = open_window(browser, server.url, "kyodo")
+        wall_context, wall = open_window(browser, server.url, "eturan")
+        pages = [(operator_context, operator), (wall_context, wall)]
+        operate(operator, server.url)
+        wall.goto(server.url + "/kabe")
+        wall.get_by_text("1 / 8").wait_for()
+        database.pause()
+        operator.get_by_role("button", name="次へ").click()
+        operator.get_by_text("いま、つなぐボードの共有の状態に接続できません").wait_for(timeout=20_000)
+        time.sleep(3 * 2)                                                # the wall looks again twice meanwhile
+        signin_context, signin = open_window_unsigned(browser, server.url)
+        pages.append((signin_context, signin))
+        signin.get_by_text("共有の状態に接続できません").first.wait_for(timeout=20_000)
+        assert wall.get_by_text("1 / 8").is_visible()                       # its last picture stays
+        for _, page in pages:
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert "Traceback" not in page.locator("body").inner_text()
+        database.resume()
+        operator.get_by_text("いま、つなぐボードの共有の状態に接続できません").wait_for(state="detached", timeout=30_000)
+        operator.get_by_role("button", name="次へ").wait_for(timeout=30_000)
+        ready(operator)
+        operator.get_by_role("button", name="次へ").click()
+        wall.get_by_text(re.compile(r"[23] / 8")).wait_for(timeout=20_000)    # the wall follows again
+        signin.reload()
+        signin.get_by_role("button", name="サインイン").wait_for(timeout=30_000)
+        for _, page in pages:
+            assert page.locator('[data-testid="stException"]').count() == 0
+        assert "Traceback" not in server.output()
+    finally:
+        for context, _ in pages:
+            context.close()
+        server.stop()
+        database.stop()
+
+
+def open_window_unsigned(browser, url):  # noqa: F811
+    from tests.test_browser import window
+    context, page = window(browser)
+    page.goto(url)
+    return context, page

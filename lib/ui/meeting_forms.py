@@ -260,8 +260,23 @@ def wall(viewer) -> None:
     _wall_item(viewer, key)
 
 
+# Session key: the wall's last picture, kept on screen while the shared state cannot be reached:
+WALL_LAST = "_wall_last"
+
+
 @st.fragment(run_every=WALL_EVERY)
 def _wall_item(viewer, key: str | None) -> None:
+    from lib.state import StateUnavailable
+    try:
+        _wall_look(viewer, key)
+    except StateUnavailable:
+        last = st.session_state.get(WALL_LAST)
+        if last is not None:
+            _wall_picture(*last)
+        st.caption("共有の状態に接続できないため、最後に映した議題のままにしています。戻りしだい、進行についていきます。")
+
+
+def _wall_look(viewer, key: str | None) -> None:
     if not still_signed_in():            # disabled, removed or signed out since the wall opened
         return
     now = dt.datetime.now()
@@ -282,10 +297,19 @@ def _wall_item(viewer, key: str | None) -> None:
                                   lambda: household.build_detail(shown, hid, session.today(), projection=True))
     title = detail.household["表示名"] if detail else "（この画面では表示できない世帯）"
     late = live.overtime(state, now)
-    st.markdown(f"### {state.pos + 1} / {len(state.items)}　{esc(title)}")
-    st.markdown(f"**{state.kind}**　{'⚠ ' if late else ''}{live.elapsed(state, now)}")
     words = "／".join(agenda_rules.REASONS[r].words for r in reasons if r in agenda_rules.REASONS)
-    st.info(f"**{esc('・'.join(reasons))}**　{esc(words)}", icon=":material/flag:")
+    picture = (f"### {state.pos + 1} / {len(state.items)}　{esc(title)}",
+               f"**{state.kind}**　{'⚠ ' if late else ''}{live.elapsed(state, now)}",
+               f"**{esc('・'.join(reasons))}**　{esc(words)}", detail)
+    st.session_state[WALL_LAST] = picture
+    _wall_picture(*picture)
+
+
+def _wall_picture(heading: str, clock: str, flag: str, detail) -> None:
+    """The wall's picture of the current item (drawn again as it was while the state is down)."""
+    st.markdown(heading)
+    st.markdown(clock)
+    st.info(flag, icon=":material/flag:")
     if detail:
         st.markdown(household_summary_html(detail), unsafe_allow_html=True)
         left, right = st.columns(2)

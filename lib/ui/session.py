@@ -149,6 +149,41 @@ def _page_snapshot(refresh: bool) -> tuple[sources.SourceConfig, sources.Snapsho
     return current_snapshot(force=refresh)
 
 
+# Seconds between looks at a shared state that could not be reached (the page comes back by itself):
+STATE_RETRY_SECONDS = 5
+
+
+@contextlib.contextmanager
+def when_state_down():
+    """Around a whole page run: when the shared state (PostgreSQL, or the state folder on a share)
+    cannot be reached, one calm Japanese page instead of a traceback — the typed values kept, one
+    plain line in the console, and the page back by itself once the state answers again."""
+    from lib import state
+    try:
+        yield
+    except state.StateUnavailable as e:
+        import logging
+        logging.getLogger("tsunagu").warning("共有の状態に接続できません（%s）。戻るのを待っています。", e)
+        keep_widget_state()
+        st.title("いま、つなぐボードの共有の状態に接続できません")
+        st.warning("つなぐボードが使う共有の置き場所（データベースまたは状態のフォルダ）に、いま接続できません。"
+                   "戻りしだい、この画面は自動で元に戻ります（入力中の内容は消えません）。", icon=":material/cloud_off:")
+        st.caption("管理者の方へ: PostgreSQL（TSUNAGU_STATE_URL）が動いているか、状態のフォルダ（TSUNAGU_STATE_DIR）の"
+                   "共有フォルダにつながっているかを確かめてください。")
+        _state_back()
+
+
+@st.fragment(run_every=STATE_RETRY_SECONDS)
+def _state_back() -> None:
+    """While the shared state is down: look every few seconds, and run the page again once it answers."""
+    from lib import state
+    try:
+        shared_state().read("cookie_key", None)
+    except state.StateUnavailable:
+        return
+    st.rerun(scope="app")
+
+
 def projection_on() -> bool:
     """投影モード: from the sidebar switch, or bookmarked as ?mode=projection."""
     if "projection" not in st.session_state:
