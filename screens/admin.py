@@ -31,7 +31,8 @@ log_all = log
 c1, c2, c3 = st.columns(3)
 who = c1.multiselect("ユーザー", sorted(log["user"].dropna().unique()), placeholder="すべて", key="admin_users")
 what = c2.multiselect("内容", list(audit.EVENTS.values()), placeholder="すべて", key="admin_events")
-since = c3.date_input("この日から", value=ui.today() - dt.timedelta(days=30), key="admin_since")
+st.session_state.setdefault("admin_since", ui.today() - dt.timedelta(days=30))   # (kept across pages: no second default)
+since = c3.date_input("この日から", key="admin_since")
 shown = log
 if who:
     shown = shown[shown["user"].isin(who)]
