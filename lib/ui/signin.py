@@ -283,13 +283,13 @@ def _store_cookie() -> None:
         st.session_state.pop(_COOKIE_TO_STORE, None)
         return
     import json
-
-    import streamlit.components.v1 as components
     cookie = f"{users.COOKIE_NAME}={token}; path=/; SameSite=Strict"
     script = (f"<script>window.parent.document.cookie = {json.dumps(cookie)} + '; expires=' + "
               f"new Date({json.dumps(expires.isoformat())}).toUTCString();</script>")
     with st.sidebar:
-        components.html(script, height=0)
+        # (st.iframe: Streamlit's same-origin HTML frame, now that components.v1.html is going away;
+        # the script is ours, never a sheet value; it draws nothing, so the frame takes no height)
+        st.iframe(script, height="content")
 
 
 def setup_page(settings: users.AuthSettings) -> None:
