@@ -62,3 +62,28 @@ def test_card_with_very_long_and_hostile_values():
     assert 'class="tb-overdue">見直し R8.1.1（期限切れ）' in html
     assert 'class="tb-stale">最終接触 400日前' in html
     assert "複合" in html
+
+
+def test_a_refused_download_reaches_the_console_as_one_plain_line_not_a_traceback():
+    import logging
+    from lib.ui.downloads import DEFERRED_LOGGER, DownloadRefused
+    logger, lines = logging.getLogger(DEFERRED_LOGGER), []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(self.format(record))
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        try:
+            raise DownloadRefused("サインインが終わっているため、ダウンロードできません（様式4.xlsx）")
+        except DownloadRefused:
+            logger.exception("Error executing deferred callable for file_id %s", "abc")
+        try:
+            raise ValueError("a real bug")
+        except ValueError:
+            logger.exception("Error executing deferred callable for file_id %s", "def")
+    finally:
+        logger.removeHandler(keep)
+    assert lines[0] == "つなぐボード: サインインが終わっているため、ダウンロードできません（様式4.xlsx）"
+    assert "Traceback" in lines[1] and "a real bug" in lines[1]              # a real error keeps its traceback

@@ -3,6 +3,7 @@ again (signed out, disabled or removed since the button was drawn: refused and a
 audited (who, what, how many households)."""
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 import streamlit as st
@@ -14,6 +15,22 @@ from lib.ui.signin import guard
 
 class DownloadRefused(PermissionError):
     """A download asked for by a session whose sign-in has ended."""
+
+
+class _PlainRefusal(logging.Filter):
+    """An expected refusal (DownloadRefused) reaches the console as one plain line, not as the
+    traceback Streamlit logs for a deferred download that raised (it is audited already)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        refused = record.exc_info[1] if record.exc_info else None
+        if isinstance(refused, DownloadRefused):
+            record.msg, record.args, record.exc_info, record.exc_text = f"つなぐボード: {refused}", (), None, None
+        return True
+
+
+# Where Streamlit logs a deferred download's exception (streamlit.runtime.backend_operation_handler):
+DEFERRED_LOGGER = "streamlit.runtime.backend_operation_handler"
+logging.getLogger(DEFERRED_LOGGER).addFilter(_PlainRefusal())
 
 
 def audited_download(label: str, build: Callable[[], bytes], file_name: str, what: str, households: int,
