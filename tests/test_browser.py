@@ -12,6 +12,10 @@ CHROMIUM = "/usr/bin/chromium"
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
+# The servers `serve` started, by URL (a test reads one's console through it):
+SERVED = {}
+
+
 def serve(workbook, **extra_env):
     """Start `streamlit run app.py` on a free port for `workbook` (bench.server); yields its URL."""
     from bench.server import NotStarted, start
@@ -19,9 +23,11 @@ def serve(workbook, **extra_env):
         server = start(workbook, **extra_env)
     except NotStarted as e:
         pytest.fail(str(e))
+    SERVED[server.url] = server
     try:
         yield server.url
     finally:
+        SERVED.pop(server.url, None)
         server.stop()
 
 

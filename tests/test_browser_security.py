@@ -180,6 +180,9 @@ def test_a_disabled_user_loses_the_open_wall_and_the_download_on_screen(browser,
         users_command(folder, "enable", "houkatsu")
     staff_events = [e["event"] for e in events(folder, "houkatsu")]
     assert "download_refused" in staff_events and "download" not in staff_events
+    from tests.test_browser import SERVED                      # the console: one plain line, no traceback
+    console = SERVED[url].output()
+    assert "Traceback" not in console and "サインインが終わっているため、ダウンロードできません" in console
     assert "session_ended" in [e["event"] for e in events(folder, "eturan")]
 
 

@@ -66,8 +66,10 @@ def test_card_with_very_long_and_hostile_values():
 
 def test_a_refused_download_reaches_the_console_as_one_plain_line_not_a_traceback():
     import logging
-    from lib.ui.downloads import DEFERRED_LOGGER, DownloadRefused
-    logger, lines = logging.getLogger(DEFERRED_LOGGER), []
+    from lib.ui.downloads import DownloadRefused, plain_refusals
+    logger, lines = logging.getLogger("streamlit.some_module_of_the_server"), []
+    logger.propagate = False                    # as Streamlit's loggers are
+    plain_refusals()
 
     class Keep(logging.Handler):
         def emit(self, record):
@@ -76,8 +78,11 @@ def test_a_refused_download_reaches_the_console_as_one_plain_line_not_a_tracebac
     logger.addHandler(keep)
     try:
         try:
-            raise DownloadRefused("サインインが終わっているため、ダウンロードできません（様式4.xlsx）")
-        except DownloadRefused:
+            try:
+                raise DownloadRefused("サインインが終わっているため、ダウンロードできません（様式4.xlsx）")
+            except DownloadRefused as e:
+                raise RuntimeError("Callable execution failed") from e          # as Streamlit wraps it
+        except RuntimeError:
             logger.exception("Error executing deferred callable for file_id %s", "abc")
         try:
             raise ValueError("a real bug")

@@ -23,14 +23,24 @@ class _PlainRefusal(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         refused = record.exc_info[1] if record.exc_info else None
+        while refused is not None and not isinstance(refused, DownloadRefused):    # (Streamlit wraps it)
+            refused = refused.__cause__ or refused.__context__
         if isinstance(refused, DownloadRefused):
             record.msg, record.args, record.exc_info, record.exc_text = f"つなぐボード: {refused}", (), None, None
         return True
 
 
-# Where Streamlit logs a deferred download's exception (streamlit.runtime.backend_operation_handler):
-DEFERRED_LOGGER = "streamlit.runtime.backend_operation_handler"
-logging.getLogger(DEFERRED_LOGGER).addFilter(_PlainRefusal())
+def plain_refusals() -> None:
+    """Put the filter on every Streamlit logger there is (each has its own console handler and does
+    not pass records up; the one that logs a deferred download's exception is among them)."""
+    for name in list(logging.root.manager.loggerDict):
+        if name == "streamlit" or name.startswith("streamlit."):
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, _PlainRefusal) for f in logger.filters):
+                logger.addFilter(_PlainRefusal())
+
+
+plain_refusals()       # (at the first page run, the server's own modules and their loggers are loaded)
 
 
 def audited_download(label: str, build: Callable[[], bytes], file_name: str, what: str, households: int,
