@@ -61,7 +61,8 @@ def prepare(venv: Path, system_packages: bool = False) -> Path:
     wanted = requirements_hash()
     needed = not python.exists() or not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != wanted
     wheels = HERE / "wheels"
-    if needed and wheels.is_dir():
+    offline = wheels.is_dir()               # a bundle (deploy/bundle.py): its wheels only, no network
+    if needed and offline:
         from deploy.bundle import check_sums
         say("持ち込んだ部品（wheels フォルダ）が壊れていないか確かめています…")
         problems = check_sums(HERE)
@@ -74,22 +75,20 @@ def prepare(venv: Path, system_packages: bool = False) -> Path:
         if system_packages:
             command.insert(3, "--system-site-packages")
         subprocess.run(command, check=True)
-    if needed and wheels.is_dir():
-        say("必要なものを wheels フォルダから入れています（インターネットは使いません。初めてのときは数分かかります）…")
-        done = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-index",
-                               "--find-links", str(wheels), "-r", str(HERE / "requirements.txt")], env=offline_env())
-        if done.returncode != 0:
-            raise SystemExit("つなぐボード: wheels フォルダから必要なものを入れられませんでした（上のメッセージを見てください）。"
-                             "このパソコンの Python の版（3.11〜3.13）と、持ち込んだ ZIP（Windows 用か Linux 用か）が合っているか確かめてください。")
-        stamp.write_text(wanted, encoding="utf-8")
-    elif needed:
-        say("必要なものを入れています（初めてのときは数分かかります。インターネットかパッケージの置き場につながっている必要があります）…")
+    if needed:
+        say("必要なものを wheels フォルダから入れています（インターネットは使いません。初めてのときは数分かかります）…" if offline
+            else "必要なものを入れています（初めてのときは数分かかります。インターネットかパッケージの置き場につながっている必要があります）…")
         done = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-                               "-r", str(HERE / "requirements.txt")])
+                               *(["--no-index", "--find-links", str(wheels)] if offline else []),
+                               "-r", str(HERE / "requirements.txt")], env=offline_env() if offline else None)
         if done.returncode != 0:
-            raise SystemExit("つなぐボード: 必要なものを入れられませんでした（上のメッセージを見てください）。"
-                             "ネットワークにつながっているか確かめて、もう一度 start.py を実行してください。"
-                             "インターネットのないパソコンでは、README「インターネットのないパソコン（LGWAN）」の ZIP を使います。")
+            raise SystemExit(
+                "つなぐボード: wheels フォルダから必要なものを入れられませんでした（上のメッセージを見てください）。"
+                "このパソコンの Python の版（3.11〜3.13）と、持ち込んだ ZIP（Windows 用か Linux 用か）が合っているか確かめてください。"
+                if offline else
+                "つなぐボード: 必要なものを入れられませんでした（上のメッセージを見てください）。"
+                "ネットワークにつながっているか確かめて、もう一度 start.py を実行してください。"
+                "インターネットのないパソコンでは、README「インターネットのないパソコン（LGWAN）」の ZIP を使います。")
         stamp.write_text(wanted, encoding="utf-8")
     return python
 

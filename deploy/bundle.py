@@ -59,14 +59,14 @@ def app_files() -> list[str]:
     return sorted(n for n in names if not n.startswith(LEFT_OUT) and (HERE / n).is_file())
 
 
-def download(target: str, folder: Path, pythons=PYTHONS, requirements: Path | None = None) -> list[Path]:
+def download(target: str, folder: Path, pythons=PYTHONS) -> list[Path]:
     """Every requirement and dependency as a wheel (never an sdist: nothing compiles on the office PC)
     for `target`'s platform and each Python version, into `folder`."""
     _, tags = PLATFORMS[target]
     folder.mkdir(parents=True, exist_ok=True)
     for python in pythons:
         command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q",
-                   "-r", str(requirements or HERE / "requirements.txt"), "--only-binary=:all:",
+                   "-r", str(HERE / "requirements.txt"), "--only-binary=:all:",
                    "--implementation", "cp", "--python-version", python, "-d", str(folder)]
         for tag in tags:
             command += ["--platform", tag]
@@ -124,18 +124,18 @@ def guide(target: str, name: str, size_mb: float) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def build(target: str, out: Path | None = None, pythons=PYTHONS, wheels: Path | None = None) -> Path:
+def build(target: str, out: Path | None = None, pythons=PYTHONS) -> Path:
     """tsunagu-board-<version>-<platform>.zip in `out` (default: this folder's parent): the app's files,
     wheels/ for every supported Python, SHA256SUMS and the guide. Returns the ZIP's path."""
     if target not in PLATFORMS:
         raise BundleError(f"--bundle には {' か '.join(PLATFORMS)} を指定してください")
     platform, _ = PLATFORMS[target]
-    name = f"tsunagu-board-{version()}-{platform}"
+    release = version()
+    name = f"tsunagu-board-{release}-{platform}"
     out = Path(out or HERE.parent)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(wheels) if wheels else Path(scratch) / WHEELS
-        found = download(target, folder, pythons)
+        found = download(target, Path(scratch) / WHEELS, pythons)
         if not found:
             raise BundleError("部品（wheel）が1つも集まりませんでした。")
         size = sum(w.stat().st_size for w in found) / 1e6
@@ -146,7 +146,7 @@ def build(target: str, out: Path | None = None, pythons=PYTHONS, wheels: Path | 
                 bundle.write(HERE / relative, f"{name}/{relative}")
             bundle.writestr(f"{name}/{GUIDE}", guide(target, name, size).encode("utf-8-sig"))
             bundle.writestr(f"{name}/{SUMS}", sums_text(found))
-            bundle.writestr(f"{name}/VERSION", version() + "\n")
+            bundle.writestr(f"{name}/VERSION", release + "\n")
             for wheel in found:            # (wheels are zip files already: stored, not compressed again)
                 bundle.write(wheel, f"{name}/{WHEELS}/{wheel.name}", compress_type=zipfile.ZIP_STORED)
         temp.replace(path)

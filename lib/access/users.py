@@ -103,12 +103,6 @@ def _entry(config: dict, username: str) -> dict:
     return entry
 
 
-def is_last_admin(config: dict, username: str) -> bool:
-    """Whether `username` is the only usable (enabled) 管理者 left (who may not be stopped, removed
-    or given another role)."""
-    return _last_admin(config, username)
-
-
 # Why the last 管理者 may not be stopped, removed or given another role:
 LAST_ADMIN = "最後の管理者{}（先にほかの管理者を作ってください）"
 
@@ -136,8 +130,9 @@ def shown(value) -> str:
     return "はい" if value is True else "いいえ" if value is False else value or "（なし）"
 
 
-def _last_admin(config: dict, username: str) -> bool:
-    """Whether `username` is the only usable (enabled) 管理者 left."""
+def is_last_admin(config: dict, username: str) -> bool:
+    """Whether `username` is the only usable (enabled) 管理者 left (who may not be stopped, removed
+    or given another role)."""
     admins = [n for n, e in config["credentials"]["usernames"].items()
               if ADMIN in (e.get("roles") or []) and not e.get("disabled")]
     return admins == [username]
@@ -203,7 +198,7 @@ def set_disabled(config: dict, username: str, disabled: bool, drawn: tuple | Non
     """Disable (every session of the user ends at its next move) or enable a user."""
     entry = _entry(config, username)
     _unchanged_since(config, username, drawn)
-    if disabled and _last_admin(config, username):
+    if disabled and is_last_admin(config, username):
         raise UserChangeRefused(LAST_ADMIN.format("は止められません"))
     entry["disabled"] = disabled
 
@@ -212,7 +207,7 @@ def remove(config: dict, username: str, drawn: tuple | None = None) -> None:
     """Remove a user (their sessions end at their next move); never the last 管理者."""
     _entry(config, username)
     _unchanged_since(config, username, drawn)
-    if _last_admin(config, username):
+    if is_last_admin(config, username):
         raise UserChangeRefused(LAST_ADMIN.format("は削除できません"))
     del config["credentials"]["usernames"][username]
 
@@ -225,7 +220,7 @@ def change(config: dict, username: str, *, role: str, agency: str | None, name: 
     _unchanged_since(config, username, drawn)
     if role not in ROLES:
         raise UserChangeRefused(f"役割は {'・'.join(ROLES)} から選んでください")
-    if role != ADMIN and _last_admin(config, username):
+    if role != ADMIN and is_last_admin(config, username):
         raise UserChangeRefused(LAST_ADMIN.format("の役割は変えられません"))
     if role == STAFF and not agency:
         raise UserChangeRefused("機関職員には所属機関が要ります")

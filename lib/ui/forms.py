@@ -8,6 +8,7 @@ saves once on a double click (one token per filled-in form) and clears itself af
 from __future__ import annotations
 
 import hashlib
+from typing import Callable
 
 import streamlit as st
 
@@ -124,14 +125,18 @@ def done(prefix: str, message: str, result) -> None:
     st.rerun()
 
 
-def save(plan, once: str, prefix: str, message: str) -> bool:
-    """Save with a spinner; on success clear the form and rerun; refusals and conflicts are shown."""
+def save(plan, once: str, prefix: str, message: str, written: Callable[[], None] | None = None) -> bool:
+    """Save with a spinner; on success clear the form and rerun; refusals and conflicts are shown.
+    `written` runs once the plan was written (not for a refused or repeated press): what is recorded
+    of a save after it happened."""
     outcome = attempt(plan, once, prefix)
     if outcome is None:
         return False
     result, conflicts = outcome
     if conflicts:
         refuse(prefix, conflicts)
+    if result is not None and written is not None:
+        written()
     done(prefix, message, result)
     return True
 

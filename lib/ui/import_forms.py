@@ -64,16 +64,11 @@ def import_rows(result: imports.Preview, include_duplicates: bool, file_name: st
         per_tab[row.tab] = per_tab.get(row.tab, 0) + 1
     summary = "・".join(f"{tab} {n}行" for tab, n in per_tab.items())
     ids = [r.values[key] for r in plan.appends if r.tab == main and r.values.get(key)]
-    outcome = forms.attempt(plan, forms.token(prefix, file_name, sheet, [r.number for r in taken],
-                                              [r.values for r in taken]), prefix)
-    if outcome is None:
-        return
-    result_written, conflicts = outcome
-    if conflicts:
-        forms.refuse(prefix, conflicts)
-    if result_written is not None:          # audited once it happened (a refused or repeated press is not)
+
+    def written() -> None:                  # audited once it happened (a refused or repeated press is not)
         session.audit("import", file=file_name, sheet=sheet, tab=main, rows=len(taken))
         st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1
-    forms.done(prefix, f"「{file_name}」から{len(taken)}行を取り込みました（{summary}"
+    forms.save(plan, forms.token(prefix, file_name, sheet, [r.number for r in taken], [r.values for r in taken]), prefix,
+               f"「{file_name}」から{len(taken)}行を取り込みました（{summary}"
                + (f"。{key} {ids[0]}〜{ids[-1]}" if len(ids) > 1 else f"。{key} {ids[0]}" if ids else "") + "）。"
-               "続けて次の一覧を選べます。", result_written)
+               "続けて次の一覧を選べます。", written)

@@ -120,8 +120,9 @@ def _save_meeting(a: agenda_rules.Agenda, decisions: dict, present: list, prefix
         plan = wb.record_meeting(full, replace(a, meeting_id=meeting_id), decisions, attendance=present,
                                  by=viewer.user.name or viewer.user.username, today=session.today(),
                                  attendance_base=st.session_state.get(_ATTENDANCE_BASE))
-        if len(made_from) > 1 and wb.lines_replaced(plan, meeting_id):    # (made again: the row is another's)
-            raise forms.Overwrites(wb.lines_replaced(plan, meeting_id))
+        replaced = wb.lines_replaced(plan, meeting_id) if len(made_from) > 1 else []   # (made again: the row is another's)
+        if replaced:
+            raise forms.Overwrites(replaced)
         return plan, forms.token(prefix, meeting_id, plan.changes, [r.values for r in plan.appends]), (plan, meeting_id)
     saved = forms.attempt_replanning(planned, prefix)
     if saved is None:
@@ -139,11 +140,8 @@ def join_running(key: str, items, now: dt.datetime) -> None:
     the running meeting where it stands: the shared state, not the browser, holds the current item."""
     if st.session_state.get("_meeting_joined") == key:
         return
+    running = live.get(session.shared_state(), key, now)   # (unreachable: the calm page, and joined once it answers)
     st.session_state["_meeting_joined"] = key
-    try:
-        running = live.get(session.shared_state(), key, now)
-    except Exception:                      # (the shared state unreachable: start at the top, as before)
-        return
     if running is None or running.current is None:
         return
     at = [p.household_id for p in items]

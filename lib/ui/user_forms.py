@@ -110,10 +110,10 @@ def users_panel(agencies: list[str], me: users.User) -> None:
         before = drawn.setdefault(target, users.standing(config, target))
 
         def changed(action, what: str, **details) -> None:
+            # (done or refused: the next run starts again from the user as the file has them)
+            drawn.pop(target, None)
             if _change(action, what, **details):
-                drawn.pop(target, None)
                 st.rerun()
-            drawn[target] = users.standing(users.load(auth_settings().users_file), target) if what != "remove" else before
 
         role = st.selectbox("役割", users.ROLES, index=users.ROLES.index(now.role) if now.role in users.ROLES else 0,
                             key=f"user_role_{target}")
