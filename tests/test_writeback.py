@@ -701,3 +701,21 @@ def test_meeting_rows_saved_twice_before_count_once(sample_raw):
     as_of = twin[2] + dt.timedelta(days=1)
     once = indicators.count(workbook_once, f"{kind}開催回数", (), year, as_of)
     assert once > 0 and indicators.count(workbook_twice, f"{kind}開催回数", (), year, as_of) == once
+
+
+@pytest.mark.parametrize("saved, page, base, cell", [
+    # a reloaded page that changed nothing keeps what was recorded, names and all
+    ("包括：山田・佐藤\n社協：欠席", [("包括", True, "山田・佐藤"), ("社協", False, "")],
+     [("包括", True, "山田・佐藤"), ("社協", False, "")], "包括：山田・佐藤\n社協：欠席"),
+    # a page that started empty (nothing seen) and changed nothing blanks nothing
+    ("包括：山田・佐藤", [("包括", False, "")], [], "包括：山田・佐藤"),
+    # what the operator changed on this page is written
+    ("包括：山田・佐藤\n社協：欠席", [("包括", True, "山田・佐藤"), ("社協", True, "鈴木")],
+     [("包括", True, "山田・佐藤"), ("社協", False, "")], "包括：山田・佐藤\n社協：鈴木"),
+    # one agency however the cell spells it (a space typed inside by hand): one line, not two
+    ("地域 包括：山田", [("地域包括", True, "高野")], None, "地域包括：高野"),
+])
+def test_a_save_changes_only_the_attendance_changed_on_its_page(saved, page, base, cell):
+    from lib.meetings.writeback import Attendance, merged_attendance
+    made = [Attendance(*a) for a in page]
+    assert merged_attendance(saved, made, None if base is None else [Attendance(*a) for a in base]) == cell

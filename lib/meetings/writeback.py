@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from lib.casework import entry
+from lib.casework.agencies import key as agency_key
 from lib.meetings import agenda as agenda_rules
 from lib.workbook import schema
 from lib.workbook.cells import nfkc
@@ -101,11 +102,12 @@ def merged_attendance(saved_text, page: list[Attendance], base: list[Attendance]
     it on this page (it differs from `base`, what the page started from); every other agency's line as
     saved — a reloaded page, or another operator's page, never blanks what was recorded. With no
     `base`, every agency on the page is as the page has it (lines for other agencies stay)."""
-    lines = {a.agency: a for a in attendance_lines(saved_text)}
-    started = {a.agency: a for a in base} if base is not None else {}
+    lines = {agency_key(a.agency): a for a in attendance_lines(saved_text)}     # (one agency however spelled)
+    started = {agency_key(a.agency): a for a in base} if base is not None else {}
     for a in page:
-        if base is None or started.get(a.agency, Attendance(a.agency, False)) != a or a.agency not in lines:
-            lines[a.agency] = a
+        at = agency_key(a.agency)
+        if base is None or started.get(at, Attendance(a.agency, False)) != a or at not in lines:
+            lines[at] = a
     return "\n".join(x.line() for x in lines.values()) or None
 
 
