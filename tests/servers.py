@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -67,34 +68,49 @@ class Postgres:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-NGINX_CONF = """\
-worker_processes 1;
-daemon off;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    log_format upstream '$remote_addr $upstream_addr "$request" $status';
-    access_log {folder}/access.log upstream;
+# What the tests read from nginx's access log: who, which app server, which route cookie.
+NGINX_LOG = """    log_format upstream '$remote_addr $upstream_addr "$request" $status $cookie_tsunagu_server';
     client_body_temp_path {folder}/body;
     proxy_temp_path {folder}/proxy;
     fastcgi_temp_path {folder}/fastcgi;
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
-{site}
-}}
 """
 
 
 class Nginx:
-    """nginx (Debian's) with a site config of the caller's inside a minimal http block."""
+    """Debian's nginx as it is installed — its own /etc/nginx/nginx.conf and its enabled default site
+    (Welcome to nginx!, `default_server` on port 80) — with `site` in conf.d, as README says to place
+    it. Only the files nginx writes (pid, logs, temporary files) move into a temporary folder, and the
+    default site's port 80 becomes `http_port` (the caller moves the site's own ports)."""
 
-    def __init__(self, site: str):
+    def __init__(self, site: str, http_port: int):
         if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
             raise RuntimeError("nginx がありません: `make test` が入れます（apt-get install nginx-light）")
+        installed = Path("/etc/nginx")
+        if not (installed / "nginx.conf").exists() or not (installed / "sites-available" / "default").exists():
+            raise RuntimeError("Debian の nginx の設定（/etc/nginx/nginx.conf と sites-available/default）がありません")
         self.folder = Path(tempfile.mkdtemp(prefix="tsunagu-nginx-", dir="/tmp"))
         os.chmod(self.folder, 0o755)
-        (self.folder / "nginx.conf").write_text(NGINX_CONF.format(folder=self.folder, site=site), encoding="utf-8")
+        for sub in ("conf.d", "sites-enabled"):
+            (self.folder / sub).mkdir()
+        if Path("/usr/share/nginx/modules").exists():      # Debian's modules-enabled name them from its prefix
+            (self.folder / "modules").symlink_to("/usr/share/nginx/modules")
+        main = (installed / "nginx.conf").read_text(encoding="utf-8")
+        main = re.sub(r"(?m)^user .*;$", "", main)                  # the tests' own account runs it
+        main = re.sub(r"(?m)^pid .*;$", f"daemon off;\npid {self.folder}/nginx.pid;", main)
+        main = main.replace("/var/log/nginx/error.log", f"{self.folder}/error.log")
+        main = main.replace("access_log /var/log/nginx/access.log;",
+                            NGINX_LOG.format(folder=self.folder) + f"    access_log {self.folder}/access.log upstream;")
+        main = main.replace("/etc/nginx/conf.d/", f"{self.folder}/conf.d/")
+        main = main.replace("/etc/nginx/sites-enabled/", f"{self.folder}/sites-enabled/")
+        assert f"{self.folder}/conf.d/" in main and f"{self.folder}/sites-enabled/" in main and "access.log upstream" in main, main
+        (self.folder / "nginx.conf").write_text(main, encoding="utf-8")
+        default = (installed / "sites-available" / "default").read_text(encoding="utf-8")
+        default = default.replace("listen 80 default_server;", f"listen 127.0.0.1:{http_port} default_server;")
+        default = default.replace("listen [::]:80 default_server;", f"listen [::1]:{http_port} default_server;")
+        (self.folder / "sites-enabled" / "default").write_text(default, encoding="utf-8")
+        (self.folder / "conf.d" / "tsunagu.conf").write_text(site, encoding="utf-8")
         self.process: subprocess.Popen | None = None
 
     def start(self, port: int) -> None:
@@ -125,6 +141,15 @@ class Nginx:
             parts = line.split(" ")
             if parts[0] == client and parts[1] != "-":
                 found.add(parts[1])
+        return found
+
+    def routes(self) -> dict[str, set[str]]:
+        """The app servers nginx sent each route cookie's requests to (from its access log)."""
+        found: dict[str, set[str]] = {}
+        for line in (self.folder / "access.log").read_text(errors="replace").splitlines():
+            parts = line.split(" ")
+            if parts[1] != "-" and parts[-1] != "-":
+                found.setdefault(parts[-1], set()).add(parts[1])
         return found
 
     def log(self) -> str:

@@ -1,5 +1,6 @@
 """Several app servers for a city, in a real headless Chromium: two `streamlit run` processes behind
-Debian's nginx with README's config (deploy/nginx-tsunagu.conf: ip_hash, WebSocket upgrade), sharing
+Debian's nginx as installed (its default site enabled) with README's file in conf.d
+(deploy/nginx-tsunagu.conf: the town's name over https, a route cookie, WebSocket upgrade), sharing
 their state in PostgreSQL (Google Sheets through the fake server) or in one state folder (an Excel
 copy). The operator is on one process and the wall on the other: the wall follows. Two operators of
 the same meeting, one on each process, press 保存 at once: both decisions land in one 会議 row."""
@@ -10,19 +11,96 @@ import pytest
 
 from lib.meetings import writeback as wb
 from tests.servers import Nginx, free_port
-from tests.test_browser import browser  # noqa: F401 - fixture
+from tests.test_browser import launch, sign_in, window
 from tests.test_browser_entry import TODAY, Excel, Sheets, choose, ready, saved
 from tests.test_browser_meeting import open_window, operate
 from tests.conftest import ROOT
 
-# Chromium reaches nginx from these two client addresses; ip_hash sends 127.0.0.x to the first
-# server and ::1 to the second (nginx hashes an IPv4 address's first three bytes, all of an IPv6 one):
-FIRST, SECOND = "127.0.0.1", "::1"
+# The name the town's staff open (Chromium resolves it to this machine; README's deploy file names it):
+TOWN = "tsunagu.example.lg.jp"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = launch(p, f"--host-resolver-rules=MAP {TOWN} 127.0.0.1")
+        yield b
+        b.close()
+
+
+def deploy_site(folder, http_port: int, https_port: int, upstreams: list[str]) -> str:
+    """README's deploy/nginx-tsunagu.conf as a town fills it in: its name, its certificate (made here,
+    for TOWN), its app servers — and this test's ports instead of 80 and 443."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TOWN)])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(TOWN)]), critical=False).sign(key, hashes.SHA256()))
+    (folder / "fullchain.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "privkey.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                            serialization.NoEncryption()))
+    site = (ROOT / "deploy" / "nginx-tsunagu.conf").read_text(encoding="utf-8")
+    replaced = {"server 127.0.0.1:8501;": f"server {upstreams[0]};", "server 127.0.0.1:8502;": f"server {upstreams[1]};",
+                "listen 80;": f"listen 127.0.0.1:{http_port};", "listen [::]:80;": f"listen [::1]:{http_port};",
+                "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;", "listen [::]:443 ssl;": f"listen [::1]:{https_port} ssl;",
+                "/etc/nginx/tsunagu/": f"{folder}/"}
+    for old, new in replaced.items():
+        assert old in site, old
+        site = site.replace(old, new)
+    return site
+
+
+def fetch(port: int, path: str = "/", host: str = TOWN, tls: bool = True, cookie: str | None = None,
+          source: str = "127.0.0.1"):
+    """One request to nginx on this machine for `host` from the address `source`, as a browser of the
+    town sends it: (status, headers, body)."""
+    import http.client
+    import ssl
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE       # the test's own certificate
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=20, context=context, source_address=(source, 0))
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20, source_address=(source, 0))
+    conn.request("GET", path, headers={"Host": host, **({"Cookie": f"tsunagu_server={cookie}"} if cookie else {})})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, response.headers, body
+
+
+def routes_to_each(proxy, port: int, upstreams: list[str]) -> list[str]:
+    """A route cookie value nginx sends to each app server, in the order of `upstreams`."""
+    found = {}
+    for n in range(200):
+        fetch(port, "/_stcore/health", cookie=f"probe{n}")
+        found = {next(iter(servers)): route for route, servers in proxy.routes().items() if route.startswith("probe")}
+        if all(u in found for u in upstreams):
+            return [found[u] for u in upstreams]
+    raise AssertionError(f"no route cookie reached every server: {found}")
+
+
+def open_on(browser, url: str, route: str, username: str):  # noqa: F811
+    """Another PC's window that nginx sends to the app server of `route`, signed in as `username`."""
+    context, page = window(browser, ignore_https_errors=True)
+    context.add_cookies([{"name": "tsunagu_server", "value": route, "url": url}])
+    sign_in(page, url, username)
+    return context, page
 
 
 @pytest.fixture(params=["postgres+sheets", "folder+excel"])
 def city(request, tmp_path):
-    """Two app servers behind nginx; yields (backend, first URL, second URL, nginx)."""
+    """Two app servers behind README's nginx file on Debian's nginx (its default site beside it);
+    yields (backend, URL, the route cookie of each server, nginx, servers)."""
     from bench.server import NotStarted, start
     shared, kind = request.param.split("+")
     backend = (Sheets if kind == "sheets" else Excel)(tmp_path)
@@ -38,21 +116,80 @@ def city(request, tmp_path):
                                  **backend.env, **state))
     except NotStarted as e:
         pytest.fail(str(e))
-    port = free_port()
-    site = (ROOT / "deploy" / "nginx-tsunagu.conf").read_text(encoding="utf-8")
-    site = site.replace("server 127.0.0.1:8501;", f"server {servers[0].url.removeprefix('http://')};")
-    site = site.replace("server 127.0.0.1:8502;", f"server {servers[1].url.removeprefix('http://')};")
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};").replace("listen [::]:80;", f"listen [::1]:{port};")
-    proxy = Nginx(site)
-    proxy.start(port)
+    http_port, https_port = free_port(), free_port()
+    upstreams = [s.url.removeprefix("http://") for s in servers]
+    proxy = Nginx(deploy_site(tmp_path, http_port, https_port, upstreams), http_port)
+    proxy.start(https_port)
     try:
-        yield backend, f"http://127.0.0.1:{port}", f"http://[::1]:{port}", proxy, servers
+        yield backend, f"https://{TOWN}:{https_port}", routes_to_each(proxy, https_port, upstreams), proxy, servers
     finally:
         proxy.stop()
         for server in servers:
             server.stop()
         if isinstance(backend, Sheets):
             backend.fake.stop()
+
+
+class _Named:
+    """A stand-in app server that answers every request with its own name (for where nginx sends whom)."""
+
+    def __init__(self, name: str):
+        import http.server
+        import threading
+
+        class Answer(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(name.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_readme_s_nginx_file_on_debian_s_nginx_reaches_the_app_by_its_name_and_spreads_an_office(tmp_path):
+    """The deploy file in conf.d beside Debian's enabled default site: the town's name reaches the app
+    (http is sent to https; another name still gets the default site); 40 PCs of one office /24, and
+    40 behind one proxy address, spread over both servers by their route cookie, and each PC stays on
+    its server (ip_hash, before, sent all 40 of a /24 to one server)."""
+    named = [_Named("A"), _Named("B")]
+    http_port, https_port = free_port(), free_port()
+    proxy = Nginx(deploy_site(tmp_path, http_port, https_port, [n.address for n in named]), http_port)
+    proxy.start(https_port)
+    try:
+        status, headers, _ = fetch(http_port, "/kaigi?x=1", tls=False)
+        assert status == 301 and headers["Location"] == f"https://{TOWN}/kaigi?x=1"
+        status, _, body = fetch(http_port, tls=False, host="fileserver.example.lg.jp")
+        assert status == 200 and b"Welcome to nginx" in body                    # Debian's own site, untouched
+        status, headers, body = fetch(https_port)
+        assert status == 200 and body in (b"A", b"B")
+        assert headers["Strict-Transport-Security"] == "max-age=31536000" and headers["X-Frame-Options"] == "DENY"
+        cookie = headers["Set-Cookie"]
+        assert cookie.startswith("tsunagu_server=") and "Secure" in cookie and "HttpOnly" in cookie
+        assert fetch(https_port, "/_stcore/metrics")[0] == 404
+
+        def office(sources):
+            """Where each new PC lands, and whether its second request (with its cookie) lands there too."""
+            landed = []
+            for source in sources:
+                _, headers, first = fetch(https_port, source=source)
+                route = headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+                _, again, second = fetch(https_port, source=source, cookie=route)
+                assert second == first and "Set-Cookie" not in again            # stays, and is not told again
+                landed.append(first)
+            return landed
+
+        for sources in ([f"127.0.0.{n}" for n in range(10, 50)], ["127.0.0.9"] * 40):
+            landed = office(sources)
+            assert 8 <= landed.count(b"A") <= 32 and landed.count(b"A") + landed.count(b"B") == 40, landed
+    finally:
+        proxy.stop()
+        for n in named:
+            n.server.shutdown()
 
 
 def _database() -> str:
@@ -74,13 +211,13 @@ def decide(page, text: str) -> None:
 
 
 def test_the_wall_on_another_server_follows_and_two_saves_at_once_make_one_meeting_row(browser, city):  # noqa: F811
-    backend, first_url, second_url, proxy, servers = city
-    operator_context, operator = open_window(browser, first_url, "kyodo")
-    wall_context, wall = open_window(browser, second_url, "eturan")
+    backend, url, routes, proxy, servers = city
+    operator_context, operator = open_on(browser, url, routes[0], "kyodo")
+    wall_context, wall = open_on(browser, url, routes[1], "eturan")
     other_context, other = None, None
     try:
-        operate(operator, first_url)
-        wall.goto(second_url + "/kabe")
+        operate(operator, url)
+        wall.goto(url + "/kabe")
         wall.get_by_text("1 / 8").wait_for()
         operator.get_by_role("button", name="次へ").click()
         ready(operator)
@@ -88,12 +225,12 @@ def test_the_wall_on_another_server_follows_and_two_saves_at_once_make_one_meeti
         wall.get_by_text("2 / 8").wait_for(timeout=10_000)              # across processes, within seconds
         assert time.time() - started < 6
         upstream = [s.url.removeprefix("http://") for s in servers]
-        assert proxy.upstreams(FIRST) == {upstream[0]}, proxy.log()       # the operator only on the first
-        assert proxy.upstreams(SECOND) == {upstream[1]}, proxy.log()      # the wall only on the second
+        assert proxy.routes()[routes[0]] == {upstream[0]}, proxy.log()     # the operator only on the first
+        assert proxy.routes()[routes[1]] == {upstream[1]}, proxy.log()     # the wall only on the second
 
         # A second operator of the same meeting on the other process, at the third item:
-        other_context, other = open_window(browser, second_url, "admin")
-        operate(other, second_url)
+        other_context, other = open_on(browser, url, routes[1], "admin")
+        operate(other, url)
         for _ in range(2):
             other.get_by_role("button", name="次へ").click()
             ready(other)
@@ -112,7 +249,7 @@ def test_the_wall_on_another_server_follows_and_two_saves_at_once_make_one_meeti
 
         # A 経過記録 saved on the second server reaches the first one's page on its next rerun
         # (not after the read cache's 60 seconds: the save count is in the shared state):
-        for page, url in ((operator, first_url), (other, second_url)):
+        for page in (operator, other):
             page.goto(url + "/setai?id=H-004")
             page.get_by_role("heading", name="経過記録（新しい順）").wait_for()
             ready(page)
@@ -150,10 +287,10 @@ def test_two_presses_on_two_servers_at_once_one_lands_and_the_other_is_refused(b
     """Two people, one on each server, have H-004's 段階 form open and press 段階を保存 0–0.5 s apart,
     each time choosing another new 段階: every time exactly one is saved and the other is told what
     changed — never both (the second would silently replace the first)."""
-    backend, first_url, second_url, proxy, servers = city
-    pages = [open_window(browser, first_url, "kyodo"), open_window(browser, second_url, "admin")]
+    backend, url, routes, proxy, servers = city
+    pages = [open_on(browser, url, routes[0], "kyodo"), open_on(browser, url, routes[1], "admin")]
     try:
-        for (_, page), url in zip(pages, (first_url, second_url)):
+        for _, page in pages:
             page.goto(url + "/setai?id=H-004")
             page.get_by_role("tab", name="段階を動かす").click()
             ready(page)
@@ -187,6 +324,40 @@ def test_two_presses_on_two_servers_at_once_one_lands_and_the_other_is_refused(b
     finally:
         for context, _ in pages:
             context.close()
+
+
+@pytest.mark.parametrize("city", ["postgres+sheets"], indirect=True)
+def test_a_killed_operator_server_s_meeting_goes_on_at_its_item_on_the_other(browser, city):  # noqa: F811
+    """kill -9 of the operator's app server at item 3 of 8: the wall, on the other server, keeps item 3;
+    nginx sends the operator's browser to the surviving server, where 会議 reopens at item 3 (not 1,
+    and the wall does not jump back), and the wall follows the next 次へ."""
+    backend, url, routes, proxy, servers = city
+    operator_context, operator = open_on(browser, url, routes[0], "kyodo")
+    wall_context, wall = open_on(browser, url, routes[1], "eturan")
+    try:
+        operate(operator, url)
+        wall.goto(url + "/kabe")
+        for _ in range(2):
+            operator.get_by_role("button", name="次へ").click()
+            ready(operator)
+        wall.get_by_text("3 / 8").wait_for(timeout=10_000)
+        servers[0].proc.kill()                                            # kill -9: no goodbye
+        servers[0].proc.wait(10)
+        operator.goto(url + "/kaigi")                                     # the operator opens 会議 again
+        ready(operator)
+        choose(operator, "種別", "重層的支援会議")
+        ready(operator)
+        operator.get_by_text("進行（操作）").click()
+        operator.get_by_text("3 / 8").wait_for()
+        ready(operator)
+        time.sleep(2)                                                     # the wall looks again meanwhile
+        assert wall.get_by_text("3 / 8").is_visible() and not wall.get_by_text("1 / 8").is_visible()
+        operator.get_by_role("button", name="次へ").click()
+        wall.get_by_text("4 / 8").wait_for(timeout=10_000)
+        assert servers[1].url.removeprefix("http://") in proxy.routes()[routes[0]]   # moved to the survivor
+    finally:
+        operator_context.close()
+        wall_context.close()
 
 
 def test_the_state_database_down_then_back_shows_no_traceback_and_comes_back_by_itself(browser, tmp_path):  # noqa: F811
