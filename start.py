@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -35,6 +36,26 @@ CADDYFILE = HERE / "deploy" / "Caddyfile"
 
 def say(text: str) -> None:
     print(f"つなぐボード: {text}", flush=True)
+
+
+def caddy_line(line: str) -> str | None:
+    """What the console shows of one line of Caddy's log: its errors, shortened; nothing of its
+    JSON notes and warnings (certificates made, servers started, OCSP…). A line that is not JSON —
+    a Caddyfile Caddy could not read — is shown as it is."""
+    import json
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return line.rstrip() or None
+    if not isinstance(entry, dict) or entry.get("level") not in ("error", "fatal", "panic"):
+        return None
+    return f"Caddy（https）のエラー: {entry.get('msg', '')}" + (f"（{entry['error']}）" if entry.get("error") else "")
+
+
+def relay_caddy(stream) -> None:
+    for line in stream:
+        if (said := caddy_line(line)) is not None:
+            say(said)
 
 
 def venv_python(venv: Path) -> Path:
@@ -184,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         env.setdefault("TSUNAGU_TRUSTED_PROXIES", "127.0.0.1")     # Caddy tells the app who is connecting
         caddy_env = {**env, "TSUNAGU_SITE": site, "TSUNAGU_TLS": args.tls, "TSUNAGU_PORT": str(args.port),
                      "TSUNAGU_HTTP_PORT": str(args.http_port)}
-        caddy = subprocess.Popen([command, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"], env=caddy_env, cwd=HERE)
+        caddy = subprocess.Popen([command, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"], env=caddy_env, cwd=HERE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8", errors="replace")
+        threading.Thread(target=relay_caddy, args=(caddy.stdout,), daemon=True).start()
     server = subprocess.Popen([str(python), "-m", "streamlit", "run", str(HERE / "serve.py"),
                                "--server.port", str(args.port), "--server.address", address,
                                "--server.headless", "true", "--browser.gatherUsageStats", "false"], env=env, cwd=HERE)

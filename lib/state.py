@@ -207,7 +207,7 @@ class PostgresStore(Store):
         except psycopg.Error as e:
             if conn is not None:
                 conn.close()
-            raise StateUnavailable(f"共有の状態（{self.description}）を読み書きできません: {str(e).strip()[:200]}") from None
+            raise StateUnavailable(f"共有の状態（{self.description}）を読み書きできません: {(str(e).strip().splitlines() or [''])[0][:200]}") from None
         else:
             with self._lock:
                 self._idle.append(conn)

@@ -148,11 +148,30 @@ def test_audit_lines_are_appended_and_read_back(tmp_path):
     when = dt.datetime(2026, 11, 24, 9, 30)
     assert audit.record(tmp_path, "open_household", "houkatsu", now=when, household="H-001")
     assert audit.record(tmp_path, "download", "admin", now=when, what="会議書類", households=3)
-    lines = (tmp_path / "audit-2026-11.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (tmp_path / f"audit-2026-11-{audit.server_name()}.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(lines[0]) == {"time": "2026-11-24T09:30:00", "user": "houkatsu", "event": "open_household",
                                     "household": "H-001"}
     log = audit.read(tmp_path)
     assert list(log["内容"]) == ["世帯を開いた", "ダウンロード"]
+
+
+def test_servers_sharing_one_audit_folder_append_to_their_own_files_and_read_as_one_log(tmp_path, monkeypatch):
+    """Two servers of a city write into one shared folder, each into a file named after its machine
+    (two machines appending to one file on a network share can mix their lines); the 管理者 reads one
+    log in time order, with the file an older version wrote (no server's name) included."""
+    import socket
+    (tmp_path / "audit-2026-11.jsonl").write_text(json.dumps(
+        {"time": "2026-11-24T09:29:00", "user": "old", "event": "sign_in"}) + "\n", encoding="utf-8")
+    for machine, minute, user in (("APP-A", 30, "a1"), ("app b.example", 31, "b1"), ("APP-A", 32, "a2"),
+                                  ("app b.example", 60 * 24 * 7, "b-december")):
+        monkeypatch.setattr(socket, "gethostname", lambda machine=machine: machine)
+        when = dt.datetime(2026, 11, 24, 9, 0) + dt.timedelta(minutes=minute)
+        assert audit.record(tmp_path, "sign_in", user, now=when)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "audit-2026-11-app-a.jsonl", "audit-2026-11-app_b.example.jsonl", "audit-2026-11.jsonl",
+        "audit-2026-12-app_b.example.jsonl"]
+    assert list(audit.read(tmp_path)["user"]) == ["old", "a1", "b1", "a2", "b-december"]
+    assert [line["user"] for line in audit.lines(tmp_path, dt.date(2026, 11, 1))] == ["old", "a1", "b1", "a2"]
 
 
 def test_unwritable_audit_folder_is_reported_not_raised(tmp_path):

@@ -33,6 +33,21 @@ def test_the_https_name_becomes_caddys_site(text, site, host, port):
     assert start.addresses(port, host=host)[0] == f"https://{host}" + ("" if port == 443 else f":{port}")
 
 
+@pytest.mark.parametrize("line, shown", [
+    ('{"level":"info","ts":1.5,"msg":"server running","name":"srv0"}', None),
+    ('{"level":"warn","ts":1.5,"logger":"tls","msg":"stapling OCSP","error":"no OCSP server"}', None),
+    ('{"level":"error","ts":1.5,"logger":"tls.obtain","msg":"could not get certificate","error":"timeout"}',
+     "Caddy（https）のエラー: could not get certificate（timeout）"),
+    ('{"level":"fatal","ts":1.5,"msg":"listen tcp :443: bind: permission denied"}',
+     "Caddy（https）のエラー: listen tcp :443: bind: permission denied"),
+    ("Error: adapting config using caddyfile: Caddyfile:12 - unrecognized directive\n",
+     "Error: adapting config using caddyfile: Caddyfile:12 - unrecognized directive"),
+    ("\n", None),
+])
+def test_the_console_shows_caddys_errors_and_nothing_else_of_its_log(line, shown):
+    assert start.caddy_line(line) == shown
+
+
 def test_the_windows_batch_file_and_the_systemd_unit_call_the_launcher():
     bat = (ROOT / "start_tsunagu.bat").read_bytes()
     assert b"\r\n" in bat and b"\n" not in bat.replace(b"\r\n", b"")          # CRLF for cmd.exe
@@ -258,6 +273,8 @@ def test_behind_caddy_over_https_with_the_headers_and_the_websocket(tmp_path, br
         assert refused_lines and {line.get("address") for line in refused_lines} <= {"127.0.0.1", "::1"}
     finally:
         launched.stop()
+    console = launched.console()                  # Caddy's JSON notes and warnings stay out of the console
+    assert '{"level"' not in console and "Traceback" not in console and "header_up" not in console, console
 
 
 def listening(port: int) -> set[str]:
@@ -278,3 +295,75 @@ def listening(port: int) -> set[str]:
                 raw = b"".join(raw[i:i + 4][::-1] for i in range(0, size, 4))
                 found.add(str(ipaddress.ip_address(raw)))
     return found
+
+
+def test_the_console_says_only_what_matters_through_setup_admin_a_meeting_a_refused_download_and_an_outage(
+        tmp_path, browser):  # noqa: F811
+    """What the 事務局 is told to watch: `start.py` on a town whose shared state is PostgreSQL, through
+    the first 管理者, 管理, a meeting, a download refused because its sign-in ended in another tab, and
+    the database stopped and started again. The console has start.py's own lines and the refusal's one
+    plain line — no traceback, no warning, no line of Streamlit's."""
+    from tests.servers import Postgres
+    from tests.test_browser_meeting import operate
+    share = tmp_path / "share"
+    share.mkdir()
+    workbook = share / "みどり町_つなぐボード.xlsx"
+    shutil.copy(SAMPLE, workbook)
+    database = Postgres()
+    launched = Launched(tmp_path, TSUNAGU_STATE_URL=database.start(), TSUNAGU_WORKBOOK=str(workbook),
+                        TSUNAGU_AUDIT_DIR=str(tmp_path / "audit"), TSUNAGU_TODAY="2026-11-24")
+    try:
+        launched.wait_for("起動しました")
+        url = re.search(r"(http://localhost:\d+)", launched.console().split("起動しました")[1]).group(1)
+        code = re.search(r"初期設定コード: (\d{4}-\d{4})", launched.console()).group(1)
+        started = len(launched.console().splitlines())
+        context, page = window(browser, accept_downloads=True)
+        page.goto(url)
+        page.get_by_label("初期設定コード（例: 1234-5678）").fill(code)
+        page.get_by_label("管理者のユーザー名（半角英数字）").fill("morita")
+        page.get_by_label("管理者の名前（例: 森田（福祉課））").fill("森田（福祉課）")
+        page.get_by_label("パスワード（10文字以上）").fill("morita-password-1")
+        page.get_by_label("パスワード（もう一度）").fill("morita-password-1")
+        page.get_by_role("button", name="最初の管理者を作る").click()
+        page.get_by_text("サインイン中: 森田（福祉課）").wait_for()
+        ready(page)
+        page.goto(f"{url}/kanri")                                            # 管理, first time
+        page.get_by_role("heading", name="設定").wait_for()
+        ready(page)
+        operate(page, url)                                                   # a meeting: 1 / 8 → 2 / 8
+        page.get_by_role("button", name="次へ").click()
+        page.get_by_text("2 / 8").wait_for()
+        ready(page)
+
+        # A download drawn in one tab, the sign-in ended (サインアウト) in another tab, then pressed:
+        page.goto(f"{url}/kanri")
+        ready(page)
+        download = page.get_by_role("button", name="監査ログを Excel でダウンロード")
+        download.wait_for()
+        other = context.new_page()
+        other.goto(url)
+        other.get_by_text("サインイン中: 森田（福祉課）").wait_for()
+        ready(other)
+        other.get_by_role("button", name="サインアウト").click()
+        other.get_by_label("ユーザー名").first.wait_for()
+        with pytest.raises(Exception, match="Timeout"):
+            with page.expect_download(timeout=6_000):
+                download.click()
+
+        # The database stopped, a page opened meanwhile, the database back:
+        database.pause()
+        other.reload()
+        other.get_by_text("共有の状態に接続できません").first.wait_for(timeout=30_000)
+        time.sleep(6)
+        database.resume()
+        other.get_by_role("button", name="サインイン").wait_for(timeout=30_000)
+        context.close()
+    finally:
+        launched.stop()
+        database.stop()
+    after = launched.console().splitlines()[started:]
+    said = [re.sub(r"^[\d-]+ [\d:.]+ |\d+月\d+日 [\d:]+ ", "", line) for line in after if line.strip()]   # (times)
+    expected = ("つなぐボード: サインインが終わっているため、ダウンロードできません（監査ログ_",   # the refusal, one plain line
+                "つなぐボード: 共有の状態に接続できません（共有の状態（PostgreSQL",            # the outage: why, on one line
+                "つなぐボード: 共有の状態に、また接続できました。")                              # and that it is over
+    assert [next((e for e in expected if line.startswith(e)), line) for line in said] == list(expected), launched.console()

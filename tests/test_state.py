@@ -145,6 +145,39 @@ def test_a_database_that_cannot_be_reached_is_said_in_japanese_without_its_passw
         assert "共有の状態" in str(refused.value) and "hidden-secret" not in str(refused.value)
 
 
+def test_a_password_with_at_slash_and_colon_written_as_readme_says_reaches_the_database():
+    """PostgreSQL on its own machine asks for the password (pg_hba.conf's scram-sha-256 line, as
+    README gives it): a password with @ / : % # written %-encoded in TSUNAGU_STATE_URL connects; a
+    wrong one is refused in Japanese without the password."""
+    import subprocess
+    from urllib.parse import quote
+
+    import psycopg
+    from tests.servers import Postgres
+    database = Postgres()
+    database.start()
+    try:
+        password = "ab@c/1:x%y#z"
+        with psycopg.connect(database.url, autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE tsunagu LOGIN PASSWORD '{password}'")
+            conn.execute("CREATE DATABASE tsunagu OWNER tsunagu")
+        hba = database.folder / "data" / "pg_hba.conf"
+        subprocess.run(["sh", "-c", f"printf 'host tsunagu tsunagu 127.0.0.1/32 scram-sha-256\\n' | cat - {hba} > {hba}.new"
+                        f" && cat {hba}.new > {hba}"], check=True)
+        with psycopg.connect(database.url, autocommit=True) as conn:
+            conn.execute("SELECT pg_reload_conf()")
+        url = f"postgresql://tsunagu:{quote(password, safe='')}@127.0.0.1:{database.port}/tsunagu"
+        shared = state.PostgresStore(url)
+        shared.update("x.json", lambda old: old + 1, 0)
+        assert shared.read("x.json", 0) == 1
+        wrong = state.PostgresStore(url.replace("ab%40c", "ab%40d"))
+        with pytest.raises(state.StateUnavailable) as refused:
+            wrong.read("x.json", 0)
+        assert "共有の状態" in str(refused.value) and "ab@d" not in str(refused.value) and "ab%40d" not in str(refused.value)
+    finally:
+        database.stop()
+
+
 # ---------------------------------------------------------------- what the app keeps there
 
 def test_the_wall_on_another_process_follows_the_operator(where):

@@ -1,14 +1,18 @@
-"""The audit trail: an append-only JSON Lines file per month of who did what.
+"""The audit trail: append-only JSON Lines files, one a month for each server, of who did what.
 
 Sign-in/out, opening a household (and being refused one), every download, every write-back
 (cells, old → new). Writing must never block or break a page: `record` returns False when the
-folder is unwritable and the page shows a warning.
+folder is unwritable and the page shows a warning. Several servers of a city share one folder (on a
+network share, where two machines appending to one file can mix their lines): each appends to a
+file named after itself, and reading merges them in time order — one log for the 管理者.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import re
+import socket
 from pathlib import Path
 
 import pandas as pd
@@ -72,17 +76,30 @@ def read_lines(path: Path) -> list[dict]:
     return rows
 
 
+def server_name() -> str:
+    """This machine's name as a part of a file name (lower case; never empty)."""
+    return re.sub(r"[^a-z0-9._-]", "_", socket.gethostname().lower()).strip("._") or "server"
+
+
 def record(where: Path, event: str, user: str, now: dt.datetime | None = None, **details) -> bool:
-    """Append one line to this month's file; False (never an exception) when it cannot be written."""
+    """Append one line to this server's file of this month; False (never an exception) when it
+    cannot be written."""
     now = now or dt.datetime.now()
-    return append_line(where / f"audit-{now:%Y-%m}.jsonl",
+    return append_line(where / f"audit-{now:%Y-%m}-{server_name()}.jsonl",
                        {"time": now.isoformat(timespec="seconds"), "user": user, "event": event, **details})
 
 
+def lines(where: Path, month: dt.date | None = None) -> list[dict]:
+    """Every line of every server's files (of one month, when given), oldest first — a file of an
+    older version without a server's name included."""
+    pattern = f"audit-{month:%Y-%m}*.jsonl" if month else "audit-*.jsonl"
+    rows = [row for path in (sorted(where.glob(pattern)) if where.is_dir() else []) for row in read_lines(path)]
+    return sorted(rows, key=lambda row: str(row.get("time") or ""))
+
+
 def read(where: Path) -> pd.DataFrame:
-    """Every line of every month, oldest first (lines that are not JSON are skipped)."""
-    rows = [row for path in (sorted(where.glob("audit-*.jsonl")) if where.is_dir() else []) for row in read_lines(path)]
-    frame = pd.DataFrame(rows)
+    """Every line of every month and server, oldest first (lines that are not JSON are skipped)."""
+    frame = pd.DataFrame(lines(where))
     for column in ("time", "user", "event"):
         if column not in frame.columns:
             frame[column] = pd.Series(dtype=object)

@@ -162,8 +162,7 @@ def when_state_down():
     try:
         yield
     except state.StateUnavailable as e:
-        import logging
-        logging.getLogger("tsunagu").warning("共有の状態に接続できません（%s）。戻るのを待っています。", e)
+        _console_state(down=str(e))
         keep_widget_state()
         st.title("いま、つなぐボードの共有の状態に接続できません")
         st.warning("つなぐボードが使う共有の置き場所（データベースまたは状態のフォルダ）に、いま接続できません。"
@@ -181,7 +180,26 @@ def _state_back() -> None:
         shared_state().read("cookie_key", None)
     except state.StateUnavailable:
         return
+    _console_state(down=None)
     st.rerun(scope="app")
+
+
+_state_said = {"down": False}
+_state_said_lock = threading.Lock()
+
+
+def _console_state(down: str | None) -> None:
+    """One plain line in the console when the shared state goes away (why, on one line) and one when
+    it is back — not a line for every page run of every open screen meanwhile."""
+    import logging
+    with _state_said_lock:
+        if _state_said["down"] == (down is not None):
+            return
+        _state_said["down"] = down is not None
+    now = dt.datetime.now()
+    said = (f"共有の状態に接続できません（{' '.join(down.split())}）。戻るのを待っています。" if down is not None
+            else "共有の状態に、また接続できました。")
+    logging.getLogger("tsunagu").warning("つなぐボード: %s %s", f"{now.month}月{now.day}日 {now:%H:%M:%S}", said)
 
 
 def projection_on() -> bool:
@@ -360,7 +378,7 @@ def changed_by(conflicts) -> str | None:
         return "" if value in (None, "", ()) else "、".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
     wanted = {(c.tab, str(c.key), c.column, text(c.now)) for c in conflicts}
     now = dt.datetime.now()
-    lines = audit_log.read_lines(audit_log.folder(secrets=secrets()) / f"audit-{now:%Y-%m}.jsonl")
+    lines = audit_log.lines(audit_log.folder(secrets=secrets()), now.date())
     for line in reversed(lines):
         for cell in line.get("cells") or () if line.get("event") == "write" else ():
             if len(cell) == 5 and (cell[0], str(cell[1]), cell[2], text(cell[4])) in wanted:
