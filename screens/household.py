@@ -45,10 +45,10 @@ left, right = st.columns([3, 2])
 left.subheader("世帯員")
 left.dataframe(detail.members, hide_index=True, width="stretch")
 right.subheader("家族構成図")
-right.image(detail.genogram)
+right.image(detail.genogram, alt=detail.genogram_alt)
 right.caption("□男性 ○女性 ◇不明、二重は本人、×は死亡。点線の枠は同居（枠の中の点線の図形は別居）。")
 if st.toggle("エコマップ（この世帯にかかわる機関）を表示", key="detail_ecomap"):
-    st.image(detail.ecomap)
+    st.image(detail.ecomap, alt=detail.ecomap_alt)
     st.caption("太い線は主担当機関、細い線は支援プランの役割分担と受理されたつなぎ、破線は応答を待っているつなぎ、"
                "緑の線は参加支援の受入先です。")
 

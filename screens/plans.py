@@ -93,11 +93,13 @@ else:
             st.caption("入力した実績値と、シートから数えた値が違う指標: " + "、".join(ui.esc(x) for x in differ["指標"])
                        + "（表の「実績値」は数えた値です）")
     left, right = st.columns(2)
-    left.altair_chart(charts.monthly_flow(indicators.monthly_flow(workbook, year)), width="stretch")
-    right.altair_chart(charts.meetings_per_month(indicators.meetings_per_month(workbook, year)), width="stretch")
-    left.altair_chart(charts.stages_over_time(indicators.stages_over_time(workbook, year, today),
-                                            estimated=not workbook.has("段階履歴")), width="stretch")
-    right.altair_chart(charts.issue_frequency(indicators.issue_frequency(workbook)), width="stretch")
+    flow, held = indicators.monthly_flow(workbook, year), indicators.meetings_per_month(workbook, year)
+    stages, issues = indicators.stages_over_time(workbook, year, today), indicators.issue_frequency(workbook)
+    ui.chart_with_table(left, charts.monthly_flow(flow), charts.as_table(flow, "区分"), "月ごとの新規受付と終結")
+    ui.chart_with_table(right, charts.meetings_per_month(held), charts.as_table(held, "種別"), "月ごとの会議")
+    ui.chart_with_table(left, charts.stages_over_time(stages, estimated=not workbook.has("段階履歴")),
+                        charts.as_table(stages, "段階"), "月末ごとの段階別世帯数")
+    ui.chart_with_table(right, charts.issue_frequency(issues), charts.as_table(issues, None), "課題ごとの世帯数（支援中）")
 
     st.subheader("年度ごとの実績（報告書用）")
     report = indicators.annual_report(workbook, years, today)

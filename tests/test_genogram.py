@@ -105,3 +105,8 @@ def test_the_ecomap_ties_lead_roles_and_referrals_once_each_with_the_strongest_k
     assert "B氏 体験" in svg
     assert "KTX世帯" in [t.text for t in root.findall(".//s:text", NS)]
     assert "かかわる機関はまだ記録されていません" in genogram.ecomap_svg("A世帯", [])
+    # The same in words (the drawing's text alternative): what the widths, dashes and green say
+    assert genogram.ecomap_text("KTX世帯", ties) == (
+        "エコマップ（KTX世帯にかかわる機関）。主担当: 地域包括支援センター。役割分担: 社会福祉協議会。"
+        "つなぎ（依頼中）: 生活自立相談センター。参加支援: 北部農園しごと体験")
+    assert genogram.ecomap_text("A世帯", []).endswith("かかわる機関はまだ記録されていません")

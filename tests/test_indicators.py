@@ -208,3 +208,17 @@ def test_stages_over_time_follows_the_history():
     assert stages[("2025-09", "中断")] == 1 and stages[("2025-09", "支援中")] == 1
     spec = charts.stages_over_time(indicators.stages_over_time(recorded_town(False), 2025, AS_OF), estimated=True).to_dict()
     assert "推計" in spec["title"]["text"] if isinstance(spec["title"], dict) else "推計" in spec["title"]
+
+
+@pytest.mark.parametrize("data, across, expected", [
+    (pd.DataFrame({"月": ["4月", "4月", "5月", "5月"], "区分": ["新規受付", "終結"] * 2, "世帯数": [2, 1, 0, 3]}), "区分",
+     [["4月", 2, 1], ["5月", 0, 3]]),
+    (pd.DataFrame({"月": ["10月", "10月", "9月"], "種別": ["支援会議", "重層的支援会議", "支援会議"], "回数": [1, 2, 4]}), "種別",
+     [["10月", 1, 2], ["9月", 4, 0]]),                                   # the chart's order kept, a missing one 0
+    (pd.DataFrame({"課題": ["就労", "介護"], "世帯数": [5, 3]}), None, [["就労", 5], ["介護", 3]]),
+])
+def test_a_chart_s_figures_as_the_table_beside_it(data, across, expected):
+    from lib.casework import charts
+    table = charts.as_table(data, across)
+    assert table.values.tolist() == expected
+    assert list(table.columns) == [data.columns[0], *(dict.fromkeys(data[across]) if across else [data.columns[-1]])]

@@ -566,7 +566,11 @@ def test_indicator_view_shows_the_year_and_the_report(monkeypatch):
     table = at.dataframe[0].value.set_index("指標")
     assert table.loc["新規相談受付件数", "実績値"] == 30
     assert len(at.get("vega_lite_chart")) == 4
-    report = at.dataframe[1].value
+    beside = [d.value for d in at.dataframe[1:5]]             # each chart's figures as a table beside it
+    firsts = {tuple(t.columns[:2]): t for t in beside}
+    assert set(firsts) == {("月", "新規受付"), ("月", "支援会議"), ("月", "受付"), ("課題", "世帯数")}
+    assert len(firsts[("月", "新規受付")]) == len(firsts[("月", "支援会議")]) == 12       # a row a month of the year
+    report = at.dataframe[5].value
     assert list(report.columns)[-2:] == ["令和7年度（2025年度）", "令和8年度（2026年度）"]
     at.selectbox(key="plans_year").set_value(2025).run()
     assert at.subheader[0].value == "令和7年度（2025年度）の計画指標"

@@ -1,5 +1,6 @@
 """Shared display helpers: escaping and the card body never break on odd sheet values."""
 import datetime as dt
+import re
 
 import pytest
 
@@ -50,6 +51,21 @@ def card(**changes):
 def test_card_with_every_optional_value_empty():
     html = ui.card_html(card())
     assert "地区未設定" in html and "担当未設定" in html and "見直し 未設定" in html and "接触の記録なし" in html
+
+
+@pytest.mark.parametrize("changes, said, not_said", [
+    # What a colour marks is also said in words (WCAG 1.4.1: colour is never the only carrier):
+    ({"review": dt.date(2026, 1, 1), "review_state": "overdue"}, "（期限切れ）", "（まもなく）"),
+    ({"review": dt.date(2026, 1, 1), "review_state": "soon"}, "（まもなく）", "（期限切れ）"),
+    ({"days_since_contact": 400, "stale": True}, "最終接触 400日前（間が空いています）", None),
+    ({"days_since_contact": 3, "stale": False}, "最終接触 3日前", "間が空いています"),
+    ({"waiting": 20, "waiting_overdue": True}, "つなぎ未応答 20日（期限超過）", None),
+    ({"waiting": 2, "waiting_overdue": False}, "つなぎ未応答 2日", "期限超過"),
+    ({"urgency": "高"}, "緊急度 高", None),
+])
+def test_what_a_card_s_colour_marks_is_said_in_words(changes, said, not_said):
+    html = re.sub(r"<[^>]+>", "", ui.card_html(card(**changes)))
+    assert said in html and (not_said is None or not_said not in html)
 
 
 def test_card_with_very_long_and_hostile_values():

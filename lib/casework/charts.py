@@ -79,3 +79,14 @@ def resource_map(points: pd.DataFrame, centres: pd.DataFrame) -> alt.LayerChart:
     return (alt.layer(base, marks, labels).project("mercator").properties(height=520, title="社会資源マップ")
             .configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE)
             .configure_title(fontSize=TITLE_SIZE + 2).configure_view(stroke="#cfd8dc"))
+
+
+def as_table(data: pd.DataFrame, across: str | None) -> pd.DataFrame:
+    """A chart's long-form figures as the table shown beside it: one row a month (or a 課題), one
+    column for each of `across` (区分, 種別, 段階) — the same numbers the bars are drawn from."""
+    if across is None:
+        return data.reset_index(drop=True)
+    index, value = data.columns[0], data.columns[-1]
+    table = data.pivot_table(index=index, columns=across, values=value, aggfunc="sum", sort=False, fill_value=0)
+    return table.reindex(columns=list(dict.fromkeys(data[across]))).reset_index().rename_axis(columns=None)
+

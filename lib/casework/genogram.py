@@ -325,6 +325,16 @@ def ties(household: dict, plans: pd.DataFrame, referrals: pd.DataFrame, names_ag
     return list(found.values())
 
 
+def ecomap_text(center: str, around: list[Tie]) -> str:
+    """The ecomap in words, its text alternative: each kind of tie with its agencies (what the line
+    widths, dashes and the green line say in the drawing)."""
+    kinds: dict[str, list[str]] = {}
+    for tie in around:
+        kinds.setdefault(tie.kind, []).append(tie.name)
+    listed = "。".join(f"{kind}: {'、'.join(names)}" for kind, names in kinds.items())
+    return f"エコマップ（{center}にかかわる機関）。" + (listed or "かかわる機関はまだ記録されていません")
+
+
 def ecomap_svg(center: str, around: list[Tie]) -> str:
     """The household (`center`: its name or pseudonym) in the middle, the agencies on a circle."""
     count = max(len(around), 1)

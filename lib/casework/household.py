@@ -34,6 +34,8 @@ class Detail:
     contacts: pd.DataFrame
     meetings: pd.DataFrame
     problems: list
+    genogram_alt: str = ""        # the drawings in words (their text alternatives)
+    ecomap_alt: str = ""
 
 
 def find(workbook: Workbook, household_id: str) -> dict | None:
@@ -96,6 +98,8 @@ def build_detail(workbook: Workbook, household_id: str, today: dt.date, projecti
         complex=board.is_complex(row["課題"], ages),
         members=shown_members.reset_index(drop=True), genogram=drawing.genogram_svg(members, projection, today.year),
         ecomap=drawing.ecomap_svg(str(row["表示名"]), around), plan=plan,
+        genogram_alt=f"家族構成図（世帯員{len(members)}人。内容は「世帯員」の表と同じです）",
+        ecomap_alt=drawing.ecomap_text(str(row["表示名"]), around),
         contacts=contacts[contact_cols].assign(日付=lambda f: f["日付"].dt.date).reset_index(drop=True),
         meetings=meetings[meeting_cols].assign(開催日=lambda f: f["開催日"].dt.date).reset_index(drop=True),
         problems=[p for p in workbook.problems if p.household == hid])

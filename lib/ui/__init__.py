@@ -13,7 +13,7 @@ from lib.ui.user_forms import password_form, users_panel
 from lib.ui.settings_forms import settings_panel, workbook_settings
 from lib.ui.downloads import DownloadRefused, audited_download, paper_downloads
 from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PROJECTION_CSS, RESOURCES_PAGE,
-                            board_column, card_html, conflict_table, date_style, dates, esc, household_link,
+                            board_column, card_html, chart_with_table, conflict_table, date_style, dates, esc, household_link,
                             household_summary_html, household_choice, indicator_table, left_out_notice,
                             paged_table)
 from lib.ui.entry_forms import (allowed_to_record, card_menu, household_entries, intake_form, open_card_menu,

@@ -25,6 +25,8 @@ PROJECTION_CSS = """
 [data-testid="stAppViewContainer"] .tb-card { font-size: 1.25rem; }
 [data-testid="stAppViewContainer"] .tb-badge { font-size: 1.05rem; }
 [data-testid="stAppViewContainer"] .tb-meta { color: #000; }
+[data-testid="stAppViewContainer"] [data-testid="stCaptionContainer"] { opacity: 1; }
+[data-testid="stAppViewContainer"] [data-testid="stCaptionContainer"] p { color: #333; }
 [data-testid="stPageLink"] p { font-size: 1.4rem; font-weight: 700; }
 </style>
 """
@@ -76,7 +78,7 @@ CARD_CSS = """
 .tb-track-s { background: #fce4ec; color: #880e4f; border-color: #f48fb1; }
 .tb-complex { background: #4a148c; color: #fff; }
 .tb-tag { background: #f1f3f4; color: #202124; border-color: #dadce0; }
-.tb-urg-高 { background: #b71c1c; color: #fff; }
+.tb-urg-高 { background: #9a1414; color: #fff; }
 .tb-urg-中 { background: #ffe0b2; color: #4e2600; }
 .tb-urg-低 { background: #e8f5e9; color: #1b5e20; }
 .tb-overdue { color: #b71c1c; font-weight: 700; }
@@ -107,6 +109,14 @@ def indicator_table(table) -> None:
         "推計": st.column_config.CheckboxColumn("推計", help="段階履歴タブや中断日の列がないため、ほかの列から推し量った数です")})
 
 
+def chart_with_table(container, chart, table, title: str) -> None:
+    """A chart, and under it (opened on demand) the same figures as a table: what its colours and
+    bar lengths say, for a screen reader and for anyone who cannot tell the colours apart."""
+    container.altair_chart(chart, width="stretch")
+    with container.expander(f"{title}（表で見る）"):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
 def dates(frame):
     """A table with its dates written as the town writes them (和暦 by default), for display."""
     return show_dates(frame, date_style())
@@ -122,7 +132,7 @@ def card_html(card) -> str:
     tags = "".join(f'<span class="tb-badge tb-tag">{esc(i)}</span>' for i in card.issues)
     if card.waiting is not None:
         badges.append(f'<span class="tb-badge {"tb-urg-高" if card.waiting_overdue else "tb-tag"}">'
-                      f'つなぎ未応答 {card.waiting}日</span>')
+                      f'つなぎ未応答 {card.waiting}日{"（期限超過）" if card.waiting_overdue else ""}</span>')
     review_class = {"overdue": "tb-overdue", "soon": "tb-soon"}.get(card.review_state, "")
     review_note = {"overdue": "（期限切れ）", "soon": "（まもなく）"}.get(card.review_state, "")
     contact = "接触の記録なし" if card.days_since_contact is None else f"最終接触 {card.days_since_contact}日前"
@@ -131,7 +141,8 @@ def card_html(card) -> str:
             f'<div class="tb-meta">{esc(card.household_id)} ・ {esc(card.area or "地区未設定")} ・ {who}</div>'
             f'<div class="tb-line">{tags}</div>'
             f'<div class="tb-line"><span class="{review_class}">見直し {_fmt_date(card.review)}{review_note}</span>'
-            f' ・ <span class="{"tb-stale" if card.stale else ""}">{contact}</span></div></div>')
+            f' ・ <span class="{"tb-stale" if card.stale else ""}">{contact}{"（間が空いています）" if card.stale else ""}'
+            f'</span></div></div>')
 
 
 def household_link(container, household_id: str, label: str) -> None:
