@@ -48,8 +48,8 @@ def audit_lines(folder):
 def test_contact_saved_from_the_household_screen_lands_in_the_sheet_and_the_audit_log(town, signed_in_setup):
     at = open_page("screens/household.py", id="H-004")
     form = "entry_contact_H-004"
-    assert at.text_input(key=f"{form}_day").value == "令和8年11月24日"
-    at.text_input(key=f"{form}_day").input("R8.11.23")
+    assert at.date_input(key=f"{form}_day").value == dt.date(2026, 11, 24)          # today, picked not typed
+    at.date_input(key=f"{form}_day").set_value(dt.date(2026, 11, 23))
     at.selectbox(key=f"{form}_method").select("電話")
     at.text_area(key=f"{form}_text").input("長男と電話。通院は続いている")
     at = press(at, "経過記録を保存")
@@ -64,17 +64,24 @@ def test_contact_saved_from_the_household_screen_lands_in_the_sheet_and_the_audi
 
 
 def test_a_bad_date_names_the_field_and_keeps_what_was_typed(town):
-    at = open_page("screens/household.py", id="H-004")
-    form = "entry_contact_H-004"
-    before = len(raw(town, "経過記録"))
+    at = open_page("screens/household.py", id="H-004", entry_tab="段階を動かす")
+    form = "entry_stage_H-004"
+    before = len(raw(town, "段階履歴"))
     at.text_input(key=f"{form}_day").input("R8.11.31")
-    at.selectbox(key=f"{form}_method").select("訪問")
-    at.text_area(key=f"{form}_text").input("訪問した")
-    at = press(at, "経過記録を保存")
+    at.selectbox(key=f"{form}_stage").select("見守り")
+    at.text_area(key=f"{form}_reason").input("落ち着いたため")
+    at = press(at, "段階を保存")
     (error,) = messages(at, "error")
     assert "**日付**" in error and "保存していません" in error
-    assert at.text_area(key=f"{form}_text").value == "訪問した" and at.text_input(key=f"{form}_day").value == "R8.11.31"
-    assert len(raw(town, "経過記録")) == before
+    assert at.text_area(key=f"{form}_reason").value == "落ち着いたため" and at.text_input(key=f"{form}_day").value == "R8.11.31"
+    assert len(raw(town, "段階履歴")) == before
+
+
+def test_a_contact_s_day_is_picked_and_never_later_than_today(town):
+    """経過記録's 日付 is a calendar (a phone after a home visit): today by default, no later day offered."""
+    at = open_page("screens/household.py", id="H-004")
+    day = at.date_input(key="entry_contact_H-004_day")
+    assert day.value == dt.date(2026, 11, 24) and day.proto.max == "2026-11-24"
 
 
 def test_a_correction_is_a_new_row_pointing_at_the_original(town):

@@ -34,13 +34,13 @@ def contact_form(workbook, household_id: str, user: users.User, prefix: str | No
     """経過記録を追加 (or a 訂正 of an earlier record: a new row; the original stays)."""
     prefix = prefix or f"entry_contact_{household_id}"
     own = forms.own_agency(workbook, user)
-    forms.start(prefix, {"day": forms.today_text(), "agency": own, "staff": user.name})
+    forms.start(prefix, {"day": session.today(), "agency": own, "staff": user.name})
     contacts = workbook[schema.CONTACTS]
     history = entry.contact_history(contacts[contacts["世帯ID"] == household_id])
     originals = {"": None, **{entry.original_reference(r): r for r in history.to_dict("records")}}
     with st.form(prefix, border=True):
         c1, c2, c3, c4 = st.columns(4)
-        c1.text_input("日付", key=f"{prefix}_day", help="令和8年11月26日、R8.11.26、2026/11/26 のどれでも")
+        forms.visit_day(c1, prefix)
         c2.selectbox("方法", schema.CONTACT_METHODS, key=f"{prefix}_method", index=None, placeholder=forms.CHOOSE)
         with c3:
             agency_choice("機関", f"{prefix}_agency", workbook, user)

@@ -61,6 +61,14 @@ def today_text() -> str:
     return to_wareki(session.today())
 
 
+def visit_day(container, prefix: str, name: str = "day", label: str = "日付") -> None:
+    """The day of a contact or visit, picked from a calendar (a finger on a phone after a home visit;
+    digits on a keyboard), today by default and never later. The record is shown in 和暦 as soon as
+    it is saved; the picker itself shows 年/月/日."""
+    container.date_input(label, key=f"{prefix}_{name}", max_value=session.today(), format="YYYY/MM/DD",
+                         help="カレンダーのボタンで選べます。数字で 2026/11/26 のようにも入れられます。")
+
+
 def own_agency(workbook, user: users.User) -> str | None:
     """The user's 所属機関 as the 機関 tab spells it (None when the tab does not have it)."""
     tab = directory(workbook)

@@ -47,7 +47,7 @@ def outreach_panel(workbook, user: users.User, found: list[outreach.Person]) -> 
 
 def contact_form(workbook, user: users.User, person: outreach.Person | None) -> None:
     prefix = f"entry_outreach_{person.id if person else 'new'}"
-    forms.start(prefix, {"day": forms.today_text(), "agency": forms.own_agency(workbook, user),
+    forms.start(prefix, {"day": session.today(), "agency": forms.own_agency(workbook, user),
                          "state": person.state if person else outreach.CONTACTING, "plan": (person.plan if person else "") or ""})
     with st.form(prefix, border=True):
         if person is None:
@@ -56,7 +56,7 @@ def contact_form(workbook, user: users.User, person: outreach.Person | None) -> 
             c2.selectbox("地区", list(workbook[schema.AREAS]["地区名"]), key=f"{prefix}_area", index=None,
                          placeholder=forms.CHOOSE)
         c1, c2, c3, c4 = st.columns(4)
-        c1.text_input("日付", key=f"{prefix}_day")
+        forms.visit_day(c1, prefix)
         c2.selectbox("方法", schema.CONTACT_METHODS, key=f"{prefix}_method", index=None, placeholder=forms.CHOOSE)
         c3.selectbox("状態", STATES, key=f"{prefix}_state")
         with c4:

@@ -16,7 +16,7 @@ from lib.access import audit as audit_log
 from lib.access import users
 from lib.access.scope import Viewer, known_agency, scope_workbook
 from lib.ui.runtime import secrets
-from lib.ui.widgets import PROJECTION_CSS, esc
+from lib.ui.widgets import PHONE_CSS, PROJECTION_CSS, esc
 from lib.workbook import sources
 from lib.workbook.validate import Workbook
 
@@ -235,6 +235,7 @@ def sidebar(user: users.User, account: Callable[[users.User], None],
         refresh = st.button("最新の情報に更新", icon=":material/refresh:", width="stretch")
     account(user)
     _sync_projection_param()
+    st.html(PHONE_CSS)
     if projection:
         st.markdown(PROJECTION_CSS, unsafe_allow_html=True)
     try:

@@ -20,7 +20,7 @@ import streamlit as st
 from lib import settings as app_settings
 from lib.access import clients, sessions, users
 from lib.ui.session import SIGN_IN_SETTLE_SECONDS, audit, secrets, shared_state, state_folder
-from lib.ui.widgets import esc
+from lib.ui.widgets import PHONE_CSS, esc
 from lib.workbook import sources
 
 # Where this session keeps its sign-in (the token never leaves the server but as the cookie):
@@ -225,6 +225,7 @@ def sign_in_form() -> None:
     same for a right and a wrong one, and audited."""
     settings, config = _auth()
     st.title("つなぐボード")
+    st.html(PHONE_CSS)
     ended = st.session_state.pop("_ended", None)
     if ended == "expired":
         st.info(EXPIRED_TEXT, icon=":material/timer_off:")

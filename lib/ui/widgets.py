@@ -32,6 +32,23 @@ PROJECTION_CSS = """
 """
 
 
+# On a phone (a home visit): controls a finger can hit — inputs, selects and buttons at least 44 px
+# high (WCAG 2.5.5), the same look otherwise (no sheet values in this CSS):
+PHONE_CSS = """
+<style>
+@media (max-width: 640px) {
+  [data-testid="stTextInputRootElement"], [data-testid="stDateInputField"], [data-testid="stNumberInputContainer"],
+  [data-testid="stSelectbox"] div:has(> [role="combobox"]), [data-testid="stMultiSelect"] div:has(> [role="combobox"]),
+  [data-testid="stDateInputCalendarButton"], [data-testid="stBaseButton-primary"],
+  [data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-primaryFormSubmit"],
+  [data-testid="stBaseButton-secondaryFormSubmit"], [data-testid="stPageLink-NavLink"],
+  [data-testid="stSidebarNavLink"] { min-height: 44px; }
+  [data-testid="stDateInputCalendarButton"] { min-width: 44px; }
+}
+</style>
+"""
+
+
 # HTML's special characters, and the ones markdown would act on, as character references:
 _INERT = str.maketrans({**{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~:$=@"},
                         "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
