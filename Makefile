@@ -36,8 +36,10 @@ servers:
 run: install
 	$(PYTHON) -m streamlit run serve.py --server.port $(PORT)
 
+# Two workers, each test file whole on one (its servers and browser started once): about 15 minutes
+# instead of 22 on a two-core machine. One file alone: python -m pytest tests/test_x.py
 test: install-test browser office proxy servers
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n 2 --dist loadfile
 
 # Every benchmark (about 40 minutes): one summary table, and bench/README.md written from the run.
 bench: install-test browser

@@ -54,7 +54,7 @@ def _why(summary: str) -> str:
 def look(page, url: str) -> None:
     page.goto(url)
     wait_ready(page)
-    page.wait_for_timeout(800)                    # charts and frames drawn after the script's end
+    page.wait_for_timeout(400)                    # charts and frames drawn after the script's end
 
 
 def test_every_screen_of_the_admin_and_the_staff_has_no_wcag_aa_violation(browser, town):  # noqa: F811
@@ -76,6 +76,21 @@ def test_every_screen_of_the_admin_and_the_staff_has_no_wcag_aa_violation(browse
     finally:
         context.close()
     assert not any(found.values()), "\n".join(f"{where}: {line}" for where, said in found.items() for line in said)
+
+
+def test_the_first_start_s_setup_page_has_no_wcag_aa_violation(browser, tmp_path):  # noqa: F811
+    """A town's first start (no users yet): the page that makes the first 管理者 with the setup code."""
+    path = tmp_path / "town.xlsx"
+    shutil.copy(SAMPLE, path)
+    for url in serve(path, TSUNAGU_USERS_FILE="", TSUNAGU_DEMO="off", TSUNAGU_STATE_DIR=str(tmp_path / "state")):
+        context, page = window(browser)
+        try:
+            look(page, url)
+            page.get_by_role("heading", name="つなぐボードの初期設定").wait_for()
+            found = violations(page)
+        finally:
+            context.close()
+    assert found == [], "\n".join(found)
 
 
 def test_the_wall_and_projection_keep_aa_and_seven_to_one_for_the_back_of_the_room(browser, town):  # noqa: F811

@@ -277,7 +277,7 @@ def test_the_wall_on_another_server_follows_and_two_saves_at_once_make_one_meeti
 
 
 # Presses of two people, one on each server, this many times (a pair on each kind of shared state):
-PAIRS = 10
+PAIRS = 6
 # Stages the pairs move H-004 between (none needs a reason; its consent is あり):
 CYCLE = ("見守り", "アセスメント", "支援中", "受付")
 WON, LOST = "段階を「", "この画面を開いた後に、シートで次のところが変わっています"
