@@ -20,7 +20,9 @@ ratio of its median to our whole load (`excel` for files, `sheets` for Google Sh
   after its TTL) makes after someone's save of one 経過記録 row, with its previous read at hand:
   only the tab whose content changed is converted again (Excel: each sheet part's CRC, and of a
   sheet whose earlier rows are still byte for byte as read, only the rows appended below them;
-  Sheets: a hash of each tab's values, all tabs in one request). The read right after this process's own
+  Sheets: first one small Drive request for when the spreadsheet last changed, then a hash of each tab's
+  values, all tabs in one request). `sheets-refresh-unchanged`: the refresh when nobody changed the
+  sheet since the last read — that one small request only. The read right after this process's own
   save converts only what it wrote and reads nothing (bench_save: 「re-read requests」 0).
   Timed: that refresh alone (Sheets: its own fake server in the same process).
 Each row checks that it read every row of the town (the generator's count) and fails otherwise.
@@ -38,11 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 KEY = "1BenchKey0123456789abcdefghijklmnopqrstuvwxyz"
 CASES = ("excel", "excel-raw", "pandas-calamine", "pandas-openpyxl", "excel-refresh", "sheets",
-         "gspread-get-all-values", "gspread-get-all-records", "sheets-refresh")
+         "gspread-get-all-values", "gspread-get-all-records", "sheets-refresh", "sheets-refresh-unchanged")
 # The case each row is compared with (ratio of medians):
 OURS = {"excel": "excel", "excel-raw": "excel", "pandas-calamine": "excel", "pandas-openpyxl": "excel",
         "sheets": "sheets", "gspread-get-all-values": "sheets", "gspread-get-all-records": "sheets",
-        "excel-refresh": "excel", "sheets-refresh": "sheets"}
+        "excel-refresh": "excel", "sheets-refresh": "sheets", "sheets-refresh-unchanged": "sheets"}
 
 
 def _status_mb(field: str) -> float:
@@ -83,8 +85,8 @@ def case(name: str, path: str, root: str | None) -> dict:
         snap = sources.load(sources.resolve({"TSUNAGU_WORKBOOK": KEY, "TSUNAGU_SHEETS_API_ROOT": root}, {}))
         requests = snap.requests
         rows = sum(len(t) for t in snap.workbook.tables.values())
-    elif name.endswith("-refresh"):
-        seconds, requests, rows = _refresh(name.split("-")[0], path)
+    elif "-refresh" in name:
+        seconds, requests, rows = _refresh(name.split("-")[0], path, changed=not name.endswith("-unchanged"))
     elif name.startswith("gspread-"):
         config = sources.resolve({"TSUNAGU_WORKBOOK": KEY, "TSUNAGU_SHEETS_API_ROOT": root}, {})
         client = sources.sheets_client(config)
@@ -97,16 +99,16 @@ def case(name: str, path: str, root: str | None) -> dict:
         requests = client.http_client.session.calls
     else:
         raise ValueError(name)
-    if name != "excel" and not name.endswith("-refresh"):
+    if name != "excel" and "-refresh" not in name:
         seconds = time.perf_counter() - start
     return {"case": name, "seconds": seconds, "validation": validation, "requests": requests, "rows": rows,
             "peak_rss_mb": round(_status_mb("VmHWM"), 1), "rss_growth_mb": round(_status_mb("VmHWM") - base, 1)}
 
 
-def _refresh(kind: str, path: str) -> tuple[float, int, int]:
-    """(seconds, requests, rows) of a refresh after a save of one 経過記録 row, with the previous read
-    at hand (not what the save wrote: as another process reads); rows leave out the rows the bench
-    appended."""
+def _refresh(kind: str, path: str, changed: bool = True) -> tuple[float, int, int]:
+    """(seconds, requests, rows) of a refresh after a save of one 経過記録 row (`changed`; else of a
+    refresh when nobody saved anything since), with the previous read at hand (not what the save
+    wrote: as another process reads); rows leave out the rows the bench appended."""
     import datetime as dt
     import shutil
     import tempfile
@@ -127,15 +129,16 @@ def _refresh(kind: str, path: str) -> tuple[float, int, int]:
     snapshot = sources.load(config)
     for n in range(2):                  # the first save of a file adds its date style: measure the second
         hid = snapshot.workbook["世帯"]["世帯ID"].iloc[n]
-        sources.write(config, snapshot, entry.contact(snapshot.workbook, hid, day=day, method="電話",
-                                                                agency=None, staff="bench", text=f"bench {n}", today=day))
+        if changed:
+            sources.write(config, snapshot, entry.contact(snapshot.workbook, hid, day=day, method="電話",
+                                                          agency=None, staff="bench", text=f"bench {n}", today=day))
         start = time.perf_counter()
         snapshot = sources.load(config, previous=snapshot)
         seconds = time.perf_counter() - start
     if fake:
         fake.stop()
     shutil.rmtree(folder, ignore_errors=True)
-    return seconds, snapshot.requests, sum(len(t) for t in snapshot.workbook.tables.values()) - 2
+    return seconds, snapshot.requests, sum(len(t) for t in snapshot.workbook.tables.values()) - (2 if changed else 0)
 
 
 def _child(name: str, path: Path, root: str | None) -> dict:

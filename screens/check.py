@@ -21,6 +21,10 @@ cols[0].metric("エラー", f"{counts['error']}件")
 cols[1].metric("注意", f"{counts['warning']}件")
 cols[2].metric("情報", f"{counts['info']}件")
 cols[3].metric("表示できない行", f"{workbook.rows_left_out}行")
+if viewer.user.role == users.ADMIN and ui.sheets_read_whole_each_time():
+    st.info("Google Drive API が有効になっていないため、読み直すたびにスプレッドシート全体を読んでいます（世帯の多い町では遅くなります）。"
+            "Google Cloud のコンソールで、サービスアカウントのプロジェクトの「Google Drive API」を有効にしてください"
+            "（README「Google スプレッドシートにつなぐ」）。", icon=":material/speed:")
 
 if problems.empty:
     st.success("問題は見つかりませんでした。", icon=":material/check_circle:")

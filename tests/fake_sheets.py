@@ -106,7 +106,8 @@ class FakeSheets:
         self.books: dict[str, dict[str, list[list]]] = {}
         for key, raw in (workbooks or {}).items():
             self.put(key, raw)
-        self.requests: list[Recorded] = []
+        self.requests: list[Recorded] = []      # the Sheets API's (the Drive API's: drive_requests)
+        self.drive_requests: list[Recorded] = []
         self.failures: list[int] = []        # statuses to answer with, one per coming request
         self.always_fail: int | None = None  # answer every request with this status
         self.delay = 0.0                     # seconds to wait before answering
@@ -114,6 +115,11 @@ class FakeSheets:
         self.sheet_ids: dict[str, dict[str, int]] = {}               # key → title → sheetId
         self.validations: dict[str, dict[str, list]] = {}            # key → title → [(range, rule)] set
         self.frozen: dict[str, dict[str, int]] = {}                   # key → title → frozen rows of added tabs
+        # The Drive API (a file's modifiedTime): refused with 403 as when it is not enabled for the
+        # account; the time moves whenever the content has changed since it was last asked (a change
+        # through the API or one a test makes in `books`, like a person typing in the sheet)
+        self.drive_refused = False
+        self._modified: dict[str, tuple[str, int]] = {}               # key → (content hash, changes)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -134,11 +140,15 @@ class FakeSheets:
 
     def count(self, kind: str) -> int:
         """Requests of one kind so far: 'metadata', 'batchGet', 'get', 'update', 'batchUpdate', 'append',
-        'addSheet' (a spreadsheet batchUpdate)."""
-        return sum(1 for r in self.requests if _kind(r.method, r.path) == kind)
+        'addSheet' (a spreadsheet batchUpdate), 'drive' (a file's modifiedTime)."""
+        return sum(1 for r in self.requests + self.drive_requests if _kind(r.method, r.path) == kind)
 
     # ---- the API
     def handle(self, method: str, path: str, query: dict, body) -> tuple[int, dict]:
+        if d := re.match(r"^/drive/v3/files/([^/]+)$", path):       # (requests, failures, delay: the Sheets API's)
+            with self._lock:
+                self.drive_requests.append(Recorded(method, path, query, body))
+            return self._drive(d.group(1), method)
         with self._lock:
             self.requests.append(Recorded(method, path, query, body))
             if self.always_fail:
@@ -187,6 +197,20 @@ class FakeSheets:
             if method == "GET":
                 return 200, self._get(book, a1)
         return 404, _error(404)
+
+    def _drive(self, key, method):
+        import hashlib
+        import json
+        if self.drive_refused:
+            return 403, _error(403, "Google Drive API has not been used in project 1 before or it is disabled.")
+        if method != "GET" or key not in self.books or key in self.forbidden:
+            return 404, _error(404, "File not found.")
+        with self._lock:
+            content = hashlib.sha256(json.dumps(self.books[key], sort_keys=True, default=str).encode()).hexdigest()
+            seen, changes = self._modified.get(key, (None, 0))
+            if content != seen:
+                self._modified[key] = (content, changes := changes + 1)
+        return 200, {"modifiedTime": f"2026-11-24T09:{changes // 60 % 60:02d}:{changes % 60:02d}.000Z"}
 
     def _batch(self, key, book, requests):
         """A spreadsheet batchUpdate, all or nothing like Google's: a request that fails (a tab that
@@ -302,6 +326,8 @@ def _kind(method, path):
         return "append"
     if "/values/" in path:
         return "update" if method == "PUT" else "get"
+    if path.startswith("/drive/"):
+        return "drive"
     return "metadata"
 
 

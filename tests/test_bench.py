@@ -9,8 +9,9 @@ def test_load_rows_name_every_case_and_read_every_row():
     assert len({r["rows"] for r in rows}) == 1 and rows[0]["rows"] > 1000
     by_case = {r["case"]: r for r in rows}
     assert by_case["excel"]["ratio"] == 1.0 and by_case["excel"]["validation"] > 0
-    assert by_case["sheets"]["requests"] == 2 and by_case["gspread-get-all-values"]["requests"] > 2
-    assert by_case["sheets-refresh"]["requests"] == 1 and by_case["excel-refresh"]["ratio"] > 0
+    assert by_case["sheets"]["requests"] == 3 and by_case["gspread-get-all-values"]["requests"] > 3
+    assert by_case["sheets-refresh"]["requests"] == 2 and by_case["excel-refresh"]["ratio"] > 0
+    assert by_case["sheets-refresh-unchanged"]["requests"] == 1          # when it last changed: nothing more
     assert "pandas-calamine" in bench_load.table(rows)
 
 

@@ -184,14 +184,28 @@ def test_app_reads_google_sheets_in_one_batch_get_and_refresh_reads_again(sheets
     assert any("Google スプレッドシート" in c.value for c in at.sidebar.caption)
     at.run()   # within the TTL: served from the cache
     assert fake.count("batchGet") == 1
-    at.sidebar.button[0].click().run()      # 最新の情報に更新: one request (the titles are known)
+    drive = fake.count("drive")
+    at.sidebar.button[0].click().run()      # 最新の情報に更新, nobody changed the sheet: one small request
+    assert (fake.count("metadata"), fake.count("batchGet"), fake.count("drive")) == (1, 1, drive + 1)
+    key = next(iter(fake.books))
+    fake.books[key]["世帯"][1][1] = "手で直した名前"                     # someone types in the sheet
+    at.sidebar.button[0].click().run()      # …then the values in one request (the titles are known)
     assert (fake.count("metadata"), fake.count("batchGet")) == (1, 2)
     assert not [w for w in at.warning if "最新の情報" in w.value]   # (an overdue つなぎ warning may show)
+
+
+@pytest.mark.parametrize("refused, user, said", [(True, "admin", True), (False, "admin", False), (True, "houkatsu", False)])
+def test_a_drive_api_not_enabled_is_said_on_the_check_page_to_the_admin(sheets_env, refused, user, said):
+    sheets_env.drive_refused = refused
+    at = open_page("screens/check.py", user=user)
+    assert any("Google Drive API が有効になっていない" in i.value for i in at.info) is said
 
 
 def test_failed_refresh_keeps_earlier_data_with_a_banner(sheets_env):
     fake = sheets_env
     at = open_page("screens/home.py")
+    key = next(iter(fake.books))
+    fake.books[key]["世帯"][1][1] = "手で直した名前"          # changed since (else nothing needs reading)
     fake.always_fail = 500
     at.sidebar.button[0].click().run()
     assert not at.exception

@@ -133,7 +133,7 @@ def test_whole_workbook_is_read_in_one_batch_get(fake_sheets, sample_raw):
     fake, root = fake_sheets
     snapshot = sources.load(sheets_config(root))
     assert (fake.count("metadata"), fake.count("batchGet"), len(fake.requests)) == (1, 1, 2)
-    assert snapshot.requests == 2
+    assert snapshot.requests == 3 and fake.count("drive") == 1           # (and when it last changed)
     batch = next(r for r in fake.requests if r.path.endswith(":batchGet"))
     assert batch.query["valueRenderOption"] == ["UNFORMATTED_VALUE"]
     assert batch.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
@@ -171,7 +171,7 @@ def test_a_429_then_success_recovers_with_one_retry(fake_sheets, monkeypatch):
     snapshot = sources.load(sheets_config(root))
     assert len(snapshot.workbook["世帯"]) == 60
     assert (fake.count("metadata"), fake.count("batchGet")) == (2, 1)
-    assert snapshot.requests == 3
+    assert snapshot.requests == 4                                        # (the first: when it last changed)
 
 
 def test_persistent_500_gives_up_after_bounded_tries(fake_sheets, monkeypatch):
@@ -384,7 +384,8 @@ def test_a_read_after_this_processs_own_save_converts_what_it_wrote_as_a_whole_r
         kept = sum(a is b for a, b in zip(after, before_rows))
         assert (kept == 0) if tab in read_again else (kept >= len(before_rows) - len(result.written[tab].cells))
     if backend == "sheets":       # a request only for a sheet read again (a heading written: everything, one)
-        assert again.requests == made == (1 if kind == "a new heading" else len(read_again))
+        asked = 1 if kind == "a new heading" else 0               # (a whole read asks first when it last changed)
+        assert again.requests - asked == made == (1 if kind == "a new heading" else len(read_again))
         assert (again.read_at == first.read_at) is (kind != "a new heading")   # the TTL runs from the whole read
     if kind == "rows with problems":
         assert {(p.column, p.severity) for p in again.workbook.problems if p.row and p.row > 400} >= {
@@ -517,6 +518,7 @@ def test_a_sheets_refresh_after_this_processs_save_keeps_what_the_save_read_whol
     """A Google Sheets save reads the rows it checks whole (世帯, 同意記録) and knows what it wrote
     into them: the next refresh, nobody else having changed anything, converts again only the
     tabs the save appended to without reading them — and gives what a whole read gives."""
+    fake_sheets[0].drive_refused = True        # every refresh reads (the one that asks first: below)
     config = sheets_config(fake_sheets[1])
     first = sources.load(config)
     result = sources.write(config, first, _written_plan(kind, first.workbook))
@@ -534,11 +536,13 @@ def test_a_sheets_refresh_after_this_processs_save_keeps_what_the_save_read_whol
 def test_a_refresh_of_google_sheets_is_one_request(fake_sheets):
     fake, root = fake_sheets
     config = sheets_config(root)
+    fake.drive_refused = True                  # (the Drive API not enabled: every refresh reads the values)
     first = sources.load(config)
     before = len(fake.requests)
     again = sources.load(config, previous=first)
     assert len(fake.requests) - before == 1 and again.requests == 1 and fake.requests[-1].path.endswith(":batchGet")
     assert again.sheet_titles == first.sheet_titles
+    assert fake.count("drive") == 1 and again.modified == sources.DRIVE_REFUSED    # asked once, not at each refresh
     # A read that lacked a tab of the contract asks for the titles again (the 事務局 may have added it):
     book = fake.books[SHEET_KEY]
     kept = book.pop("アウトリーチ")
@@ -546,7 +550,31 @@ def test_a_refresh_of_google_sheets_is_one_request(fake_sheets):
     assert not lacking.workbook.has("アウトリーチ")
     book["アウトリーチ"] = kept
     found = sources.load(config, previous=lacking)
-    assert found.requests == 2 and found.workbook.has("アウトリーチ")
+    assert found.requests == 2 and found.workbook.has("アウトリーチ")    # (Drive not asked: refused)
+
+
+def test_a_sheets_refresh_asks_first_whether_the_spreadsheet_changed(fake_sheets):
+    """One small Drive request (the file's modifiedTime) before reading: nobody changed the sheet →
+    nothing more is read; a person's change → the values are read as before; this process's own save
+    → the time it left is known, and the refresh after it reads nothing."""
+    fake, root = fake_sheets
+    config = sheets_config(root)
+    first = sources.load(config)
+    assert first.modified and first.requests == 3                     # drive + metadata + batchGet
+    sheets, drive = len(fake.requests), fake.count("drive")
+    unchanged = sources.load(config, previous=first)
+    assert (len(fake.requests) - sheets, fake.count("drive") - drive, unchanged.requests) == (0, 1, 1)
+    assert unchanged.workbook is first.workbook and unchanged.read_at > first.read_at
+    fake.books[SHEET_KEY]["世帯"][4][1] = "手で直した名前"                 # someone types in the sheet
+    changed = sources.load(config, previous=unchanged)
+    assert changed.requests == 2 and "手で直した名前" in set(changed.workbook["世帯"]["表示名"])
+    assert changed.modified != first.modified
+    result = sources.write(config, changed, _written_plan("経過記録", changed.workbook))
+    after_save = sources.load(config, previous=changed, written=result)
+    sheets = len(fake.requests)
+    later = sources.load(config, previous=after_save)
+    assert len(fake.requests) == sheets and later.requests == 1          # its own save is not read again
+    _same_workbook(later.workbook, sources.load(config).workbook)
 
 
 def test_a_tab_renamed_since_the_last_read_is_found_again(fake_sheets):
@@ -556,7 +584,7 @@ def test_a_tab_renamed_since_the_last_read_is_found_again(fake_sheets):
     book = fake.books[SHEET_KEY]
     book["経過 記録"] = book.pop("経過記録")              # the 事務局 renamed the tab (a space typed in)
     again = sources.load(config, previous=first)
-    assert again.requests == 3                            # the refused batchGet, the titles, the values
+    assert again.requests == 4                 # when it last changed, the refused batchGet, the titles, the values
     assert again.workbook.titles["経過記録"] == "経過 記録"
     _same_workbook(again.workbook, sources.load(config).workbook)
 

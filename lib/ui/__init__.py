@@ -5,7 +5,7 @@ Screens use `from lib import ui` and call what is listed here.
 from lib.ui.session import (audit, audit_once, backups, complete_sheet, current_snapshot, current_viewer, first_steps,
                             when_state_down,
                             household_exists, household_ids, keep_widget_state, missing_sheet_parts, projection_on, referral_days, refresh,
-                            requested_path, retention_years, save, sees_outreach, secrets, setting, shared, sidebar, source_info, stale_days, state_folder,
+                            requested_path, retention_years, save, sees_outreach, secrets, setting, shared, sidebar, sheets_read_whole_each_time, source_info, stale_days, state_folder,
                             today, workbook_for_page, write_workbook)
 from lib.ui.signin import (auth_settings, current_user, must_change_password, sign_in_by_cookie, sign_in_form,
                            sign_out_button)
@@ -27,7 +27,7 @@ __all__ = [
     "audit", "audit_once", "audited_download", "paper_downloads", "backups", "current_snapshot", "current_viewer", "first_steps",
     "household_exists", "when_state_down",
     "household_ids", "keep_widget_state", "missing_sheet_parts", "complete_sheet", "projection_on", "referral_days", "refresh", "requested_path", "retention_years", "save", "secrets", "setting", "shared",
-    "sidebar", "source_info", "stale_days", "state_folder", "today", "workbook_for_page", "write_workbook",
+    "sheets_read_whole_each_time", "sidebar", "source_info", "stale_days", "state_folder", "today", "workbook_for_page", "write_workbook",
     "auth_settings", "current_user", "sign_in_by_cookie", "sign_in_form", "sign_out_button", "DownloadRefused", "must_change_password",
     "password_form", "users_panel", "settings_panel", "workbook_settings",
     "BOARD_PAGE", "CARD_CSS", "CHECK_PAGE", "HOUSEHOLD_PAGE", "PROJECTION_CSS", "RESOURCES_PAGE", "board_column",

@@ -503,6 +503,13 @@ def household_exists(household_id: str) -> bool:
     return find(st.session_state[_SNAPSHOT].workbook, household_id) is not None
 
 
+def sheets_read_whole_each_time() -> bool:
+    """Whether every refresh of the Google spreadsheet reads all of it, because the account may not
+    ask the Drive API when it last changed (not enabled)."""
+    snapshot = st.session_state.get(_SNAPSHOT)
+    return snapshot is not None and snapshot.modified == sources.DRIVE_REFUSED
+
+
 def source_info() -> tuple[str, dt.datetime]:
     """What is open (its label) and when it was read."""
     snapshot = st.session_state[_SNAPSHOT]

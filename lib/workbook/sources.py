@@ -28,7 +28,12 @@ from lib.workbook.writeplan import cell_value, locate
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_WORKBOOK = ROOT / "sample_data" / "midori_town.xlsx"
 GOOGLE_SHEETS_ROOT = "https://sheets.googleapis.com"
-SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+GOOGLE_DRIVE_ROOT = "https://www.googleapis.com"
+# The spreadsheet's values, and its file's metadata only (when it last changed: a refresh of a sheet
+# nobody touched is then one small request):
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.metadata.readonly")
+# Snapshot.modified when the Drive API is not enabled for the account (every refresh reads the values):
+DRIVE_REFUSED = "refused"
 # Seconds a read is reused before the sheet is read again (TSUNAGU_CACHE_TTL overrides):
 DEFAULT_CACHE_TTL = 60
 # Connect and read timeouts for every Sheets request, in seconds:
@@ -112,6 +117,9 @@ class Snapshot:
     extent: dict = field(default_factory=dict, compare=False, repr=False)
     # Excel: the file's bytes as read (a refresh compares the sheets that changed with them):
     package: bytes | None = field(default=None, compare=False, repr=False)
+    # Google Sheets: when the spreadsheet had last changed as this read began (Drive's modifiedTime;
+    # a refresh that finds it the same reads nothing more), DRIVE_REFUSED, or None (not known)
+    modified: str | None = None
     # What sessions derive from this read (scoped copies, the board …), computed once for all:
     derived: Derived = field(default_factory=Derived, compare=False, repr=False)
 
@@ -282,6 +290,8 @@ def _session(credentials, api_root: str | None):
             self.calls += 1
             if api_root and url.startswith(GOOGLE_SHEETS_ROOT):
                 url = api_root + url[len(GOOGLE_SHEETS_ROOT):]
+            elif api_root and url.startswith(GOOGLE_DRIVE_ROOT):
+                url = api_root + url[len(GOOGLE_DRIVE_ROOT):]
             return super().request(method, url, *args, **kwargs)
 
     return RootRewritingSession(credentials)
@@ -369,6 +379,23 @@ def read_sheets(config: SourceConfig, client=None, titles: tuple | None = None) 
     except (APIError, requests.ConnectionError, requests.Timeout) as e:
         raise _read_refusal(e, config) from None
     return raw, getattr(http.session, "calls", 0) - before
+
+
+def sheets_modified(config: SourceConfig, client=None) -> str | None:
+    """When the spreadsheet last changed (the Drive API's modifiedTime of its file), in one small
+    request; DRIVE_REFUSED when the account may not ask (the Drive API not enabled: 403), None when
+    it could not be asked now (the values are then read as before)."""
+    import requests
+    client = client or sheets_client(config)
+    try:                    # (no retries: when it does not answer at once, the values are read as before)
+        answer = client.http_client.session.request(
+            "get", f"{GOOGLE_DRIVE_ROOT}/drive/v3/files/{config.location}",
+            params={"fields": "modifiedTime", "supportsAllDrives": "true"}, timeout=REQUEST_TIMEOUT)
+        if answer.status_code in (401, 403):
+            return DRIVE_REFUSED
+        return (answer.json().get("modifiedTime") or None) if answer.ok else None
+    except (requests.RequestException, ValueError):
+        return None
 
 
 def _read_refusal(e: Exception, config: SourceConfig) -> SourceError:
@@ -572,13 +599,22 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
         parts = {**{t: key for t, key in previous.parts.items() if t in same},
                  **{t: key for t, key in written.keys.items() if t in typed}}
         extent = {**previous.extent, **{t: max([previous.extent[t], *(n for n, _ in w.rows)]) for t, w in typed.items()}}
-        return Snapshot(workbook, now, config.label, raw.requests, None, parts, titles, extent)
+        return Snapshot(workbook, now, config.label, raw.requests, None, parts, titles, extent,
+                        modified=DRIVE_REFUSED if previous.modified == DRIVE_REFUSED else written.modified)
     else:
+        # First, when the spreadsheet last changed: the same as at the last read → nothing more to read
+        client = sheets_client(config)
+        modified, asked = (previous.modified if previous is not None else None), 0
+        if modified != DRIVE_REFUSED:
+            modified, asked = sheets_modified(config, client), 1
+            if previous is not None and modified not in (None, DRIVE_REFUSED) and modified == previous.modified:
+                return replace(previous, read_at=now, requests=asked)
         # The titles of the last read are asked for again only when it lacked a tab of the contract
         # (the 事務局 may have added it since) or, inside read_sheets, when one was renamed or removed:
         if previous is not None and previous.sheet_titles and all(previous.workbook.has(t.name) for t in schema.TABS):
             titles = previous.sheet_titles
-        raw, requests_made = read_sheets(config, titles=titles or None)
+        raw, requests_made = read_sheets(config, client, titles=titles or None)
+        requests_made += asked
         if tuple(raw) != tuple(titles):
             titles = tuple(raw)                      # asked for afresh (or renamed): keep the new ones
         parts = raw.keys_of_content()
@@ -586,7 +622,8 @@ def load(config: SourceConfig, now: dt.datetime | None = None, previous: Snapsho
     workbook = validate(raw, previous.workbook if previous is not None and (same or typed) else None, same, typed)
     extent = {t: len(rows) for t, rows in raw.items()} if config.kind == "sheets" else {}
     return Snapshot(workbook, now, config.label, requests_made, getattr(raw, "digest", None), parts, titles, extent,
-                    package=data if config.kind == "excel" else None)
+                    package=data if config.kind == "excel" else None,
+                    modified=modified if config.kind == "sheets" else None)
 
 
 def _appended_since(snapshot: Snapshot, data: bytes, parts: dict[str, tuple], titles) -> dict[str, Written]:
@@ -668,6 +705,9 @@ class WriteResult:
     # converts it again only if someone changed it since)
     base: dt.datetime | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    # …and when the spreadsheet changed with this save (asked right after it): the next refresh
+    # reads nothing when nobody changed it since (None: not known, that refresh reads)
+    modified: str | None = None
 
 
 @dataclass
@@ -1116,6 +1156,9 @@ def _write_sheets(config: SourceConfig, snapshot: Snapshot, plan, client=None) -
         result.written = _written_by_sheet(cells, appends, appended, lambda value: value)
         after = {t: _rows_after(raw[t], result.written[t]) for t in checked if t in result.written}
         result.keys = _SheetsTabs({t: rows for t, rows in after.items() if rows is not None}).keys_of_content()
+        if snapshot.modified not in (None, DRIVE_REFUSED):
+            asked = sheets_modified(config, client)
+            result.modified = asked if asked != DRIVE_REFUSED else None
     return result
 
 
