@@ -123,7 +123,7 @@ def _refresh(kind: str, path: str, changed: bool = True) -> tuple[float, int, in
         shutil.copy(path, town)
         config = sources.resolve({"TSUNAGU_WORKBOOK": str(town), "TSUNAGU_BACKUP_DIR": str(folder / "b")}, {})
     else:
-        fake = FakeSheets({KEY: dict(sources.read_excel(path))})
+        fake = FakeSheets({KEY: dict(sources.read_excel(path))}, watch_books=False)   # (as Google: a write moves the time)
         config = sources.resolve({"TSUNAGU_WORKBOOK": KEY, "TSUNAGU_SHEETS_API_ROOT": fake.start()}, {})
     day = dt.date(2026, 11, 24)
     snapshot = sources.load(config)

@@ -102,7 +102,7 @@ class Recorded:
 class FakeSheets:
     """The fake server: `start()` returns its root URL (use as TSUNAGU_SHEETS_API_ROOT)."""
 
-    def __init__(self, workbooks: dict[str, dict[str, list[list]]] | None = None):
+    def __init__(self, workbooks: dict[str, dict[str, list[list]]] | None = None, watch_books: bool = True):
         self.books: dict[str, dict[str, list[list]]] = {}
         for key, raw in (workbooks or {}).items():
             self.put(key, raw)
@@ -120,6 +120,10 @@ class FakeSheets:
         # through the API or one a test makes in `books`, like a person typing in the sheet)
         self.drive_refused = False
         self._modified: dict[str, tuple[str, int]] = {}               # key → (content hash, changes)
+        # watch_books=False (the bench): only changes through the API move the time (no hash of the
+        # whole content at each ask — the fake's own cost, not the app's)
+        self.watch_books = watch_books
+        self._writes: dict[str, int] = {}                             # key → changes through the API
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -174,6 +178,8 @@ class FakeSheets:
                 return 400, _error(400, f"Unable to parse range: {e}")
 
     def _route(self, key, book, method, rest, query, body):
+        if method in ("POST", "PUT"):
+            self._writes[key] = self._writes.get(key, 0) + 1          # (the file's modifiedTime moves)
         if rest == "" and method == "GET":
             return 200, self._metadata(key, book)
         if rest == "/values:batchGet" and method == "GET":
@@ -206,11 +212,14 @@ class FakeSheets:
         if method != "GET" or key not in self.books or key in self.forbidden:
             return 404, _error(404, "File not found.")
         with self._lock:
-            content = hashlib.sha256(json.dumps(self.books[key], sort_keys=True, default=str).encode()).hexdigest()
-            seen, changes = self._modified.get(key, (None, 0))
-            if content != seen:
-                self._modified[key] = (content, changes := changes + 1)
-        return 200, {"modifiedTime": f"2026-11-24T09:{changes // 60 % 60:02d}:{changes % 60:02d}.000Z"}
+            changes = self._writes.get(key, 0)
+            if self.watch_books:
+                content = hashlib.sha256(json.dumps(self.books[key], sort_keys=True, default=str).encode()).hexdigest()
+                seen, typed = self._modified.get(key, (None, 0))
+                if content != seen:
+                    self._modified[key] = (content, typed := typed + 1)
+                changes += typed
+        return 200, {"modifiedTime": f"2026-11-24T{changes // 3600 % 24:02d}:{changes // 60 % 60:02d}:{changes % 60:02d}.000Z"}
 
     def _batch(self, key, book, requests):
         """A spreadsheet batchUpdate, all or nothing like Google's: a request that fails (a tab that
