@@ -54,7 +54,7 @@ def sheets_env(fake_sheets, monkeypatch):
     fake, root = fake_sheets
     monkeypatch.setenv("TSUNAGU_WORKBOOK", f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit#gid=0")
     monkeypatch.setenv("TSUNAGU_SHEETS_API_ROOT", root)
-    monkeypatch.setattr("lib.workbook.sources.RETRY_BASE_DELAY", 0.05)
+    monkeypatch.setattr("lib.workbook.sheets.RETRY_BASE_DELAY", 0.05)
     return fake
 
 

@@ -98,7 +98,7 @@ def test_a_ten_megabyte_cell_is_cut_for_display_and_kept_in_the_sheet(raw, monke
     root = fake.start()
     try:
         monkeypatch.setenv("TSUNAGU_SHEETS_API_ROOT", root)
-        monkeypatch.setattr("lib.workbook.sources.RETRY_BASE_DELAY", 0.05)
+        monkeypatch.setattr("lib.workbook.sheets.RETRY_BASE_DELAY", 0.05)
         started = time.monotonic()
         at = walk(SHEET_KEY, monkeypatch)
         assert time.monotonic() - started < 120            # was: more than 5 minutes on 世帯詳細

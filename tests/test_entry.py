@@ -499,7 +499,7 @@ def test_sheets_intake_and_a_missing_tab_added_once(fake_sheets):
 @pytest.mark.parametrize("status", [429, 500])
 def test_sheets_busy_or_failing_saves_nothing_and_says_so(fake_sheets, monkeypatch, status):
     fake, root = fake_sheets
-    monkeypatch.setattr("lib.workbook.sources.RETRY_BASE_DELAY", 0.01)
+    monkeypatch.setattr("lib.workbook.sheets.RETRY_BASE_DELAY", 0.01)
     config = sheets_config(root)
     snapshot = sources.load(config)
     before = copy.deepcopy(fake.books[SHEET_KEY])

@@ -112,3 +112,27 @@ def test_no_module_of_lib_imports_itself_round_a_ring():
 
 def test_the_ring_check_can_fail():
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# The workbook layer's rooms, lowest first: each imports only the rooms before it (sources.py, the
+# face, is the one the rest of the app imports; excel and sheets never import each other):
+WORKBOOK_ROOMS = ["lib.workbook.source", "lib.workbook.layout", "lib.workbook.excel", "lib.workbook.sheets",
+                  "lib.workbook.uploads", "lib.workbook.sources"]
+APART = {("lib.workbook.excel", "lib.workbook.sheets"), ("lib.workbook.sheets", "lib.workbook.excel")}
+
+
+@pytest.mark.parametrize("room", WORKBOOK_ROOMS)
+def test_the_workbook_rooms_import_only_downward_and_stay_small(room):
+    graph = import_graph()
+    later = set(WORKBOOK_ROOMS[WORKBOOK_ROOMS.index(room) + 1:])
+    assert graph[room] & later == set(), f"{room} imports a room above it: {graph[room] & later}"
+    assert not {(room, m) for m in graph[room]} & APART
+    lines = len((ROOT / (room.replace(".", "/") + ".py")).read_text(encoding="utf-8").splitlines())
+    assert lines <= 400, f"{room}: {lines} lines"
+
+
+def test_outside_the_workbook_layer_only_the_face_is_imported():
+    inner = set(WORKBOOK_ROOMS) - {"lib.workbook.sources"}
+    outside = {name: found & inner for name, found in import_graph().items()
+               if not name.startswith("lib.workbook.") and found & inner}
+    assert outside == {}

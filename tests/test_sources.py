@@ -8,7 +8,7 @@ import pandas as pd
 
 import pytest
 
-from lib.workbook import sources
+from lib.workbook import sheets, sources
 from tests.conftest import SAMPLE, SHEET_KEY
 from tests.fake_sheets import FakeSheets
 
@@ -165,7 +165,7 @@ def test_tabs_the_app_does_not_use_are_not_fetched(fake_sheets):
 
 
 def test_a_429_then_success_recovers_with_one_retry(fake_sheets, monkeypatch):
-    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    monkeypatch.setattr(sheets, "RETRY_BASE_DELAY", 0.01)
     fake, root = fake_sheets
     fake.failures = [429]
     snapshot = sources.load(sheets_config(root))
@@ -175,7 +175,7 @@ def test_a_429_then_success_recovers_with_one_retry(fake_sheets, monkeypatch):
 
 
 def test_persistent_500_gives_up_after_bounded_tries(fake_sheets, monkeypatch):
-    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    monkeypatch.setattr(sheets, "RETRY_BASE_DELAY", 0.01)
     fake, root = fake_sheets
     fake.always_fail = 500
     with pytest.raises(sources.SourceUnavailable, match="500"):
@@ -184,7 +184,7 @@ def test_persistent_500_gives_up_after_bounded_tries(fake_sheets, monkeypatch):
 
 
 def test_quota_exhaustion_is_reported_as_429(fake_sheets, monkeypatch):
-    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    monkeypatch.setattr(sheets, "RETRY_BASE_DELAY", 0.01)
     fake, root = fake_sheets
     fake.always_fail = 429
     with pytest.raises(sources.SourceUnavailable) as e:
@@ -209,8 +209,8 @@ def test_unknown_spreadsheet_is_not_found(fake_sheets):
 
 
 def test_a_slow_server_hits_the_request_timeout(fake_sheets, monkeypatch):
-    monkeypatch.setattr(sources, "REQUEST_TIMEOUT", (1, 0.2))
-    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    monkeypatch.setattr(sheets, "REQUEST_TIMEOUT", (1, 0.2))
+    monkeypatch.setattr(sheets, "RETRY_BASE_DELAY", 0.01)
     fake, root = fake_sheets
     fake.delay = 1.0
     client = sources.sheets_client(sheets_config(root), tries=2)
@@ -220,7 +220,7 @@ def test_a_slow_server_hits_the_request_timeout(fake_sheets, monkeypatch):
 
 
 def test_unreachable_server_is_unavailable_not_a_traceback(monkeypatch):
-    monkeypatch.setattr(sources, "RETRY_BASE_DELAY", 0.01)
+    monkeypatch.setattr(sheets, "RETRY_BASE_DELAY", 0.01)
     fake = FakeSheets()
     root = fake.start()
     fake.stop()   # nothing listens there any more

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from lib.meetings import agenda
-from lib.workbook import sources, writeplan
+from lib.workbook import excel, sources, writeplan, xlsx_cells
 from lib.meetings import writeback as wb
 from lib.meetings.agenda import Agenda, Proposal
 from tests.conftest import SAMPLE, SHEET_KEY
@@ -247,7 +247,7 @@ def test_excel_open_elsewhere_is_refused(town_file):
 
 def test_backups_are_bounded(town_file, monkeypatch, tmp_path):
     path, config = town_file
-    monkeypatch.setattr(sources, "BACKUP_KEEP", 2)
+    monkeypatch.setattr(excel, "BACKUP_KEEP", 2)
     for n in range(4):
         snapshot = sources.load(config)
         sources.write(config, snapshot, wb.record_meeting(snapshot.workbook, meeting("H-007"),
@@ -267,7 +267,7 @@ def test_a_save_keeps_who_may_read_the_workbook(town_file, monkeypatch, tmp_path
     path, config = town_file
     os.chmod(path, 0o600)
     inode = path.stat().st_ino
-    monkeypatch.setattr(sources, "WRITE_IN_PLACE", in_place)
+    monkeypatch.setattr(excel, "WRITE_IN_PLACE", in_place)
     snapshot = sources.load(config)
     sources.write(config, snapshot, wb.record_meeting(snapshot.workbook, meeting("H-007"), {"H-007": wb.Decision("記録")}))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -445,7 +445,7 @@ def test_excel_save_changes_only_its_cells_and_keeps_the_rest_of_the_package(tmp
 
     # Only the two touched sheets, styles (a date style at most) and workbook.xml (recalc on load) differ:
     changed = {name for name in before_parts if after_parts.get(name) != before_parts[name]}
-    titles = sources.xlsx_cells._sheet_parts(before_parts)
+    titles = xlsx_cells._sheet_parts(before_parts)
     assert changed <= {titles["世帯"], titles["会議"], "xl/workbook.xml", "xl/styles.xml"}
     assert set(after_parts) == set(before_parts)
     assert any("chart" in n for n in after_parts) and any(n.startswith("xl/media/") for n in after_parts)
