@@ -24,14 +24,15 @@ def open_window(browser, url, username):  # noqa: F811 - fixture
     return context, page
 
 
-def operate(page, url) -> None:
-    """会議 → 重層的支援会議 → 進行（操作）, at the first item."""
+def operate(page, url, at: str = "1 / 8") -> None:
+    """会議 → 重層的支援会議 → 進行（操作）, waiting for the item `at` (a new meeting: the first;
+    a running one reopened: where it stands)."""
     page.goto(url + "/kaigi")
     ready(page)
     choose(page, "種別", "重層的支援会議")
     ready(page)
     page.get_by_text("進行（操作）").click()
-    page.get_by_text("1 / 8").wait_for()
+    page.get_by_text(at).wait_for()
     ready(page)
 
 

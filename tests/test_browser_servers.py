@@ -343,13 +343,7 @@ def test_a_killed_operator_server_s_meeting_goes_on_at_its_item_on_the_other(bro
         wall.get_by_text("3 / 8").wait_for(timeout=10_000)
         servers[0].proc.kill()                                            # kill -9: no goodbye
         servers[0].proc.wait(10)
-        operator.goto(url + "/kaigi")                                     # the operator opens 会議 again
-        ready(operator)
-        choose(operator, "種別", "重層的支援会議")
-        ready(operator)
-        operator.get_by_text("進行（操作）").click()
-        operator.get_by_text("3 / 8").wait_for()
-        ready(operator)
+        operate(operator, url, at="3 / 8")                               # the operator opens 会議 again
         time.sleep(2)                                                     # the wall looks again meanwhile
         assert wall.get_by_text("3 / 8").is_visible() and not wall.get_by_text("1 / 8").is_visible()
         operator.get_by_role("button", name="次へ").click()

@@ -130,6 +130,20 @@ def form(page, key):
     return page.locator('[data-testid="stForm"]:visible').filter(has=page.get_by_role("button", name=key))
 
 
+def first_admin(page, url: str, code: str) -> None:
+    """The setup page with the code from the console: the first 管理者 (morita), signed in."""
+    page.goto(url)
+    page.get_by_role("heading", name="つなぐボードの初期設定").wait_for()
+    page.get_by_label("初期設定コード（例: 1234-5678）").fill(code)
+    page.get_by_label("管理者のユーザー名（半角英数字）").fill("morita")
+    page.get_by_label("管理者の名前（例: 森田（福祉課））").fill("森田（福祉課）")
+    page.get_by_label("パスワード（10文字以上）").fill("morita-password-1")
+    page.get_by_label("パスワード（もう一度）").fill("morita-password-1")
+    page.get_by_role("button", name="最初の管理者を作る").click()
+    page.get_by_text("サインイン中: 森田（福祉課）").wait_for()
+    ready(page)
+
+
 def test_a_jimukyoku_starts_the_town_from_a_fresh_clone_without_a_terminal(town, browser, smtp):  # noqa: F811
     folder, workbook = town
     state = folder / "state"
@@ -145,16 +159,7 @@ def test_a_jimukyoku_starts_the_town_from_a_fresh_clone_without_a_terminal(town,
 
         context, page = window(browser)
         # 1. The setup code from the console makes the first 管理者 (no demo users exist):
-        page.goto(url)
-        page.get_by_role("heading", name="つなぐボードの初期設定").wait_for()
-        page.get_by_label("初期設定コード（例: 1234-5678）").fill(code)
-        page.get_by_label("管理者のユーザー名（半角英数字）").fill("morita")
-        page.get_by_label("管理者の名前（例: 森田（福祉課））").fill("森田（福祉課）")
-        page.get_by_label("パスワード（10文字以上）").fill("morita-password-1")
-        page.get_by_label("パスワード（もう一度）").fill("morita-password-1")
-        page.get_by_role("button", name="最初の管理者を作る").click()
-        page.get_by_text("サインイン中: 森田（福祉課）").wait_for()
-        ready(page)
+        first_admin(page, url, code)
 
         # 2. 管理 → 設定: the workbook's place, checked, then saved:
         page.goto(f"{url}/kanri")
@@ -318,15 +323,7 @@ def test_the_console_says_only_what_matters_through_setup_admin_a_meeting_a_refu
         code = re.search(r"初期設定コード: (\d{4}-\d{4})", launched.console()).group(1)
         started = len(launched.console().splitlines())
         context, page = window(browser, accept_downloads=True)
-        page.goto(url)
-        page.get_by_label("初期設定コード（例: 1234-5678）").fill(code)
-        page.get_by_label("管理者のユーザー名（半角英数字）").fill("morita")
-        page.get_by_label("管理者の名前（例: 森田（福祉課））").fill("森田（福祉課）")
-        page.get_by_label("パスワード（10文字以上）").fill("morita-password-1")
-        page.get_by_label("パスワード（もう一度）").fill("morita-password-1")
-        page.get_by_role("button", name="最初の管理者を作る").click()
-        page.get_by_text("サインイン中: 森田（福祉課）").wait_for()
-        ready(page)
+        first_admin(page, url, code)
         page.goto(f"{url}/kanri")                                            # 管理, first time
         page.get_by_role("heading", name="設定").wait_for()
         ready(page)

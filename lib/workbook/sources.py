@@ -10,73 +10,24 @@ from dataclasses import replace
 from pathlib import Path
 
 from lib.workbook import schema
-from lib.workbook.excel import (BACKUP_DIR_NAME, BACKUP_KEEP, EXCEL_RETRIES, LEFTOVER_AGE_SECONDS, TEMP_PREFIX,
-                                WRITABLE_EXCEL, _appended_since, _file_hash, _read_file, _write_excel, backup_folder,
-                                backup_path, clean_leftovers, excel_part_keys, read_excel)
-from lib.workbook.sheets import (DRIVE_REFUSED, GOOGLE_SHEETS_ROOT, REQUEST_TIMEOUT, RETRY_BASE_DELAY,
-                                 RETRY_MAX_DELAY, RETRY_STATUS, RETRY_TRIES, SCOPES, _SheetsAfterSave, _sent_to_sheets,
-                                 _write_sheets, read_sheets, sheets_batch_update, sheets_client, sheets_modified)
-from lib.workbook.source import (DEFAULT_CACHE_TTL, EXCEL_SUFFIXES, ROOT, SAMPLE_WORKBOOK, Snapshot,
-                                 SourceConfig, SourceConfigError, SourceError, SourceForbidden, SourceNotFound,
-                                 SourceUnavailable, WriteConflict, WriteRefused, WriteResult, resolve,
-                                 secrets_from_files, sheets_key)
+from lib.workbook.excel import (_appended_since, _file_hash, _read_file, _write_excel, backup_path, clean_leftovers,
+                                excel_part_keys, read_excel)
+from lib.workbook.sheets import (DRIVE_REFUSED, RETRY_TRIES, _SheetsAfterSave, _sent_to_sheets, _write_sheets,
+                                 read_sheets, sheets_batch_update, sheets_client, sheets_modified)
+from lib.workbook.source import (EXCEL_SUFFIXES, Snapshot, SourceConfig, SourceConfigError, SourceError,
+                                 SourceForbidden, SourceNotFound, SourceUnavailable, WriteConflict, WriteRefused,
+                                 WriteResult, resolve, secrets_from_files, sheets_key)
 from lib.workbook.uploads import UPLOAD_MAX_BYTES, UPLOAD_TYPES, read_upload
 from lib.workbook.validate import RawWorkbook, Written, validate
-from lib.workbook.writeplan import locate
 
-__all__ = [  # the names the rest of the app (and the tests) take from here
-    "BACKUP_DIR_NAME",
-    "BACKUP_KEEP",
-    "DEFAULT_CACHE_TTL",
-    "DRIVE_REFUSED",
-    "EXCEL_RETRIES",
-    "EXCEL_SUFFIXES",
-    "GOOGLE_SHEETS_ROOT",
-    "LEFTOVER_AGE_SECONDS",
-    "REQUEST_TIMEOUT",
-    "RETRY_BASE_DELAY",
-    "RETRY_MAX_DELAY",
-    "RETRY_STATUS",
-    "RETRY_TRIES",
-    "ROOT",
-    "RawWorkbook",
-    "SAMPLE_WORKBOOK",
-    "SCOPES",
-    "Snapshot",
-    "SourceConfig",
-    "SourceConfigError",
-    "SourceError",
-    "SourceForbidden",
-    "SourceNotFound",
-    "SourceUnavailable",
-    "TEMP_PREFIX",
-    "UPLOAD_MAX_BYTES",
-    "UPLOAD_TYPES",
-    "WRITABLE_EXCEL",
-    "WriteConflict",
-    "WriteRefused",
-    "WriteResult",
-    "Written",
-    "_appended_since",
-    "_file_hash",
-    "backup_folder",
-    "backup_path",
-    "clean_leftovers",
-    "excel_part_keys",
-    "locate",
-    "read_excel",
-    "read_sheets",
-    "read_upload",
-    "resolve",
-    "secrets_from_files",
-    "sheets_batch_update",
-    "sheets_client",
-    "sheets_key",
-    "sheets_modified",
-    "validate",
-    "load", "read_raw", "write",
-]
-
+# What the rest of the app (and the tests) take from here; each room's own constants stay in it
+# (a test that changes one patches that room: sheets.RETRY_BASE_DELAY, excel.BACKUP_KEEP):
+__all__ = ["DRIVE_REFUSED", "EXCEL_SUFFIXES", "RETRY_TRIES", "Snapshot", "SourceConfig", "SourceConfigError",
+           "SourceError", "SourceForbidden", "SourceNotFound", "SourceUnavailable", "UPLOAD_MAX_BYTES",
+           "UPLOAD_TYPES", "WriteConflict", "WriteRefused", "WriteResult", "_appended_since", "_file_hash",
+           "backup_path", "clean_leftovers", "excel_part_keys", "load", "read_excel", "read_raw", "read_sheets",
+           "read_upload", "resolve", "secrets_from_files", "sheets_batch_update", "sheets_client", "sheets_key",
+           "write"]
 
 def read_raw(config: SourceConfig, data: bytes | None = None) -> tuple[RawWorkbook, int]:
     """Raw cells from the configured backend, plus the HTTP requests it took (0 for files);
