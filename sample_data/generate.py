@@ -281,7 +281,27 @@ def build(households: int = SAMPLE_HOUSEHOLDS, seed: int = SEED, ref: dt.date = 
     _assessments(tabs, household_rows, random.Random(seed + 2), ref)
     _participation(tabs, household_rows, random.Random(seed + 3), ref)
     _outreach(tabs, household_rows, random.Random(seed + 4), ref)
+    _report_notes(tabs, fy_start.year, ref)
     return tabs
+
+
+REPORT_NOTES = {
+    "包括的相談支援": "福祉課の総合相談窓口と地域包括支援センターの連携で、複合的な課題をもつ世帯の相談が増えた。"
+                 "8050・ダブルケアの世帯を早い段階で受け付けられるようになった。",
+    "参加支援": "サロンと就労体験の受入先が増え、マッチングから定着まで進む人が出てきた。受入先への支援を続ける。",
+    "地域づくり": "中央地区以外では居場所・サロンが足りない。東部と山間での開拓を来年度の重点とする。",
+    "アウトリーチ等継続的支援": "社協のアウトリーチ支援員が民生委員と訪問を重ね、相談受付につながった人がいる。",
+    "多機関協働": "重層的支援会議と支援会議を毎月開き、つなぎの応答も1週間以内がほとんどになった。",
+}
+
+
+def _report_notes(tabs, first_year: int, ref: dt.date) -> None:
+    """The 係長's 所見 of the last full 年度 (実施状況報告), written after its end (no random draw);
+    for 地域づくり a first draft and its revision, as the app appends them."""
+    written = dt.date(first_year + 1, 5, 20)
+    for programme, text in REPORT_NOTES.items():
+        tabs["実施状況報告"].append([first_year, programme, text, written, "森田"])
+    tabs["実施状況報告"].insert(3, [first_year, "地域づくり", "居場所・サロンが足りない地区がある。", written - dt.timedelta(days=7), "森田"])
 
 
 def _recorded(meetings: list[list], ref: dt.date) -> list[list]:

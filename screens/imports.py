@@ -11,6 +11,8 @@ from lib.workbook import sources
 
 LEAVE_OUT = "（取り込まない）"
 SHOWN_ROWS = 8
+# A 管理者 also combines several towns' 県への提出用 CSV here (lib.report.prefecture):
+IMPORT_MODES = ("町の一覧をシートへ", "県の集計（町ごとの CSV をまとめる）")
 
 st.title("取り込み")
 workbook, viewer = ui.workbook_for_page()
@@ -22,6 +24,10 @@ if viewer.projection:
     st.stop()
 ui.left_out_notice(workbook)
 ui.flash()
+if viewer.user.role == users.ADMIN and st.radio("取り込むもの", IMPORT_MODES, horizontal=True, key="import_mode",
+                                                 label_visibility="collapsed") == IMPORT_MODES[1]:
+    ui.prefecture_panel()
+    st.stop()
 st.caption("町でいま使っている一覧（Excel・LibreOffice・CSV）を、つなぐボードのシートに足します。"
            "取り込む前に、入る行と直すところをすべて表示します。一覧のファイルは変えません。")
 

@@ -6,6 +6,7 @@ import streamlit as st
 from lib.casework import charts, household, indicators, plans
 from lib.workbook import export, schema
 from lib import ui
+from lib.access import users
 from lib.workbook.cells import fiscal_label, fiscal_year
 
 VIEWS = ("世帯支援プラン", "実施計画の指標")
@@ -17,6 +18,7 @@ st.title("プラン進捗")
 workbook, viewer = ui.workbook_for_page()
 today = ui.today()
 ui.left_out_notice(workbook)
+ui.flash()
 ui.first_steps("世帯", "支援プラン")
 view = st.radio("画面", VIEWS, horizontal=True, key="plans_view", label_visibility="collapsed")
 
@@ -108,3 +110,5 @@ else:
                         f"実施計画_実績_{dt.date.today():%Y%m%d}.xlsx", what="実施計画の実績表", households=0,
                         icon=":material/download:",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    if viewer.user.role in (users.ADMIN, users.COORDINATOR) and not viewer.projection:
+        ui.report_panel(workbook, viewer.user, year, today)

@@ -52,3 +52,9 @@ def test_the_summary_says_which_targets_this_run_met():
     assert verdicts[:6] == ["met", "NOT met", "NOT met", "NOT met", "met", "met"]
     assert "2.3×" in lines[1] and "first visit WS ≤ 100 KB" in lines[3] and lines[6].rstrip().endswith("400")
     assert verdicts[7:] == ["met", "NOT met", ""] and "save → board ≤ 1 s" in lines[8]   # Sheets: no target
+    from bench.bench_board import REPORT_CASE
+    board = [{"households": n, "what": REPORT_CASE, "median_ms": ms, "min_ms": ms, "note": ""}
+             for n, ms in ((3000, 900), (10000, 4200), (10000, 5600))]
+    report = summary(load, screens, saves, board).splitlines()[-3:]
+    assert [line.split("  ")[-1].strip() for line in report] == ["", "met (≤ 5 s)", "NOT met (≤ 5 s)"]
+    assert report[1].startswith("report (PDF+Excel+CSV)") and "4.20" in report[1]

@@ -284,7 +284,7 @@ def test_referral_counts_by_fiscal_year():
                    ["T-5", "H-1", "2025/7/1", "A", "B", "つなぎ", "取り下げ", "2025/7/2"]]}     # withdrawn: no answer time
     wb = validate(raw)
     got = {k: indicators.count(wb, k, (), 2025, TODAY) for k in indicators.REFERRAL_KEYS}
-    assert got == {"つなぎ件数": 3, "つなぎもどし件数": 1, "引継ぎ件数": 1, "差し戻し件数": 1, "平均応答日数": 3.0}
+    assert got == {"つなぎ件数": 3, "つなぎもどし件数": 1, "引継ぎ件数": 1, "受理件数": 1, "差し戻し件数": 1, "平均応答日数": 3.0}
     assert indicators.count(wb, "平均応答日数", (), 2024, TODAY) == 0
 
 
@@ -324,7 +324,7 @@ def test_directory_and_counts_on_a_workbook_with_nothing_but_households():
                    "機関": [["機関名"], ["A"]]})
     table = referrals.directory(wb, TODAY)
     assert table.to_dict("records")[0]["期限の近い取組"] == 0 and len(table) == 1
-    assert [indicators.count(wb, k, (), 2025, TODAY) for k in indicators.REFERRAL_KEYS] == [0, 0, 0, 0, 0]
+    assert [indicators.count(wb, k, (), 2025, TODAY) for k in indicators.REFERRAL_KEYS] == [0, 0, 0, 0, 0, 0]
     assert referrals.pending(wb, TODAY).empty and referrals.waiting_days(wb, TODAY) == {}
 
 

@@ -33,6 +33,7 @@ LABELS = {
     "smtp_port": "ポート", "smtp_starttls": "STARTTLS で暗号化", "smtp_user": "メールサーバーのユーザー名",
     "smtp_password": "メールサーバーのパスワード", "mail_from": "差出人のアドレス", "mail_sender_name": "開催通知の発信者",
     "mail_names": "お知らせに世帯の表示名を書く", "date_style": "日付の書き方", "trusted_proxies": "信頼するプロキシ",
+    "town_name": "町の名前", "town_code": "全国地方公共団体コード",
 }
 KEY_FILE = "service_account.json"      # an uploaded service account key, in the state folder (0600)
 TRIAL_KEY_FILE = "service_account.trial.json"     # one only tried with 「接続を確かめる」
@@ -60,11 +61,20 @@ def normal(name: str, text: str) -> str:
     a number, a switch, an address or a URL; surrounding spaces dropped."""
     kind = settings.BY_NAME[name].kind
     text = (text or "").strip()
-    if kind in ("int", "onoff", "url", "mail", "addresses", "workbook"):
+    if kind in ("int", "onoff", "url", "mail", "addresses", "workbook", "towncode"):
         text = nfkc(text).strip()
     if kind == "onoff":
         text = text.lower()
     return text
+
+
+def town_code_ok(code: str) -> bool:
+    """A 全国地方公共団体コード: 6 digits, the last the check digit of the first five (総務省: the
+    last digit of 11 − (Σ digit × 6,5,4,3,2) mod 11). 131016 千代田区, 011002 札幌市."""
+    if len(code) != 6 or not code.isdigit():
+        return False
+    remainder = sum(int(d) * w for d, w in zip(code[:5], (6, 5, 4, 3, 2))) % 11
+    return int(code[5]) == (11 - remainder) % 10
 
 
 def check(name: str, text: str) -> str | None:
@@ -92,6 +102,8 @@ def check(name: str, text: str) -> str | None:
             return f"{label}: http:// か https:// で始まるアドレスを書いてください（例 https://tsunagu.town.lg.jp）。"
     elif kind == "mail" and not is_mail(text):
         return f"{label}: メールアドレスの形ではありません（例 tsunagu@town.example.lg.jp）。"
+    elif kind == "towncode" and not town_code_ok(text):
+        return f"{label}: 6桁の全国地方公共団体コードを書いてください（例 335665。総務省の一覧のとおり。今: {text}）。"
     elif kind == "addresses":
         for part in filter(None, (p.strip() for p in text.split(","))):
             try:

@@ -22,9 +22,11 @@ What each auto-count counts (fiscal year = 4月1日〜3月31日; meetings only w
   (定着: those 達成).
 - 訪問件数: 経過記録 rows with 方法 訪問 dated in the year, except those 「相談受付へ」 made from
   アウトリーチ contacts (counted once, as アウトリーチ件数).
+- アウトリーチからの受付件数: people of the アウトリーチ tab whose 「相談受付へ」 row is dated in the year
+  (0 without that tab).
 - 社会資源数 (or 社会資源数:サロン・通いの場): 社会資源 rows (of those 種別).
 - つなぎ件数・つなぎもどし件数・引継ぎ件数: つなぎ rows of that 種類 whose 依頼日 falls in the year;
-  差し戻し件数: rows returned (差し戻し) with 応答日 in the year; 平均応答日数: mean days from 依頼日 to
+  受理件数 / 差し戻し件数: rows accepted (受理) / returned (差し戻し) with 応答日 in the year; 平均応答日数: mean days from 依頼日 to
   応答日 of the requests accepted or returned in the year.
 """
 from __future__ import annotations
@@ -42,12 +44,13 @@ from lib.workbook.cells import fiscal_label, fiscal_range
 from lib.workbook.validate import Workbook
 
 
-def _in(series: pd.Series, year: int, as_of: dt.date | None = None) -> pd.Series:
+def in_year(series: pd.Series, year: int, as_of: dt.date | None = None) -> pd.Series:
+    """Which dates of a date column fall in the fiscal year (up to `as_of`); blanks never do."""
     start, end = fiscal_range(year)
     if as_of:
         end = min(end, as_of)
-    dates = series.dt.date
-    return dates.map(lambda d: d is not None and not pd.isna(d) and start <= d <= end).astype(bool)
+    days = pd.to_datetime(series, errors="coerce").dt.normalize()
+    return ((days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))).astype(bool)
 
 
 def _open_in(hh: pd.DataFrame, year: int) -> pd.Series:
@@ -64,25 +67,25 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
     meetings = workbook[schema.MEETINGS]
     plans = workbook[schema.PLANS]
     if key == "新規相談受付件数":
-        return int(_in(hh["受付日"], year).sum())
+        return int(in_year(hh["受付日"], year).sum())
     if key == "複合課題世帯数":
         return int((_open_in(hh, year) & hh["課題"].map(len).ge(2)).sum())
     if key.endswith("開催回数"):
         kind = key.removesuffix("開催回数")
-        held = meetings[meetings["種別"].eq(kind) & _in(meetings["開催日"], year, as_of)]
+        held = meetings[meetings["種別"].eq(kind) & in_year(meetings["開催日"], year, as_of)]
         # meetings, not rows: two rows of one kind, day and start are one meeting saved twice
         return int(len(held.drop_duplicates(["種別", "開催日", "開始"])))
     if key == "支援プラン作成件数":
         if workbook.has(schema.STAGE_HISTORY):
             moves = workbook[schema.STAGE_HISTORY]
-            return int((moves["新段階"].eq("プラン作成") & _in(moves["日付"], year)).sum())
+            return int((moves["新段階"].eq("プラン作成") & in_year(moves["日付"], year)).sum())
         first = plans.groupby("世帯ID")["更新日"].min()
-        return int(_in(first, year).sum()) if len(first) else 0
+        return int(in_year(first, year).sum()) if len(first) else 0
     if key == "終結件数":
-        return int(_in(hh["終結日"], year).sum())
+        return int(in_year(hh["終結日"], year).sum())
     if key == "中断件数":
         if workbook.has(schema.HOUSEHOLDS, "中断日"):
-            return int(_in(hh["中断日"], year).sum())
+            return int(in_year(hh["中断日"], year).sum())
         stopped = hh[hh["段階"] == "中断"]
         last = last_contacts(stopped, workbook[schema.CONTACTS])
         start, end = fiscal_range(year)
@@ -92,9 +95,9 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
         return int(sum(1 for s, r in zip(hh["段階"], hh["受付日"].dt.date) if s == "見守り" and r <= end))
     if key in ("参加支援マッチング件数", "定着件数"):
         if workbook.has(schema.PARTICIPATION):
-            return participation.count(workbook, key, lambda series: _in(series, year))
+            return participation.count(workbook, key, lambda series: in_year(series, year))
         names_resource = namer(workbook[schema.RESOURCES]["名称"])
-        updated = _in(plans["更新日"], year)
+        updated = in_year(plans["更新日"], year)
         if key == "定着件数":
             updated &= plans["状況"].eq("達成")
         matched = [bool(names_resource(roles)) or "参加支援" in (task or "")
@@ -102,19 +105,21 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
         return int((updated & pd.Series(matched, index=plans.index, dtype=bool)).sum())
     if key == "訪問件数":
         contacts = workbook[schema.CONTACTS]
-        return int((contacts["方法"].eq("訪問") & _in(contacts["日付"], year) & ~outreach.copied(contacts)).sum())
+        return int((contacts["方法"].eq("訪問") & in_year(contacts["日付"], year) & ~outreach.copied(contacts)).sum())
     if key == "アウトリーチ件数":
         if workbook.has(schema.OUTREACH):
-            return outreach.count(workbook, lambda series: _in(series, year))
+            return outreach.count(workbook, lambda series: in_year(series, year))
         contacts = workbook[schema.CONTACTS]
-        contacts = contacts[contacts["方法"].isin(OUTREACH_METHODS) & _in(contacts["日付"], year)]
+        contacts = contacts[contacts["方法"].isin(OUTREACH_METHODS) & in_year(contacts["日付"], year)]
         if not workbook.has(schema.STAGE_HISTORY):
             watched = set(hh.loc[hh["段階"] == "見守り", "世帯ID"])
             return int(contacts["世帯ID"].isin(watched).sum())
         stage_on = stage_timeline(workbook)
         return sum(1 for hid, day in zip(contacts["世帯ID"], contacts["日付"].dt.date) if stage_on(hid, day) == "見守り")
+    if key == "アウトリーチからの受付件数":
+        return outreach.came_to_intake(workbook, lambda series: in_year(series, year)) if workbook.has(schema.OUTREACH) else 0
     if key in REFERRAL_KEYS:
-        return referrals.count(workbook, key, lambda series: _in(series, year))
+        return referrals.count(workbook, key, lambda series: in_year(series, year))
     if key == "社会資源数":
         resources = workbook[schema.RESOURCES]
         return int(resources["種別"].isin(kinds).sum()) if kinds else len(resources)
@@ -122,7 +127,7 @@ def count(workbook: Workbook, key: str, kinds: tuple[str, ...], year: int, as_of
 
 
 # Keys counted from the つなぎ tab (lib.casework.referrals.count says how):
-REFERRAL_KEYS = ("つなぎ件数", "つなぎもどし件数", "引継ぎ件数", "差し戻し件数", "平均応答日数")
+REFERRAL_KEYS = ("つなぎ件数", "つなぎもどし件数", "引継ぎ件数", "受理件数", "差し戻し件数", "平均応答日数")
 # 経過記録 方法 that count as アウトリーチ (reaching out to a household that does not come):
 OUTREACH_METHODS = ("訪問", "手紙")
 
@@ -263,6 +268,15 @@ def stages_over_time(workbook: Workbook, year: int, as_of: dt.date) -> pd.DataFr
                 counts["支援中" if stage == "終結" else stage] += 1
         rows += [{"月": _month_label(first), "段階": s, "世帯数": n} for s, n in counts.items()]
     return pd.DataFrame(rows, columns=["月", "段階", "世帯数"])
+
+
+def closure_evaluations(workbook: Workbook, year: int) -> pd.DataFrame:
+    """終結時の評価 (評価シート, one row per goal) dated in the year, by 達成度 (未記入 last)."""
+    rows = workbook[schema.EVALUATIONS]
+    rows = rows[in_year(rows["評価日"], year)]
+    grades = rows["達成度"].where(rows["達成度"].notna(), "未記入")
+    return pd.DataFrame({"達成度": [*schema.ACHIEVEMENT, "未記入"],
+                         "目標の数": [int(grades.eq(g).sum()) for g in (*schema.ACHIEVEMENT, "未記入")]})
 
 
 def issue_frequency(workbook: Workbook) -> pd.DataFrame:

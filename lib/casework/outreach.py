@@ -158,3 +158,9 @@ def count(workbook: Workbook, in_year) -> int:
     """アウトリーチ件数: contacts (rows with a 方法) dated in the year."""
     rows = workbook[TAB]
     return int((rows["方法"].notna() & in_year(rows["日付"])).sum())
+
+
+def came_to_intake(workbook: Workbook, in_year) -> int:
+    """アウトリーチからの受付件数: people whose record says 「相談受付へ」 on a day in the year."""
+    rows = workbook[TAB]
+    return int(rows.loc[rows["状態"].eq(TO_INTAKE) & in_year(rows["日付"]), "対象ID"].nunique())

@@ -150,14 +150,16 @@ def answers_to(workbook: Workbook, agency: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- counts (計画指標)
 
 def count(workbook: Workbook, key: str, year_filter) -> float:
-    """つなぎ件数・つなぎもどし件数・引継ぎ件数 (requests made in the year), 差し戻し件数 (returns
-    answered in the year) and 平均応答日数 (mean days from request to answer, of requests answered
+    """つなぎ件数・つなぎもどし件数・引継ぎ件数 (requests made in the year), 受理件数・差し戻し件数
+    (requests accepted / returned, answered in the year) and 平均応答日数 (mean days from request to answer, of requests answered
     — accepted or returned — in the year; 0 when none)."""
     referrals = workbook[schema.REFERRALS]
     kinds = {"つなぎ件数": REFERRAL, "つなぎもどし件数": RETURN_TO_LEAD, "引継ぎ件数": HAND_OVER}
     if key in kinds:
         return int((referrals["種類"].eq(kinds[key]) & year_filter(referrals["依頼日"])).sum())
     answered = referrals[year_filter(referrals["応答日"])]
+    if key == "受理件数":
+        return int(answered["状態"].eq(ACCEPTED).sum())
     if key == "差し戻し件数":
         return int(answered["状態"].eq(RETURNED).sum())
     if key == "平均応答日数":
@@ -165,6 +167,24 @@ def count(workbook: Workbook, key: str, year_filter) -> float:
         days = [(a - r).days for a, r in zip(answered["応答日"], answered["依頼日"])]
         return round(sum(days) / len(days), 1) if days else 0
     raise KeyError(key)
+
+
+def by_recipient(workbook: Workbook, year_filter) -> pd.DataFrame:
+    """Requests made in the year (依頼日) per 依頼先機関 (as the 機関 tab spells it), by 種類, with how
+    many of them were accepted or returned by now; agencies with the most requests first."""
+    referrals = workbook[schema.REFERRALS]
+    made = referrals[year_filter(referrals["依頼日"])]
+    spell = agency_directory(workbook).spelling
+    rows: dict[str, dict] = {}
+    for recipient, kind, state in zip(made["依頼先機関"], made["種類"], made["状態"]):
+        row = rows.setdefault(spell(recipient), dict.fromkeys((*schema.REFERRAL_KINDS, "うち受理", "うち差し戻し"), 0))
+        row[kind] += 1
+        row["うち受理"] += state == ACCEPTED
+        row["うち差し戻し"] += state == RETURNED
+    frame = pd.DataFrame([{"依頼先機関": a, **r} for a, r in rows.items()],
+                         columns=["依頼先機関", *schema.REFERRAL_KINDS, "うち受理", "うち差し戻し"])
+    return frame.assign(_n=frame[list(schema.REFERRAL_KINDS)].sum(axis=1)).sort_values(
+        ["_n", "依頼先機関"], ascending=[False, True], kind="stable").drop(columns="_n").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- closure (評価シート, 美咲町 別紙2-6)

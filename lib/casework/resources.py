@@ -146,6 +146,17 @@ def coverage(workbook) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["地区", *kinds, "合計"])
 
 
+def gaps(workbook, kinds: tuple[str, ...] = CORE_KINDS) -> int:
+    """How many (地区, 種別) of the core kinds have no resource at all (the zeros gap_summary names)."""
+    table = coverage(workbook)
+    return int(sum(int(row.get(k, 0) == 0) for row in table.to_dict("records") for k in kinds))
+
+
+def developing(workbook) -> int:
+    """Resources being developed (状態 開拓中): the gaps someone is filling now."""
+    return int(workbook[schema.RESOURCES]["状態"].eq("開拓中").sum())
+
+
 def per_capita(workbook) -> pd.DataFrame:
     """Per 地区 with 人口: resources per 1,000 residents, and サロン・通いの場 per 1,000 aged 65+."""
     areas = workbook[schema.AREAS]

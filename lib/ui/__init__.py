@@ -21,6 +21,7 @@ from lib.ui.entry_forms import (allowed_to_record, card_menu, household_entries,
 from lib.ui.forms import flash
 from lib.ui.referral_forms import household_referrals, inbox_panel
 from lib.ui.outreach_forms import outreach_panel
+from lib.ui.report_forms import prefecture_panel, report_panel
 from lib.ui.import_forms import file_key, import_mappings, import_rows, read_upload, save_import_mapping
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "household_choice", "indicator_table", "left_out_notice", "paged_table",
     "allowed_to_record", "card_menu", "flash", "start_participation", "household_entries", "intake_form", "open_card_menu", "household_referrals", "inbox_panel",
     "outreach_panel", "sees_outreach", "file_key", "import_mappings", "import_rows", "read_upload", "save_import_mapping",
+    "prefecture_panel", "report_panel",
 ]

@@ -107,13 +107,15 @@ STAGE_DATE_COLUMN = {"終結": "終結日", "中断": "中断日"}
 INDICATOR_KEYS = ("新規相談受付件数", "複合課題世帯数", "重層的支援会議開催回数", "支援会議開催回数", "定例会議開催回数",
                   "代表者会議開催回数", "支援プラン作成件数", "終結件数", "中断件数", "アウトリーチ対象世帯数",
                   "参加支援マッチング件数", "定着件数", "訪問件数", "アウトリーチ件数", "社会資源数",
-                  "つなぎ件数", "つなぎもどし件数", "引継ぎ件数", "差し戻し件数", "平均応答日数")
+                  "つなぎ件数", "つなぎもどし件数", "引継ぎ件数", "受理件数", "差し戻し件数", "平均応答日数",
+                  "アウトリーチからの受付件数")
 
 HOUSEHOLDS, MEMBERS, PLANS, MEETINGS, CONTACTS, RESOURCES, AGENCIES, INDICATORS, AREAS = (
     "世帯", "世帯員", "支援プラン", "会議", "経過記録", "社会資源", "機関", "計画指標", "地区")
 CONSENTS, STAGE_HISTORY, REFERRALS, EVALUATIONS = "同意記録", "段階履歴", "つなぎ", "評価"
 ASSESSMENTS, PARTICIPATION, OUTREACH, CONNECTIONS = "アセスメント", "参加支援", "アウトリーチ", "つながり評価"
 MEMBER_REGISTER = "構成員名簿"
+REPORT_NOTES = "実施状況報告"
 # 所管課 whose agency may not sit in a 支援会議 (tax information is never shared there, 美咲町 規程):
 TAX_OFFICE = "税務"
 
@@ -224,6 +226,14 @@ TABS: tuple[Tab, ...] = (
         C("単位", TEXT),
         C("集計", TEXT, aliases=("自動集計",), hint="空欄か、自動で数える項目名（例: 新規相談受付件数、社会資源数:サロン）"),
         C("備考", TEXT),
+    )),
+    Tab(REPORT_NOTES, description="実施状況報告の所見（年度・事業ごとの短い文。プラン進捗で書くとアプリが追記し、"
+        "いちばん下の行が報告に載ります）", columns=(
+        C("年度", INT, required=True, min_value=2000, max_value=2100, hint="西暦の年度（例: 2025）。令和7年度も可"),
+        C("事業", ENUM, required=True, allowed=PROGRAMMES),
+        C("所見", TEXT, aliases=("本文", "コメント"), hint="委員会に報告する、この事業の1年のまとめ"),
+        C("記入日", DATE, aliases=("日付",)),
+        C("記入者", TEXT),
     )),
     Tab(CONSENTS, description="同意記録（同意・撤回の記録。世帯の同意は最新の記録に従います）", columns=(
         C("世帯ID", ID, required=True, references="世帯.世帯ID", aliases=("世帯番号",)),
@@ -432,7 +442,7 @@ def readme_guide() -> str:
 def indicator_key(text: str | None) -> tuple[str, tuple[str, ...]] | None:
     """Split a 集計 cell into (key, 社会資源の種別…); None when it is not a known key."""
     import unicodedata
-    if not text:
+    if not isinstance(text, str) or not text:          # blank cells arrive as None or NaN
         return None
     key, _, kinds = unicodedata.normalize("NFKC", text).strip().partition(":")
     key = key.strip()

@@ -45,7 +45,7 @@ class WritePlan:
     expected: dict[tuple[str, str], dict] = field(default_factory=dict)   # (tab, key) → row as read
     # Records a save was decided from (a matching's steps, a person's contacts): (tab, column,
     # value, column shown) → those rows as read; refused when another row joined or one changed:
-    depends: dict[tuple[str, str, str, str], tuple] = field(default_factory=dict)
+    depends: dict[tuple[str, str, object, str], tuple] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -108,7 +108,7 @@ def rows_of(workbook: Workbook, tab: str, column: str, value) -> tuple:
 def depend_on(plan: WritePlan, workbook: Workbook, tab: str, column: str, value, show: str) -> WritePlan:
     """Make `plan` hold only while the rows of `tab` with `column` == `value` are as `workbook` has
     them (a step decided from a matching's latest step); `show` is the column a refusal names."""
-    plan.depends[(tab, column, str(value), show)] = rows_of(workbook, tab, column, value)
+    plan.depends[(tab, column, value, show)] = rows_of(workbook, tab, column, value)   # the value as typed (a 年度 is a number)
     return plan
 
 
@@ -129,7 +129,7 @@ def _depends_changed(plan: WritePlan, fresh: Workbook) -> list[Conflict]:
             latest = now[-1]
             said = " ".join(x for x in (show_date(latest.get("日付")), latest.get("記入者") or "") if x)
             now_shown = f"{now_shown}（{said}）" if said else now_shown
-        found.append(Conflict(tab, value, show, then_shown, now_shown))
+        found.append(Conflict(tab, str(value), show, then_shown, now_shown))
     return found
 
 
