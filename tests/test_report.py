@@ -4,7 +4,6 @@ CSV and the combining of several towns' CSVs (from the command line too)."""
 import datetime as dt
 import io
 import re
-import shutil
 import subprocess
 import sys
 
