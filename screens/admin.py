@@ -19,6 +19,9 @@ settings = ui.auth_settings()
 st.subheader("ユーザー")
 ui.users_panel(list(workbook["機関"]["機関名"]), viewer.user)
 st.caption(f"ユーザーのファイル: {settings.users_file.name}（サーバーの `python -m lib.access.users` でも同じ変更ができます）。")
+if not settings.demo:
+    with st.expander("streamlit-authenticator の config.yaml を取り込む", icon=":material/upload_file:"):
+        ui.import_panel(list(workbook["機関"]["機関名"]))
 
 # Settings (the workbook, mail, the rules), written to the settings file and audited:
 st.subheader("設定")

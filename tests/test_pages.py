@@ -753,7 +753,8 @@ def test_a_user_disabled_while_signed_in_is_signed_out_at_the_next_move(monkeypa
     monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
     at = open_page("screens/home.py", user="houkatsu")
     assert at.metric
-    assert users.main(["--file", str(path), "disable", "houkatsu"]) == 0
+    from lib.access import users_command
+    assert users_command.main(["--file", str(path), "disable", "houkatsu"]) == 0
     at.run()
     assert not at.metric and {t.label for t in at.text_input} == {"ユーザー名", "パスワード"}
     assert any("このサインインは終わりました" in i.value for i in at.info)

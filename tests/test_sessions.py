@@ -104,13 +104,14 @@ HELD_BACK = [("10.0.0.7", 0)] * sessions.FREE_ATTEMPTS          # three failures
 def test_an_attempt_checks_the_hold_before_the_password(tmp_path, history, username, password, outcome):
     for address, _ in history:
         sessions.record_attempt(tmp_path, "tanaka", address, ok=False, now=NOW)
-    result = sessions.attempt(tmp_path, users_with(), username, password, "10.0.0.7", KEY, 8, NOW)
+    credentials = users_with()
+    result = sessions.attempt(tmp_path, credentials, username, password, "10.0.0.7", KEY, 8, NOW)
     assert result.outcome == outcome
     assert (result.token is not None) == (outcome == sessions.OK)
     if outcome == sessions.HELD:       # nothing in the answer tells a right password from a wrong one
         assert (result.token, result.expires, result.failures) == (None, None, 0) and result.wait > 0
     if outcome == sessions.OK:
-        check = sessions.check_cookie(result.token, KEY, users_with(), set(), NOW)
+        check = sessions.check_cookie(result.token, KEY, credentials, set(), NOW)
         assert check.username == "tanaka" and check.expires == NOW + dt.timedelta(hours=8)
 
 
@@ -130,13 +131,27 @@ def test_a_disabled_user_cannot_sign_in_with_the_right_password(tmp_path):
 
 
 def test_every_sign_in_has_its_own_token_and_signing_one_out_leaves_the_other(tmp_path):
-    first, _ = sessions.issue("admin", KEY, NOW, 8)
-    second, _ = sessions.issue("admin", KEY, NOW, 8)
+    stored = CREDENTIALS["usernames"]["admin"].get("password")
+    first, _ = sessions.issue("admin", KEY, NOW, 8, stored)
+    second, _ = sessions.issue("admin", KEY, NOW, 8, stored)
     assert first != second
     sessions.revoke(tmp_path, first, NOW + dt.timedelta(hours=8), NOW)
     revoked = sessions.revoked(tmp_path, NOW)
     assert sessions.check_cookie(first, KEY, CREDENTIALS, revoked, NOW).reason == "signed out"
     assert sessions.check_cookie(second, KEY, CREDENTIALS, revoked, NOW).username == "admin"
+
+
+def test_a_new_password_ends_every_sign_in_made_with_the_old_one():
+    """streamlit-authenticator #195: still signed in after a password change. Here the token carries a
+    mark of the password it was issued under."""
+    from lib.access import users
+    stored = users.hash_password("the-old-password-1")
+    credentials = {"usernames": {"admin": {"name": "a", "password": stored}}}
+    token, _ = sessions.issue("admin", KEY, NOW, 8, stored)
+    assert sessions.check_cookie(token, KEY, credentials, set(), NOW).username == "admin"
+    changed = {"usernames": {"admin": {"name": "a", "password": users.hash_password("a-new-password-1")}}}
+    assert sessions.check_cookie(token, KEY, changed, set(), NOW).reason == "password changed"
+    assert stored not in jwt.decode(token, KEY, algorithms=["HS256"]).values()        # never the hash itself
 
 
 def test_state_files_are_private(tmp_path):

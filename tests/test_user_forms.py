@@ -101,6 +101,7 @@ def test_the_admin_resets_disables_and_removes(users_file, signed_in_setup):
 
 
 def test_everyone_changes_their_own_password_on_the_help_screen(users_file):
+    elsewhere = open_page("screens/help.py", user="kyotaku")          # the same person on another PC
     at = open_page("screens/help.py", user="kyotaku")
     fields = {t.label: t for t in at.text_input}
     fields["いまのパスワード"].input("tsunagu-kyotaku-demo")
@@ -109,6 +110,11 @@ def test_everyone_changes_their_own_password_on_the_help_screen(users_file):
     next(b for b in at.button if b.label == "パスワードを変える").click().run()
     from lib.access.sessions import password_matches
     assert password_matches(config(users_file)["credentials"]["usernames"]["kyotaku"]["password"], "kyotaku-new-pass")
+    assert "ほかのパソコン・タブのサインインは終わりました" in at.success[0].value
+    at.run()                                                          # this tab goes on, signed in
+    assert "サインイン中: みどりの里 相談員（見本）（機関職員）" in [c.value for c in at.sidebar.caption]
+    elsewhere.run()                                                   # the other sign-in has ended (#195)
+    assert "ユーザー名" in [t.label for t in elsewhere.text_input] and not elsewhere.sidebar.caption
 
 
 def test_staff_do_not_get_the_user_screen(users_file):

@@ -5,7 +5,8 @@ A sign-in issues one token {username, exp_date, jti} (HS256 with the town's cook
 the browser's re-login cookie and kept by the session that signed in. Every rerun of every session
 checks its token here again: a token that does not decode as HS256 with the town's key, names a
 user who is not (or no longer) in the users file or is disabled, carries an exp_date that is not a
-time in the future, or was signed out, ends the session and the person sees the sign-in form.
+time in the future, was signed out, or was issued under a password since changed (by its owner in
+another tab, or reset by a 管理者), ends the session and the person sees the sign-in form.
 exp_date is fixed at sign-in, so a session ends at an absolute time whatever the number of tabs.
 """
 from __future__ import annotations
@@ -45,13 +46,20 @@ def fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(username: str, key: str, now: dt.datetime, hours: float) -> tuple[str, dt.datetime]:
+def password_mark(stored_hash: str | None) -> str:
+    """What a token carries of the password it was issued under: a short digest of the stored bcrypt
+    hash (never the hash), so that a new password ends every sign-in made with the old one."""
+    return hashlib.sha256((stored_hash or "").encode()).hexdigest()[:16]
+
+
+def issue(username: str, key: str, now: dt.datetime, hours: float, stored_hash: str | None = None) -> tuple[str, dt.datetime]:
     """A new sign-in token for `username`, valid until now + hours (a random jti makes every
-    sign-in's token its own, so signing out one never ends another)."""
+    sign-in's token its own, so signing out one never ends another), marked with the password it
+    was issued under (`stored_hash`, the users file's)."""
     import jwt
     expires = now + dt.timedelta(hours=hours)
-    token = jwt.encode({"username": username, "exp_date": expires.timestamp(), "jti": secrets.token_urlsafe(16)},
-                       key, algorithm="HS256")
+    token = jwt.encode({"username": username, "exp_date": expires.timestamp(), "jti": secrets.token_urlsafe(16),
+                        "pw": password_mark(stored_hash)}, key, algorithm="HS256")
     return token, expires
 
 
@@ -81,6 +89,8 @@ def check_cookie(token: str | None, key: str, credentials: dict, revoked: set[st
         return CookieCheck(None, reason="expired")
     if fingerprint(token) in revoked:
         return CookieCheck(None, reason="signed out")
+    if "pw" in payload and payload["pw"] != password_mark(credentials["usernames"][username].get("password")):
+        return CookieCheck(None, reason="password changed")       # (a token of before this mark: until it expires)
     return CookieCheck(username, expires)
 
 
@@ -219,7 +229,7 @@ def attempt(where: state.Where, credentials: dict, username: str, password: str,
         failures = record_attempt(where, username, address, ok=False, now=now)
         return Attempt(WRONG, username, failures=failures, wait=wait_seconds(where, username, address, now))
     record_attempt(where, username, address, ok=True, now=now)
-    token, expires = issue(username, key, now, hours)
+    token, expires = issue(username, key, now, hours, entry.get("password"))
     return Attempt(OK, username, token=token, expires=expires)
 
 

@@ -4,16 +4,14 @@
     python -m lib.access.users passwd tanaka
     python -m lib.access.users list
     python -m lib.access.users remove tanaka
+    python -m lib.access.users import config.yaml      # a streamlit-authenticator file, whole (lib.access.stauth)
 
 The file's path: --file, else TSUNAGU_USERS_FILE. Passwords are asked for without echo (or read
 from standard input with --password-stdin) and stored only as bcrypt hashes.
 """
 from __future__ import annotations
 
-import argparse
-import getpass
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,65 +233,9 @@ def must_change(config: dict, username: str) -> bool:
     return bool(entry.get("must_change"))
 
 
-def _read_password(stdin: bool) -> str:
-    if stdin:
-        return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("パスワード: ")
-    if getpass.getpass("もう一度: ") != first:
-        raise ValueError("パスワードが一致しません")
-    return first
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.access.users", description="つなぐボードのユーザー管理")
-    parser.add_argument("--file", default=settings.get("users_file") or None, help="ユーザーのファイル（YAML）")
-    sub = parser.add_subparsers(dest="command", required=True)
-    adding = sub.add_parser("add", help="ユーザーを追加（同じ名前なら上書き）")
-    adding.add_argument("username")
-    adding.add_argument("--name", required=True)
-    adding.add_argument("--role", required=True, choices=ROLES)
-    adding.add_argument("--agency", default="")
-    adding.add_argument("--password-stdin", action="store_true")
-    pw = sub.add_parser("passwd", help="パスワードを変更")
-    pw.add_argument("username")
-    pw.add_argument("--password-stdin", action="store_true")
-    rm = sub.add_parser("remove", help="ユーザーを削除")
-    rm.add_argument("username")
-    sub.add_parser("list", help="ユーザーの一覧（パスワードは出しません）")
-    for command, words in (("disable", "使えなくする（サインイン中の人もすぐに切れます）"), ("enable", "使えるように戻す")):
-        sub.add_parser(command, help=f"ユーザーを{words}").add_argument("username")
-    args = parser.parse_args(argv)
-    if not args.file:
-        print("ユーザーのファイルを --file か TSUNAGU_USERS_FILE で指定してください", file=sys.stderr)
-        return 2
-    path = Path(args.file)
-    try:
-        config = load(path) if path.exists() else {"credentials": {"usernames": {}}}
-        users = config["credentials"]["usernames"]
-        if args.command == "list":
-            for name in users:
-                u = user(config, name)
-                print(f"{u.username}\t{u.name}\t{u.role or '（役割なし）'}\t{u.agency or ''}")
-            return 0
-        if args.command == "remove":
-            remove(config, args.username)
-        elif args.command in ("disable", "enable"):
-            set_disabled(config, args.username, args.command == "disable")
-        elif args.command == "add":
-            add(config, args.username, name=args.name, role=args.role, agency=args.agency or None,
-                password=_read_password(args.password_stdin), replace=True)   # the CLI's add replaces
-        elif args.command == "passwd":
-            set_password(config, args.username, _read_password(args.password_stdin))
-        save(config, path)
-    except (UsersFileError, ValueError) as e:
-        print(str(e), file=sys.stderr)
-        return 1
-    print(f"{path} を更新しました")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":          # python -m lib.access.users: the command, in lib/access/users_command.py
+    import runpy
+    runpy.run_module("lib.access.users_command", run_name="__main__")
 
 
 # ---------------------------------------------------------------- sign-in settings

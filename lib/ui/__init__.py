@@ -9,7 +9,7 @@ from lib.ui.session import (audit, audit_once, backups, complete_sheet, current_
                             today, workbook_for_page, write_workbook)
 from lib.ui.signin import (auth_settings, current_user, must_change_password, sign_in_by_cookie, sign_in_form,
                            sign_out_button)
-from lib.ui.user_forms import password_form, users_panel
+from lib.ui.user_forms import import_panel, password_form, users_panel
 from lib.ui.settings_forms import settings_panel, workbook_settings
 from lib.ui.downloads import DownloadRefused, audited_download, paper_downloads
 from lib.ui.widgets import (BOARD_PAGE, CARD_CSS, CHECK_PAGE, HOUSEHOLD_PAGE, PROJECTION_CSS, RESOURCES_PAGE,
@@ -30,7 +30,7 @@ __all__ = [
     "household_ids", "keep_widget_state", "missing_sheet_parts", "complete_sheet", "projection_on", "referral_days", "refresh", "requested_path", "retention_years", "save", "secrets", "setting", "shared",
     "sheets_read_whole_each_time", "sidebar", "source_info", "stale_days", "state_folder", "today", "workbook_for_page", "write_workbook",
     "auth_settings", "current_user", "sign_in_by_cookie", "sign_in_form", "sign_out_button", "DownloadRefused", "must_change_password",
-    "password_form", "users_panel", "settings_panel", "workbook_settings",
+    "import_panel", "password_form", "users_panel", "settings_panel", "workbook_settings",
     "BOARD_PAGE", "CARD_CSS", "CHECK_PAGE", "HOUSEHOLD_PAGE", "PROJECTION_CSS", "RESOURCES_PAGE", "board_column",
     "card_html", "conflict_table", "date_style", "dates", "esc", "household_link", "household_summary_html",
     "household_choice", "indicator_table", "left_out_notice", "paged_table",

@@ -160,6 +160,27 @@ def sign_in_by_cookie(auth: tuple[users.AuthSettings, dict] | None = None) -> No
         st.session_state["_ended"] = "expired"
 
 
+def renew_after_password_change(username: str) -> None:
+    """This person changed their own password: every sign-in made under the old one has ended
+    (sessions.password_mark), this one goes on with a token issued under the new password, until
+    the same time as before."""
+    settings, config = _auth()
+    now = dt.datetime.now()
+    old = st.session_state.get(_TOKEN)
+    try:
+        import jwt
+        ends = dt.datetime.fromtimestamp(jwt.decode(old, settings.cookie_key, algorithms=["HS256"])["exp_date"])
+    except Exception:       # noqa: BLE001 — no token to follow: a sign-in's whole time
+        ends = now + dt.timedelta(hours=settings.session_hours)
+    hours = max((ends - now).total_seconds() / 3600, 0.01)
+    token, expires = sessions.issue(username, settings.cookie_key, now, hours,
+                                    config["credentials"]["usernames"][username]["password"])
+    if old:
+        sessions.revoke(shared_state(), old, ends, now)
+    _begin(username, config, token)
+    st.session_state[_COOKIE_TO_STORE] = (token, expires, time.monotonic())
+
+
 def current_user() -> users.User | None:
     """Who is signed in, or None. Checked on every run: this session's token must still be good
     (not signed out anywhere, user present and enabled, not expired); a new session may sign in
@@ -343,7 +364,8 @@ def setup_page(settings: users.AuthSettings) -> None:
     sessions.record_attempt(where, setup.THROTTLE_NAME, address, ok=True, now=now)
     username = username.strip()
     audit("setup", user=username, address=address)
-    token, expires = sessions.issue(username, settings.cookie_key, now, settings.session_hours)
+    token, expires = sessions.issue(username, settings.cookie_key, now, settings.session_hours,
+                                    config["credentials"]["usernames"][username]["password"])
     _begin(username, config, token)
     st.session_state[_COOKIE_TO_STORE] = (token, expires, time.monotonic())
     st.rerun()

@@ -10,7 +10,7 @@ import streamlit as st
 from lib.access import audit as audit_log
 from lib.access import users
 from lib.ui import session
-from lib.ui.signin import auth_settings
+from lib.ui.signin import auth_settings, renew_after_password_change
 from lib.ui.widgets import esc
 
 NO_AGENCY = "（なし）"
@@ -52,9 +52,10 @@ def password_form(user: users.User, forced: bool) -> None:
         pressed = st.form_submit_button("パスワードを変える", type="primary")
     if pressed and _change(lambda config: users.change_own_password(config, user.username, current, new, again),
                            "own_password", target=user.username):
-        st.session_state["_user_flash"] = "パスワードを変えました。"
+        renew_after_password_change(user.username)     # this tab goes on; every other sign-in has ended
+        st.session_state["_user_flash"] = "パスワードを変えました。ほかのパソコン・タブのサインインは終わりました。"
         st.rerun()
-    if st.session_state.get("_user_flash") == "パスワードを変えました。":
+    if str(st.session_state.get("_user_flash", "")).startswith("パスワードを変えました。"):
         st.success(st.session_state.pop("_user_flash"), icon=":material/check_circle:")
 
 
@@ -143,3 +144,62 @@ def users_panel(agencies: list[str], me: users.User) -> None:
             changed(lambda config: users.remove(config, target, drawn=before), "remove", target=target)
         if why_not:
             st.caption(why_not)
+
+
+def import_panel(agencies: list[str]) -> None:
+    """A streamlit-authenticator config.yaml taken whole: each user with what they will become, the
+    roles and 所属機関 the app does not know chosen here, then one press (lib.access.stauth)."""
+    import yaml
+
+    from lib.access import stauth
+    st.caption("streamlit-authenticator の config.yaml をそのまま使えます。ユーザー名とパスワードはそのまま、"
+               "名前は first_name・last_name から作ります。このアプリにない役割は、ここで選んでから取り込みます。")
+    upload = st.file_uploader("config.yaml", type=["yaml", "yml"], key="user_import_file")
+    if upload is None:
+        return
+    try:
+        data = yaml.safe_load(upload.getvalue().decode("utf-8"))
+        existing = users.load(auth_settings().users_file)
+        order = st.radio("名前の順", (stauth.FAMILY_FIRST, stauth.GIVEN_FIRST), horizontal=True, key="user_import_order")
+        p = stauth.plan(data, existing, agencies, order)
+    except (UnicodeDecodeError, yaml.YAMLError):
+        st.error("YAML のファイルとして読めません。streamlit-authenticator の config.yaml を選んでください。", icon=":material/block:")
+        return
+    except (users.UsersFileError, ValueError) as e:
+        st.error(esc(e), icon=":material/block:")
+        return
+    for line in p.said:
+        st.info(esc(line), icon=":material/info:")
+    roles = {}
+    for word in p.unknown_roles:
+        who = "・".join(u.username for u in p.users if not u.role and stauth._word(u) == word)
+        proposed = stauth.PROPOSED.get(word.lower())
+        roles[word] = st.selectbox(f"役割「{word}」（{who}）はこのアプリにありません。どの役割にしますか"
+                                   + (f"（候補: {proposed}）" if proposed else ""),
+                                   [*users.ROLES, stauth.LEAVE_OUT], index=None, placeholder="選んでください",
+                                   key=f"user_import_role_{word}")
+    chosen = {}
+    for agency in p.unknown_agencies:
+        picked = st.selectbox(f"所属機関「{agency}」は機関タブにありません", [f"そのまま（{agency}）", *agencies],
+                              key=f"user_import_agency_{agency}")
+        if picked in agencies:
+            chosen[agency] = picked
+    for one in p.users:
+        if stauth.role_for(one, roles) == users.STAFF and not stauth.agency_for(one, chosen):
+            picked = st.selectbox(f"{one.username}（機関職員）の所属機関", agencies, index=None, placeholder="選んでください",
+                                  key=f"user_import_for_{one.username}")
+            if picked:
+                chosen[one.username] = picked
+    rows = stauth.outcome(p, {k: v for k, v in roles.items() if v}, chosen)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    taking = sum(r["取り込む"] == "する" for r in rows)
+    waiting = [r for r in rows if r["取り込む"] == "する" and (r["役割"] == "（未定）" or r["メモ"].endswith("所属機関が要ります"))]
+    if st.button(f"取り込む（{taking}人）", type="primary", disabled=bool(waiting) or not taking, key="user_import_go",
+                 help="役割と所属機関をすべて選ぶと押せます" if waiting else None):
+        def take(config):
+            given = stauth.apply(config, p, {k: v for k, v in roles.items() if v}, chosen)
+            return (f"{taking}人を取り込みました。いままでのパスワードでサインインできます。"
+                    + "".join(f"　{u} の仮のパスワード（一度だけ出します）: {pw}" for u, pw in given.items()))
+        if _change(take, "import", count=taking, source=upload.name):
+            st.session_state.pop("user_import_file", None)
+            st.rerun()
