@@ -67,6 +67,15 @@ after three other screens (Streamlit's cache of large messages no longer holds i
 its tables, charts and maps are drawn, with the bytes it took; paint = the same from ホーム right
 after (warm); rerun = 「R」; WS = bytes the server sent; heap = the tab's JavaScript heap; RSS = the
 server's. Each row checks its screen's heading and content. `paint ×` = against the smallest town.""",
+    "newtab": """## A link opened in a new tab, beside Streamlit itself (`python -m bench.bench_newtab`)
+
+One signed-in browser; each round opens every page below in a new tab, in turn, at 3,000 households:
+a bare Streamlit page (`st.title` and a 5-row `st.dataframe`), the same page inside `st.navigation`
+with a 14-page sidebar menu (what Streamlit's own menu costs), and the screens a link from a mail or
+the board opens. `heading` = the title shown, `grid` = the first data grid drawn, `drawn` =
+everything in the window drawn and the run finished; `×` = against the bare page of the same run.
+`世帯詳細 (same tab)` opens the same link in the tab already open, as `bench_screens` does: its
+first-visit figure for 世帯詳細 is this one, not what a new tab costs.""",
     "sessions": """## Several people at once (`python -m bench.bench_sessions`)
 
 20 signed-in sessions on one server process, then split over two processes sharing one state
@@ -88,9 +97,11 @@ SAVE_TARGETS = {3000: 0.5, 10000: 1.0}
 
 
 REPORT_TARGET_S = 5      # the 実施状況報告 at 10,000 households (issue 44)
+NEW_TAB_SCREENS = ("世帯詳細", "ホーム", "ケースボード", "会議", "会議の壁用画面")   # issue 45: ≤ 1.3× the bare page
 
 
-def summary(load: list[dict], screens: list[dict], saves: list[dict] = (), board: list[dict] = ()) -> str:
+def summary(load: list[dict], screens: list[dict], saves: list[dict] = (), board: list[dict] = (),
+            newtab: list[dict] = ()) -> str:
     """One table: per screen and size, per source and size, and per save, each with its target
     (issues 17 and 29) and whether this run met it."""
     lines = [f"{'what':<28} {'households':>10} {'first/load s':>12} {'rerun s':>8} {'valid. s':>8} {'WS KB':>7} "
@@ -132,6 +143,13 @@ def summary(load: list[dict], screens: list[dict], saves: list[dict] = (), board
             target = _met(r["median_ms"] / 1000 <= REPORT_TARGET_S, f"≤ {REPORT_TARGET_S} s") if r["households"] == 10000 else ""
             lines.append(f"{'report (PDF+Excel+CSV)':<28} {r['households']:>10} {r['median_ms'] / 1000:>12.2f} {'':>8} "
                          f"{'':>8} {'':>7} {'':>8} {'':>9}  {target}")
+    from bench.bench_newtab import TARGET
+    for r in newtab:
+        if r["screen"] not in NEW_TAB_SCREENS:
+            continue
+        target = _met(r["x_drawn"] <= TARGET, f"new tab ≤ {TARGET}× the bare page: {r['x_drawn']:.2f}×")
+        lines.append(f"{'new tab ' + r['screen']:<28} {r['households']:>10} {r['drawn']:>12.2f} {'':>8} "
+                     f"{'':>8} {'':>7} {'':>8} {'':>9}  {target}")
     return "\n".join(lines)
 
 
@@ -141,7 +159,7 @@ def main(argv=None) -> None:
     parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from bench import bench_board, bench_load, bench_save, bench_screens, bench_sessions
+    from bench import bench_board, bench_load, bench_newtab, bench_save, bench_screens, bench_sessions
     from bench.common import machine, stamp
 
     began = time.perf_counter()
@@ -162,14 +180,17 @@ def main(argv=None) -> None:
     section("board", bench_board.table(board))
     screens = bench_screens.run(sizes, repeats)
     section("screens", bench_screens.table(screens))
+    newtab = bench_newtab.run(3000, 3 if args.quick else 7)
+    section("newtab", bench_newtab.table(newtab))
     sessions = bench_sessions.run(3000, 5 if args.quick else 20)
     split = bench_sessions.run(3000, 5 if args.quick else 20, processes=2)
     section("sessions", bench_sessions.table(sessions) + "\n\n" + bench_sessions.table(split))
-    section("summary", summary(load, screens, saves, board))
+    section("summary", summary(load, screens, saves, board, newtab))
     import json
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
     (ROOT / "bench" / "out" / "last_run.json").write_text(json.dumps(
-        {"machine": machine(), "date": stamp(), "load": load, "saves": saves, "screens": screens, "sessions": sessions},
+        {"machine": machine(), "date": stamp(), "load": load, "saves": saves, "screens": screens, "newtab": newtab,
+         "sessions": sessions},
         ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     if args.no_readme:
         return
@@ -178,7 +199,7 @@ def main(argv=None) -> None:
                          sizes=" / ".join(f"{n:,}" for n in sizes), repeats=repeats,
                          rows=", ".join(f"{n:,} households = {r:,} rows" for n, r in rows.items()))
     body = [intro] + [f"{SECTIONS[name]}\n\n```\n{out[name]}\n```\n" for name in
-                      ("summary", "load", "save", "board", "screens", "sessions")]
+                      ("summary", "load", "save", "board", "screens", "newtab", "sessions")]
     README.write_text("\n".join(body), encoding="utf-8")
     print(f"\nwrote {README.relative_to(ROOT)}")
 

@@ -58,3 +58,23 @@ def test_the_summary_says_which_targets_this_run_met():
     report = summary(load, screens, saves, board).splitlines()[-3:]
     assert [line.split("  ")[-1].strip() for line in report] == ["", "met (≤ 5 s)", "NOT met (≤ 5 s)"]
     assert report[1].startswith("report (PDF+Excel+CSV)") and "4.20" in report[1]
+
+
+def test_the_new_tab_rows_stand_beside_a_bare_page_of_the_same_run():
+    from bench import bench_newtab
+    found = {r["screen"]: r for r in bench_newtab.run(60, 1)}
+    assert set(found) == {"bare Streamlit page", "bare page in st.navigation", "世帯詳細", "ホーム", "ケースボード", "会議",
+                          "会議の壁用画面", "世帯詳細 (same tab)"}
+    assert found["bare Streamlit page"]["x_drawn"] == 1.0
+    for r in found.values():
+        assert 0 < r["heading"] <= r["drawn"] and r["x_drawn"] > 0
+    assert found["世帯詳細"]["grid"] and found["ケースボード"]["grid"] is None
+
+
+def test_the_summary_says_whether_each_new_tab_is_within_its_ratio():
+    from bench.run import summary
+    newtab = [{"screen": s, "households": 3000, "drawn": d, "x_drawn": x} for s, d, x in (
+        ("bare Streamlit page", 1.0, 1.0), ("世帯詳細", 1.25, 1.25), ("ホーム", 1.6, 1.6))]
+    lines = summary([], [], [], [], newtab).splitlines()[1:]
+    assert [line.split("  ")[-1].strip() for line in lines] == [
+        "met (new tab ≤ 1.3× the bare page: 1.25×)", "NOT met (new tab ≤ 1.3× the bare page: 1.60×)"]
