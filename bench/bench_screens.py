@@ -8,7 +8,8 @@ in as 多機関協働 opens every screen. Per screen (min and median over the ro
 - first visit: the screen chosen in the sidebar menu after three other screens (so that Streamlit's
   cache of large messages, which keeps them for two runs, no longer holds the screen's), timed to
   its real content: the script finished and every table, chart and map on it drawn in the browser
-  (世帯詳細: opening a link to one household, which loads the whole page, is always a first visit);
+  (世帯詳細: opening a link to one household, which loads the whole page, is always a first visit —
+  in the tab already open; bench_newtab measures the same link in a new tab, as a person gets it);
 - warm paint: the same from ホーム right after (the way the earlier figures were taken);
 - warm rerun: the same page run again (Streamlit's 「R」), to the script having finished;
 - WebSocket: bytes the server sent the browser for the first visit, the warm paint and a rerun;

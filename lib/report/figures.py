@@ -199,7 +199,7 @@ def _first_year(workbook: Workbook) -> int | None:
 
 
 def _measures(workbook: Workbook, programme: str, year: int, as_of: dt.date, done: set[str]) -> list[tuple]:
-    """(name, unit, target, this, last, source, key) of a section, before printing."""
+    """(name, unit, target, this, last, source, key, personal) of each line of a section, before printing."""
     first = _first_year(workbook)
     this_table = indicators.indicator_table(workbook, year, as_of)
     last_table = indicators.indicator_table(workbook, year - 1, as_of)
