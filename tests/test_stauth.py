@@ -2,7 +2,6 @@
 last_name, unknown roles asked for and never dropped in silence, its cookie section set aside with a
 note — from the command line and on the 管理 screen — and then its users sign in with their old
 passwords."""
-import shutil
 import subprocess
 import sys
 
@@ -12,6 +11,7 @@ import yaml
 from lib.access import stauth, users
 from tests.conftest import DEMO_PASSWORDS, ROOT
 from tests.test_pages import open_page, sign_in
+from tests.test_user_forms import users_file  # noqa: F401 - the fixture
 
 # Three users as streamlit-authenticator 0.4 writes them: a hashed password (the demo admin's), a
 # plain-text one it would have hashed on its own, an unknown role (viewer), an email, its bookkeeping:
@@ -120,11 +120,8 @@ def test_from_the_command_line_then_they_sign_in_with_their_old_passwords(config
             assert at.title[0].value == "パスワードを変える"
 
 
-def test_on_the_admin_screen_the_unknown_role_is_chosen_before_the_import(config_file, tmp_path, monkeypatch):
-    path = tmp_path / "users.yaml"
-    shutil.copy(users.DEMO_USERS_FILE, path)
-    monkeypatch.setenv("TSUNAGU_USERS_FILE", str(path))
-    monkeypatch.delenv("TSUNAGU_WORKBOOK", raising=False)
+def test_on_the_admin_screen_the_unknown_role_is_chosen_before_the_import(config_file, users_file):
+    path = users_file                                    # a copy of the demo users, not demo mode
     at = open_page("screens/admin.py", user="admin")
     at.file_uploader(key="user_import_file").upload("config.yaml", config_file.read_bytes(), "application/x-yaml").run()
     assert not at.exception, at.exception

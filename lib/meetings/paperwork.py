@@ -18,7 +18,7 @@ from lib.casework.agencies import directory
 from lib.casework.entry import assessments
 from lib.workbook import schema
 from lib.workbook.cells import to_wareki
-from lib.workbook.export import neutralise
+from lib.workbook.export import neutralise, text_stays_text
 
 # Rows for 参加者 on the 会議報告シート (様式4 prints 14):
 REPORT_PARTICIPANT_ROWS = 14
@@ -229,10 +229,7 @@ def to_xlsx(form_list: list[Form]) -> bytes:
                     ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 12 * w)
             else:
                 ws.append([neutralise(block)])
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+        text_stays_text(ws)
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     buffer = io.BytesIO()
     book.save(buffer)

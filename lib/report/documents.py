@@ -13,7 +13,7 @@ from lib.report import mask
 from lib.report.figures import MEASURE_COLUMNS, Report, Section, measure_frame
 from lib.meetings.paperwork import PDF_FONT
 from lib.workbook.cells import to_wareki
-from lib.workbook.export import neutralise
+from lib.workbook.export import neutralise, text_stays_text
 
 CHART_SCALE = 2
 LEGEND = (f"1〜2の数は、人が分かることのないよう「{mask.SMALL}」と書いています。その数を含む合計は、ありうる幅"
@@ -131,7 +131,6 @@ def to_xlsx(report: Report) -> bytes:
     """One tab for the cover and one per 事業 (its 所見, figures and tables, each chart beside its
     table); every cell is text or a number as printed, never a formula."""
     from openpyxl import Workbook
-    from openpyxl.drawing.image import Image
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     thin = Side(style="thin", color="000000")
@@ -182,24 +181,27 @@ def to_xlsx(report: Report) -> bytes:
             top = sheet.max_row + 1
             put(sheet, table.shown)
             if (n - 1, j) in pictures:
-                image = Image(io.BytesIO(pictures[(n - 1, j)]))
-                image.width, image.height = image.width / CHART_SCALE, image.height / CHART_SCALE
-                sheet.add_image(image, f"J{top}")
-                # leave room below the table for the picture (rows of about 20 px):
-                for _ in range(max(0, int(image.height / 20) - len(table.shown))):
-                    sheet.append([])
+                place_chart(sheet, pictures[(n - 1, j)], f"J{top}", len(table.shown))
         sheet.column_dimensions["A"].width = 30
         for letter in "BCDEFGH":
             sheet.column_dimensions[letter].width = 13
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+        text_stays_text(sheet)
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.page_setup.fitToHeight = 0
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def place_chart(sheet, png: bytes, anchor: str, rows_beside: int) -> None:
+    """A chart's PNG at `anchor` of an openpyxl sheet, at its drawn size, with empty rows appended
+    below what stands beside it so that the next block starts under the picture (rows of ~20 px)."""
+    from openpyxl.drawing.image import Image
+    image = Image(io.BytesIO(png))
+    image.width, image.height = image.width / CHART_SCALE, image.height / CHART_SCALE
+    sheet.add_image(image, anchor)
+    for _ in range(max(0, int(image.height / 20) - rows_beside)):
+        sheet.append([])
 
 
 def _xlsx_cell(value):

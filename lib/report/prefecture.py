@@ -13,7 +13,7 @@ import pandas as pd
 from lib.report import mask
 from lib.report.figures import Report
 from lib.workbook.cells import fiscal_label
-from lib.workbook.export import neutralise
+from lib.workbook.export import neutralise, text_stays_text
 
 COLUMNS = ("町名コード", "町名", "年度", "事業", "指標", "値")
 # A table's cell is one 指標 named 「表の名前｜行｜列」:
@@ -145,10 +145,9 @@ def to_xlsx(tidy: pd.DataFrame) -> bytes:
     """The prefecture's workbook: 「町」 (which file is which town), 「指標」 (one table and chart per
     指標, by 事業) and 「内訳」 (the towns' tables, cell by cell)."""
     from openpyxl import Workbook
-    from openpyxl.drawing.image import Image
     from openpyxl.styles import Font
 
-    from lib.report.documents import CHART_SCALE, chart_png
+    from lib.report.documents import chart_png, place_chart
 
     book = Workbook()
     towns = book.active
@@ -180,19 +179,12 @@ def to_xlsx(tidy: pd.DataFrame) -> bytes:
             figures.append([_cell(v) for v in record])
         drawn = chart(indicator, wide)
         if drawn is not None:
-            image = Image(io.BytesIO(chart_png(drawn)))
-            image.width, image.height = image.width / CHART_SCALE, image.height / CHART_SCALE
-            figures.add_image(image, f"{chr(ord('A') + len(wide.columns) + 1)}{top}")
-            for _ in range(max(0, int(image.height / 20) - len(wide) - 1)):
-                figures.append([])
+            place_chart(figures, chart_png(drawn), f"{chr(ord('A') + len(wide.columns) + 1)}{top}", len(wide) + 1)
     for sheet in (towns, figures, details):
         sheet.column_dimensions["A"].width = 22
         for letter in "BCDEFGHIJ":
             sheet.column_dimensions[letter].width = 18
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+        text_stays_text(sheet)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -30,6 +30,14 @@ def _cell(value: object) -> object:
     return neutralise(value)
 
 
+def text_stays_text(sheet) -> None:
+    """Store every text cell of an openpyxl sheet as text: never run as a formula, whatever it says."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
 def to_xlsx(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     """An .xlsx with one tab per DataFrame; every text cell neutralised, stored as text."""
     from openpyxl import Workbook
