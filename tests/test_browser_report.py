@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import re
 import shutil
+import time
 
 import pytest
 
@@ -27,6 +28,19 @@ def town(tmp_path_factory):
     for url in serve(path, TSUNAGU_TODAY="2026-11-24", TSUNAGU_BACKUP_DIR=str(folder / "backups"),
                      TSUNAGU_TOWN_NAME="みどり町", TSUNAGU_TOWN_CODE="336661"):
         yield url, path, folder
+
+
+def still(button) -> None:
+    """Wait until a button has stopped moving: the opened expander and the tables below it are
+    still being laid out for a moment, and a click Playwright aims at a moving button is lost."""
+    before = None
+    for _ in range(50):
+        now = button.bounding_box()
+        if now is not None and now == before:
+            return
+        before = now
+        time.sleep(0.2)
+    raise AssertionError("the button kept moving")
 
 
 def download(page, label: str) -> bytes:
@@ -52,7 +66,9 @@ def test_the_committee_report_in_one_press_and_the_prefectures_workbook(browser,
         page.get_by_text("所見を書く").click()
         area = page.get_by_label("参加支援の所見")
         area.fill(NOTE)
-        page.get_by_role("button", name="所見を保存").click()
+        save = page.get_by_role("button", name="所見を保存")
+        still(save)
+        save.click()
         page.get_by_text("令和7年度の所見を保存しました").wait_for()
         ready(page)
         pdf = download(page, "実施状況報告（PDF）")
